@@ -1,0 +1,41 @@
+/** `ace-orch audit`: the observation-loss table of any store in the ACE layout. */
+import type { Argv } from 'yargs';
+import { audit } from '../audit.js';
+import { BadInputError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { auditJson, formatAudit } from '../format.js';
+import { loadAuditInput } from '../store/snapshot.js';
+import { Store } from '../store/store.js';
+import type { Io } from './io.js';
+
+export interface AuditArgs {
+  store: string;
+  run?: string;
+  cap?: number;
+  json: boolean;
+}
+
+export function auditBuilder<T>(y: Argv<T>) {
+  return y
+    .option('store', { type: 'string', default: './memory', describe: 'Store directory to audit' })
+    .option('run', { type: 'string', describe: "Audit one run's episodes (expected is still computed over the whole domain)" })
+    .option('cap', { type: 'number', describe: "Observations a playbook keeps (default: the runs' cap, else 10)" })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
+}
+
+export async function executeAudit(args: AuditArgs, io: Io): Promise<number> {
+  if (args.cap !== undefined && (!Number.isInteger(args.cap) || args.cap < 1)) {
+    throw new BadInputError(`--cap: Expected a positive integer, got \`${args.cap}\``);
+  }
+  const store = new Store(args.store);
+  const input = await loadAuditInput(store, { runId: args.run ?? null, cap: args.cap });
+  const report = audit(input);
+  const unfinished = input.manifests.filter((m) => m.status === 'running' && (!args.run || m.run_id === args.run));
+  if (args.json) {
+    io.out(JSON.stringify(auditJson(report)));
+  } else {
+    io.out(formatAudit(report));
+    for (const m of unfinished) io.err(`note: run ${m.run_id} has no final manifest (still running, or its process died); its episode count is from scheduling`);
+  }
+  return report.zeroLoss ? EXIT.ok : EXIT.loss;
+}

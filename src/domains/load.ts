@@ -1,0 +1,44 @@
+/**
+ * User domains: an experiment's `modules` lists files whose default export
+ * (or `domain` export) is a Domain. The coordinator and every worker thread
+ * import them, so both sides know the same domains.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BadInputError } from '../errors.js';
+import type { Domain } from './domain.js';
+import { registerDomain } from './index.js';
+
+const loaded = new Map<string, Promise<void>>();
+
+function isDomain(v: unknown): v is Domain {
+  const d = v as Domain;
+  return typeof d === 'object' && d !== null && typeof d.name === 'string' && typeof d.play === 'function' && typeof d.reflect === 'function';
+}
+
+/** Turns module paths (relative to `baseDir`) into file URLs. */
+export function resolveModules(paths: readonly string[], baseDir: string): string[] {
+  return paths.map((p) => pathToFileURL(isAbsolute(p) ? p : resolve(baseDir, p)).href);
+}
+
+export function loadDomainModules(urls: readonly string[]): Promise<void> {
+  return Promise.all(
+    urls.map((url) => {
+      let p = loaded.get(url);
+      if (!p) {
+        p = import(url).then(
+          (mod: Record<string, unknown>) => {
+            const domain = mod['default'] ?? mod['domain'];
+            if (!isDomain(domain)) throw new BadInputError(`${url}: a domain module must export a Domain (name, play, reflect) as default or \`domain\``);
+            registerDomain(domain);
+          },
+          (err: Error) => {
+            throw new BadInputError(`domain module ${url} cannot be loaded: ${err.message}`);
+          },
+        );
+        loaded.set(url, p);
+      }
+      return p;
+    }),
+  ).then(() => undefined);
+}

@@ -1,0 +1,54 @@
+/**
+ * Errors users can test with `instanceof` or by `code`. Each carries the exit
+ * code the CLI turns it into, so there is one place that maps failures to
+ * exit codes (see src/exit-codes.ts).
+ */
+import { EXIT } from './exit-codes.js';
+
+export class AceError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+  constructor(message: string, code: string, exitCode: number) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad input: a file, a flag or an experiment the tool refuses to act on. */
+export class BadInputError extends AceError {
+  readonly file?: string;
+  constructor(message: string, file?: string) {
+    super(message, 'E_BAD_INPUT', EXIT.usage);
+    this.file = file;
+  }
+}
+
+export class UsageError extends AceError {
+  constructor(message: string) {
+    super(message, 'E_USAGE', EXIT.usage);
+  }
+}
+
+/** The lock could not be had within the timeout; names the locked file. */
+export class LockTimeoutError extends AceError {
+  readonly file: string;
+  constructor(file: string, timeoutMs: number, retries: number) {
+    super(`could not lock ${file} within ${timeoutMs} ms (${retries} retries); another writer holds it`, 'E_LOCK_TIMEOUT', EXIT.usage);
+    this.file = file;
+  }
+}
+
+/** The lease on a lock was lost mid-merge; the merge is retried from a fresh read. */
+export class LockCompromisedError extends AceError {
+  constructor(file: string, reason: string) {
+    super(`lock on ${file} was compromised: ${reason}`, 'E_LOCK_COMPROMISED', EXIT.usage);
+  }
+}
+
+/** A one-line description for users: the message, never a stack. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

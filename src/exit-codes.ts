@@ -1,0 +1,13 @@
+/** The CLI's exit codes, in one place. */
+export const EXIT = {
+  /** Everything ran and the audit found nothing lost or missing. */
+  ok: 0,
+  /** The audit found lost observations or missing episode files. */
+  loss: 1,
+  /** Usage error or bad input (a flag, an experiment, a corrupt store file). */
+  usage: 2,
+  /** A bug in ace-orch itself: the message says what failed. */
+  internal: 3,
+  /** Stopped by SIGINT/SIGTERM after in-flight episodes finished their writes (128 + SIGINT). */
+  interrupted: 130,
+} as const;

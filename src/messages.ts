@@ -1,0 +1,55 @@
+/**
+ * The typed messages between the coordinator (main thread) and the episode
+ * workers (workers/episode-worker.ts). Nothing else crosses the boundary.
+ */
+import type { LockOptions } from './store/lock.js';
+import type { Reliability } from './types.js';
+
+export interface EpisodeTask {
+  store: string;
+  runId: string;
+  domain: string;
+  index: number;
+  seed: number;
+  cap: number;
+  lock: LockOptions;
+  /** Think time spread over the episode, standing in for model calls. */
+  episodeMs: number;
+  /** User domain modules to import before looking the domain up. */
+  modules: string[];
+}
+
+export interface MergeTiming {
+  waitMs: number;
+  holdMs: number;
+  retries: number;
+  bytes: number;
+  changed: boolean;
+}
+
+export interface EpisodeDone {
+  ok: true;
+  episode_id: string;
+  domain: string;
+  index: number;
+  score: number;
+  reliability: Reliability;
+  ms: number;
+  merge: MergeTiming;
+}
+
+export interface EpisodeFailed {
+  ok: false;
+  episode_id: string;
+  domain: string;
+  index: number;
+  ms: number;
+  error: {
+    code: string;
+    message: string;
+    /** Bad input (a corrupt playbook, an unwritable store) or a lock timeout: the run must stop. */
+    fatal: boolean;
+  };
+}
+
+export type EpisodeOutcome = EpisodeDone | EpisodeFailed;

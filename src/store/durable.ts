@@ -1,0 +1,82 @@
+/**
+ * Durable file writes: a uniquely named temp file in the target's directory,
+ * fsync, rename (or link, to refuse overwriting), fsync of the directory.
+ * A reader sees the old file or the new one, never a torn one; after the
+ * function returns the new content survives a power cut.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, link, unlink, readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+
+/** Temp files end in `.tmp`; readers only read `*.json`, so a crash's leftovers are never read. */
+export const TEMP_SUFFIX = '.tmp';
+
+export function tempPathFor(file: string): string {
+  return join(dirname(file), `.${basename(file)}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+}
+
+async function writeSynced(file: string, data: string): Promise<void> {
+  const fh = await open(file, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface DurableWriteOptions {
+  /**
+   * Called after the temp file is durable and just before it is renamed into
+   * place; throwing aborts the write and leaves the target untouched.
+   */
+  beforeCommit?: () => void | Promise<void>;
+}
+
+/** Replaces `file` atomically and durably. Returns the bytes written. */
+export async function writeFileDurable(file: string, data: string, options: DurableWriteOptions = {}): Promise<number> {
+  const temp = tempPathFor(file);
+  try {
+    await writeSynced(temp, data);
+    await options.beforeCommit?.();
+    await rename(temp, file);
+  } catch (err) {
+    await unlink(temp).catch(() => {});
+    throw err;
+  }
+  await fsyncDir(dirname(file));
+  return Buffer.byteLength(data);
+}
+
+/**
+ * Creates `file` atomically and durably, never replacing an existing one
+ * (link fails with EEXIST where rename would overwrite). Returns false when
+ * the file already exists with exactly this content (a retried write), and
+ * throws `onConflict()` when it exists with other content.
+ */
+export async function createFileDurable(file: string, data: string, onConflict: () => Error): Promise<boolean> {
+  const temp = tempPathFor(file);
+  try {
+    await writeSynced(temp, data);
+    await link(temp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const existing = await readFile(file, 'utf8');
+    if (existing !== data) throw onConflict();
+    return false;
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
+  await fsyncDir(dirname(file));
+  return true;
+}

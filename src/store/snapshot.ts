@@ -1,0 +1,56 @@
+/** Reads what the audit needs from a store: the thin I/O side of src/audit.ts. */
+import { stat } from 'node:fs/promises';
+import { episodeFact } from '../audit.js';
+import type { AuditInput, DomainState, EpisodeFact } from '../audit.js';
+import { findDomain } from '../domains/index.js';
+import { BadInputError } from '../errors.js';
+import type { Store } from './store.js';
+
+/** Files read at once: enough to hide latency, few enough to stay under open-file limits. */
+const READ_CONCURRENCY = 64;
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+export async function readDomainState(store: Store, domain: string): Promise<DomainState> {
+  const playbook = (await store.hasPlaybook(domain)) ? await store.readPlaybook(domain) : null;
+  const files = await store.listEpisodeFiles(domain);
+  const def = findDomain(domain);
+  const episodes = await mapLimited<string, EpisodeFact>(files, READ_CONCURRENCY, async (f) => episodeFact(await store.readEpisode(f), def));
+  return { domain, playbook, episodes };
+}
+
+export interface SnapshotOptions {
+  runId?: string | null;
+  cap?: number;
+}
+
+export async function loadAuditInput(store: Store, options: SnapshotOptions = {}): Promise<AuditInput> {
+  const isDir = await stat(store.root).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isDir) throw new BadInputError(`store ${store.root} does not exist or is not a directory`, store.root);
+  const manifests = await store.readManifests();
+  const runId = options.runId ?? null;
+  let domains: string[];
+  if (runId !== null) {
+    const run = manifests.find((m) => m.run_id === runId);
+    if (!run) throw new BadInputError(`--run: no run \`${runId}\` in ${store.runsDir()}`, store.runsDir());
+    domains = run.config.domains;
+  } else {
+    domains = [...new Set([...(await store.listDomains()), ...manifests.flatMap((m) => m.config.domains ?? [])])].sort();
+  }
+  const states = await Promise.all(domains.map((d) => readDomainState(store, d)));
+  return { store: store.root, cap: options.cap, domains: states, manifests, runId };
+}

@@ -1,0 +1,201 @@
+/**
+ * The store: the one write path for playbooks, and the only module that
+ * knows the on-disk layout. Coordinator, workers, audit and CLI call it and
+ * never touch playbook files themselves.
+ *
+ *   <store>/domains/<domain>/playbook.json
+ *   <store>/domains/<domain>/episodes/<episode_id>.json
+ *   <store>/domains/<domain>/metadata/stats.json
+ *   <store>/runs/<run_id>.json
+ */
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { BadInputError, LockCompromisedError } from '../errors.js';
+import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
+import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
+import { parseEpisode, parseManifest, parsePlaybook } from '../validate.js';
+import { createFileDurable, writeFileDurable } from './durable.js';
+import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
+import type { LockOptions, LockTiming } from './lock.js';
+
+export interface StoreOptions {
+  /** Observations kept per playbook. @default 10 */
+  cap: number;
+  lock: LockOptions;
+  /** A merge whose lease was lost is retried from a fresh read this many times. @default 5 */
+  maxAttempts: number;
+}
+
+export const DEFAULT_STORE_OPTIONS: StoreOptions = { cap: DEFAULT_CAP, lock: DEFAULT_LOCK_OPTIONS, maxAttempts: 5 };
+
+export interface MergeResult extends LockTiming {
+  /** False when the deltas were already in the playbook (a retried or duplicate merge). */
+  changed: boolean;
+  bytes: number;
+  attempts: number;
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+export class Store {
+  readonly root: string;
+  readonly options: StoreOptions;
+  private readonly ready = new Set<string>();
+
+  constructor(root: string, options: Partial<StoreOptions> = {}) {
+    this.root = resolve(root);
+    this.options = { ...DEFAULT_STORE_OPTIONS, ...options, lock: { ...DEFAULT_LOCK_OPTIONS, ...options.lock } };
+  }
+
+  domainDir(domain: string): string {
+    return join(this.root, 'domains', domain);
+  }
+  playbookPath(domain: string): string {
+    return join(this.domainDir(domain), 'playbook.json');
+  }
+  episodesDir(domain: string): string {
+    return join(this.domainDir(domain), 'episodes');
+  }
+  episodePath(domain: string, episodeId: string): string {
+    return join(this.episodesDir(domain), `${episodeId}.json`);
+  }
+  statsPath(domain: string): string {
+    return join(this.domainDir(domain), 'metadata', 'stats.json');
+  }
+  runsDir(): string {
+    return join(this.root, 'runs');
+  }
+  manifestPath(runId: string): string {
+    return join(this.runsDir(), `${runId}.json`);
+  }
+
+  /** Creates the store's directories and checks it can be written, naming the directory if not. */
+  async init(domains: readonly string[] = []): Promise<void> {
+    try {
+      await mkdir(this.runsDir(), { recursive: true });
+      await access(this.root, constants.W_OK);
+      for (const d of domains) await this.ensureDomain(d);
+    } catch (err) {
+      if (err instanceof BadInputError) throw err;
+      throw new BadInputError(`store ${this.root} cannot be written: ${(err as Error).message}`, this.root);
+    }
+  }
+
+  private async ensureDomain(domain: string): Promise<void> {
+    if (this.ready.has(domain)) return;
+    await mkdir(this.episodesDir(domain), { recursive: true });
+    await mkdir(join(this.domainDir(domain), 'metadata'), { recursive: true });
+    this.ready.add(domain);
+  }
+
+  /** Lock-free read: the rename in every write means readers see whole files. */
+  async readPlaybook(domain: string): Promise<Playbook> {
+    const file = this.playbookPath(domain);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if (isMissing(err)) return emptyPlaybook();
+      throw err;
+    }
+    return parsePlaybook(text, file);
+  }
+
+  /** Whether the playbook file exists at all (an empty playbook and none differ for `repair`). */
+  async hasPlaybook(domain: string): Promise<boolean> {
+    return access(this.playbookPath(domain)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * Writes the episode's durable record. Never overwrites: an identical retry
+   * is a no-op, a different file under the same id is an error.
+   */
+  async writeEpisode(domain: string, record: EpisodeRecord): Promise<void> {
+    await this.ensureDomain(domain);
+    const file = this.episodePath(domain, record.episode_id);
+    await createFileDurable(file, `${JSON.stringify(record, null, 2)}\n`, () => new BadInputError(`${file} already exists with different content; refusing to overwrite it`, file));
+  }
+
+  /**
+   * The one write path to a playbook: lock, read the current state, apply only
+   * these deltas, write durably, release. A write whose lease was lost is
+   * never renamed into place; it is retried from a fresh read.
+   */
+  async merge(domain: string, deltas: Deltas): Promise<MergeResult> {
+    await this.ensureDomain(domain);
+    const file = this.playbookPath(domain);
+    const total: LockTiming = { waitMs: 0, holdMs: 0, retries: 0 };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { value, timing } = await withLock(file, this.options.lock, async (lease) => {
+          const current = await this.readPlaybook(domain);
+          const next = applyDeltas(current, deltas, this.options.cap);
+          if (sameContent(current, next) && (await this.hasPlaybook(domain))) return { changed: false, bytes: 0 };
+          const bytes = await writeFileDurable(file, `${JSON.stringify(next, null, 2)}\n`, { beforeCommit: () => lease.assertHeld() });
+          return { changed: true, bytes };
+        });
+        total.waitMs += timing.waitMs;
+        total.holdMs += timing.holdMs;
+        total.retries += timing.retries;
+        return { ...value, ...total, attempts: attempt };
+      } catch (err) {
+        if (!(err instanceof LockCompromisedError) || attempt >= this.options.maxAttempts) throw err;
+      }
+    }
+  }
+
+  async writeManifest(manifest: RunManifest): Promise<void> {
+    await mkdir(this.runsDir(), { recursive: true });
+    await writeFileDurable(this.manifestPath(manifest.run_id), `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+
+  async readManifests(): Promise<RunManifest[]> {
+    const names = await readdir(this.runsDir()).catch((err) => (isMissing(err) ? [] : Promise.reject(err)));
+    const manifests: RunManifest[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      const file = join(this.runsDir(), name);
+      manifests.push(parseManifest(await readFile(file, 'utf8'), file));
+    }
+    return manifests;
+  }
+
+  /** Domains with a directory in the store. */
+  async listDomains(): Promise<string[]> {
+    const entries = await readdir(join(this.root, 'domains'), { withFileTypes: true }).catch((err) => (isMissing(err) ? [] : Promise.reject(err)));
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  }
+
+  /** Episode files of a domain (temp files and other leftovers are not `*.json` and are skipped). */
+  async listEpisodeFiles(domain: string): Promise<string[]> {
+    const names = await readdir(this.episodesDir(domain)).catch((err) => (isMissing(err) ? [] : Promise.reject(err)));
+    return names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => join(this.episodesDir(domain), n));
+  }
+
+  async readEpisode(file: string): Promise<EpisodeRecord> {
+    return parseEpisode(await readFile(file, 'utf8'), file);
+  }
+
+  /** Replaces a domain's stats.json under the domain's lock, so concurrent runs don't clobber each other. */
+  async updateStats(domain: string, update: (previous: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+    await this.ensureDomain(domain);
+    const file = this.statsPath(domain);
+    await withLock(this.playbookPath(domain), this.options.lock, async () => {
+      let previous: Record<string, unknown> = {};
+      try {
+        previous = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      } catch {
+        // Missing or unreadable stats are rebuilt; they are derived data, not a record.
+      }
+      await writeFileDurable(file, `${JSON.stringify(update(previous), null, 2)}\n`);
+    });
+  }
+}

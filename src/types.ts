@@ -1,0 +1,153 @@
+/**
+ * Data shapes shared by the main thread, the worker threads and the store.
+ * The playbook and episode shapes follow the reference ACE playbook layout so
+ * stores written by other tools can be audited too.
+ */
+
+export type Reliability = 'HIGH' | 'MEDIUM' | 'LOW';
+export const RELIABILITIES: readonly Reliability[] = ['HIGH', 'MEDIUM', 'LOW'];
+
+/** One thing an episode learned. Ranked by reliability, then score, then id. */
+export interface Observation {
+  episode_id: string;
+  /** ISO 8601. */
+  timestamp: string;
+  /** 0..1, how well the episode's answers matched the hidden ground truth. */
+  score: number;
+  beliefs: Record<string, unknown>;
+  context: Record<string, unknown>;
+  reliability: Reliability;
+  reason: string;
+  metadata: { patterns: string[]; failures: string[] };
+}
+
+/**
+ * An entry of the three non-observation sections. `timestamp` (the source
+ * episode's) is an extension of the reference layout: it makes "the 10 most
+ * recent" well defined whatever order entries arrive in.
+ */
+export interface SectionEntry {
+  content: string;
+  source_episode: string;
+  timestamp?: string;
+  [key: string]: unknown;
+}
+
+export interface Strategy extends SectionEntry {
+  confidence: number;
+}
+
+export type SectionName = 'strategies_and_rules' | 'troubleshooting' | 'context_patterns';
+export const SECTION_NAMES: readonly SectionName[] = ['strategies_and_rules', 'troubleshooting', 'context_patterns'];
+
+export interface Playbook {
+  observations: Observation[];
+  strategies_and_rules: SectionEntry[];
+  troubleshooting: SectionEntry[];
+  context_patterns: SectionEntry[];
+  /** Keys written by other tools are kept as they are. */
+  [key: string]: unknown;
+}
+
+/** What one episode adds to its domain's playbook. */
+export interface Deltas {
+  observations: Observation[];
+  strategies_and_rules: SectionEntry[];
+  troubleshooting: SectionEntry[];
+  context_patterns: SectionEntry[];
+}
+
+export interface Trajectory {
+  actions: string[];
+  observations: Record<string, unknown>[];
+}
+
+/** `<store>/domains/<domain>/episodes/<episode_id>.json` */
+export interface EpisodeRecord {
+  episode_id: string;
+  timestamp: string;
+  run_id?: string;
+  domain?: string;
+  index?: number;
+  trajectory: Trajectory;
+  outcome: { score: number; observation?: Observation; [key: string]: unknown };
+}
+
+/** The ranking key of an observation: all the audit needs to know what a playbook must hold. */
+export interface ObservationKey {
+  episode_id: string;
+  reliability: Reliability;
+  score: number;
+}
+
+export type EpisodeStatus = 'ok' | 'failed' | 'unknown';
+
+export interface EpisodeEntry {
+  episode_id: string;
+  domain: string;
+  index: number;
+  status: EpisodeStatus;
+  error?: string;
+  score?: number;
+  reliability?: Reliability;
+  ms?: number;
+}
+
+export interface DomainAudit {
+  domain: string;
+  /** From run manifests; null when the store has none. */
+  episodesRun: number | null;
+  episodeFiles: number;
+  playbookObservations: number;
+  expected: number;
+  lost: number;
+  missingFiles: number;
+  unexpected: number;
+  lostIds: string[];
+  missingIds: string[];
+  unexpectedIds: string[];
+}
+
+export interface AuditReport {
+  runId: string | null;
+  store: string;
+  cap: number;
+  domains: DomainAudit[];
+  zeroLoss: boolean;
+}
+
+export interface LockStats {
+  count: number;
+  waitMs: { p50: number; p99: number; max: number };
+  holdMs: { p50: number; p99: number; max: number };
+  retries: number;
+  bytes: number;
+}
+
+/** `<store>/runs/<run_id>.json` */
+export interface RunManifest {
+  run_id: string;
+  status: 'running' | 'complete' | 'interrupted' | 'stopped';
+  started_at: string;
+  finished_at?: string;
+  pid: number;
+  config: ExperimentConfig;
+  domains: Record<string, { scheduled: number; completed: number; failed: number }>;
+  episodes?: EpisodeEntry[];
+  timings?: { seconds: number; episodesPerSec: number };
+  contention?: Record<string, LockStats>;
+  stop_reason?: string;
+  audit?: AuditReport;
+}
+
+export interface ExperimentConfig {
+  name: string;
+  domains: string[];
+  /** Episodes per domain. */
+  episodes: number;
+  threads: number;
+  cap: number;
+  seed: number;
+  /** File URLs of user domain modules, imported by the coordinator and every worker. */
+  modules?: string[];
+}

@@ -1,0 +1,89 @@
+/**
+ * Shape checks for what the tool reads from disk. Pure: each takes the text
+ * and the file name, and throws a BadInputError naming the file and the problem.
+ */
+import { BadInputError } from './errors.js';
+import type { EpisodeRecord, Observation, Playbook, RunManifest } from './types.js';
+import { RELIABILITIES, SECTION_NAMES } from './types.js';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A short rendering of a bad value for messages. */
+export function show(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+export function parseJson(text: string, file: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const reason = text.trim() === '' ? 'the file is empty' : `not valid JSON (${(err as Error).message})`;
+    throw new BadInputError(`${file}: ${what} is ${reason}`, file);
+  }
+}
+
+export function checkObservation(o: unknown, where: string, file: string): Observation {
+  if (!isObject(o)) throw new BadInputError(`${file}: ${where} is not an object`, file);
+  if (typeof o['episode_id'] !== 'string' || o['episode_id'] === '') {
+    throw new BadInputError(`${file}: ${where} has no \`episode_id\` string, got ${show(o['episode_id'])}`, file);
+  }
+  if (typeof o['score'] !== 'number' || !Number.isFinite(o['score'])) {
+    throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`score\` that is not a number: ${show(o['score'])}`, file);
+  }
+  if (!RELIABILITIES.includes(o['reliability'] as never)) {
+    throw new BadInputError(
+      `${file}: ${where} (${o['episode_id']}) has unknown reliability ${show(o['reliability'])}; expected HIGH, MEDIUM or LOW`,
+      file,
+    );
+  }
+  return o as unknown as Observation;
+}
+
+export function checkPlaybook(value: unknown, file: string): Playbook {
+  if (!isObject(value)) throw new BadInputError(`${file}: playbook is not a JSON object`, file);
+  for (const key of ['observations', ...SECTION_NAMES]) {
+    if (!Array.isArray(value[key])) throw new BadInputError(`${file}: playbook section \`${key}\` is missing or not an array`, file);
+  }
+  (value['observations'] as unknown[]).forEach((o, i) => checkObservation(o, `observations[${i}]`, file));
+  for (const section of SECTION_NAMES) {
+    (value[section] as unknown[]).forEach((e, i) => {
+      if (!isObject(e) || typeof e['content'] !== 'string' || typeof e['source_episode'] !== 'string') {
+        throw new BadInputError(`${file}: ${section}[${i}] needs string \`content\` and \`source_episode\``, file);
+      }
+    });
+  }
+  return value as Playbook;
+}
+
+export function parsePlaybook(text: string, file: string): Playbook {
+  return checkPlaybook(parseJson(text, file, 'playbook'), file);
+}
+
+export function parseEpisode(text: string, file: string): EpisodeRecord {
+  const v = parseJson(text, file, 'episode file');
+  if (!isObject(v)) throw new BadInputError(`${file}: episode file is not a JSON object`, file);
+  if (typeof v['episode_id'] !== 'string' || v['episode_id'] === '') throw new BadInputError(`${file}: episode file has no \`episode_id\``, file);
+  const outcome = v['outcome'];
+  if (!isObject(outcome)) throw new BadInputError(`${file}: episode file has no \`outcome\` object`, file);
+  if (outcome['observation'] !== undefined) {
+    checkObservation(outcome['observation'], 'outcome.observation', file);
+  } else if (typeof outcome['score'] !== 'number' || !Number.isFinite(outcome['score'])) {
+    throw new BadInputError(`${file}: episode file has neither \`outcome.observation\` nor a numeric \`outcome.score\``, file);
+  }
+  const trajectory = v['trajectory'];
+  if (trajectory !== undefined && !isObject(trajectory)) throw new BadInputError(`${file}: \`trajectory\` is not an object`, file);
+  return v as unknown as EpisodeRecord;
+}
+
+export function parseManifest(text: string, file: string): RunManifest {
+  const v = parseJson(text, file, 'run manifest');
+  if (!isObject(v) || typeof v['run_id'] !== 'string' || !isObject(v['config'])) {
+    throw new BadInputError(`${file}: not a run manifest (needs \`run_id\` and \`config\`)`, file);
+  }
+  if (v['episodes'] !== undefined && !Array.isArray(v['episodes'])) throw new BadInputError(`${file}: \`episodes\` is not an array`, file);
+  return v as unknown as RunManifest;
+}

@@ -1,0 +1,92 @@
+import test from 'ava';
+import { audit, episodeFact } from '../src/audit.js';
+import type { DomainState } from '../src/audit.js';
+import { findDomain } from '../src/domains/index.js';
+import { emptyPlaybook } from '../src/merge.js';
+import type { RunManifest } from '../src/types.js';
+import { episodeRecord, obs } from './helpers.js';
+
+function manifest(run_id: string, ids: [string, string][]): RunManifest {
+  return {
+    run_id,
+    status: 'complete',
+    started_at: '2026-01-01T00:00:00Z',
+    pid: 1,
+    config: { name: 't', domains: ['hot_pot'], episodes: ids.length, threads: 1, cap: 10, seed: 1 },
+    domains: {},
+    episodes: ids.map(([episode_id, domain], index) => ({ episode_id, domain, index, status: 'ok' })),
+  };
+}
+
+function state(domain: string, files: ReturnType<typeof obs>[], inPlaybook: string[] | null, run_id?: string): DomainState {
+  return {
+    domain,
+    playbook: inPlaybook === null ? null : { ...emptyPlaybook(), observations: files.filter((o) => inPlaybook.includes(o.episode_id)).concat(inPlaybook.filter((id) => !files.some((f) => f.episode_id === id)).map((id) => obs(id))) },
+    episodes: files.map((o) => episodeFact(episodeRecord(o, run_id), findDomain(domain))),
+  };
+}
+
+test('a hand-made store with known losses reports exactly those', (t) => {
+  const files = Array.from({ length: 10 }, (_, i) => obs(`e${i}`, 'HIGH', i / 10));
+  // e2 and e7 were overwritten; e9 ran but its file never landed; ghost is in the playbook with no file.
+  const withFiles = files.filter((o) => o.episode_id !== 'e9');
+  const report = audit({
+    store: '/s',
+    domains: [state('hot_pot', withFiles, ['e0', 'e1', 'e3', 'e4', 'e5', 'e6', 'e8', 'ghost'])],
+    manifests: [manifest('r1', files.map((o) => [o.episode_id, 'hot_pot']))],
+  });
+  const d = report.domains[0]!;
+  t.like(d, { episodesRun: 10, episodeFiles: 9, playbookObservations: 8, expected: 9, lost: 2, missingFiles: 1, unexpected: 1 });
+  t.deepEqual(d.lostIds.sort(), ['e2', 'e7']);
+  t.deepEqual(d.missingIds, ['e9']);
+  t.deepEqual(d.unexpectedIds, ['ghost']);
+  t.false(report.zeroLoss);
+});
+
+test('observations ranked out by the cap are not lost', (t) => {
+  const files = Array.from({ length: 12 }, (_, i) => obs(`e${String(i).padStart(2, '0')}`, i < 2 ? 'LOW' : 'HIGH', 0.5));
+  const report = audit({ store: '/s', cap: 10, domains: [state('hot_pot', files, files.slice(2).map((o) => o.episode_id))], manifests: [] });
+  t.like(report.domains[0], { episodesRun: null, expected: 10, lost: 0, playbookObservations: 10 });
+  t.true(report.zeroLoss);
+});
+
+test('an empty or missing playbook loses every expected observation', (t) => {
+  const files = [obs('a'), obs('b')];
+  const report = audit({ store: '/s', domains: [state('chem_tile', files, null)], manifests: [] });
+  t.like(report.domains[0], { playbookObservations: 0, expected: 2, lost: 2 });
+});
+
+test('files from the reference tool (no outcome.observation) are ranked by the reflection rules and outcome.score', (t) => {
+  const reference = (id: string, actions: string[], power: number[], score: number) => ({
+    episode_id: id,
+    timestamp: '2025-10-01T10:00:00',
+    trajectory: { actions, observations: power.map((p) => ({ power_setting: p, temp: 40 })) },
+    outcome: { score },
+  });
+  const hot = findDomain('hot_pot');
+  const facts = [
+    episodeFact(reference('calm', ['measure_temp()', 'wait(2)'], [2, 2], 0.4), hot),
+    episodeFact(reference('fiddly', ['toggle_stove()', 'measure_temp()'], [1, 2], 0.9), hot),
+  ];
+  t.deepEqual(facts.map((f) => f.key), [
+    { episode_id: 'calm', reliability: 'HIGH', score: 0.4 },
+    { episode_id: 'fiddly', reliability: 'LOW', score: 0.9 },
+  ]);
+  // Cap 1: the HIGH observation must be kept even though it scored lower.
+  const report = audit({ store: '/s', cap: 1, domains: [{ domain: 'hot_pot', playbook: { ...emptyPlaybook(), observations: [obs('fiddly', 'LOW', 0.9)] }, episodes: facts }], manifests: [] });
+  t.deepEqual(report.domains[0]!.lostIds, ['calm']);
+  t.is(report.domains[0]!.unexpected, 0);
+});
+
+test('a run-scoped audit counts its own episodes, against the whole domain', (t) => {
+  const old = Array.from({ length: 10 }, (_, i) => obs(`old${i}`, 'HIGH', 0.9));
+  const mine = Array.from({ length: 10 }, (_, i) => obs(`new${i}`, i < 3 ? 'HIGH' : 'LOW', 0.5));
+  const facts = [...old.map((o) => episodeFact(episodeRecord(o, 'r0'), undefined)), ...mine.map((o) => episodeFact(episodeRecord(o, 'r1'), undefined))];
+  // Top 10 overall: the 10 old HIGH 0.9 ones; none of the new run's are expected.
+  const playbook = { ...emptyPlaybook(), observations: old };
+  const manifests = [manifest('r0', old.map((o) => [o.episode_id, 'hot_pot'])), manifest('r1', mine.map((o) => [o.episode_id, 'hot_pot']))];
+  const report = audit({ store: '/s', runId: 'r1', domains: [{ domain: 'hot_pot', playbook, episodes: facts }], manifests });
+  t.like(report.domains[0], { episodesRun: 10, episodeFiles: 10, expected: 0, lost: 0, playbookObservations: 0 });
+  const whole = audit({ store: '/s', domains: [{ domain: 'hot_pot', playbook, episodes: facts }], manifests });
+  t.like(whole.domains[0], { episodesRun: 20, episodeFiles: 20, expected: 10, lost: 0, playbookObservations: 10 });
+});

@@ -1,0 +1,38 @@
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Deltas, EpisodeRecord, Observation, Reliability } from '../src/types.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(ROOT, 'src', 'cli.ts');
+
+export async function tempDir(prefix = 'ace-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export function obs(episode_id: string, reliability: Reliability = 'HIGH', score = 0.5): Observation {
+  return {
+    episode_id,
+    timestamp: '2026-01-01T00:00:00.000Z',
+    score,
+    beliefs: {},
+    context: {},
+    reliability,
+    reason: 'test',
+    metadata: { patterns: [], failures: [] },
+  };
+}
+
+export function deltasOf(...observations: Observation[]): Deltas {
+  return { observations, strategies_and_rules: [], troubleshooting: [], context_patterns: [] };
+}
+
+export function episodeRecord(o: Observation, run_id?: string): EpisodeRecord {
+  return { episode_id: o.episode_id, timestamp: o.timestamp, ...(run_id ? { run_id } : {}), trajectory: { actions: [], observations: [] }, outcome: { score: o.score, observation: o } };
+}
+
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+}

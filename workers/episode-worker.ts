@@ -1,0 +1,65 @@
+/**
+ * Piscina worker: plays one episode and persists it through the store —
+ * episode file first (the durable record), then the locked playbook merge.
+ * Errors come back as typed outcomes, never as thrown errors, so their codes
+ * survive the thread boundary.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { findDomain } from '../src/domains/index.js';
+import { loadDomainModules } from '../src/domains/load.js';
+import { AceError, BadInputError, LockTimeoutError } from '../src/errors.js';
+import { episodeId, playEpisode } from '../src/episode.js';
+import type { EpisodeOutcome, EpisodeTask } from '../src/messages.js';
+import { Store } from '../src/store/store.js';
+
+const stores = new Map<string, Store>();
+
+function storeFor(task: EpisodeTask): Store {
+  const key = `${task.store}\0${task.cap}`;
+  let store = stores.get(key);
+  if (!store) {
+    store = new Store(task.store, { cap: task.cap, lock: task.lock });
+    stores.set(key, store);
+  }
+  return store;
+}
+
+export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutcome> {
+  const started = performance.now();
+  const id = episodeId(task.runId, task.domain, task.index);
+  try {
+    await loadDomainModules(task.modules);
+    const domain = findDomain(task.domain);
+    if (!domain) throw new BadInputError(`unknown domain \`${task.domain}\``);
+    const store = storeFor(task);
+    const prior = await store.readPlaybook(task.domain);
+    const { record, deltas } = playEpisode({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now: new Date().toISOString() });
+    if (task.episodeMs > 0) await sleep(task.episodeMs);
+    await store.writeEpisode(task.domain, record);
+    const merge = await store.merge(task.domain, deltas);
+    return {
+      ok: true,
+      episode_id: id,
+      domain: task.domain,
+      index: task.index,
+      score: record.outcome.score,
+      reliability: deltas.observations[0]!.reliability,
+      ms: performance.now() - started,
+      merge: { waitMs: merge.waitMs, holdMs: merge.holdMs, retries: merge.retries, bytes: merge.bytes, changed: merge.changed },
+    };
+  } catch (err) {
+    const e = err as Error;
+    return {
+      ok: false,
+      episode_id: id,
+      domain: task.domain,
+      index: task.index,
+      ms: performance.now() - started,
+      error: {
+        code: err instanceof AceError ? err.code : ((err as NodeJS.ErrnoException).code ?? 'E_EPISODE'),
+        message: e?.message ?? String(err),
+        fatal: err instanceof BadInputError || err instanceof LockTimeoutError,
+      },
+    };
+  }
+}
