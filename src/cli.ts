@@ -63,8 +63,10 @@ async function main(): Promise<number> {
         code = await executeAudit(argv as unknown as AuditArgs, io);
       },
     )
-    .demandCommand(1, 'Name a command: run or audit (see --help)')
+    .demandCommand(1, 'Name a command: run or audit')
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .strict()
+    .showHelpOnFail(false)
     .version(packageVersion())
     .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 130 interrupted.')
     .wrap(Math.min(110, process.stdout.columns || 110))

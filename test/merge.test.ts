@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { applyDeltas, combineDeltas, compareObservations, emptyPlaybook, mergeObservations, mergeSection } from '../src/merge.js';
-import type { Deltas, Observation, Reliability, SectionEntry } from '../src/types.js';
+import type { Deltas, Observation, Playbook, Reliability, SectionEntry } from '../src/types.js';
 import { deltasOf, obs } from './helpers.js';
 
 test('observations rank by reliability, then score, then episode_id by code units', (t) => {
@@ -55,7 +55,7 @@ const delta = fc.record({
 const cap = fc.integer({ min: 1, max: 12 });
 
 function applyAll(deltas: Deltas[], k: number) {
-  return deltas.reduce((pb, d) => applyDeltas(pb, d, k), emptyPlaybook());
+  return deltas.reduce<Playbook>((pb, d) => applyDeltas(pb, d, k), emptyPlaybook());
 }
 
 // Duplicate ids with different content are resolved by rank then JSON, so

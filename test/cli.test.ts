@@ -1,0 +1,118 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CLI, ROOT, tempDir, writeJson } from './helpers.js';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], onSpawn?: (child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import=tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    onSpawn?.(child);
+  });
+}
+
+function assertOneLineError(t: import('ava').ExecutionContext, r: CliResult, ...needles: string[]): void {
+  t.is(r.code, 2, r.stderr);
+  t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+  for (const n of needles) t.true(r.stderr.includes(n), `stderr names ${n}: ${r.stderr}`);
+}
+
+test('run prints the loss table and exits 0; --json prints one object', async (t) => {
+  const store = await tempDir();
+  const r = await cli(['run', 'experiments/validation-30.json', '--episodes', '3', '--store', store]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /\| Domain +\| Episodes Run \| Episode Files \| Playbook Observations \| Lost \| Expected \| Missing Files \| Unexpected \|/);
+  t.regex(r.stdout, /\| hot_pot +\| +3 \| +3 \| +3 \| +0 \|/);
+  t.regex(r.stdout, /Zero loss/);
+
+  const j = await cli(['run', '--domains', 'switch_light', '--episodes', '2', '--threads', '2', '--store', store, '--json']);
+  t.is(j.code, 0, j.stderr);
+  const parsed = JSON.parse(j.stdout);
+  t.is(j.stdout.trim().split('\n').length, 1);
+  t.like(parsed, { store, zeroLoss: true, domains: [{ domain: 'switch_light', episodesRun: 2, episodeFiles: 2, playbookObservations: 2, expected: 2, lost: 0, missingFiles: 0, unexpected: 0 }] });
+  t.is(typeof parsed.runId, 'string');
+});
+
+test('audit exits 1 and names what was lost when a playbook is missing observations', async (t) => {
+  const store = await tempDir();
+  t.is((await cli(['run', '--domains', 'hot_pot', '--episodes', '4', '--store', store])).code, 0);
+  const file = join(store, 'domains', 'hot_pot', 'playbook.json');
+  const pb = JSON.parse(await readFile(file, 'utf8'));
+  const dropped = pb.observations.pop().episode_id as string;
+  await writeFile(file, JSON.stringify(pb));
+  const r = await cli(['audit', '--store', store]);
+  t.is(r.code, 1);
+  t.regex(r.stdout, /\| hot_pot +\| +4 \| +4 \| +3 \| +1 \|/);
+  t.true(r.stdout.includes(dropped));
+  const j = await cli(['audit', '--store', store, '--json']);
+  t.is(j.code, 1);
+  t.like(JSON.parse(j.stdout), { zeroLoss: false, domains: [{ domain: 'hot_pot', lost: 1, lostIds: [dropped] }] });
+});
+
+test('bad flags and bad experiment files exit 2 with a one-line message naming them', async (t) => {
+  const dir = await tempDir();
+  assertOneLineError(t, await cli(['run', '--episodes', '-3', '--store', dir]), '--episodes', '-3');
+  assertOneLineError(t, await cli(['run', '--threads', '1.5', '--store', dir]), '--threads');
+  assertOneLineError(t, await cli(['run', '--domains', 'hot_pot,nope', '--store', dir]), '--domains', 'nope');
+  assertOneLineError(t, await cli(['run', join(dir, 'missing.json'), '--store', dir]), 'missing.json', 'does not exist');
+  await writeJson(join(dir, 'notjson.json'), '{ episodes: ');
+  assertOneLineError(t, await cli(['run', join(dir, 'notjson.json'), '--store', dir]), 'notjson.json', 'not valid JSON');
+  await writeJson(join(dir, 'neg.json'), { episodes: 2.5 });
+  assertOneLineError(t, await cli(['run', join(dir, 'neg.json'), '--store', dir]), 'neg.json', '`episodes`', '2.5');
+  assertOneLineError(t, await cli(['run', '--bogus']), 'bogus');
+  assertOneLineError(t, await cli([]), 'command');
+  assertOneLineError(t, await cli(['audit', '--store', join(dir, 'nowhere')]), join(dir, 'nowhere'));
+});
+
+test('a corrupt playbook stops run and audit with exit 2, and is left byte-for-byte', async (t) => {
+  const store = await tempDir();
+  const file = join(store, 'domains', 'hot_pot', 'playbook.json');
+  const corrupt = '{"observations": [{"episode_id": "a", "score": "high", "reliability": "HIGH"}], "strategies_and_rules": [], "troubleshooting": [], "context_patterns": []}';
+  await writeJson(file, corrupt);
+  assertOneLineError(t, await cli(['run', '--episodes', '2', '--store', store]), file, 'score');
+  assertOneLineError(t, await cli(['audit', '--store', store]), file);
+  t.is(await readFile(file, 'utf8'), corrupt);
+});
+
+test('SIGINT stops scheduling, lets in-flight episodes finish, and records the run', async (t) => {
+  const store = await tempDir();
+  const r = await cli(['run', '--episodes', '50', '--threads', '2', '--episode-ms', '100', '--store', store, '--json'], (child) => {
+    // The manifest appears once the run is under way (signal handlers are installed before it).
+    const poll = setInterval(() => {
+      void readdir(join(store, 'runs')).then(
+        (names) => {
+          if (names.some((n) => n.endsWith('.json'))) {
+            clearInterval(poll);
+            setTimeout(() => child.kill('SIGINT'), 300);
+          }
+        },
+        () => {},
+      );
+    }, 50);
+  });
+  t.is(r.code, 130, r.stderr);
+  t.regex(r.stderr, /stopping \(SIGINT received\)/);
+  const out = JSON.parse(r.stdout);
+  t.is(out.status, 'interrupted');
+  t.true(out.zeroLoss);
+  const audit = await cli(['audit', '--store', store]);
+  t.is(audit.code, 0, audit.stdout);
+});
+
+test('--help explains every flag', async (t) => {
+  const r = await cli(['run', '--help']);
+  t.is(r.code, 0);
+  for (const flag of ['--domains', '--episodes', '--threads', '--store', '--cap', '--seed', '--episode-ms', '--json']) t.true(r.stdout.includes(flag), flag);
+});

@@ -1,0 +1,85 @@
+import test from 'ava';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runExperiment } from '../src/coordinator.js';
+import { readExperimentFile, resolveExperiment } from '../src/experiment.js';
+import { BadInputError } from '../src/errors.js';
+import { Store } from '../src/store/store.js';
+import type { ExperimentConfig } from '../src/types.js';
+import { tempDir, writeJson } from './helpers.js';
+
+const small: ExperimentConfig = { name: 'small', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 4, threads: 4, cap: 10, seed: 3 };
+
+test('a run on the worker pool persists every episode and audits zero loss', async (t) => {
+  const store = new Store(await tempDir());
+  const events: string[] = [];
+  const { manifest, report } = await runExperiment({ experiment: small, store, onEvent: (e) => events.push(e.type) });
+  t.is(manifest.status, 'complete');
+  t.is(manifest.episodes!.length, 12);
+  t.true(manifest.episodes!.every((e) => e.status === 'ok'));
+  t.deepEqual(report.domains.map((d) => [d.domain, d.episodesRun, d.episodeFiles, d.playbookObservations, d.lost]), [
+    ['hot_pot', 4, 4, 4, 0],
+    ['chem_tile', 4, 4, 4, 0],
+    ['switch_light', 4, 4, 4, 0],
+  ]);
+  t.true(report.zeroLoss);
+  t.is(events.filter((e) => e === 'episode').length, 12);
+  const saved = JSON.parse(await readFile(store.manifestPath(manifest.run_id), 'utf8'));
+  t.is(saved.audit.zeroLoss, true);
+  t.is(saved.contention.hot_pot.count, 4);
+  const stats = JSON.parse(await readFile(store.statsPath('hot_pot'), 'utf8'));
+  t.like(stats, { runs: 1, episodes_merged: 4, last_run: { run_id: manifest.run_id } });
+});
+
+test('a second run into the same store audits its own episodes', async (t) => {
+  const store = new Store(await tempDir());
+  await runExperiment({ experiment: small, store });
+  const second = await runExperiment({ experiment: { ...small, episodes: 10 }, store });
+  t.true(second.report.zeroLoss);
+  for (const d of second.report.domains) {
+    t.is(d.episodesRun, 10);
+    t.is(d.episodeFiles, 10);
+  }
+});
+
+test('a failed episode is reported and does not stop the others', async (t) => {
+  const dir = await tempDir();
+  await writeJson(join(dir, 'exp.json'), { name: 'flaky', domains: ['flaky', 'hot_pot'], episodes: 5, threads: 2, seed: 5, modules: [new URL('./fixtures/flaky-domain.mjs', import.meta.url).pathname] });
+  const experiment = resolveExperiment([{ input: await readExperimentFile(join(dir, 'exp.json')), source: 'exp.json' }]);
+  const { manifest, report } = await runExperiment({ experiment, store: new Store(join(dir, 'store')) });
+  const failed = manifest.episodes!.filter((e) => e.status === 'failed');
+  t.is(failed.length, 1, JSON.stringify(failed));
+  t.like(failed[0], { domain: 'flaky', index: 2 });
+  t.regex(failed[0]!.error!, /simulated crash/);
+  t.is(manifest.episodes!.length, 10);
+  t.like(report.domains.find((d) => d.domain === 'flaky'), { episodesRun: 5, episodeFiles: 4, missingFiles: 1, lost: 0 });
+  t.false(report.zeroLoss, 'a missing episode file is not zero loss');
+});
+
+test('aborting stops scheduling, lets in-flight episodes finish, and records an interrupted run', async (t) => {
+  const store = new Store(await tempDir());
+  const controller = new AbortController();
+  const { manifest, report } = await runExperiment({
+    experiment: { ...small, episodes: 20, threads: 2 },
+    store,
+    episodeMs: 20,
+    signal: controller.signal,
+    onEvent: (e) => {
+      if (e.type === 'episode' && e.done === 3) controller.abort('SIGINT received');
+    },
+  });
+  t.is(manifest.status, 'interrupted');
+  t.is(manifest.stop_reason, 'SIGINT received');
+  t.true(manifest.episodes!.length >= 3 && manifest.episodes!.length < 60, `${manifest.episodes!.length} episodes`);
+  t.true(manifest.episodes!.every((e) => e.status === 'ok'), 'in-flight episodes finished their writes');
+  t.true(report.zeroLoss);
+});
+
+test('a corrupt playbook stops the run before any episode, untouched', async (t) => {
+  const dir = await tempDir();
+  const store = new Store(dir);
+  await writeJson(store.playbookPath('chem_tile'), '{"observations": [ {"episode_id": "x"');
+  const err = await t.throwsAsync(runExperiment({ experiment: small, store }), { instanceOf: BadInputError });
+  t.true(err!.message.includes(store.playbookPath('chem_tile')));
+  t.is(await readFile(store.playbookPath('chem_tile'), 'utf8'), '{"observations": [ {"episode_id": "x"');
+});
