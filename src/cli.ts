@@ -8,6 +8,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { auditBuilder, executeAudit } from './commands/audit.js';
 import type { AuditArgs } from './commands/audit.js';
+import { compareBuilder, executeCompare } from './commands/compare.js';
+import type { CompareArgs } from './commands/compare.js';
 import { processIo } from './commands/io.js';
 import { executeRun, runBuilder } from './commands/run.js';
 import type { RunArgs } from './commands/run.js';
@@ -63,8 +65,21 @@ async function main(): Promise<number> {
         code = await executeAudit(argv as unknown as AuditArgs, io);
       },
     )
-    .demandCommand(1, 'Name a command: run or audit')
-    .parserConfiguration({ 'duplicate-arguments-array': false })
+    .command(
+      'compare [files..]',
+      'Run an experiment once per write mode (unlocked, locked) on fresh stores and compare lost observations; or diff two saved reports',
+      (y) => compareBuilder(y),
+      async (argv) => {
+        code = await executeCompare(argv as unknown as CompareArgs, io, interruptSignal(io));
+      },
+    )
+    .demandCommand(1, 'Name a command: run, audit or compare')
+    .middleware((argv) => {
+      // A flag given twice arrives as an array; say so rather than fail later on a strange value.
+      for (const [key, value] of Object.entries(argv)) {
+        if (key !== '_' && key !== 'files' && Array.isArray(value)) throw new UsageError(`--${key} was given more than once`);
+      }
+    }, true)
     .strict()
     .showHelpOnFail(false)
     .version(packageVersion())

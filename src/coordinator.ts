@@ -1,27 +1,27 @@
 /**
- * The coordinator: schedules an experiment's episodes onto a Piscina pool
- * through a p-queue that bounds how many are in flight, records every
- * outcome, writes the run manifest and audits the run. Workers persist
- * through the store themselves; the coordinator never writes a playbook.
+ * The coordinator: runs an experiment's episodes on a worker pool (or across
+ * several shard processes, each with its own pool), records every outcome,
+ * writes the run manifest and audits the run. Workers persist through the
+ * store themselves; the coordinator never writes a playbook.
  */
 import { randomBytes } from 'node:crypto';
-import PQueue from 'p-queue';
-import { Piscina } from 'piscina';
 import { audit } from './audit.js';
 import { episodeId } from './episode.js';
-import type { EpisodeOutcome, EpisodeTask, MergeTiming } from './messages.js';
+import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
+import { roundRobin, scheduleEpisodes } from './scheduler.js';
+import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
 import { loadAuditInput } from './store/snapshot.js';
 import type { Store } from './store/store.js';
-import type { AuditReport, EpisodeEntry, ExperimentConfig, LockStats, RunManifest } from './types.js';
+import type { AuditReport, EpisodeEntry, ExperimentConfig, LockStats, RunManifest, WriteMode } from './types.js';
 
 export interface RunOptions {
   experiment: ExperimentConfig;
   store: Store;
   /** @default a new unique id */
   runId?: string;
-  /** Think time per episode. @default 0 */
-  episodeMs?: number;
+  /** @default 'locked' */
+  mode?: WriteMode;
   /** Aborting stops scheduling; in-flight episodes finish their writes. */
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
@@ -30,7 +30,8 @@ export interface RunOptions {
 export type RunEvent =
   | { type: 'started'; runId: string; total: number }
   | { type: 'episode'; outcome: EpisodeOutcome; done: number; total: number }
-  | { type: 'stopping'; reason: string; inFlight: number };
+  | { type: 'stopping'; reason: string }
+  | { type: 'shard-error'; message: string };
 
 export interface RunResult {
   manifest: RunManifest;
@@ -45,23 +46,19 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(6).toString('hex')}`;
 }
 
-/** The worker file next to this module, in src/ under tsx or dist/ when built. */
-export function workerFile(): string {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return new URL(`../workers/episode-worker.${ext}`, import.meta.url).href;
-}
-
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const { experiment, store } = options;
+  const mode = options.mode ?? 'locked';
   const emit = options.onEvent ?? (() => {});
   await store.init(experiment.domains);
   // A corrupt playbook stops the run before any episode is played, and is left untouched.
   for (const d of experiment.domains) await store.readPlaybook(d);
 
   const runId = options.runId ?? newRunId();
-  const total = experiment.domains.length * experiment.episodes;
+  const assignments = roundRobin(experiment.domains, experiment.episodes);
   const manifest: RunManifest = {
     run_id: runId,
+    mode,
     status: 'running',
     started_at: new Date().toISOString(),
     pid: process.pid,
@@ -69,90 +66,67 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     domains: Object.fromEntries(experiment.domains.map((d) => [d, { scheduled: experiment.episodes, completed: 0, failed: 0 }])),
   };
   await store.writeManifest(manifest);
-  emit({ type: 'started', runId, total });
+  emit({ type: 'started', runId, total: assignments.length });
 
-  const pool = new Piscina<EpisodeTask, EpisodeOutcome>({
-    filename: workerFile(),
-    minThreads: experiment.threads,
-    maxThreads: experiment.threads,
-    idleTimeout: 1_000,
-  });
-  const queue = new PQueue({ concurrency: experiment.threads });
   const entries: EpisodeEntry[] = [];
   const merges = new Map<string, MergeTiming[]>(experiment.domains.map((d) => [d, []]));
-  let stopReason: string | undefined;
+  const stopper = new AbortController();
   let fatal: RunResult['fatal'];
   const stop = (reason: string): void => {
-    if (stopReason !== undefined) return;
-    stopReason = reason;
-    queue.clear();
-    emit({ type: 'stopping', reason, inFlight: queue.pending });
+    if (stopper.signal.aborted) return;
+    stopper.abort(reason);
+    emit({ type: 'stopping', reason });
   };
   const onAbort = (): void => stop(String(options.signal?.reason ?? 'interrupted'));
   options.signal?.addEventListener('abort', onAbort);
   if (options.signal?.aborted) onAbort();
 
-  const started = performance.now();
-  let done = 0;
-  // Round-robin over domains, so every domain's playbook sees concurrent writers from the start.
-  for (let i = 0; i < experiment.episodes && stopReason === undefined; i++) {
-    for (const domain of experiment.domains) {
-      const task: EpisodeTask = {
-        store: store.root,
-        runId,
-        domain,
-        index: i,
-        seed: experiment.seed,
-        cap: experiment.cap,
-        lock: store.options.lock,
-        episodeMs: options.episodeMs ?? 0,
-        modules: experiment.modules ?? [],
-      };
-      void queue.add(async () => {
-        const outcome = await pool.run(task).catch(
-          (err: Error): EpisodeOutcome => ({
-            ok: false,
-            episode_id: episodeId(runId, domain, i),
-            domain,
-            index: i,
-            ms: 0,
-            error: { code: 'E_WORKER', message: err.message, fatal: false },
-          }),
-        );
-        const counts = manifest.domains[domain]!;
-        if (outcome.ok) {
-          counts.completed++;
-          merges.get(domain)!.push(outcome.merge);
-          entries.push({ episode_id: outcome.episode_id, domain, index: i, status: 'ok', score: outcome.score, reliability: outcome.reliability, ms: Math.round(outcome.ms) });
-        } else {
-          counts.failed++;
-          entries.push({ episode_id: outcome.episode_id, domain, index: i, status: 'failed', error: `${outcome.error.code}: ${outcome.error.message}`, ms: Math.round(outcome.ms) });
-          if (outcome.error.fatal && !fatal) {
-            fatal = { code: outcome.error.code, message: outcome.error.message };
-            stop(outcome.error.message);
-          }
-        }
-        emit({ type: 'episode', outcome, done: ++done, total });
-      });
+  const onOutcome = (outcome: EpisodeOutcome): void => {
+    const counts = manifest.domains[outcome.domain]!;
+    const base = { episode_id: outcome.episode_id, domain: outcome.domain, index: outcome.index, ms: Math.round(outcome.ms) };
+    if (outcome.ok) {
+      counts.completed++;
+      merges.get(outcome.domain)!.push(outcome.merge);
+      entries.push({ ...base, status: 'ok', score: outcome.score, reliability: outcome.reliability });
+    } else {
+      counts.failed++;
+      entries.push({ ...base, status: 'failed', error: `${outcome.error.code}: ${outcome.error.message}` });
+      if (outcome.error.fatal && !fatal) {
+        fatal = { code: outcome.error.code, message: outcome.error.message };
+        stop(outcome.error.message);
+      }
     }
+    emit({ type: 'episode', outcome, done: entries.length, total: assignments.length });
+  };
+  // Episodes whose shard process died after starting them: their fate is unknown until the audit (or repair) decides.
+  const onShardError = (message: string, unknown: Assignment[]): void => {
+    emit({ type: 'shard-error', message });
+    for (const a of unknown) entries.push({ episode_id: episodeId(runId, a.domain, a.index), domain: a.domain, index: a.index, status: 'unknown', error: message });
+  };
+
+  const started = performance.now();
+  const job = { store: store.root, runId, experiment, mode, lock: store.options.lock, signal: stopper.signal };
+  if (experiment.processes > 1) {
+    await runShards({ job, assignments, processes: experiment.processes, signal: stopper.signal, onOutcome, onShardError });
+  } else {
+    await scheduleEpisodes({ ...job, assignments, onOutcome });
   }
-  await queue.onIdle();
   const seconds = (performance.now() - started) / 1000;
   options.signal?.removeEventListener('abort', onAbort);
-  await pool.destroy();
 
   entries.sort((a, b) => (a.episode_id < b.episode_id ? -1 : 1));
   const contention: Record<string, LockStats> = Object.fromEntries([...merges].map(([d, m]) => [d, summarizeMerges(m)]));
   Object.assign(manifest, {
-    status: fatal ? 'stopped' : stopReason !== undefined ? 'interrupted' : 'complete',
+    status: fatal ? 'stopped' : stopper.signal.aborted ? 'interrupted' : 'complete',
     finished_at: new Date().toISOString(),
     episodes: entries,
     timings: { seconds: Math.round(seconds * 1000) / 1000, episodesPerSec: Math.round((entries.length / seconds) * 10) / 10 },
     contention,
-    ...(stopReason !== undefined ? { stop_reason: stopReason } : {}),
+    ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : {}),
   } satisfies Partial<RunManifest>);
 
-  const report = audit(await loadAuditInput(store, { runId, cap: experiment.cap }).then((input) => ({ ...input, manifests: [manifest] })));
+  const input = await loadAuditInput(store, { runId, cap: experiment.cap });
+  const report = audit({ ...input, manifests: [manifest] });
   manifest.audit = report;
   await store.writeManifest(manifest);
   for (const d of experiment.domains) {
@@ -161,7 +135,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       updated_at: manifest.finished_at,
       runs: (typeof prev['runs'] === 'number' ? prev['runs'] : 0) + 1,
       episodes_merged: (typeof prev['episodes_merged'] === 'number' ? prev['episodes_merged'] : 0) + manifest.domains[d]!.completed,
-      last_run: { run_id: runId, episodes: manifest.domains[d], contention: contention[d] },
+      last_run: { run_id: runId, mode, episodes: manifest.domains[d], contention: contention[d] },
     }));
   }
   return { manifest, report, ...(fatal ? { fatal } : {}) };

@@ -17,6 +17,8 @@ export const DEFAULT_EXPERIMENT: ExperimentConfig = {
   domains: [...BUILTIN_DOMAINS],
   episodes: 10,
   threads: Math.max(2, availableParallelism()),
+  processes: 1,
+  episodeMs: 0,
   cap: DEFAULT_CAP,
   seed: 1,
 };
@@ -24,7 +26,7 @@ export const DEFAULT_EXPERIMENT: ExperimentConfig = {
 /** Fields a file or the flags may set; anything absent falls back to the defaults. */
 export type ExperimentInput = Partial<Record<keyof ExperimentConfig, unknown>>;
 
-const LIMITS = { episodes: 1_000_000, threads: 256, cap: 10_000 } as const;
+const LIMITS = { episodes: 1_000_000, threads: 256, processes: 64, cap: 10_000, episodeMs: 600_000 } as const;
 
 export async function readExperimentFile(file: string): Promise<ExperimentInput> {
   let text: string;
@@ -57,6 +59,13 @@ function positiveInt(value: unknown, name: string, where: string, max: number): 
   return value;
 }
 
+function nonNegativeInt(value: unknown, name: string, where: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new BadInputError(`${where}: Expected \`${name}\` to be a non-negative integer up to ${max}, got \`${show(value)}\``);
+  }
+  return value;
+}
+
 /**
  * Builds the experiment from defaults, then the file, then flags. `sources`
  * names where each field came from, so an error points at the right place.
@@ -68,7 +77,7 @@ export function resolveExperiment(layers: { input: ExperimentInput; source: stri
     for (const [k, v] of Object.entries(input)) {
       if (v === undefined) continue;
       merged[k] = v;
-      from[k] = source.startsWith('--') ? `--${k}` : source;
+      from[k] = source.startsWith('--') ? `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : source;
     }
   }
   const where = (k: string): string => from[k] ?? 'defaults';
@@ -88,6 +97,8 @@ export function resolveExperiment(layers: { input: ExperimentInput; source: stri
     domains: domains as string[],
     episodes: positiveInt(merged['episodes'], 'episodes', where('episodes'), LIMITS.episodes),
     threads: positiveInt(merged['threads'], 'threads', where('threads'), LIMITS.threads),
+    processes: positiveInt(merged['processes'], 'processes', where('processes'), LIMITS.processes),
+    episodeMs: nonNegativeInt(merged['episodeMs'], 'episode-ms', where('episodeMs'), LIMITS.episodeMs),
     cap: positiveInt(merged['cap'], 'cap', where('cap'), LIMITS.cap),
     seed,
     ...(Array.isArray(merged['modules']) && merged['modules'].length ? { modules: merged['modules'] as string[] } : {}),

@@ -3,7 +3,7 @@
  * workers (workers/episode-worker.ts). Nothing else crosses the boundary.
  */
 import type { LockOptions } from './store/lock.js';
-import type { Reliability } from './types.js';
+import type { ExperimentConfig, Reliability, WriteMode } from './types.js';
 
 export interface EpisodeTask {
   store: string;
@@ -17,6 +17,7 @@ export interface EpisodeTask {
   episodeMs: number;
   /** User domain modules to import before looking the domain up. */
   modules: string[];
+  mode: WriteMode;
 }
 
 export interface MergeTiming {
@@ -53,3 +54,29 @@ export interface EpisodeFailed {
 }
 
 export type EpisodeOutcome = EpisodeDone | EpisodeFailed;
+
+/** One episode to play: a domain and its index within the run. */
+export interface Assignment {
+  domain: string;
+  index: number;
+}
+
+/** What a shard process runs: its share of one run's episodes, on its own pool. */
+export interface ShardJob {
+  store: string;
+  runId: string;
+  experiment: ExperimentConfig;
+  mode: WriteMode;
+  lock: LockOptions;
+  assignments: Assignment[];
+}
+
+/** Coordinator -> shard process. */
+export type ToShard = { type: 'start'; job: ShardJob } | { type: 'stop'; reason: string };
+
+/** Shard process -> coordinator. */
+export type FromShard =
+  | { type: 'started'; assignment: Assignment }
+  | { type: 'outcome'; outcome: EpisodeOutcome }
+  | { type: 'done' }
+  | { type: 'error'; code: string; message: string };

@@ -125,8 +125,12 @@ export interface LockStats {
 }
 
 /** `<store>/runs/<run_id>.json` */
+/** `locked`: the store's merge path. `unlocked`: the pre-fix read-modify-write, kept to reproduce the loss. */
+export type WriteMode = 'locked' | 'unlocked';
+
 export interface RunManifest {
   run_id: string;
+  mode: WriteMode;
   status: 'running' | 'complete' | 'interrupted' | 'stopped';
   started_at: string;
   finished_at?: string;
@@ -146,6 +150,10 @@ export interface ExperimentConfig {
   /** Episodes per domain. */
   episodes: number;
   threads: number;
+  /** OS processes sharing the episodes, each with its own pool of `threads`. */
+  processes: number;
+  /** Think time per episode in ms, standing in for the model calls of real episodes. */
+  episodeMs: number;
   cap: number;
   seed: number;
   /** File URLs of user domain modules, imported by the coordinator and every worker. */

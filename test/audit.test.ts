@@ -9,10 +9,11 @@ import { episodeRecord, obs } from './helpers.js';
 function manifest(run_id: string, ids: [string, string][]): RunManifest {
   return {
     run_id,
+    mode: 'locked',
     status: 'complete',
     started_at: '2026-01-01T00:00:00Z',
     pid: 1,
-    config: { name: 't', domains: ['hot_pot'], episodes: ids.length, threads: 1, cap: 10, seed: 1 },
+    config: { name: 't', domains: ['hot_pot'], episodes: ids.length, threads: 1, processes: 1, episodeMs: 0, cap: 10, seed: 1 },
     domains: {},
     episodes: ids.map(([episode_id, domain], index) => ({ episode_id, domain, index, status: 'ok' })),
   };

@@ -8,7 +8,7 @@ import { Store } from '../src/store/store.js';
 import type { ExperimentConfig } from '../src/types.js';
 import { tempDir, writeJson } from './helpers.js';
 
-const small: ExperimentConfig = { name: 'small', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 4, threads: 4, cap: 10, seed: 3 };
+const small: ExperimentConfig = { name: 'small', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 4, threads: 4, processes: 1, episodeMs: 0, cap: 10, seed: 3 };
 
 test('a run on the worker pool persists every episode and audits zero loss', async (t) => {
   const store = new Store(await tempDir());
@@ -60,9 +60,8 @@ test('aborting stops scheduling, lets in-flight episodes finish, and records an 
   const store = new Store(await tempDir());
   const controller = new AbortController();
   const { manifest, report } = await runExperiment({
-    experiment: { ...small, episodes: 20, threads: 2 },
+    experiment: { ...small, episodes: 20, threads: 2, episodeMs: 20 },
     store,
-    episodeMs: 20,
     signal: controller.signal,
     onEvent: (e) => {
       if (e.type === 'episode' && e.done === 3) controller.abort('SIGINT received');

@@ -10,6 +10,7 @@ import { loadDomainModules } from '../src/domains/load.js';
 import { AceError, BadInputError, LockTimeoutError } from '../src/errors.js';
 import { episodeId, playEpisode } from '../src/episode.js';
 import type { EpisodeOutcome, EpisodeTask } from '../src/messages.js';
+import { applyDeltas } from '../src/merge.js';
 import { Store } from '../src/store/store.js';
 
 const stores = new Map<string, Store>();
@@ -36,7 +37,10 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     const { record, deltas } = playEpisode({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now: new Date().toISOString() });
     if (task.episodeMs > 0) await sleep(task.episodeMs);
     await store.writeEpisode(task.domain, record);
-    const merge = await store.merge(task.domain, deltas);
+    const merge =
+      task.mode === 'unlocked'
+        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
+        : await store.merge(task.domain, deltas);
     return {
       ok: true,
       episode_id: id,

@@ -16,11 +16,11 @@ export function tempPathFor(file: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
 }
 
-async function writeSynced(file: string, data: string): Promise<void> {
+async function writeTemp(file: string, data: string, fsync = true): Promise<void> {
   const fh = await open(file, 'wx');
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (fsync) await fh.sync();
   } finally {
     await fh.close();
   }
@@ -35,7 +35,9 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export interface DurableWriteOptions {
+export interface AtomicWriteOptions {
+  /** fsync the temp file and the directory. Off only for the unlocked reproduction path. @default true */
+  fsync?: boolean;
   /**
    * Called after the temp file is durable and just before it is renamed into
    * place; throwing aborts the write and leaves the target untouched.
@@ -43,18 +45,19 @@ export interface DurableWriteOptions {
   beforeCommit?: () => void | Promise<void>;
 }
 
-/** Replaces `file` atomically and durably. Returns the bytes written. */
-export async function writeFileDurable(file: string, data: string, options: DurableWriteOptions = {}): Promise<number> {
+/** Replaces `file` atomically (and durably unless `fsync: false`). Returns the bytes written. */
+export async function writeFileAtomic(file: string, data: string, options: AtomicWriteOptions = {}): Promise<number> {
+  const fsync = options.fsync ?? true;
   const temp = tempPathFor(file);
   try {
-    await writeSynced(temp, data);
+    await writeTemp(temp, data, fsync);
     await options.beforeCommit?.();
     await rename(temp, file);
   } catch (err) {
     await unlink(temp).catch(() => {});
     throw err;
   }
-  await fsyncDir(dirname(file));
+  if (fsync) await fsyncDir(dirname(file));
   return Buffer.byteLength(data);
 }
 
@@ -67,7 +70,7 @@ export async function writeFileDurable(file: string, data: string, options: Dura
 export async function createFileDurable(file: string, data: string, onConflict: () => Error): Promise<boolean> {
   const temp = tempPathFor(file);
   try {
-    await writeSynced(temp, data);
+    await writeTemp(temp, data);
     await link(temp, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -15,7 +15,7 @@ import { BadInputError, LockCompromisedError } from '../errors.js';
 import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
 import { parseEpisode, parseManifest, parsePlaybook } from '../validate.js';
-import { createFileDurable, writeFileDurable } from './durable.js';
+import { createFileDurable, writeFileAtomic } from './durable.js';
 import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
 import type { LockOptions, LockTiming } from './lock.js';
 
@@ -137,7 +137,7 @@ export class Store {
           const current = await this.readPlaybook(domain);
           const next = applyDeltas(current, deltas, this.options.cap);
           if (sameContent(current, next) && (await this.hasPlaybook(domain))) return { changed: false, bytes: 0 };
-          const bytes = await writeFileDurable(file, `${JSON.stringify(next, null, 2)}\n`, { beforeCommit: () => lease.assertHeld() });
+          const bytes = await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, { beforeCommit: () => lease.assertHeld() });
           return { changed: true, bytes };
         });
         total.waitMs += timing.waitMs;
@@ -150,9 +150,21 @@ export class Store {
     }
   }
 
+  /**
+   * The pre-fix write path, kept only to reproduce the loss it caused: no
+   * lock, no re-read, no merge — the caller's copy, loaded when its episode
+   * started, replaces whatever is on disk. The rename keeps files whole, so
+   * concurrent readers still parse; what is lost is every write since the
+   * copy was read.
+   */
+  async overwriteUnlocked(domain: string, playbook: Playbook): Promise<number> {
+    await this.ensureDomain(domain);
+    return writeFileAtomic(this.playbookPath(domain), `${JSON.stringify(playbook, null, 2)}\n`, { fsync: false });
+  }
+
   async writeManifest(manifest: RunManifest): Promise<void> {
     await mkdir(this.runsDir(), { recursive: true });
-    await writeFileDurable(this.manifestPath(manifest.run_id), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFileAtomic(this.manifestPath(manifest.run_id), `${JSON.stringify(manifest, null, 2)}\n`);
   }
 
   async readManifests(): Promise<RunManifest[]> {
@@ -195,7 +207,7 @@ export class Store {
       } catch {
         // Missing or unreadable stats are rebuilt; they are derived data, not a record.
       }
-      await writeFileDurable(file, `${JSON.stringify(update(previous), null, 2)}\n`);
+      await writeFileAtomic(file, `${JSON.stringify(update(previous), null, 2)}\n`);
     });
   }
 }

@@ -1,0 +1,119 @@
+/**
+ * `ace-orch compare`: run one experiment per write mode (and repeat), each on
+ * a fresh store with the same seeds, and show lost observations side by side;
+ * or compare two saved reports (before and after a change).
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { countsOf, diffReports, lockedRunsClean, parseSavedReport, regressed } from '../compare.js';
+import type { ModeComparison } from '../compare.js';
+import { newRunId, runExperiment } from '../coordinator.js';
+import { BadInputError, UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { formatDiff, formatModeComparison } from '../format-compare.js';
+import { Store } from '../store/store.js';
+import type { WriteMode } from '../types.js';
+import { parseJson } from '../validate.js';
+import { experimentFromArgs, experimentOptions } from './experiment-args.js';
+import type { ExperimentArgs } from './experiment-args.js';
+import type { Io } from './io.js';
+import { splitList } from './io.js';
+
+export interface CompareArgs extends ExperimentArgs {
+  files: string[];
+  modes: string;
+  repeat: number;
+  store?: string;
+  json: boolean;
+}
+
+const MODES: readonly WriteMode[] = ['unlocked', 'locked'];
+
+export function compareBuilder<T>(y: Argv<T>) {
+  return experimentOptions(
+    y.positional('files', {
+      type: 'string',
+      array: true,
+      describe: 'One experiment file to run per mode; or two saved reports (run manifests, or run/audit --json output) to diff',
+    }),
+  )
+    .option('modes', { type: 'string', default: 'unlocked,locked', describe: 'Write modes to run, in column order: unlocked (pre-fix), locked' })
+    .option('repeat', { type: 'number', default: 1, describe: 'Runs per mode; cells then show min/median/max' })
+    .option('store', { type: 'string', describe: 'Directory for the fresh stores, one per mode and repeat (default ./stores/compare-<time>)' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
+}
+
+async function readReport(file: string) {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new BadInputError(`report ${file} cannot be read: ${(err as Error).message}`, file);
+  }
+  return parseSavedReport(parseJson(text, file, 'report'), file);
+}
+
+async function compareReports(a: string, b: string, args: CompareArgs, io: Io): Promise<number> {
+  const [ra, rb] = [await readReport(a), await readReport(b)];
+  const rows = diffReports(ra, rb);
+  if (args.json) io.out(JSON.stringify({ a: ra.label, b: rb.label, domains: rows, regressed: regressed(rows) }));
+  else {
+    io.out(formatDiff(rows, `${a} (${ra.label})`, `${b} (${rb.label})`));
+    io.out('');
+    io.out(regressed(rows) ? 'B loses more than A: regression.' : 'B loses no more than A.');
+  }
+  return regressed(rows) ? EXIT.loss : EXIT.ok;
+}
+
+async function assertFresh(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => []);
+  if (names.length) throw new BadInputError(`--store: ${dir} is not empty; compare needs fresh stores and never reuses or wipes one`, dir);
+}
+
+export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSignal): Promise<number> {
+  const files = args.files ?? [];
+  if (files.length > 2) throw new UsageError(`compare takes one experiment file or two reports, got ${files.length} files`);
+  if (files.length === 2) return compareReports(files[0]!, files[1]!, args, io);
+
+  const modes = splitList(args.modes) ?? [];
+  const bad = modes.filter((m) => !MODES.includes(m as WriteMode));
+  if (!modes.length || bad.length) throw new BadInputError(`--modes: Expected a list of ${MODES.join(', ')}, got \`${args.modes}\``);
+  if (!Number.isInteger(args.repeat) || args.repeat < 1) throw new BadInputError(`--repeat: Expected a positive integer, got \`${args.repeat}\``);
+  const experiment = await experimentFromArgs(files[0], args);
+  const base = resolve(args.store ?? join('stores', `compare-${newRunId()}`));
+
+  const comparison: ModeComparison = { modes: Object.fromEntries(modes.map((m) => [m, { runs: [] }])) };
+  const total = modes.length * args.repeat;
+  let n = 0;
+  let fatal: string | undefined;
+  for (let r = 1; r <= args.repeat && !signal?.aborted && !fatal; r++) {
+    for (const mode of modes as WriteMode[]) {
+      if (signal?.aborted || fatal) break;
+      const dir = join(base, `${mode}-${r}`);
+      await assertFresh(dir);
+      io.progress(`compare: run ${++n}/${total} (${mode}, repeat ${r}) ...`);
+      const result = await runExperiment({ experiment, store: new Store(dir, { cap: experiment.cap }), mode, signal });
+      fatal = result.fatal?.message;
+      comparison.modes[mode]!.runs.push(countsOf(result.report));
+    }
+  }
+  io.progress('');
+  if (args.json) io.out(JSON.stringify({ ...comparison, stores: base }));
+  else {
+    const where = experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : `${experiment.threads} threads`;
+    io.out(`Compare ${experiment.name}: ${experiment.domains.length} domains × ${experiment.episodes} episodes on ${where}, think time ${experiment.episodeMs} ms, seed ${experiment.seed}; stores under ${base}`);
+    io.out('');
+    io.out(formatModeComparison(comparison, experiment.domains));
+    const unlocked = comparison.modes['unlocked']?.runs ?? [];
+    if (unlocked.length && unlocked.every((run) => run.zeroLoss)) {
+      io.out('note: the unlocked mode lost nothing here; raise --episode-ms, --threads or --processes to widen the overlap between episodes');
+    }
+  }
+  if (fatal) {
+    io.err(`ace-orch: ${fatal}`);
+    return EXIT.usage;
+  }
+  if (signal?.aborted) return EXIT.interrupted;
+  return lockedRunsClean(comparison) ? EXIT.ok : EXIT.loss;
+}

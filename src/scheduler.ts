@@ -1,0 +1,86 @@
+/**
+ * Plays a list of episodes on one Piscina pool, at most `threads` in flight
+ * (p-queue gives the backpressure). Used by the coordinator directly, and by
+ * each shard process of a multi-process run.
+ */
+import PQueue from 'p-queue';
+import { Piscina } from 'piscina';
+import { episodeId } from './episode.js';
+import type { Assignment, EpisodeOutcome, EpisodeTask } from './messages.js';
+import type { LockOptions } from './store/lock.js';
+import type { ExperimentConfig, WriteMode } from './types.js';
+
+export interface ScheduleOptions {
+  store: string;
+  runId: string;
+  experiment: ExperimentConfig;
+  mode: WriteMode;
+  lock: LockOptions;
+  assignments: readonly Assignment[];
+  /** Aborting stops scheduling; in-flight episodes finish their writes. */
+  signal?: AbortSignal;
+  onStart?: (assignment: Assignment) => void;
+  onOutcome: (outcome: EpisodeOutcome) => void;
+}
+
+/** The worker file next to this module, in src/ under tsx or dist/ when built. */
+export function workerFile(): string {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return new URL(`../workers/episode-worker.${ext}`, import.meta.url).href;
+}
+
+/** Round-robin over domains, so every domain's playbook sees concurrent writers from the start. */
+export function roundRobin(domains: readonly string[], episodes: number): Assignment[] {
+  const out: Assignment[] = [];
+  for (let index = 0; index < episodes; index++) for (const domain of domains) out.push({ domain, index });
+  return out;
+}
+
+/** Resolves once every scheduled episode has finished, or scheduling stopped and in-flight ones finished. */
+export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> {
+  const { experiment } = options;
+  const pool = new Piscina<EpisodeTask, EpisodeOutcome>({
+    filename: workerFile(),
+    minThreads: experiment.threads,
+    maxThreads: experiment.threads,
+    idleTimeout: 1_000,
+  });
+  const queue = new PQueue({ concurrency: experiment.threads });
+  const stop = (): void => queue.clear();
+  options.signal?.addEventListener('abort', stop);
+  try {
+    for (const a of options.assignments) {
+      if (options.signal?.aborted) break;
+      const task: EpisodeTask = {
+        store: options.store,
+        runId: options.runId,
+        domain: a.domain,
+        index: a.index,
+        seed: experiment.seed,
+        cap: experiment.cap,
+        lock: options.lock,
+        episodeMs: experiment.episodeMs,
+        modules: experiment.modules ?? [],
+        mode: options.mode,
+      };
+      void queue.add(async () => {
+        options.onStart?.(a);
+        const outcome = await pool.run(task).catch(
+          (err: Error): EpisodeOutcome => ({
+            ok: false,
+            episode_id: episodeId(options.runId, a.domain, a.index),
+            domain: a.domain,
+            index: a.index,
+            ms: 0,
+            error: { code: 'E_WORKER', message: `worker thread failed: ${err.message}`, fatal: false },
+          }),
+        );
+        options.onOutcome(outcome);
+      });
+    }
+    await queue.onIdle();
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+    await pool.destroy();
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Entry point of a shard process in a multi-process run: receives its share
+ * of the episodes over IPC, plays them on its own Piscina pool, and reports
+ * every start and outcome back to the coordinator.
+ */
+import { describeError } from './errors.js';
+import type { FromShard, ToShard } from './messages.js';
+import { scheduleEpisodes } from './scheduler.js';
+
+const controller = new AbortController();
+const send = (msg: FromShard): void => {
+  process.send?.(msg);
+};
+
+// Ctrl-C reaches the whole process group; a shard stops scheduling like its coordinator does.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => controller.abort(`${sig} received`));
+
+process.on('message', (msg: ToShard) => {
+  if (msg.type === 'stop') {
+    controller.abort(msg.reason);
+    return;
+  }
+  const { job } = msg;
+  scheduleEpisodes({
+    ...job,
+    signal: controller.signal,
+    onStart: (assignment) => send({ type: 'started', assignment }),
+    onOutcome: (outcome) => send({ type: 'outcome', outcome }),
+  }).then(
+    () => send({ type: 'done' }),
+    (err: unknown) => send({ type: 'error', code: (err as { code?: string }).code ?? 'E_SHARD', message: describeError(err) }),
+  );
+});

@@ -1,0 +1,66 @@
+/**
+ * The coordinator's side of a multi-process run: forks one shard process per
+ * share of the episodes, relays their starts and outcomes, forwards stops,
+ * and reports episodes whose process died before reporting as unknown.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Assignment, EpisodeOutcome, FromShard, ShardJob, ToShard } from './messages.js';
+
+export interface ShardRunOptions {
+  job: Omit<ShardJob, 'assignments'>;
+  assignments: readonly Assignment[];
+  processes: number;
+  signal?: AbortSignal;
+  onOutcome: (outcome: EpisodeOutcome) => void;
+  /** A shard process died or failed; its started-but-unreported episodes come back as `unknown`. */
+  onShardError: (message: string, unknown: Assignment[]) => void;
+}
+
+function shardFile(): string {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return fileURLToPath(new URL(`./shard-process.${ext}`, import.meta.url));
+}
+
+/** Deals assignments out like cards, so each shard gets every domain. */
+export function deal<T>(items: readonly T[], hands: number): T[][] {
+  const out = Array.from({ length: hands }, () => [] as T[]);
+  items.forEach((item, i) => out[i % hands]!.push(item));
+  return out;
+}
+
+export async function runShards(options: ShardRunOptions): Promise<void> {
+  const shares = deal(options.assignments, options.processes).filter((s) => s.length > 0);
+  await Promise.all(
+    shares.map(
+      (assignments, shard) =>
+        new Promise<void>((resolve) => {
+          // The shard inherits our execArgv, so it runs TypeScript under tsx exactly when we do.
+          const child = fork(shardFile(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+          const inFlight = new Map<string, Assignment>();
+          const key = (a: Assignment): string => `${a.domain}\0${a.index}`;
+          let failure: string | undefined;
+          const stop = (): void => {
+            if (child.connected) child.send({ type: 'stop', reason: String(options.signal?.reason ?? 'stopped') } satisfies ToShard);
+          };
+          options.signal?.addEventListener('abort', stop);
+          child.on('message', (msg: FromShard) => {
+            if (msg.type === 'started') inFlight.set(key(msg.assignment), msg.assignment);
+            else if (msg.type === 'outcome') {
+              inFlight.delete(key(msg.outcome));
+              options.onOutcome(msg.outcome);
+            } else if (msg.type === 'error') failure = `shard ${shard} failed: ${msg.message}`;
+            else if (msg.type === 'done') child.disconnect();
+          });
+          child.on('exit', (code, signal) => {
+            options.signal?.removeEventListener('abort', stop);
+            if (code !== 0 && !failure) failure = `shard process ${shard} (pid ${child.pid}) exited with ${signal ?? `code ${code}`}`;
+            if (failure) options.onShardError(failure, [...inFlight.values()]);
+            resolve();
+          });
+          child.send({ type: 'start', job: { ...options.job, assignments } } satisfies ToShard);
+          if (options.signal?.aborted) stop();
+        }),
+    ),
+  );
+}

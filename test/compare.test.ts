@@ -1,0 +1,68 @@
+import test from 'ava';
+import { diffReports, parseSavedReport, regressed, spread } from '../src/compare.js';
+import { BadInputError } from '../src/errors.js';
+import { executeCompare } from '../src/commands/compare.js';
+import type { CompareArgs } from '../src/commands/compare.js';
+import type { Io } from '../src/commands/io.js';
+import { tempDir, writeJson } from './helpers.js';
+
+const d = (domain: string, lost: number, missingFiles = 0, unexpected = 0) => ({ domain, lost, missingFiles, unexpected });
+
+test('spread gives min, median and max', (t) => {
+  t.deepEqual(spread([5, 3, 4]), { min: 3, median: 4, max: 5 });
+  t.deepEqual(spread([6, 3, 4, 5]), { min: 3, median: 4.5, max: 6 });
+});
+
+test('two saved reports diff per domain, and a worse B is a regression', (t) => {
+  const before = parseSavedReport({ run_id: 'r-before', audit: { domains: [d('hot_pot', 4), d('chem_tile', 6, 1), d('old', 1)] } }, 'a.json');
+  const after = parseSavedReport({ runId: 'r-after', domains: [d('hot_pot', 0), d('chem_tile', 6, 0, 2), d('new', 0)] }, 'b.json');
+  t.is(before.label, 'r-before');
+  const rows = diffReports(before, after);
+  t.deepEqual(rows.find((r) => r.domain === 'hot_pot'), { domain: 'hot_pot', lost: [4, 0, -4], missingFiles: [0, 0, 0], unexpected: [0, 0, 0] });
+  t.deepEqual(rows.find((r) => r.domain === 'chem_tile'), { domain: 'chem_tile', lost: [6, 6, 0], missingFiles: [1, 0, -1], unexpected: [0, 2, 2] });
+  t.deepEqual(rows.find((r) => r.domain === 'old')!.lost, [1, null, -1]);
+  t.deepEqual(rows.find((r) => r.domain === 'new')!.lost, [null, 0, 0]);
+  t.false(regressed(rows));
+  t.true(regressed(diffReports(after, before)));
+});
+
+test('a file that is not a report is bad input naming the file', (t) => {
+  t.throws(() => parseSavedReport({ name: 'x', domains: ['hot_pot'] }, 'exp.json'), { instanceOf: BadInputError, message: /exp\.json/ });
+  t.throws(() => parseSavedReport([1], 'list.json'), { instanceOf: BadInputError, message: /list\.json/ });
+});
+
+function capture(): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (s) => stdout.push(s), err: (s) => stderr.push(s), progress: () => {} };
+}
+
+test('compare runs each mode on a fresh store and reports both as one JSON object', async (t) => {
+  const base = await tempDir();
+  const io = capture();
+  const args: CompareArgs = { files: [], modes: 'unlocked,locked', repeat: 2, store: base, json: true, domains: 'hot_pot,chem_tile', episodes: 6, threads: 3, processes: 2, episodeMs: 400, seed: 4 };
+  const code = await executeCompare(args, io);
+  t.is(code, 0, io.stderr.join('\n'));
+  const out = JSON.parse(io.stdout.join(''));
+  t.deepEqual(Object.keys(out.modes), ['unlocked', 'locked']);
+  t.is(out.modes.locked.runs.length, 2);
+  for (const run of out.modes.locked.runs) {
+    t.true(run.zeroLoss);
+    for (const dom of run.domains) t.like(dom, { episodesRun: 6, episodeFiles: 6, playbookObservations: 6, lost: 0, missingFiles: 0, unexpected: 0 });
+  }
+  const unlockedLost = out.modes.unlocked.runs.flatMap((r: { domains: { lost: number }[] }) => r.domains.map((x) => x.lost));
+  t.true(unlockedLost.some((n: number) => n > 0), `unlocked lost ${unlockedLost}`);
+  // A second compare into the same directory refuses to reuse its stores.
+  await t.throwsAsync(executeCompare(args, capture()), { instanceOf: BadInputError, message: /not empty/ });
+});
+
+test('compare A.json B.json exits 1 when B lost more', async (t) => {
+  const dir = await tempDir();
+  await writeJson(`${dir}/a.json`, { runId: 'a', domains: [d('hot_pot', 0)] });
+  await writeJson(`${dir}/b.json`, { runId: 'b', domains: [d('hot_pot', 3)] });
+  const base = { modes: 'unlocked,locked', repeat: 1, json: false };
+  const io = capture();
+  t.is(await executeCompare({ ...base, files: [`${dir}/a.json`, `${dir}/b.json`] }, io), 1);
+  t.regex(io.stdout.join('\n'), /\| hot_pot +\| +0 \| +3 \| +\+3 \|/);
+  t.is(await executeCompare({ ...base, files: [`${dir}/b.json`, `${dir}/a.json`] }, capture()), 0);
+});
