@@ -11,7 +11,10 @@ import type { AuditReport, DomainAudit, EpisodeRecord, ObservationKey, Playbook,
 export interface EpisodeFact {
   episode_id: string;
   run_id?: string;
+  index?: number;
   key: ObservationKey;
+  /** Where the episode file is, when read from disk. */
+  file?: string;
 }
 
 export interface DomainState {
@@ -45,7 +48,7 @@ export function episodeFact(record: EpisodeRecord, domain: Domain | undefined): 
         reliability: domain ? domain.reflect({ actions: record.trajectory?.actions ?? [], observations: record.trajectory?.observations ?? [] }).reliability : 'MEDIUM',
         score: record.outcome.score,
       };
-  return { episode_id: record.episode_id, run_id: record.run_id, key };
+  return { episode_id: record.episode_id, run_id: record.run_id, ...(record.index !== undefined ? { index: record.index } : {}), key };
 }
 
 /** Episode ids a manifest says ran in a domain, or a count when it holds no list (a run that died). */

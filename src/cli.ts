@@ -10,7 +10,11 @@ import { auditBuilder, executeAudit } from './commands/audit.js';
 import type { AuditArgs } from './commands/audit.js';
 import { compareBuilder, executeCompare } from './commands/compare.js';
 import type { CompareArgs } from './commands/compare.js';
+import { chaosBuilder, executeChaos } from './commands/chaos.js';
+import type { ChaosArgs } from './commands/chaos.js';
 import { processIo } from './commands/io.js';
+import { executeRepair, repairBuilder } from './commands/repair.js';
+import type { RepairArgs } from './commands/repair.js';
 import { executeRun, runBuilder } from './commands/run.js';
 import type { RunArgs } from './commands/run.js';
 import { AceError, UsageError } from './errors.js';
@@ -73,7 +77,23 @@ async function main(): Promise<number> {
         code = await executeCompare(argv as unknown as CompareArgs, io, interruptSignal(io));
       },
     )
-    .demandCommand(1, 'Name a command: run, audit or compare')
+    .command(
+      'repair',
+      'Re-merge episodes that crashed between their episode file and their merge; --rebuild a corrupt playbook',
+      (y) => repairBuilder(y),
+      async (argv) => {
+        code = await executeRepair(argv as unknown as RepairArgs, io);
+      },
+    )
+    .command(
+      'chaos',
+      'Kill (SIGKILL) and pause (SIGSTOP) writer processes at the worst moments, then count what was acknowledged, survived and lost',
+      (y) => chaosBuilder(y),
+      async (argv) => {
+        code = await executeChaos(argv as unknown as ChaosArgs, io);
+      },
+    )
+    .demandCommand(1, 'Name a command: run, audit, compare, repair or chaos')
     .middleware((argv) => {
       // A flag given twice arrives as an array; say so rather than fail later on a strange value.
       for (const [key, value] of Object.entries(argv)) {

@@ -5,10 +5,12 @@
  * store themselves; the coordinator never writes a playbook.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { audit } from './audit.js';
 import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
 import { roundRobin, scheduleEpisodes } from './scheduler.js';
+import { abandonedRuns } from './run-liveness.js';
 import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
 import { loadAuditInput } from './store/snapshot.js';
@@ -31,7 +33,8 @@ export type RunEvent =
   | { type: 'started'; runId: string; total: number }
   | { type: 'episode'; outcome: EpisodeOutcome; done: number; total: number }
   | { type: 'stopping'; reason: string }
-  | { type: 'shard-error'; message: string };
+  | { type: 'shard-error'; message: string }
+  | { type: 'warning'; message: string };
 
 export interface RunResult {
   manifest: RunManifest;
@@ -54,6 +57,13 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   // A corrupt playbook stops the run before any episode is played, and is left untouched.
   for (const d of experiment.domains) await store.readPlaybook(d);
 
+  for (const dead of abandonedRuns(await store.readManifests())) {
+    emit({
+      type: 'warning',
+      message: `run ${dead.run_id} in this store ended abnormally (process ${dead.pid} is gone); \`ace-orch repair --store ${store.root}\` re-merges what it left unmerged`,
+    });
+  }
+
   const runId = options.runId ?? newRunId();
   const assignments = roundRobin(experiment.domains, experiment.episodes);
   const manifest: RunManifest = {
@@ -62,6 +72,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     status: 'running',
     started_at: new Date().toISOString(),
     pid: process.pid,
+    host: hostname(),
     config: experiment,
     domains: Object.fromEntries(experiment.domains.map((d) => [d, { scheduled: experiment.episodes, completed: 0, failed: 0 }])),
   };

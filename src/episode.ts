@@ -56,7 +56,8 @@ export function playEpisode(input: EpisodeInput): { record: EpisodeRecord; delta
     domain: domain.name,
     index,
     trajectory: play.trajectory,
-    outcome: { score: play.score, observation },
+    // The full deltas, so `repair` can re-merge an episode that crashed before its merge.
+    outcome: { score: play.score, observation, sections: { strategies_and_rules: strategies, troubleshooting, context_patterns: [] } },
   };
   return { record, deltas: { observations: [observation], strategies_and_rules: strategies, troubleshooting, context_patterns: [] } };
 }

@@ -40,10 +40,28 @@ export class LockTimeoutError extends AceError {
   }
 }
 
-/** The lease on a lock was lost mid-merge; the merge is retried from a fresh read. */
-export class LockCompromisedError extends AceError {
+/**
+ * The writer's lease on a lock is gone: another writer holds it now. The
+ * merge is retried from a fresh read, and the lock is not released (it is
+ * not ours to release).
+ */
+export class LeaseLostError extends AceError {}
+
+/** proper-lockfile reported the lock compromised mid-merge. */
+export class LockCompromisedError extends LeaseLostError {
   constructor(file: string, reason: string) {
     super(`lock on ${file} was compromised: ${reason}`, 'E_LOCK_COMPROMISED', EXIT.usage);
+  }
+}
+
+/**
+ * The fence refused a write: the playbook's generation moved on since this
+ * writer read it under what it thought was its lock (its lease was lost while
+ * it was paused). The merge is retried from a fresh read.
+ */
+export class FencedWriteError extends LeaseLostError {
+  constructor(file: string, expected: number, found: number) {
+    super(`write to ${file} refused by the fence: read generation ${expected}, found ${found}`, 'E_FENCED', EXIT.usage);
   }
 }
 

@@ -26,6 +26,10 @@ export interface MergeTiming {
   retries: number;
   bytes: number;
   changed: boolean;
+  /** Writes refused by the fence (or a lost lease) before this merge landed. */
+  refused: number;
+  /** Stale locks reclaimed by this merge. */
+  reclaimed: number;
 }
 
 export interface EpisodeDone {

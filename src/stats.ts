@@ -23,5 +23,7 @@ export function summarizeMerges(merges: readonly MergeTiming[]): LockStats {
     holdMs: spread(merges.map((m) => m.holdMs)),
     retries: merges.reduce((n, m) => n + m.retries, 0),
     bytes: merges.reduce((n, m) => n + m.bytes, 0),
+    refused: merges.reduce((n, m) => n + m.refused, 0),
+    reclaimed: merges.reduce((n, m) => n + m.reclaimed, 0),
   };
 }

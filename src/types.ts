@@ -70,7 +70,13 @@ export interface EpisodeRecord {
   domain?: string;
   index?: number;
   trajectory: Trajectory;
-  outcome: { score: number; observation?: Observation; [key: string]: unknown };
+  outcome: {
+    score: number;
+    observation?: Observation;
+    /** This episode's entries for the other sections (absent in files written by other tools). */
+    sections?: Pick<Deltas, 'strategies_and_rules' | 'troubleshooting' | 'context_patterns'>;
+    [key: string]: unknown;
+  };
 }
 
 /** The ranking key of an observation: all the audit needs to know what a playbook must hold. */
@@ -122,6 +128,10 @@ export interface LockStats {
   holdMs: { p50: number; p99: number; max: number };
   retries: number;
   bytes: number;
+  /** Writes refused by the fence before they landed (then retried). */
+  refused: number;
+  /** Stale locks reclaimed from crashed or paused holders. */
+  reclaimed: number;
 }
 
 /** `<store>/runs/<run_id>.json` */
@@ -131,10 +141,13 @@ export type WriteMode = 'locked' | 'unlocked';
 export interface RunManifest {
   run_id: string;
   mode: WriteMode;
-  status: 'running' | 'complete' | 'interrupted' | 'stopped';
+  status: 'running' | 'complete' | 'interrupted' | 'stopped' | 'crashed';
   started_at: string;
   finished_at?: string;
   pid: number;
+  host?: string;
+  /** Set by `repair` when it closed a run whose process died. */
+  repaired_at?: string;
   config: ExperimentConfig;
   domains: Record<string, { scheduled: number; completed: number; failed: number }>;
   episodes?: EpisodeEntry[];

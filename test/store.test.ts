@@ -16,7 +16,8 @@ test('merge writes a whole playbook and leaves no temp files', async (t) => {
   t.true(r1.bytes > 0);
   const pb = JSON.parse(await readFile(store.playbookPath('hot_pot'), 'utf8'));
   t.deepEqual(pb.observations.map((o: { episode_id: string }) => o.episode_id), ['a', 'b']);
-  t.deepEqual(Object.keys(pb).sort(), ['context_patterns', 'observations', 'strategies_and_rules', 'troubleshooting']);
+  t.deepEqual(Object.keys(pb), ['generation', 'observations', 'strategies_and_rules', 'troubleshooting', 'context_patterns']);
+  t.is(pb.generation, 2, 'every write bumps the generation');
   t.deepEqual((await readdir(store.domainDir('hot_pot'))).sort(), ['episodes', 'metadata', 'playbook.json']);
 });
 

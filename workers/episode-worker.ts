@@ -39,7 +39,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     await store.writeEpisode(task.domain, record);
     const merge =
       task.mode === 'unlocked'
-        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
+        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
         : await store.merge(task.domain, deltas);
     return {
       ok: true,
@@ -49,7 +49,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       score: record.outcome.score,
       reliability: deltas.observations[0]!.reliability,
       ms: performance.now() - started,
-      merge: { waitMs: merge.waitMs, holdMs: merge.holdMs, retries: merge.retries, bytes: merge.bytes, changed: merge.changed },
+      merge: { waitMs: merge.waitMs, holdMs: merge.holdMs, retries: merge.retries, bytes: merge.bytes, changed: merge.changed, refused: merge.refused, reclaimed: merge.reclaimed },
     };
   } catch (err) {
     const e = err as Error;

@@ -4,6 +4,8 @@ import { runExperiment } from '../coordinator.js';
 import type { RunEvent } from '../coordinator.js';
 import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
+import { BadInputError } from '../errors.js';
+import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
 import { experimentFromArgs, experimentOptions } from './experiment-args.js';
 import type { ExperimentArgs } from './experiment-args.js';
@@ -13,6 +15,7 @@ export interface RunArgs extends ExperimentArgs {
   experiment?: string;
   store: string;
   lock: boolean;
+  lockTimeout: number;
   json: boolean;
 }
 
@@ -24,6 +27,7 @@ export function runBuilder<T>(y: Argv<T>) {
       default: true,
       describe: 'Write through the locked merge store; --no-lock uses the pre-fix unlocked read-modify-write, to reproduce the loss',
     })
+    .option('lock-timeout', { type: 'number', default: 30_000, describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
 
@@ -35,7 +39,8 @@ function progressLine(e: Extract<RunEvent, { type: 'episode' }>, failed: number)
 
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
   const experiment = await experimentFromArgs(args.experiment, args);
-  const store = new Store(args.store, { cap: experiment.cap });
+  if (!Number.isInteger(args.lockTimeout) || args.lockTimeout < 1) throw new BadInputError(`--lock-timeout: Expected a positive integer (ms), got \`${args.lockTimeout}\``);
+  const store = new Store(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
   let failed = 0;
   const result = await runExperiment({
     experiment,
@@ -53,6 +58,7 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
       }
       if (e.type === 'stopping') io.err(`stopping (${e.reason}): letting in-flight episodes finish their writes`);
       if (e.type === 'shard-error') io.err(e.message);
+      if (e.type === 'warning') io.err(`warning: ${e.message}`);
     },
   });
   io.progress('');

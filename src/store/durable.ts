@@ -5,7 +5,7 @@
  * function returns the new content survives a power cut.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, link, unlink, readFile } from 'node:fs/promises';
+import { open, rename, link, unlink, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 
@@ -43,6 +43,8 @@ export interface AtomicWriteOptions {
    * place; throwing aborts the write and leaves the target untouched.
    */
   beforeCommit?: () => void | Promise<void>;
+  /** Called right after the rename, before the directory fsync (a fault point for crash tests). */
+  afterRename?: () => void | Promise<void>;
 }
 
 /** Replaces `file` atomically (and durably unless `fsync: false`). Returns the bytes written. */
@@ -57,6 +59,7 @@ export async function writeFileAtomic(file: string, data: string, options: Atomi
     await unlink(temp).catch(() => {});
     throw err;
   }
+  await options.afterRename?.();
   if (fsync) await fsyncDir(dirname(file));
   return Buffer.byteLength(data);
 }
@@ -82,4 +85,42 @@ export async function createFileDurable(file: string, data: string, onConflict: 
   }
   await fsyncDir(dirname(file));
   return true;
+}
+
+/**
+ * Removes temp files in `dir` older than `olderThanMs`: leftovers of writers
+ * that crashed mid-write. A live writer's temp file lives for milliseconds.
+ */
+export async function removeStaleTemps(dir: string, olderThanMs: number): Promise<number> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('.') && n.endsWith(TEMP_SUFFIX));
+  let removed = 0;
+  for (const name of names) {
+    const file = join(dir, name);
+    const s = await stat(file).catch(() => null);
+    if (s && Date.now() - s.mtimeMs > olderThanMs && (await unlink(file).then(() => true, () => false))) removed++;
+  }
+  return removed;
+}
+
+/**
+ * The generation a playbook file was written at, read from its first bytes
+ * (the store writes `generation` as the first key); 0 for a missing file or
+ * one written by another tool.
+ */
+export async function readGeneration(file: string): Promise<number> {
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  try {
+    const buf = Buffer.alloc(64);
+    const { bytesRead } = await fh.read(buf, 0, 64, 0);
+    const m = /^\{\s*"generation":\s*(\d+)/.exec(buf.subarray(0, bytesRead).toString('utf8'));
+    return m ? Number(m[1]) : 0;
+  } finally {
+    await fh.close();
+  }
 }

@@ -5,8 +5,9 @@
  * schedule starts at 1 s), with jitter so waiters don't retry in lockstep,
  * and with an exact deadline.
  */
+import fs from 'node:fs';
 import lockfile from 'proper-lockfile';
-import { LockCompromisedError, LockTimeoutError } from '../errors.js';
+import { LeaseLostError, LockCompromisedError, LockTimeoutError } from '../errors.js';
 
 export interface LockOptions {
   /** A lock whose owner stopped refreshing it for this long is reclaimed. @default 10000 */
@@ -32,6 +33,8 @@ export interface LockTiming {
   waitMs: number;
   holdMs: number;
   retries: number;
+  /** The lock was taken over from a holder that stopped refreshing it (crashed or paused). */
+  reclaimed: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -50,12 +53,22 @@ export async function withLock<T>(
   let retries = 0;
   let delay = options.minRetryMs;
   let release: () => Promise<void>;
+  let reclaimed = false;
+  // While acquiring, proper-lockfile removes the lock directory only to reclaim a stale lock: count those.
+  const watchedFs = {
+    ...fs,
+    rmdir: (path: fs.PathLike, cb: fs.NoParamCallback) => {
+      reclaimed = true;
+      fs.rmdir(path, cb);
+    },
+  };
   for (;;) {
     try {
       release = await lockfile.lock(file, {
         stale: options.staleMs,
         realpath: false,
         retries: 0,
+        fs: watchedFs,
         // The default throws from a timer and kills the process; a lost lease only voids this merge.
         onCompromised: (err) => {
           compromised = err;
@@ -71,19 +84,30 @@ export async function withLock<T>(
     }
   }
   const acquired = performance.now();
+  // Read now: releasing the lock later also goes through rmdir.
+  const reclaimedStale = reclaimed;
   const lease: Lease = {
     file,
     assertHeld() {
       if (compromised) throw new LockCompromisedError(file, compromised.message);
     },
   };
+  let value: T;
   try {
-    const value = await critical(lease);
-    return { value, timing: { waitMs: acquired - started, holdMs: performance.now() - acquired, retries } };
-  } finally {
-    // Releasing a compromised lock fails with ERELEASED/ENOTACQUIRED; there is nothing left to release.
-    await release!().catch((err) => {
-      if (!compromised) throw err;
-    });
+    value = await critical(lease);
+  } catch (err) {
+    // A lost lease means another writer holds the lock directory now: removing it would let a third writer in.
+    if (!(err instanceof LeaseLostError)) await releaseQuietly(release!, () => compromised !== null);
+    throw err;
   }
+  const holdMs = performance.now() - acquired;
+  await releaseQuietly(release!, () => compromised !== null);
+  return { value, timing: { waitMs: acquired - started, holdMs, retries, reclaimed: reclaimedStale } };
+}
+
+/** Releasing a lock proper-lockfile already marked compromised fails (ERELEASED); there is nothing to release. */
+async function releaseQuietly(release: () => Promise<void>, compromised: () => boolean): Promise<void> {
+  await release().catch((err: unknown) => {
+    if (!compromised()) throw err;
+  });
 }

@@ -26,7 +26,7 @@ export async function readDomainState(store: Store, domain: string): Promise<Dom
   const playbook = (await store.hasPlaybook(domain)) ? await store.readPlaybook(domain) : null;
   const files = await store.listEpisodeFiles(domain);
   const def = findDomain(domain);
-  const episodes = await mapLimited<string, EpisodeFact>(files, READ_CONCURRENCY, async (f) => episodeFact(await store.readEpisode(f), def));
+  const episodes = await mapLimited<string, EpisodeFact>(files, READ_CONCURRENCY, async (f) => ({ ...episodeFact(await store.readEpisode(f), def), file: f }));
   return { domain, playbook, episodes };
 }
 
@@ -35,12 +35,16 @@ export interface SnapshotOptions {
   cap?: number;
 }
 
-export async function loadAuditInput(store: Store, options: SnapshotOptions = {}): Promise<AuditInput> {
+export async function assertStoreExists(store: Store): Promise<void> {
   const isDir = await stat(store.root).then(
     (s) => s.isDirectory(),
     () => false,
   );
   if (!isDir) throw new BadInputError(`store ${store.root} does not exist or is not a directory`, store.root);
+}
+
+export async function loadAuditInput(store: Store, options: SnapshotOptions = {}): Promise<AuditInput> {
+  await assertStoreExists(store);
   const manifests = await store.readManifests();
   const runId = options.runId ?? null;
   let domains: string[];

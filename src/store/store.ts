@@ -11,13 +11,16 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BadInputError, LockCompromisedError } from '../errors.js';
+import { BadInputError, FencedWriteError, LeaseLostError, LockCompromisedError } from '../errors.js';
 import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
 import { parseEpisode, parseManifest, parsePlaybook } from '../validate.js';
-import { createFileDurable, writeFileAtomic } from './durable.js';
+import { createFileDurable, readGeneration, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
-import type { LockOptions, LockTiming } from './lock.js';
+import type { LockOptions } from './lock.js';
+
+/** Points inside the critical section where crash tests and `chaos` aim kills and pauses. */
+export type FaultPoint = 'locked' | 'temp-written' | 'renamed';
 
 export interface StoreOptions {
   /** Observations kept per playbook. @default 10 */
@@ -25,15 +28,26 @@ export interface StoreOptions {
   lock: LockOptions;
   /** A merge whose lease was lost is retried from a fresh read this many times. @default 5 */
   maxAttempts: number;
+  /** Called at each fault point of a merge; tests and `chaos` use it to crash or pause a writer there. @default undefined */
+  faults?: (point: FaultPoint) => void | Promise<void>;
 }
 
 export const DEFAULT_STORE_OPTIONS: StoreOptions = { cap: DEFAULT_CAP, lock: DEFAULT_LOCK_OPTIONS, maxAttempts: 5 };
 
-export interface MergeResult extends LockTiming {
+export interface MergeResult {
+  waitMs: number;
+  holdMs: number;
+  retries: number;
   /** False when the deltas were already in the playbook (a retried or duplicate merge). */
   changed: boolean;
   bytes: number;
   attempts: number;
+  /** Writes the fence refused (or whose lease was lost) before this one landed. */
+  refused: number;
+  /** Stale locks this merge reclaimed, and how long it waited for them. */
+  reclaimed: number;
+  /** The playbook's generation after this merge. */
+  generation: number;
 }
 
 function isMissing(err: unknown): boolean {
@@ -124,28 +138,56 @@ export class Store {
 
   /**
    * The one write path to a playbook: lock, read the current state, apply only
-   * these deltas, write durably, release. A write whose lease was lost is
-   * never renamed into place; it is retried from a fresh read.
+   * these deltas, write a temp file, check the fence, rename, release.
+   *
+   * The fence: every write bumps the playbook's `generation`. Right before the
+   * rename the writer re-reads the generation on disk; if it moved since the
+   * read under the lock, another writer took over a lock this one lost (it was
+   * paused past the stale time), and this write is refused and retried from a
+   * fresh read. A lease proper-lockfile reports compromised is refused the same way.
    */
   async merge(domain: string, deltas: Deltas): Promise<MergeResult> {
     await this.ensureDomain(domain);
     const file = this.playbookPath(domain);
-    const total: LockTiming = { waitMs: 0, holdMs: 0, retries: 0 };
-    for (let attempt = 1; ; attempt++) {
+    const faults = this.options.faults;
+    const result: MergeResult = { waitMs: 0, holdMs: 0, retries: 0, changed: false, bytes: 0, attempts: 0, refused: 0, reclaimed: 0, generation: 0 };
+    for (;;) {
+      result.attempts++;
       try {
         const { value, timing } = await withLock(file, this.options.lock, async (lease) => {
+          await faults?.('locked');
+          // Holding the lock, every playbook temp file here is a dead or deposed writer's: remove it.
+          await removeStaleTemps(this.domainDir(domain), 0);
           const current = await this.readPlaybook(domain);
-          const next = applyDeltas(current, deltas, this.options.cap);
-          if (sameContent(current, next) && (await this.hasPlaybook(domain))) return { changed: false, bytes: 0 };
-          const bytes = await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, { beforeCommit: () => lease.assertHeld() });
-          return { changed: true, bytes };
+          const generation = typeof current['generation'] === 'number' ? current['generation'] : 0;
+          const merged = applyDeltas(current, deltas, this.options.cap);
+          if (sameContent(current, merged) && (await this.hasPlaybook(domain))) return { changed: false, bytes: 0, generation };
+          // `generation` first, so the fence can read it from the file's first bytes.
+          const { generation: _old, ...rest } = merged;
+          const next = { generation: generation + 1, ...rest };
+          const bytes = await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, {
+            beforeCommit: async () => {
+              await faults?.('temp-written');
+              lease.assertHeld();
+              const onDisk = await readGeneration(file);
+              if (onDisk !== generation) throw new FencedWriteError(file, generation, onDisk);
+            },
+            afterRename: () => faults?.('renamed'),
+          }).catch((err: NodeJS.ErrnoException) => {
+            // Our temp file was removed as stale while we were paused: the same lost lease.
+            if (err.code === 'ENOENT' && err.syscall === 'rename') throw new LockCompromisedError(file, 'temp file removed while paused');
+            throw err;
+          });
+          return { changed: true, bytes, generation: generation + 1 };
         });
-        total.waitMs += timing.waitMs;
-        total.holdMs += timing.holdMs;
-        total.retries += timing.retries;
-        return { ...value, ...total, attempts: attempt };
+        result.waitMs += timing.waitMs;
+        result.holdMs += timing.holdMs;
+        result.retries += timing.retries;
+        if (timing.reclaimed) result.reclaimed++;
+        return { ...result, ...value };
       } catch (err) {
-        if (!(err instanceof LockCompromisedError) || attempt >= this.options.maxAttempts) throw err;
+        if (!(err instanceof LeaseLostError) || result.attempts >= this.options.maxAttempts) throw err;
+        result.refused++;
       }
     }
   }

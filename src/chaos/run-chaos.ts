@@ -1,0 +1,197 @@
+/**
+ * `chaos`: writer processes against one store while this orchestrator kills
+ * them with SIGKILL (some aimed inside the critical section through fault
+ * points, some at random moments), pauses others with SIGSTOP for longer than
+ * the stale time, restarts the killed ones, then checks every playbook,
+ * repairs, and audits. The Jepsen discipline: count what was acknowledged,
+ * what survived, what was lost, what appeared unexpectedly.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { audit } from '../audit.js';
+import { BUILTIN_DOMAINS } from '../domains/index.js';
+import { repairStore } from '../repair.js';
+import { createRng } from '../rng.js';
+import type { Rng } from '../rng.js';
+import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
+import type { LockOptions } from '../store/lock.js';
+import { loadAuditInput } from '../store/snapshot.js';
+import type { FaultPoint } from '../store/store.js';
+import { Store } from '../store/store.js';
+import { emptyPlaybook } from '../merge.js';
+import type { Playbook } from '../types.js';
+import { parsePlaybook } from '../validate.js';
+import type { Ack, FromWriter, ToWriter, WriterJob } from './messages.js';
+import { chaosOk, judge } from './verdict.js';
+import type { ChaosReport, DomainEvidence } from './verdict.js';
+
+export interface ChaosOptions {
+  store: string;
+  /** Writer processes alive at any time. @default 3 */
+  processes: number;
+  /** Writer threads per process. @default 2 */
+  threads: number;
+  /** Stop after this many kills... @default 20 */
+  kills?: number;
+  /** ...or after this many seconds. */
+  durationS?: number;
+  seed: number;
+  /** proper-lockfile's minimum; pauses last longer than this. @default 2000 */
+  staleMs?: number;
+  onProgress?: (line: string) => void;
+}
+
+/** Every observation is kept, so an acknowledged one can never be legitimately ranked out. */
+const KEEP_ALL = 1_000_000;
+const POINTS: readonly FaultPoint[] = ['locked', 'temp-written', 'renamed'];
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Writer {
+  child: ChildProcess;
+  ready: Promise<void>;
+  exited: Promise<void>;
+  alive: boolean;
+  /** Resolves with the fault point when the armed thread reaches it. */
+  atPoint: ((point: FaultPoint) => void) | null;
+}
+
+function writerFile(): string {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return fileURLToPath(new URL(`./writer-process.${ext}`, import.meta.url));
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const rng: Rng = createRng(`chaos:${options.seed}`);
+  const lock: LockOptions = { ...DEFAULT_LOCK_OPTIONS, staleMs: options.staleMs ?? 2_000 };
+  const pauseMs = lock.staleMs + 1_500;
+  const store = new Store(options.store, { cap: KEEP_ALL, lock });
+  const domains = [...BUILTIN_DOMAINS];
+  await store.init(domains);
+  const progress = options.onProgress ?? (() => {});
+
+  const acks: Ack[] = [];
+  let started = 0;
+  let incarnation = 0;
+  const errors: string[] = [];
+
+  const spawn = (): Writer => {
+    const tag = `s${options.seed}-w${++incarnation}`;
+    const job: WriterJob = { store: store.root, domains, cap: KEEP_ALL, seed: options.seed, lock, tag };
+    const child = fork(writerFile(), [JSON.stringify(job), String(options.threads)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let onReady!: () => void;
+    const w: Writer = { child, ready: new Promise((r) => (onReady = r)), exited: new Promise((r) => child.once('exit', () => r())), alive: true, atPoint: null };
+    child.once('exit', () => (w.alive = false));
+    child.on('message', (msg: FromWriter) => {
+      if (msg.type === 'ready') onReady();
+      else if (msg.type === 'started') started++;
+      else if (msg.type === 'ack') acks.push(msg.ack); else if (msg.type === 'at-point') w.atPoint?.(msg.point);
+      else if (msg.type === 'error') errors.push(msg.message);
+    });
+    return w;
+  };
+  const send = (w: Writer, msg: ToWriter): void => {
+    if (w.alive && w.child.connected) w.child.send(msg);
+  };
+
+  const writers: Writer[] = Array.from({ length: options.processes }, spawn);
+  await Promise.all(writers.map((w) => w.ready));
+
+  const counts = { kills: 0, inCs: 0, random: 0, pauses: 0 };
+  const deadline = options.durationS ? Date.now() + options.durationS * 1000 : Infinity;
+  const killTarget = options.durationS ? Infinity : (options.kills ?? 20);
+
+  /** Arms a writer and waits for one of its threads to reach the point (it may be stuck behind a dead lock). */
+  const reachPoint = async (w: Writer, action: 'kill' | 'pause', point: FaultPoint): Promise<boolean> => {
+    const reached = new Promise<boolean>((r) => {
+      w.atPoint = () => r(true);
+      void sleep(lock.staleMs * 3).then(() => r(false));
+    });
+    send(w, { type: 'arm', action, point });
+    const ok = await reached;
+    w.atPoint = null;
+    if (!ok) {
+      // Never leave a thread armed or parked at a point: it would hold its lock forever.
+      send(w, { type: 'disarm' });
+      send(w, { type: 'continue' });
+    }
+    return ok;
+  };
+
+  for (let event = 0; counts.kills < killTarget && Date.now() < deadline; event++) {
+    await sleep(rng.int(30, 200));
+    const slot = rng.int(0, writers.length - 1);
+    const w = writers[slot]!;
+    await w.ready;
+    // Every tenth event (from the third) is a pause, aimed inside the critical section so the lock goes stale under a live holder.
+    if (event % 10 === 2) {
+      const point = rng.pick(['locked', 'temp-written'] as const);
+      if (await reachPoint(w, 'pause', point)) {
+        w.child.kill('SIGSTOP');
+        counts.pauses++;
+        progress(`chaos: paused a writer at ${point} for ${pauseMs} ms`);
+        await sleep(pauseMs);
+        w.child.kill('SIGCONT');
+        send(w, { type: 'continue' });
+      }
+      continue;
+    }
+    // Kills alternate: aimed at a fault point inside the critical section, then at a random moment.
+    // An aimed kill whose writer does not reach the point in time becomes a random one.
+    if (counts.kills % 2 === 0 && (await reachPoint(w, 'kill', rng.pick(POINTS)))) counts.inCs++;
+    else counts.random++;
+    w.child.kill('SIGKILL');
+    counts.kills++;
+    await w.exited;
+    writers[slot] = spawn();
+    progress(`chaos: ${counts.kills} kills (${counts.inCs} inside the critical section), ${counts.pauses} pauses, ${acks.length} acknowledged`);
+  }
+
+  // Let the writers finish their current episode, then stop.
+  for (const w of writers) send(w, { type: 'stop' });
+  await Promise.race([Promise.all(writers.map((w) => w.exited)), sleep(lock.staleMs * 10)]);
+  for (const w of writers) if (w.alive) w.child.kill('SIGKILL');
+
+  // Check every playbook as it was left, before repair touches anything.
+  const evidence: DomainEvidence[] = [];
+  for (const domain of domains) {
+    const file = store.playbookPath(domain);
+    let playbook: Playbook | null = null;
+    try {
+      playbook = parsePlaybook(await readFile(file, 'utf8'), file);
+    } catch (err) {
+      // A domain no writer reached has no playbook yet; anything unreadable is torn.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') playbook = emptyPlaybook();
+    }
+    const episodeIds = new Set((await store.listEpisodeFiles(domain)).map((f) => f.slice(f.lastIndexOf('/') + 1, -'.json'.length)));
+    evidence.push({ domain, playbook, file, episodeIds });
+  }
+  const verdict = judge(acks, evidence);
+  const repair = verdict.tornFiles.length ? null : await repairStore(store, { cap: KEEP_ALL });
+  const after = verdict.tornFiles.length ? null : audit(await loadAuditInput(store, { cap: KEEP_ALL }));
+  const reclaims = acks.filter((a) => a.reclaimed > 0);
+  const report: ChaosReport = {
+    episodesStarted: started,
+    acknowledged: acks.length,
+    kills: counts.kills,
+    killsInCriticalSection: counts.inCs,
+    killsAtRandomMoments: counts.random,
+    pauses: counts.pauses,
+    pauseMs,
+    fenceRefusals: acks.reduce((n, a) => n + a.refused, 0),
+    staleLocksReclaimed: reclaims.length,
+    longestReclaimWaitMs: Math.round(Math.max(0, ...reclaims.map((a) => a.waitMs))),
+    tornPlaybooks: verdict.tornFiles.length,
+    acknowledgedLost: verdict.acknowledgedLostIds.length,
+    unexpected: verdict.unexpectedIds.length,
+    recoveredByRepair: repair ? repair.domains.reduce((n, d) => n + d.recovered.length, 0) : 0,
+    lostAfterRepair: after ? after.domains.reduce((n, d) => n + d.lost, 0) : 0,
+    ok: false,
+    writerErrors: [],
+    ...verdict,
+  };
+  report.writerErrors = errors;
+  report.ok = chaosOk(report) && errors.length === 0;
+  return report;
+}

@@ -1,0 +1,92 @@
+/** `ace-orch chaos`: kill and pause writers at the worst moments, then count what survived. */
+import { mkdir, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { runChaos } from '../chaos/run-chaos.js';
+import type { ChaosReport } from '../chaos/verdict.js';
+import { newRunId } from '../coordinator.js';
+import { BadInputError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { markdownTable } from '../format.js';
+import type { Io } from './io.js';
+
+export interface ChaosArgs {
+  store?: string;
+  processes: number;
+  threads: number;
+  duration?: number;
+  kills?: number;
+  seed: number;
+  json: boolean;
+}
+
+export function chaosBuilder<T>(y: Argv<T>) {
+  return y
+    .option('store', { type: 'string', describe: 'Fresh store directory to torture (default ./stores/chaos-<time>); must be empty' })
+    .option('processes', { type: 'number', default: 3, describe: 'Writer processes alive at any time' })
+    .option('threads', { type: 'number', default: 2, describe: 'Writer threads per process' })
+    .option('kills', { type: 'number', describe: 'Stop after this many SIGKILLs (default 20)' })
+    .option('duration', { type: 'number', describe: 'Stop after this many seconds instead of a number of kills' })
+    .option('seed', { type: 'number', default: 1, describe: 'Seed for the choice of victims, moments and fault points' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the report as one JSON object on stdout' })
+    .conflicts('kills', 'duration');
+}
+
+const ROWS: [keyof ChaosReport, string][] = [
+  ['episodesStarted', 'episodes started'],
+  ['acknowledged', 'acknowledged (merge returned)'],
+  ['kills', 'kills (SIGKILL)'],
+  ['killsInCriticalSection', '  inside the critical section'],
+  ['killsAtRandomMoments', '  at random moments'],
+  ['pauses', 'pauses (SIGSTOP past the stale time)'],
+  ['fenceRefusals', 'writes refused by the fence'],
+  ['staleLocksReclaimed', 'stale locks reclaimed'],
+  ['longestReclaimWaitMs', 'longest wait for a reclaimed lock (ms)'],
+  ['tornPlaybooks', 'torn or invalid playbooks (must be 0)'],
+  ['acknowledgedLost', 'acknowledged observations lost (must be 0)'],
+  ['unexpected', 'unexpected observations (must be 0)'],
+  ['recoveredByRepair', 'recovered by repair'],
+  ['lostAfterRepair', 'lost after repair (must be 0)'],
+];
+
+function positive(v: number | undefined, flag: string): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new BadInputError(`--${flag}: Expected a positive integer, got \`${v}\``);
+}
+
+export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
+  positive(args.processes, 'processes');
+  positive(args.threads, 'threads');
+  positive(args.kills, 'kills');
+  positive(args.duration, 'duration');
+  if (!Number.isInteger(args.seed) || args.seed < 0) throw new BadInputError(`--seed: Expected a non-negative integer, got \`${args.seed}\``);
+  const store = resolve(args.store ?? join('stores', `chaos-${newRunId()}`));
+  if ((await readdir(store).catch(() => [])).length) throw new BadInputError(`--store: ${store} is not empty; chaos needs a fresh store and never reuses one`, store);
+  await mkdir(store, { recursive: true }).catch((err: Error) => {
+    throw new BadInputError(`--store: ${store} cannot be created: ${err.message}`, store);
+  });
+  const report = await runChaos({
+    store,
+    processes: args.processes,
+    threads: args.threads,
+    kills: args.kills,
+    durationS: args.duration,
+    seed: args.seed,
+    onProgress: (line) => io.progress(line),
+  });
+  io.progress('');
+  if (args.json) io.out(JSON.stringify({ store, ...report }));
+  else {
+    io.out(`Chaos on ${store}: ${args.processes} writer processes × ${args.threads} threads, pauses of ${report.pauseMs} ms\n`);
+    io.out(markdownTable(['What', 'Count'], ROWS.map(([k, label]) => [label, String(report[k])])));
+    io.out('');
+    if (report.ok) io.out('OK: nothing acknowledged was lost, nothing was torn, nothing appeared from nowhere.');
+    else {
+      io.out('FAILED:');
+      if (report.tornFiles.length) io.out(`  torn playbooks: ${report.tornFiles.join(', ')}`);
+      if (report.acknowledgedLostIds.length) io.out(`  acknowledged but lost: ${report.acknowledgedLostIds.slice(0, 10).join(', ')}`);
+      if (report.unexpectedIds.length) io.out(`  unexpected: ${report.unexpectedIds.slice(0, 10).join(', ')}`);
+      for (const e of report.writerErrors.slice(0, 10)) io.out(`  writer error: ${e}`);
+    }
+  }
+  return report.ok ? EXIT.ok : EXIT.loss;
+}

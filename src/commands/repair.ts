@@ -1,0 +1,54 @@
+/** `ace-orch repair`: re-merge what crashed writers left unmerged; optionally rebuild a corrupt playbook. */
+import type { Argv } from 'yargs';
+import { audit } from '../audit.js';
+import { BadInputError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { auditJson, formatAudit, markdownTable } from '../format.js';
+import { repairStore } from '../repair.js';
+import { assertStoreExists, loadAuditInput } from '../store/snapshot.js';
+import { Store } from '../store/store.js';
+import type { Io } from './io.js';
+
+export interface RepairArgs {
+  store: string;
+  rebuild: boolean;
+  cap?: number;
+  json: boolean;
+}
+
+export function repairBuilder<T>(y: Argv<T>) {
+  return y
+    .option('store', { type: 'string', default: './memory', describe: 'Store directory to repair' })
+    .option('rebuild', {
+      type: 'boolean',
+      default: false,
+      describe: 'Move a corrupt playbook.json aside (renamed, never deleted) and rebuild it from the episode files',
+    })
+    .option('cap', { type: 'number', describe: "Observations a playbook keeps (default: the runs' cap, else 10)" })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
+}
+
+export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
+  if (args.cap !== undefined && (!Number.isInteger(args.cap) || args.cap < 1)) throw new BadInputError(`--cap: Expected a positive integer, got \`${args.cap}\``);
+  const store = new Store(args.store);
+  await assertStoreExists(store);
+  const repair = await repairStore(store, { rebuild: args.rebuild, cap: args.cap });
+  const report = audit(await loadAuditInput(store, { cap: args.cap }));
+  if (args.json) {
+    io.out(JSON.stringify({ ...repair, audit: auditJson(report) }));
+  } else {
+    io.out(
+      markdownTable(
+        ['Domain', 'Episode Files', 'Recovered', 'Temp Files Removed', 'Corrupt Playbook Moved To'],
+        repair.domains.map((d) => [d.domain, d.episodeFiles, d.recovered.length, d.tempFilesRemoved, d.movedAside ?? '']),
+      ),
+    );
+    const recovered = repair.domains.reduce((n, d) => n + d.recovered.length, 0);
+    io.out('');
+    io.out(recovered ? `Recovered ${recovered} observations into their playbooks.` : 'Nothing to recover: every expected observation was already in its playbook.');
+    for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed.`);
+    io.out('');
+    io.out(formatAudit(report));
+  }
+  return report.zeroLoss ? EXIT.ok : EXIT.loss;
+}

@@ -1,0 +1,66 @@
+/**
+ * Piscina task for `chaos`: one writer thread that plays episodes round-robin
+ * over the domains and persists each through the store (episode file, then
+ * locked merge) until told to stop. When armed, it stops at the named fault
+ * point inside the critical section and reports it, so the orchestrator can
+ * kill or pause its process exactly there.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { FaultAction, FromWriter, ToThread, WriterJob } from '../src/chaos/messages.js';
+import { findDomain } from '../src/domains/index.js';
+import { playEpisode } from '../src/episode.js';
+import type { FaultPoint } from '../src/store/store.js';
+import { Store } from '../src/store/store.js';
+
+export interface ChaosThreadTask {
+  job: WriterJob;
+  thread: number;
+  port: MessagePort;
+}
+
+export default async function chaosWriter({ job, thread, port }: ChaosThreadTask): Promise<number> {
+  let stopping = false;
+  let armed: { action: FaultAction; point: FaultPoint } | null = null;
+  let resume: (() => void) | null = null;
+  port.on('message', (msg: ToThread) => {
+    if (msg.type === 'stop') stopping = true;
+    else if (msg.type === 'arm') armed = { action: msg.action, point: msg.point };
+    else if (msg.type === 'disarm') armed = null;
+    else if (msg.type === 'continue') resume?.();
+  });
+  const post = (msg: FromWriter): void => port.postMessage(msg);
+
+  const store = new Store(job.store, {
+    cap: job.cap,
+    lock: job.lock,
+    // Many retries: a paused or killed holder can make a merge lose its lease more than once.
+    maxAttempts: 50,
+    faults: async (point) => {
+      const a = armed;
+      if (!a || a.point !== point) return;
+      armed = null;
+      await new Promise<void>((r) => {
+        resume = r;
+        post({ type: 'at-point', point, action: a.action });
+      });
+      resume = null;
+    },
+  });
+  const runId = `chaos-${job.tag}-t${thread}`;
+  let n = 0;
+  while (!stopping) {
+    const domainName = job.domains[n % job.domains.length]!;
+    const domain = findDomain(domainName)!;
+    const prior = await store.readPlaybook(domainName);
+    const { record, deltas } = playEpisode({ runId, domain, index: n, seed: job.seed, prior: { ...prior, observations: prior.observations.slice(0, 10) }, now: new Date().toISOString() });
+    post({ type: 'started' });
+    await store.writeEpisode(domainName, record);
+    const merge = await store.merge(domainName, deltas);
+    // A short think time, as real episodes have, keeps the (never capped) playbooks from growing needlessly fast.
+    await new Promise((r) => setTimeout(r, 5));
+    post({ type: 'ack', ack: { episode_id: record.episode_id, domain: domainName, refused: merge.refused, reclaimed: merge.reclaimed, waitMs: merge.waitMs } });
+    n++;
+  }
+  port.close();
+  return n;
+}
