@@ -1,33 +1,8 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CLI, ROOT, tempDir, writeJson } from './helpers.js';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], onSpawn?: (child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    onSpawn?.(child);
-  });
-}
-
-function assertOneLineError(t: import('ava').ExecutionContext, r: CliResult, ...needles: string[]): void {
-  t.is(r.code, 2, r.stderr);
-  t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
-  for (const n of needles) t.true(r.stderr.includes(n), `stderr names ${n}: ${r.stderr}`);
-}
+import { assertOneLineError, cli } from './cli-helper.js';
+import { tempDir, writeJson } from './helpers.js';
 
 test('run prints the loss table and exits 0; --json prints one object', async (t) => {
   const store = await tempDir();

@@ -1,0 +1,120 @@
+/** Bad input, repair and chaos through the CLI: exit codes, messages that name the file, nothing overwritten. */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { assertOneLineError, cli } from './cli-helper.js';
+import { tempDir, writeJson } from './helpers.js';
+
+const SECTIONS = '"strategies_and_rules": [], "troubleshooting": [], "context_patterns": []';
+
+async function storeWithRun(episodes = 3): Promise<string> {
+  const store = await tempDir();
+  const r = await cli(['run', '--domains', 'hot_pot', '--episodes', String(episodes), '--threads', '2', '--store', store]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return store;
+}
+
+test('every kind of bad playbook stops the audit and the run with exit 2, naming the file, byte-for-byte untouched', async (t) => {
+  const cases: [string, string, string][] = [
+    ['truncated', '{"observations": [{"episode_id": "a", "sco', 'not valid JSON'],
+    ['not JSON', 'hello', 'not valid JSON'],
+    ['missing section', '{"observations": [], "strategies_and_rules": [], "troubleshooting": []}', 'context_patterns'],
+    ['no episode_id', `{"observations": [{"score": 0.5, "reliability": "HIGH"}], ${SECTIONS}}`, 'episode_id'],
+    ['score not a number', `{"observations": [{"episode_id": "a", "score": "0.5", "reliability": "HIGH"}], ${SECTIONS}}`, 'score'],
+    ['unknown reliability', `{"observations": [{"episode_id": "a", "score": 0.5, "reliability": "SURE"}], ${SECTIONS}}`, 'reliability'],
+  ];
+  for (const [what, text, needle] of cases) {
+    const store = await tempDir();
+    const file = join(store, 'domains', 'hot_pot', 'playbook.json');
+    await writeJson(file, text);
+    assertOneLineError(t, await cli(['audit', '--store', store]), file, needle);
+    assertOneLineError(t, await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]), file, needle);
+    t.is(await readFile(file, 'utf8'), text, what);
+  }
+});
+
+test('an episode file that does not parse stops the audit with exit 2, naming it', async (t) => {
+  const store = await storeWithRun();
+  const file = join(store, 'domains', 'hot_pot', 'episodes', 'broken.json');
+  await writeFile(file, '{"episode_id": "broken", ');
+  assertOneLineError(t, await cli(['audit', '--store', store]), file);
+});
+
+test('a store that cannot be written and a lock that cannot be had exit 2 with the path', async (t) => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'plain-file'), 'x');
+  assertOneLineError(t, await cli(['run', '--episodes', '1', '--store', join(dir, 'plain-file', 'store')]), join(dir, 'plain-file', 'store'));
+
+  const store = await tempDir();
+  await mkdir(join(store, 'domains', 'hot_pot'), { recursive: true });
+  const playbook = join(store, 'domains', 'hot_pot', 'playbook.json');
+  const release = await lockfile.lock(playbook, { realpath: false });
+  try {
+    const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--threads', '1', '--lock-timeout', '300', '--store', store]);
+    assertOneLineError(t, r, playbook, 'could not lock');
+  } finally {
+    await release();
+  }
+});
+
+test('repair --rebuild moves a corrupt playbook aside under a new name and rebuilds it; plain repair refuses', async (t) => {
+  const store = await storeWithRun(4);
+  const file = join(store, 'domains', 'hot_pot', 'playbook.json');
+  await writeFile(file, '{"observations": [');
+  assertOneLineError(t, await cli(['repair', '--store', store]), file, '--rebuild');
+  t.is(await readFile(file, 'utf8'), '{"observations": [');
+
+  const r = await cli(['repair', '--store', store, '--rebuild', '--json']);
+  t.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const moved = out.domains[0].movedAside as string;
+  t.true(moved.startsWith(`${file}.corrupt-`));
+  t.is(await readFile(moved, 'utf8'), '{"observations": [', 'the corrupt file is kept, byte for byte');
+  t.is(out.domains[0].recovered.length, 4);
+  t.true(out.audit.zeroLoss);
+  t.is((await cli(['audit', '--store', store])).code, 0);
+});
+
+test('run warns about a run that died mid-way and repair closes it', async (t) => {
+  const store = await storeWithRun(2);
+  // A pid that surely exited: a process we started and waited for.
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  await writeJson(join(store, 'runs', '20200101T000000Z-deadbeef0000.json'), {
+    run_id: '20200101T000000Z-deadbeef0000',
+    mode: 'locked',
+    status: 'running',
+    started_at: '2020-01-01T00:00:00Z',
+    pid: dead,
+    host: hostname(),
+    config: { name: 'x', domains: ['hot_pot'], episodes: 1, threads: 1, processes: 1, episodeMs: 0, cap: 10, seed: 1 },
+    domains: { hot_pot: { scheduled: 1, completed: 0, failed: 0 } },
+  });
+  const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]);
+  t.is(r.code, 0);
+  t.regex(r.stderr, /run 20200101T000000Z-deadbeef0000 in this store ended abnormally .*ace-orch repair/);
+  const repair = await cli(['repair', '--store', store]);
+  t.is(repair.code, 0, repair.stderr);
+  t.regex(repair.stdout, /Closed run 20200101T000000Z-deadbeef0000/);
+  const manifest = JSON.parse(await readFile(join(store, 'runs', '20200101T000000Z-deadbeef0000.json'), 'utf8'));
+  t.is(manifest.status, 'crashed');
+  const again = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]);
+  t.notRegex(again.stderr, /ended abnormally/);
+});
+
+test('chaos kills and pauses writers, and reports nothing acknowledged lost', async (t) => {
+  const store = join(await tempDir(), 'chaos');
+  const r = await cli(['chaos', '--kills', '4', '--processes', '2', '--threads', '2', '--seed', '3', '--store', store, '--json']);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  const report = JSON.parse(r.stdout);
+  t.like(report, { ok: true, kills: 4, tornPlaybooks: 0, acknowledgedLost: 0, unexpected: 0, lostAfterRepair: 0 });
+  t.true(report.acknowledged > 0);
+  t.true(report.killsInCriticalSection >= 1, JSON.stringify(report));
+  t.true(report.pauses >= 1);
+  t.true(report.staleLocksReclaimed >= 1);
+  // A second chaos run refuses to reuse the store.
+  assertOneLineError(t, await cli(['chaos', '--kills', '1', '--store', store]), store, 'not empty');
+  t.true((await readdir(store)).includes('domains'));
+});
