@@ -10,6 +10,8 @@ import { auditBuilder, executeAudit } from './commands/audit.js';
 import type { AuditArgs } from './commands/audit.js';
 import { compareBuilder, executeCompare } from './commands/compare.js';
 import type { CompareArgs } from './commands/compare.js';
+import { benchBuilder, executeBench } from './commands/bench.js';
+import type { BenchArgs } from './commands/bench.js';
 import { chaosBuilder, executeChaos } from './commands/chaos.js';
 import type { ChaosArgs } from './commands/chaos.js';
 import { processIo } from './commands/io.js';
@@ -93,7 +95,15 @@ async function main(): Promise<number> {
         code = await executeChaos(argv as unknown as ChaosArgs, io);
       },
     )
-    .demandCommand(1, 'Name a command: run, audit, compare, repair or chaos')
+    .command(
+      'bench',
+      'Measure merge throughput and lock contention (W writers over P processes); --matrix runs the fixed comparison with the baseline',
+      (y) => benchBuilder(y),
+      async (argv) => {
+        code = await executeBench(argv as unknown as BenchArgs, io);
+      },
+    )
+    .demandCommand(1, 'Name a command: run, audit, compare, repair, chaos or bench')
     .middleware((argv) => {
       // A flag given twice arrives as an array; say so rather than fail later on a strange value.
       for (const [key, value] of Object.entries(argv)) {

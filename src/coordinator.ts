@@ -15,7 +15,10 @@ import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
 import { loadAuditInput } from './store/snapshot.js';
 import type { Store } from './store/store.js';
-import type { AuditReport, EpisodeEntry, ExperimentConfig, LockStats, RunManifest, WriteMode } from './types.js';
+import type { AuditReport, CommitMode, EpisodeEntry, ExperimentConfig, LockStats, RunManifest, WriteMode } from './types.js';
+
+/** How a run commits merges unless told otherwise. */
+export const DEFAULT_COMMIT: CommitMode = 'each';
 
 export interface RunOptions {
   experiment: ExperimentConfig;
@@ -24,6 +27,8 @@ export interface RunOptions {
   runId?: string;
   /** @default 'locked' */
   mode?: WriteMode;
+  /** @default DEFAULT_COMMIT */
+  commit?: CommitMode;
   /** Aborting stops scheduling; in-flight episodes finish their writes. */
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
@@ -52,6 +57,7 @@ export function newRunId(now = new Date()): string {
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const { experiment, store } = options;
   const mode = options.mode ?? 'locked';
+  const commit = options.commit ?? DEFAULT_COMMIT;
   const emit = options.onEvent ?? (() => {});
   await store.init(experiment.domains);
   // A corrupt playbook stops the run before any episode is played, and is left untouched.
@@ -69,6 +75,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const manifest: RunManifest = {
     run_id: runId,
     mode,
+    commit,
     status: 'running',
     started_at: new Date().toISOString(),
     pid: process.pid,
@@ -97,7 +104,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     const base = { episode_id: outcome.episode_id, domain: outcome.domain, index: outcome.index, ms: Math.round(outcome.ms) };
     if (outcome.ok) {
       counts.completed++;
-      merges.get(outcome.domain)!.push(outcome.merge);
+      if (outcome.merge) merges.get(outcome.domain)!.push(outcome.merge);
       entries.push({ ...base, status: 'ok', score: outcome.score, reliability: outcome.reliability });
     } else {
       counts.failed++;
@@ -116,7 +123,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   };
 
   const started = performance.now();
-  const job = { store: store.root, runId, experiment, mode, lock: store.options.lock, signal: stopper.signal };
+  const job = { store: store.root, runId, experiment, mode, commit, lock: store.options.lock, signal: stopper.signal };
   if (experiment.processes > 1) {
     await runShards({ job, assignments, processes: experiment.processes, signal: stopper.signal, onOutcome, onShardError });
   } else {

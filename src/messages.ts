@@ -3,7 +3,7 @@
  * workers (workers/episode-worker.ts). Nothing else crosses the boundary.
  */
 import type { LockOptions } from './store/lock.js';
-import type { ExperimentConfig, Reliability, WriteMode } from './types.js';
+import type { CommitMode, Deltas, ExperimentConfig, Reliability, WriteMode } from './types.js';
 
 export interface EpisodeTask {
   store: string;
@@ -18,6 +18,8 @@ export interface EpisodeTask {
   /** User domain modules to import before looking the domain up. */
   modules: string[];
   mode: WriteMode;
+  /** `batched`: write the episode file and hand the deltas back for the process's group committer. */
+  commit: CommitMode;
 }
 
 export interface MergeTiming {
@@ -30,6 +32,8 @@ export interface MergeTiming {
   refused: number;
   /** Stale locks reclaimed by this merge. */
   reclaimed: number;
+  /** Episodes carried by this merge (1 unless group-committed). @default 1 */
+  batch?: number;
 }
 
 export interface EpisodeDone {
@@ -40,7 +44,10 @@ export interface EpisodeDone {
   score: number;
   reliability: Reliability;
   ms: number;
-  merge: MergeTiming;
+  /** Absent while the deltas wait for the group committer. */
+  merge?: MergeTiming;
+  /** Set by a worker in `batched` mode: the deltas to commit; the episode is acknowledged only after. */
+  deltas?: Deltas;
 }
 
 export interface EpisodeFailed {
@@ -71,6 +78,7 @@ export interface ShardJob {
   runId: string;
   experiment: ExperimentConfig;
   mode: WriteMode;
+  commit: CommitMode;
   lock: LockOptions;
   assignments: Assignment[];
 }

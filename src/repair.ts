@@ -90,7 +90,7 @@ export async function repairStore(store: Store, options: RepairOptions = {}): Pr
       const deltas = await Promise.all(lost.map(async (e) => deltasFromEpisode(await store.readEpisode(e.file!), e.key)));
       await new Store(store.root, { ...store.options, cap }).merge(domain, combineDeltas(deltas));
     }
-    const tempFilesRemoved = await removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs);
+    const tempFilesRemoved = removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs);
     domains.push({
       domain,
       episodeFiles: state.episodes.length,

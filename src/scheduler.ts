@@ -8,13 +8,17 @@ import { Piscina } from 'piscina';
 import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, EpisodeTask } from './messages.js';
 import type { LockOptions } from './store/lock.js';
-import type { ExperimentConfig, WriteMode } from './types.js';
+import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
+import { GroupCommitter } from './store/committer.js';
+import { Store } from './store/store.js';
+import type { CommitMode, ExperimentConfig, WriteMode } from './types.js';
 
 export interface ScheduleOptions {
   store: string;
   runId: string;
   experiment: ExperimentConfig;
   mode: WriteMode;
+  commit: CommitMode;
   lock: LockOptions;
   assignments: readonly Assignment[];
   /** Aborting stops scheduling; in-flight episodes finish their writes. */
@@ -46,6 +50,8 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
     idleTimeout: 1_000,
   });
   const queue = new PQueue({ concurrency: experiment.threads });
+  const committer = new GroupCommitter(new Store(options.store, { cap: experiment.cap, lock: options.lock }));
+  const commits: Promise<void>[] = [];
   const stop = (): void => queue.clear();
   options.signal?.addEventListener('abort', stop);
   try {
@@ -62,6 +68,7 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
         episodeMs: experiment.episodeMs,
         modules: experiment.modules ?? [],
         mode: options.mode,
+        commit: options.commit,
       };
       void queue.add(async () => {
         options.onStart?.(a);
@@ -75,12 +82,33 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
             error: { code: 'E_WORKER', message: `worker thread failed: ${err.message}`, fatal: false },
           }),
         );
-        options.onOutcome(outcome);
+        if (outcome.ok && outcome.deltas) {
+          // The thread is free for the next episode while its deltas join the domain's next group commit.
+          commits.push(commitThenReport(committer, outcome, options.onOutcome));
+        } else options.onOutcome(outcome);
       });
     }
     await queue.onIdle();
+    await Promise.all(commits);
   } finally {
     options.signal?.removeEventListener('abort', stop);
     await pool.destroy();
+  }
+}
+
+async function commitThenReport(committer: GroupCommitter, outcome: EpisodeOutcome & { ok: true }, report: (o: EpisodeOutcome) => void): Promise<void> {
+  const { deltas, ...done } = outcome;
+  try {
+    const r = await committer.submit(done.domain, deltas!);
+    report({ ...done, merge: { waitMs: r.waitMs, holdMs: r.holdMs, retries: r.retries, bytes: r.bytes, changed: r.changed, refused: r.refused, reclaimed: r.reclaimed, batch: r.batch } });
+  } catch (err) {
+    report({
+      ok: false,
+      episode_id: done.episode_id,
+      domain: done.domain,
+      index: done.index,
+      ms: done.ms,
+      error: { code: err instanceof AceError ? err.code : 'E_COMMIT', message: describeError(err), fatal: err instanceof BadInputError || err instanceof LockTimeoutError },
+    });
   }
 }

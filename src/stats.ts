@@ -22,8 +22,10 @@ export function summarizeMerges(merges: readonly MergeTiming[]): LockStats {
     waitMs: spread(merges.map((m) => m.waitMs)),
     holdMs: spread(merges.map((m) => m.holdMs)),
     retries: merges.reduce((n, m) => n + m.retries, 0),
-    bytes: merges.reduce((n, m) => n + m.bytes, 0),
-    refused: merges.reduce((n, m) => n + m.refused, 0),
-    reclaimed: merges.reduce((n, m) => n + m.reclaimed, 0),
+    // A group commit's timing is reported to each episode it carried: count its bytes, refusals and reclaims once.
+    bytes: Math.round(merges.reduce((n, m) => n + m.bytes / (m.batch ?? 1), 0)),
+    refused: Math.round(merges.reduce((n, m) => n + m.refused / (m.batch ?? 1), 0)),
+    reclaimed: Math.round(merges.reduce((n, m) => n + m.reclaimed / (m.batch ?? 1), 0)),
+    merges: Math.round(merges.reduce((n, m) => n + 1 / (m.batch ?? 1), 0)),
   };
 }

@@ -132,15 +132,21 @@ export interface LockStats {
   refused: number;
   /** Stale locks reclaimed from crashed or paused holders. */
   reclaimed: number;
+  /** Lock acquisitions (fewer than `count` under group commit, which carries several episodes per merge). */
+  merges: number;
 }
 
 /** `<store>/runs/<run_id>.json` */
 /** `locked`: the store's merge path. `unlocked`: the pre-fix read-modify-write, kept to reproduce the loss. */
 export type WriteMode = 'locked' | 'unlocked';
 
+/** `each`: one locked merge per episode. `batched`: one committer per domain and process merges everything pending at once. */
+export type CommitMode = 'each' | 'batched';
+
 export interface RunManifest {
   run_id: string;
   mode: WriteMode;
+  commit?: CommitMode;
   status: 'running' | 'complete' | 'interrupted' | 'stopped' | 'crashed';
   started_at: string;
   finished_at?: string;

@@ -37,17 +37,22 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     const { record, deltas } = playEpisode({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now: new Date().toISOString() });
     if (task.episodeMs > 0) await sleep(task.episodeMs);
     await store.writeEpisode(task.domain, record);
-    const merge =
-      task.mode === 'unlocked'
-        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
-        : await store.merge(task.domain, deltas);
-    return {
-      ok: true,
+    const done = {
+      ok: true as const,
       episode_id: id,
       domain: task.domain,
       index: task.index,
       score: record.outcome.score,
       reliability: deltas.observations[0]!.reliability,
+    };
+    // Batched: the process's group committer merges these and acknowledges the episode.
+    if (task.mode === 'locked' && task.commit === 'batched') return { ...done, ms: performance.now() - started, deltas };
+    const merge =
+      task.mode === 'unlocked'
+        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
+        : await store.merge(task.domain, deltas);
+    return {
+      ...done,
       ms: performance.now() - started,
       merge: { waitMs: merge.waitMs, holdMs: merge.holdMs, retries: merge.retries, bytes: merge.bytes, changed: merge.changed, refused: merge.refused, reclaimed: merge.reclaimed },
     };

@@ -13,9 +13,9 @@ import { BadInputError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatDiff, formatModeComparison } from '../format-compare.js';
 import { Store } from '../store/store.js';
-import type { WriteMode } from '../types.js';
+import type { CommitMode, WriteMode } from '../types.js';
 import { parseJson } from '../validate.js';
-import { experimentFromArgs, experimentOptions } from './experiment-args.js';
+import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
 import { splitList } from './io.js';
@@ -24,6 +24,7 @@ export interface CompareArgs extends ExperimentArgs {
   files: string[];
   modes: string;
   repeat: number;
+  commit?: CommitMode;
   store?: string;
   json: boolean;
 }
@@ -39,6 +40,7 @@ export function compareBuilder<T>(y: Argv<T>) {
     }),
   )
     .option('modes', { type: 'string', default: 'unlocked,locked', describe: 'Write modes to run, in column order: unlocked (pre-fix), locked' })
+    .option('commit', commitOption)
     .option('repeat', { type: 'number', default: 1, describe: 'Runs per mode; cells then show min/median/max' })
     .option('store', { type: 'string', describe: 'Directory for the fresh stores, one per mode and repeat (default ./stores/compare-<time>)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
@@ -93,7 +95,7 @@ export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSi
       const dir = join(base, `${mode}-${r}`);
       await assertFresh(dir);
       io.progress(`compare: run ${++n}/${total} (${mode}, repeat ${r}) ...`);
-      const result = await runExperiment({ experiment, store: new Store(dir, { cap: experiment.cap }), mode, signal });
+      const result = await runExperiment({ experiment, store: new Store(dir, { cap: experiment.cap }), mode, commit: args.commit, signal });
       fatal = result.fatal?.message;
       comparison.modes[mode]!.runs.push(countsOf(result.report));
     }

@@ -2,8 +2,16 @@
 import type { Argv } from 'yargs';
 import { readExperimentFile, resolveExperiment } from '../experiment.js';
 import type { ExperimentInput } from '../experiment.js';
+import { DEFAULT_COMMIT } from '../coordinator.js';
 import type { ExperimentConfig } from '../types.js';
 import { splitList } from './io.js';
+
+/** `--commit`, shared by run and compare. */
+export const commitOption = {
+  choices: ['each', 'batched'] as const,
+  default: DEFAULT_COMMIT,
+  describe: 'each: one locked merge per episode; batched: one committer per domain and process merges all pending episodes under one lock and one durable write',
+};
 
 export interface ExperimentArgs {
   domains?: string;

@@ -7,7 +7,8 @@ import { auditJson, formatAudit, formatContention } from '../format.js';
 import { BadInputError } from '../errors.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
-import { experimentFromArgs, experimentOptions } from './experiment-args.js';
+import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
+import type { CommitMode } from '../types.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
 
@@ -16,6 +17,7 @@ export interface RunArgs extends ExperimentArgs {
   store: string;
   lock: boolean;
   lockTimeout: number;
+  commit: CommitMode;
   json: boolean;
 }
 
@@ -27,6 +29,7 @@ export function runBuilder<T>(y: Argv<T>) {
       default: true,
       describe: 'Write through the locked merge store; --no-lock uses the pre-fix unlocked read-modify-write, to reproduce the loss',
     })
+    .option('commit', commitOption)
     .option('lock-timeout', { type: 'number', default: 30_000, describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
@@ -46,6 +49,7 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     experiment,
     store,
     mode: args.lock ? 'locked' : 'unlocked',
+    commit: args.commit,
     signal,
     onEvent: (e) => {
       if (e.type === 'started') io.progress(`run ${e.runId}: ${e.total} episodes on ${experiment.threads} threads`);

@@ -3,9 +3,13 @@
  * fsync, rename (or link, to refuse overwriting), fsync of the directory.
  * A reader sees the old file or the new one, never a torn one; after the
  * function returns the new content survives a power cut.
+ *
+ * The system calls are synchronous on purpose: these run inside the lock's
+ * critical section, on worker threads or the group committer, where a trip
+ * through libuv's thread pool per call would double the time the lock is held.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, link, unlink, readFile, readdir, stat } from 'node:fs/promises';
+import fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 
@@ -16,22 +20,22 @@ export function tempPathFor(file: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
 }
 
-async function writeTemp(file: string, data: string, fsync = true): Promise<void> {
-  const fh = await open(file, 'wx');
+function writeTemp(file: string, data: string, fsync = true): void {
+  const fd = fs.openSync(file, 'wx');
   try {
-    await fh.writeFile(data);
-    if (fsync) await fh.sync();
+    fs.writeFileSync(fd, data);
+    if (fsync) fs.fsyncSync(fd);
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
   try {
-    await fh.sync();
+    fs.fsyncSync(fd);
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 
@@ -52,15 +56,18 @@ export async function writeFileAtomic(file: string, data: string, options: Atomi
   const fsync = options.fsync ?? true;
   const temp = tempPathFor(file);
   try {
-    await writeTemp(temp, data, fsync);
-    await options.beforeCommit?.();
-    await rename(temp, file);
+    writeTemp(temp, data, fsync);
+    // Awaited only when a hook is asynchronous: a needless await would hold the lock across an event-loop turn.
+    const before = options.beforeCommit?.();
+    if (before) await before;
+    fs.renameSync(temp, file);
   } catch (err) {
-    await unlink(temp).catch(() => {});
+    fs.rmSync(temp, { force: true });
     throw err;
   }
-  await options.afterRename?.();
-  if (fsync) await fsyncDir(dirname(file));
+  const after = options.afterRename?.();
+  if (after) await after;
+  if (fsync) fsyncDir(dirname(file));
   return Buffer.byteLength(data);
 }
 
@@ -70,20 +77,19 @@ export async function writeFileAtomic(file: string, data: string, options: Atomi
  * the file already exists with exactly this content (a retried write), and
  * throws `onConflict()` when it exists with other content.
  */
-export async function createFileDurable(file: string, data: string, onConflict: () => Error): Promise<boolean> {
+export function createFileDurable(file: string, data: string, onConflict: () => Error): boolean {
   const temp = tempPathFor(file);
   try {
-    await writeTemp(temp, data);
-    await link(temp, file);
+    writeTemp(temp, data);
+    fs.linkSync(temp, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const existing = await readFile(file, 'utf8');
-    if (existing !== data) throw onConflict();
+    if (fs.readFileSync(file, 'utf8') !== data) throw onConflict();
     return false;
   } finally {
-    await unlink(temp).catch(() => {});
+    fs.rmSync(temp, { force: true });
   }
-  await fsyncDir(dirname(file));
+  fsyncDir(dirname(file));
   return true;
 }
 
@@ -91,13 +97,21 @@ export async function createFileDurable(file: string, data: string, onConflict: 
  * Removes temp files in `dir` older than `olderThanMs`: leftovers of writers
  * that crashed mid-write. A live writer's temp file lives for milliseconds.
  */
-export async function removeStaleTemps(dir: string, olderThanMs: number): Promise<number> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('.') && n.endsWith(TEMP_SUFFIX));
+export function removeStaleTemps(dir: string, olderThanMs: number): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.startsWith('.') && n.endsWith(TEMP_SUFFIX));
+  } catch {
+    return 0;
+  }
   let removed = 0;
   for (const name of names) {
     const file = join(dir, name);
-    const s = await stat(file).catch(() => null);
-    if (s && Date.now() - s.mtimeMs > olderThanMs && (await unlink(file).then(() => true, () => false))) removed++;
+    const mtime = fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+    if (mtime !== undefined && Date.now() - mtime >= olderThanMs) {
+      fs.rmSync(file, { force: true });
+      removed++;
+    }
   }
   return removed;
 }
@@ -107,20 +121,20 @@ export async function removeStaleTemps(dir: string, olderThanMs: number): Promis
  * (the store writes `generation` as the first key); 0 for a missing file or
  * one written by another tool.
  */
-export async function readGeneration(file: string): Promise<number> {
-  let fh;
+export function readGeneration(file: string): number {
+  let fd: number;
   try {
-    fh = await open(file, 'r');
+    fd = fs.openSync(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
   }
   try {
     const buf = Buffer.alloc(64);
-    const { bytesRead } = await fh.read(buf, 0, 64, 0);
+    const bytesRead = fs.readSync(fd, buf, 0, 64, 0);
     const m = /^\{\s*"generation":\s*(\d+)/.exec(buf.subarray(0, bytesRead).toString('utf8'));
     return m ? Number(m[1]) : 0;
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }

@@ -8,7 +8,7 @@
  *   <store>/domains/<domain>/metadata/stats.json
  *   <store>/runs/<run_id>.json
  */
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BadInputError, FencedWriteError, LeaseLostError, LockCompromisedError } from '../errors.js';
@@ -118,6 +118,19 @@ export class Store {
     return parsePlaybook(text, file);
   }
 
+  /** The playbook as the lock holder reads it: synchronously, and whether the file exists at all. */
+  private readPlaybookLocked(domain: string): { playbook: Playbook; exists: boolean } {
+    const file = this.playbookPath(domain);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if (isMissing(err)) return { playbook: emptyPlaybook(), exists: false };
+      throw err;
+    }
+    return { playbook: parsePlaybook(text, file), exists: true };
+  }
+
   /** Whether the playbook file exists at all (an empty playbook and none differ for `repair`). */
   async hasPlaybook(domain: string): Promise<boolean> {
     return access(this.playbookPath(domain)).then(
@@ -133,7 +146,7 @@ export class Store {
   async writeEpisode(domain: string, record: EpisodeRecord): Promise<void> {
     await this.ensureDomain(domain);
     const file = this.episodePath(domain, record.episode_id);
-    await createFileDurable(file, `${JSON.stringify(record, null, 2)}\n`, () => new BadInputError(`${file} already exists with different content; refusing to overwrite it`, file));
+    createFileDurable(file, `${JSON.stringify(record, null, 2)}\n`, () => new BadInputError(`${file} already exists with different content; refusing to overwrite it`, file));
   }
 
   /**
@@ -155,24 +168,24 @@ export class Store {
       result.attempts++;
       try {
         const { value, timing } = await withLock(file, this.options.lock, async (lease) => {
-          await faults?.('locked');
+          if (faults) await faults('locked');
           // Holding the lock, every playbook temp file here is a dead or deposed writer's: remove it.
-          await removeStaleTemps(this.domainDir(domain), 0);
-          const current = await this.readPlaybook(domain);
+          removeStaleTemps(this.domainDir(domain), 0);
+          const { playbook: current, exists } = this.readPlaybookLocked(domain);
           const generation = typeof current['generation'] === 'number' ? current['generation'] : 0;
           const merged = applyDeltas(current, deltas, this.options.cap);
-          if (sameContent(current, merged) && (await this.hasPlaybook(domain))) return { changed: false, bytes: 0, generation };
+          if (exists && sameContent(current, merged)) return { changed: false, bytes: 0, generation };
           // `generation` first, so the fence can read it from the file's first bytes.
           const { generation: _old, ...rest } = merged;
           const next = { generation: generation + 1, ...rest };
+          const fence = (): void => {
+            lease.assertHeld();
+            const onDisk = readGeneration(file);
+            if (onDisk !== generation) throw new FencedWriteError(file, generation, onDisk);
+          };
           const bytes = await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, {
-            beforeCommit: async () => {
-              await faults?.('temp-written');
-              lease.assertHeld();
-              const onDisk = await readGeneration(file);
-              if (onDisk !== generation) throw new FencedWriteError(file, generation, onDisk);
-            },
-            afterRename: () => faults?.('renamed'),
+            beforeCommit: faults ? async () => (await faults('temp-written'), fence()) : fence,
+            ...(faults ? { afterRename: () => faults('renamed') } : {}),
           }).catch((err: NodeJS.ErrnoException) => {
             // Our temp file was removed as stale while we were paused: the same lost lease.
             if (err.code === 'ENOENT' && err.syscall === 'rename') throw new LockCompromisedError(file, 'temp file removed while paused');

@@ -1,0 +1,71 @@
+/**
+ * A `bench` process: its share of the writer threads on one Piscina pool, a
+ * group committer for batched mode, and a start barrier released by the
+ * orchestrator's "go" so that every process starts at once.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { GroupCommitter } from '../store/committer.js';
+import { Store } from '../store/store.js';
+import { BENCH_DOMAIN } from './observations.js';
+import type { CommitReply, CommitRequest, FromBenchProcess, ToBenchProcess, WriterTask, WriterTimings } from './types.js';
+
+type Job = Omit<WriterTask, 'writer' | 'port' | 'barrier' | 'parties'> & { writers: number[] };
+const job = JSON.parse(process.argv[2]!) as Job;
+const send = (msg: FromBenchProcess): void => {
+  process.send?.(msg);
+};
+
+const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+const pool = new Piscina<WriterTask, WriterTimings>({
+  filename: new URL(`../../workers/bench-writer.${ext}`, import.meta.url).href,
+  minThreads: job.writers.length,
+  maxThreads: job.writers.length,
+});
+const committer = new GroupCommitter(new Store(job.store, { cap: job.cap, lock: job.lock }));
+const barrier = new SharedArrayBuffer(8);
+const b = new Int32Array(barrier);
+
+const runs = job.writers.map((writer) => {
+  let port: MessageChannel | undefined;
+  if (job.commit === 'batched' && job.method === 'locked') {
+    port = new MessageChannel();
+    const p = port.port1;
+    p.on('message', (req: CommitRequest) => {
+      committer.submit(BENCH_DOMAIN, req.deltas).then(
+        (r) => p.postMessage({ seq: req.seq, waitMs: r.waitMs, holdMs: r.holdMs, retries: r.retries } satisfies CommitReply),
+        (err: Error) => p.postMessage({ seq: req.seq, waitMs: 0, holdMs: 0, retries: 0, error: err.message } satisfies CommitReply),
+      );
+    });
+  }
+  const { writers: _all, ...common } = job;
+  const task: WriterTask = { ...common, writer, barrier, parties: job.writers.length, ...(port ? { port: port.port2 } : {}) };
+  return pool.run(task, port ? { transferList: [port.port2] } : {}).finally(() => port?.port1.close());
+});
+
+// Ready once every writer thread is parked at the barrier.
+const waitReady = setInterval(() => {
+  if (Atomics.load(b, 0) >= job.writers.length) {
+    clearInterval(waitReady);
+    send({ type: 'ready' });
+  }
+}, 2);
+
+process.on('message', (msg: ToBenchProcess) => {
+  if (msg.type !== 'go') return;
+  Atomics.store(b, 1, 1);
+  Atomics.notify(b, 1);
+});
+
+Promise.all(runs).then(
+  async (timings) => {
+    send({ type: 'done', timings });
+    await pool.destroy();
+    process.disconnect?.();
+  },
+  async (err: Error) => {
+    send({ type: 'error', message: err.message });
+    await pool.destroy();
+    process.disconnect?.();
+  },
+);

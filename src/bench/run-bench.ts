@@ -1,0 +1,87 @@
+/**
+ * `bench`: W writer threads spread over P processes merge N observations each
+ * into one playbook, timed from a start barrier (every writer ready) to the
+ * last merge. Reports throughput, lock wait and hold, retries, and what the
+ * playbook lost.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { compareObservations } from '../merge.js';
+import { percentile } from '../stats.js';
+import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
+import { Store } from '../store/store.js';
+import { deal } from '../shards.js';
+import { BENCH_DOMAIN } from './observations.js';
+import type { BenchOptions, BenchResult, FromBenchProcess, Spread3, WriterTimings } from './types.js';
+
+export const DEFAULT_BENCH: BenchOptions = { writers: 4, processes: 1, merges: 200, commit: 'each', method: 'locked', playbookSize: 10 };
+
+function processFile(): string {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return fileURLToPath(new URL(`./bench-process.${ext}`, import.meta.url));
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+function spread3(values: number[]): Spread3 {
+  const s = [...values].sort((a, b) => a - b);
+  return { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)), max: round(s.at(-1) ?? 0) };
+}
+
+export async function runBench(storeDir: string, options: Partial<BenchOptions> = {}): Promise<BenchResult> {
+  const o = { ...DEFAULT_BENCH, ...options };
+  const store = new Store(storeDir, { cap: o.playbookSize });
+  await store.init([BENCH_DOMAIN]);
+  const shares = deal(
+    Array.from({ length: o.writers }, (_, w) => w),
+    o.processes,
+  ).filter((s) => s.length);
+
+  const children = shares.map((writers) =>
+    fork(processFile(), [JSON.stringify({ store: store.root, merges: o.merges, method: o.method, commit: o.commit, cap: o.playbookSize, lock: DEFAULT_LOCK_OPTIONS, writers })], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  const messages = children.map((c) => {
+    const ready = new Promise<void>((resolve, reject) => {
+      c.on('message', (m: FromBenchProcess) => (m.type === 'ready' ? resolve() : m.type === 'error' ? reject(new Error(m.message)) : undefined));
+      c.once('exit', (code) => reject(new Error(`bench process exited with code ${code} before it was ready`)));
+    });
+    const done = new Promise<{ at: number; timings: WriterTimings[] }>((resolve, reject) => {
+      c.on('message', (m: FromBenchProcess) => {
+        if (m.type === 'done') resolve({ at: performance.now(), timings: m.timings });
+        if (m.type === 'error') reject(new Error(`bench writer failed: ${m.message}`));
+      });
+      c.once('exit', (code) => reject(new Error(`bench process exited with code ${code}`)));
+    });
+    return { ready, done };
+  });
+  await Promise.all(messages.map((m) => m.ready));
+  const start = performance.now();
+  for (const c of children) c.send({ type: 'go' });
+  const finished = await Promise.all(messages.map((m) => m.done));
+  const seconds = (Math.max(...finished.map((f) => f.at)) - start) / 1000;
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+
+  const timings = finished.flatMap((f) => f.timings);
+  const expected = timings
+    .flatMap((t) => t.keys)
+    .sort(compareObservations)
+    .slice(0, o.playbookSize)
+    .map((k) => k.episode_id);
+  const kept = new Set((await store.readPlaybook(BENCH_DOMAIN)).observations.map((x) => x.episode_id));
+  const total = o.writers * o.merges;
+  return {
+    method: o.method,
+    writers: o.writers,
+    processes: shares.length,
+    merges: total,
+    commit: o.commit,
+    seconds: round(seconds),
+    mergesPerSec: Math.round(total / seconds),
+    lockWaitMs: spread3(timings.flatMap((t) => t.waitMs)),
+    lockHoldMs: spread3(timings.flatMap((t) => t.holdMs)),
+    retries: timings.reduce((n, t) => n + t.retries, 0),
+    lost: expected.filter((id) => !kept.has(id)).length,
+  };
+}

@@ -1,0 +1,84 @@
+/** Shapes of `ace-orch bench`: what a benchmark is, what its processes and threads exchange, what it reports. */
+import type { CommitMode, Deltas } from '../types.js';
+import type { LockOptions } from '../store/lock.js';
+
+/** How writers write: the store's locked merge, the pre-fix unlocked overwrite, or the original fix (100 ms poll, no fsync). */
+export type BenchMethod = 'locked' | 'unlocked' | 'baseline';
+
+export interface BenchOptions {
+  /** Writer threads in all, spread over the processes. @default 4 */
+  writers: number;
+  /** @default 1 */
+  processes: number;
+  /** Merges per writer. @default 200 */
+  merges: number;
+  /** @default 'each' */
+  commit: CommitMode;
+  /** @default 'locked' */
+  method: BenchMethod;
+  /** Observations the playbook keeps. @default 10 */
+  playbookSize: number;
+}
+
+export interface Spread3 {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface BenchResult {
+  method: BenchMethod;
+  writers: number;
+  processes: number;
+  /** Merges in all (writers × merges per writer). */
+  merges: number;
+  commit: CommitMode;
+  seconds: number;
+  mergesPerSec: number;
+  lockWaitMs: Spread3;
+  lockHoldMs: Spread3;
+  retries: number;
+  /** Expected observations (the top playbookSize of all merged) missing from the playbook. */
+  lost: number;
+}
+
+/** One writer thread's job. */
+export interface WriterTask {
+  store: string;
+  writer: number;
+  merges: number;
+  method: BenchMethod;
+  commit: CommitMode;
+  cap: number;
+  lock: LockOptions;
+  /** Batched mode: where to hand deltas to the process's committer. */
+  port?: import('node:worker_threads').MessagePort;
+  /** Shared start barrier: [ready count, go flag]. */
+  barrier: SharedArrayBuffer;
+  parties: number;
+}
+
+export interface WriterTimings {
+  writer: number;
+  waitMs: number[];
+  holdMs: number[];
+  retries: number;
+  keys: { episode_id: string; reliability: 'HIGH' | 'MEDIUM' | 'LOW'; score: number }[];
+}
+
+/** Writer thread -> its process's committer, and back. */
+export interface CommitRequest {
+  seq: number;
+  deltas: Deltas;
+}
+export interface CommitReply {
+  seq: number;
+  waitMs: number;
+  holdMs: number;
+  retries: number;
+  error?: string;
+}
+
+/** Bench process <-> bench orchestrator. */
+export type ToBenchProcess = { type: 'go' };
+export type FromBenchProcess = { type: 'ready' } | { type: 'done'; timings: WriterTimings[] } | { type: 'error'; message: string };

@@ -1,0 +1,67 @@
+/**
+ * Piscina task for `bench`: one writer thread merging observations into one
+ * domain's playbook as fast as it can, from a start barrier shared by every
+ * writer of its process (processes are lined up by the orchestrator).
+ */
+import { applyDeltas } from '../src/merge.js';
+import { baselineMerge } from '../src/bench/baseline.js';
+import type { CommitReply, CommitRequest, WriterTask, WriterTimings } from '../src/bench/types.js';
+import { benchDeltas, BENCH_DOMAIN } from '../src/bench/observations.js';
+import { Store } from '../src/store/store.js';
+
+/** Unacknowledged merges a batched writer may have outstanding. */
+const WINDOW = 32;
+
+export default async function benchWriter(task: WriterTask): Promise<WriterTimings> {
+  const store = new Store(task.store, { cap: task.cap, lock: task.lock });
+  const file = store.playbookPath(BENCH_DOMAIN);
+  const out: WriterTimings = { writer: task.writer, waitMs: [], holdMs: [], retries: 0, keys: [] };
+  const pending = new Map<number, (r: CommitReply) => void>();
+  task.port?.on('message', (r: CommitReply) => pending.get(r.seq)?.(r));
+
+  // Warm up (module loading, first file handles, JIT) on a scratch domain, so the clock measures merges.
+  await new Store(task.store, { cap: task.cap, lock: task.lock }).merge(`warmup-${task.writer}`, benchDeltas(task.writer, -1));
+
+  // Start together: block until every writer of this process has arrived and the process says go.
+  const b = new Int32Array(task.barrier);
+  Atomics.add(b, 0, 1);
+  Atomics.notify(b, 0);
+  while (Atomics.load(b, 1) === 0) Atomics.wait(b, 1, 0, 1_000);
+
+  const record = (r: { waitMs: number; holdMs: number; retries: number }): void => {
+    out.waitMs.push(r.waitMs);
+    out.holdMs.push(r.holdMs);
+    out.retries += r.retries;
+  };
+  // Batched: hand deltas to the committer and go on, like an episode worker does; at most WINDOW unacknowledged.
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < task.merges; i++) {
+    const deltas = benchDeltas(task.writer, i);
+    const o = deltas.observations[0]!;
+    out.keys.push({ episode_id: o.episode_id, reliability: o.reliability, score: o.score });
+    if (task.method === 'baseline') record(await baselineMerge(file, deltas, task.cap));
+    else if (task.method === 'unlocked') {
+      const t0 = performance.now();
+      await store.overwriteUnlocked(BENCH_DOMAIN, applyDeltas(await store.readPlaybook(BENCH_DOMAIN), deltas, task.cap));
+      record({ waitMs: 0, holdMs: performance.now() - t0, retries: 0 });
+    } else if (task.commit === 'batched') {
+      const ack = new Promise<void>((resolve, reject) => {
+        pending.set(i, (r) => {
+          pending.delete(i);
+          if (r.error) reject(new Error(r.error));
+          else {
+            record(r);
+            resolve();
+          }
+        });
+        task.port!.postMessage({ seq: i, deltas } satisfies CommitRequest);
+      });
+      inFlight.add(ack);
+      void ack.finally(() => inFlight.delete(ack)).catch(() => {});
+      if (inFlight.size >= WINDOW) await Promise.race(inFlight);
+    } else record(await store.merge(BENCH_DOMAIN, deltas));
+  }
+  await Promise.all(inFlight);
+  task.port?.close();
+  return out;
+}
