@@ -7,14 +7,15 @@
  *
  * The queue is a directory `${file}.waiters/` of marker files named by
  * arrival time. A writer takes the fast path (straight to the lock) only
- * when nobody waits; otherwise it enqueues and polls until its marker is the
- * oldest live one, then takes the lock. Waiters refresh their markers; a
- * marker not refreshed within the stale time belongs to a dead or paused
- * waiter and is removed, so the queue cannot jam.
+ * when nobody waits; otherwise it enqueues and sleeps until its marker is the
+ * oldest, then takes the lock (an MCS-style queue: each waiter watches only
+ * the one ahead). Waiters refresh their markers; a marker not refreshed
+ * within the stale time belongs to a dead or paused waiter and is removed,
+ * so the queue cannot jam.
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import lockfile from 'proper-lockfile';
 import { LeaseLostError, LockCompromisedError, LockTimeoutError } from '../errors.js';
@@ -24,13 +25,13 @@ export interface LockOptions {
   staleMs: number;
   /** Give up (LockTimeoutError) after waiting this long. @default 30000 */
   timeoutMs: number;
-  /** Poll interval while waiting at the head of the queue. @default 1 */
+  /** Shortest wait between two looks at the lock. @default 1 */
   minRetryMs: number;
-  /** Poll interval further back in the queue. @default 4 */
+  /** Longest: the fallback when no change notification arrives (stale locks, dead waiters, no inotify). @default 25 */
   maxRetryMs: number;
 }
 
-export const DEFAULT_LOCK_OPTIONS: LockOptions = { staleMs: 10_000, timeoutMs: 30_000, minRetryMs: 1, maxRetryMs: 4 };
+export const DEFAULT_LOCK_OPTIONS: LockOptions = { staleMs: 10_000, timeoutMs: 30_000, minRetryMs: 1, maxRetryMs: 25 };
 
 /** The holder's view of its lock: a lease that proper-lockfile may report lost. */
 export interface Lease {
@@ -48,60 +49,46 @@ export interface LockTiming {
   reclaimed: boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Sleeps up to `ms`, waking early when the lock directory next to `file` is
- * removed (inotify, through fs.watch): the head of the queue takes a released
- * lock in microseconds instead of a poll interval. Polling remains the
- * fallback where watching is unavailable.
- */
-class ReleaseWaiter {
-  private watcher: fs.FSWatcher | null = null;
-  private wake: (() => void) | null = null;
-
-  constructor(file: string) {
-    const lockName = `${basename(file)}.lock`;
-    try {
-      this.watcher = fs.watch(dirname(file), (_event, name) => {
-        if (name === lockName) this.wake?.();
-      });
-      this.watcher.on('error', () => this.close());
-    } catch {
-      this.watcher = null;
-    }
-  }
-
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        self.wake = null;
-        resolve();
-      }
-      this.wake = done;
-    });
-  }
-
-  close(): void {
-    this.watcher?.close();
-    this.watcher = null;
-  }
-}
-
 /** Marker names sort by arrival: a zero-padded monotonic clock reading, then who. */
 function markerName(): string {
   return `${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}-${threadId}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * Resolves when `path` changes or disappears (inotify through fs.watch), or
+ * after `ms` at the latest: the timer is the fallback for missed events and
+ * file systems without notification. Resolves at once if `path` is gone.
+ */
+function watchOnce(path: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    let watcher: fs.FSWatcher | null = null;
+    const done = (): void => {
+      clearTimeout(timer);
+      watcher?.close();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    try {
+      watcher = fs.watch(path, done);
+      watcher.on('error', done);
+    } catch {
+      // ENOENT: it is already gone, which is what we were waiting for.
+      done();
+    }
+  });
+}
+
+/**
+ * The FIFO queue in front of the lock. Each waiter watches only the marker
+ * of the waiter just ahead of it; the head watches the lock directory. A
+ * release therefore wakes exactly one waiter, and nobody polls.
+ */
 class WaitQueue {
   readonly dir: string;
   private marker: string | null = null;
   private refreshedAt = 0;
-  /** The waiter ahead at the head, and since when we have seen it there. */
-  private head: { name: string; since: number } | null = null;
+  /** The waiter just ahead, and since when it has been there without moving. */
+  private ahead: { name: string; since: number } | null = null;
 
   constructor(file: string, private readonly staleMs: number) {
     this.dir = `${file}.waiters`;
@@ -129,32 +116,37 @@ class WaitQueue {
   }
 
   /**
-   * This waiter's place in the queue (0: head); removes a dead waiter stuck at
-   * the head; re-enqueues if its own marker was removed while it was paused.
+   * The marker of the waiter just ahead, or null at the head. Keeps our own
+   * marker fresh, queues again (at the back) if it was removed while we were
+   * paused, and removes a waiter ahead that has stopped refreshing its marker.
    */
-  position(): number {
+  predecessor(): string | null {
     const now = Date.now();
     if (now - this.refreshedAt > this.staleMs / 3) {
       try {
         fs.utimesSync(join(this.dir, this.marker!), now / 1000, now / 1000);
         this.refreshedAt = now;
       } catch {
-        // Our marker was removed as stale while we were paused: queue again, at the back.
         this.enqueue();
       }
     }
-    const names = this.list();
-    const mine = names.indexOf(this.marker!);
-    const first = names[0];
-    if (mine <= 0 || first === undefined) return 0;
-    // Only a head that stays put for a stale time can be dead: stat it then, not on every poll.
-    if (this.head?.name !== first) this.head = { name: first, since: now };
-    else if (now - this.head.since >= this.staleMs) {
-      const mtime = fs.statSync(join(this.dir, first), { throwIfNoEntry: false })?.mtimeMs;
-      if (mtime !== undefined && now - mtime > this.staleMs) fs.rmSync(join(this.dir, first), { force: true });
-      this.head = null;
+    let names = this.list();
+    let mine = names.indexOf(this.marker!);
+    if (mine < 0) {
+      this.enqueue();
+      names = this.list();
+      mine = names.indexOf(this.marker!);
     }
-    return mine;
+    if (mine <= 0) return null;
+    const ahead = names[mine - 1]!;
+    // Only a waiter that stays put for a stale time can be dead: stat it then, not on every wake-up.
+    if (this.ahead?.name !== ahead) this.ahead = { name: ahead, since: now };
+    else if (now - this.ahead.since >= this.staleMs) {
+      const mtime = fs.statSync(join(this.dir, ahead), { throwIfNoEntry: false })?.mtimeMs;
+      if (mtime !== undefined && now - mtime > this.staleMs) fs.rmSync(join(this.dir, ahead), { force: true });
+      this.ahead = null;
+    }
+    return join(this.dir, ahead);
   }
 
   leave(): void {
@@ -203,23 +195,22 @@ export async function withLock<T>(
   };
 
   const queue = new WaitQueue(file, options.staleMs);
+  const lockDir = `${file}.lock`;
   let release = queue.empty() ? tryLock() : null;
   if (!release) {
     queue.enqueue();
-    // The head and the next in line watch for the release; the rest poll, faster the closer they are.
-    let waiter: ReleaseWaiter | null = null;
     try {
       for (;;) {
-        const place = queue.position();
-        if (place === 0 && (release = tryLock())) break;
-        if (performance.now() - started >= options.timeoutMs) throw new LockTimeoutError(file, options.timeoutMs, retries);
-        if (place <= 1) {
-          waiter ??= new ReleaseWaiter(file);
-          await waiter.sleep(options.minRetryMs);
-        } else await sleep(Math.min(options.maxRetryMs, Math.max(options.minRetryMs, place / 2)));
+        const ahead = queue.predecessor();
+        if (ahead === null && (release = tryLock())) break;
+        const waited = performance.now() - started;
+        if (waited >= options.timeoutMs) throw new LockTimeoutError(file, options.timeoutMs, retries);
+        // Wake when the waiter ahead takes the lock (its marker goes) or, at the head, when the lock is released.
+        // The fallback timer re-checks for stale locks and dead waiters, and covers file systems without inotify.
+        const fallback = Math.min(options.maxRetryMs, options.timeoutMs - waited);
+        await watchOnce(ahead ?? lockDir, Math.max(options.minRetryMs, fallback));
       }
     } finally {
-      waiter?.close();
       queue.leave();
     }
   }
