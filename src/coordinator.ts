@@ -18,7 +18,7 @@ import type { Store } from './store/store.js';
 import type { AuditReport, CommitMode, EpisodeEntry, ExperimentConfig, LockStats, RunManifest, WriteMode } from './types.js';
 
 /** How a run commits merges unless told otherwise. */
-export const DEFAULT_COMMIT: CommitMode = 'each';
+export const DEFAULT_COMMIT: CommitMode = 'batched';
 
 export interface RunOptions {
   experiment: ExperimentConfig;

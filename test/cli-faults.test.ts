@@ -104,17 +104,19 @@ test('run warns about a run that died mid-way and repair closes it', async (t) =
   t.notRegex(again.stderr, /ended abnormally/);
 });
 
-test('chaos kills and pauses writers, and reports nothing acknowledged lost', async (t) => {
-  const store = join(await tempDir(), 'chaos');
-  const r = await cli(['chaos', '--kills', '4', '--processes', '2', '--threads', '2', '--seed', '3', '--store', store, '--json']);
-  t.is(r.code, 0, r.stdout + r.stderr);
-  const report = JSON.parse(r.stdout);
-  t.like(report, { ok: true, kills: 4, tornPlaybooks: 0, acknowledgedLost: 0, unexpected: 0, lostAfterRepair: 0 });
-  t.true(report.acknowledged > 0);
-  t.true(report.killsInCriticalSection >= 1, JSON.stringify(report));
-  t.true(report.pauses >= 1);
-  t.true(report.staleLocksReclaimed >= 1);
-  // A second chaos run refuses to reuse the store.
-  assertOneLineError(t, await cli(['chaos', '--kills', '1', '--store', store]), store, 'not empty');
-  t.true((await readdir(store)).includes('domains'));
-});
+for (const commit of ['each', 'batched'] as const) {
+  test(`chaos kills and pauses writers (--commit ${commit}), and reports nothing acknowledged lost`, async (t) => {
+    const store = join(await tempDir(), 'chaos');
+    const r = await cli(['chaos', '--kills', '4', '--processes', '2', '--threads', '2', '--seed', '3', '--commit', commit, '--store', store, '--json']);
+    t.is(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout);
+    t.like(report, { ok: true, commit, kills: 4, tornPlaybooks: 0, acknowledgedLost: 0, unexpected: 0, lostAfterRepair: 0 });
+    t.true(report.acknowledged > 0);
+    t.true(report.killsInCriticalSection >= 1, JSON.stringify(report));
+    t.true(report.pauses >= 1);
+    t.true(report.staleLocksReclaimed >= 1);
+    // A second chaos run refuses to reuse the store.
+    assertOneLineError(t, await cli(['chaos', '--kills', '1', '--store', store]), store, 'not empty');
+    t.true((await readdir(store)).includes('domains'));
+  });
+}

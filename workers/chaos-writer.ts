@@ -6,7 +6,7 @@
  * kill or pause its process exactly there.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { FaultAction, FromWriter, ToThread, WriterJob } from '../src/chaos/messages.js';
+import type { CommitAsk, FaultAction, FromWriter, ToThread, WriterJob } from '../src/chaos/messages.js';
 import { findDomain } from '../src/domains/index.js';
 import { playEpisode } from '../src/episode.js';
 import type { FaultPoint } from '../src/store/store.js';
@@ -27,8 +27,10 @@ export default async function chaosWriter({ job, thread, port }: ChaosThreadTask
     else if (msg.type === 'arm') armed = { action: msg.action, point: msg.point };
     else if (msg.type === 'disarm') armed = null;
     else if (msg.type === 'continue') resume?.();
+    else if (msg.type === 'committed') committed.get(msg.seq)?.(msg.error);
   });
-  const post = (msg: FromWriter): void => port.postMessage(msg);
+  const post = (msg: FromWriter | CommitAsk): void => port.postMessage(msg);
+  const committed = new Map<number, (error?: string) => void>();
 
   const store = new Store(job.store, {
     cap: job.cap,
@@ -55,6 +57,17 @@ export default async function chaosWriter({ job, thread, port }: ChaosThreadTask
     const { record, deltas } = playEpisode({ runId, domain, index: n, seed: job.seed, prior: { ...prior, observations: prior.observations.slice(0, 10) }, now: new Date().toISOString() });
     post({ type: 'started' });
     await store.writeEpisode(domainName, record);
+    if (job.commit === 'batched') {
+      // The process's committer merges and acknowledges; this thread waits for its turn to go on.
+      const error = await new Promise<string | undefined>((r) => {
+        committed.set(n, r);
+        post({ type: 'commit', seq: n, domain: domainName, episode_id: record.episode_id, deltas });
+      });
+      committed.delete(n);
+      if (error) throw new Error(error);
+      n++;
+      continue;
+    }
     const merge = await store.merge(domainName, deltas);
     // A short think time, as real episodes have, keeps the (never capped) playbooks from growing needlessly fast.
     await new Promise((r) => setTimeout(r, 5));

@@ -1,6 +1,7 @@
 /** Typed messages of `chaos`: the orchestrator, its writer processes, and their writer threads. */
 import type { FaultPoint } from '../store/store.js';
 import type { LockOptions } from '../store/lock.js';
+import type { CommitMode, Deltas } from '../types.js';
 
 export type FaultAction = 'kill' | 'pause';
 
@@ -12,6 +13,8 @@ export interface WriterJob {
   lock: LockOptions;
   /** Unique per writer process incarnation; episode ids are built from it. */
   tag: string;
+  /** `batched`: threads hand their deltas to the process's group committer, where faults are aimed. */
+  commit: CommitMode;
 }
 
 export interface Ack {
@@ -33,5 +36,14 @@ export type FromWriter =
   | { type: 'at-point'; point: FaultPoint; action: FaultAction }
   | { type: 'error'; message: string };
 
+/** Writer thread -> its process, in batched mode: commit these deltas, then acknowledge. */
+export interface CommitAsk {
+  type: 'commit';
+  seq: number;
+  domain: string;
+  episode_id: string;
+  deltas: Deltas;
+}
+
 /** Writer process -> one of its threads. */
-export type ToThread = ToWriter;
+export type ToThread = ToWriter | { type: 'committed'; seq: number; error?: string };

@@ -21,7 +21,7 @@ import { loadAuditInput } from '../store/snapshot.js';
 import type { FaultPoint } from '../store/store.js';
 import { Store } from '../store/store.js';
 import { emptyPlaybook } from '../merge.js';
-import type { Playbook } from '../types.js';
+import type { CommitMode, Playbook } from '../types.js';
 import { parsePlaybook } from '../validate.js';
 import type { Ack, FromWriter, ToWriter, WriterJob } from './messages.js';
 import { chaosOk, judge } from './verdict.js';
@@ -38,6 +38,8 @@ export interface ChaosOptions {
   /** ...or after this many seconds. */
   durationS?: number;
   seed: number;
+  /** @default 'each' */
+  commit?: CommitMode;
   /** proper-lockfile's minimum; pauses last longer than this. @default 2000 */
   staleMs?: number;
   onProgress?: (line: string) => void;
@@ -78,7 +80,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const spawn = (): Writer => {
     const tag = `s${options.seed}-w${++incarnation}`;
-    const job: WriterJob = { store: store.root, domains, cap: KEEP_ALL, seed: options.seed, lock, tag };
+    const job: WriterJob = { store: store.root, domains, cap: KEEP_ALL, seed: options.seed, lock, tag, commit: options.commit ?? 'each' };
     const child = fork(writerFile(), [JSON.stringify(job), String(options.threads)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     let onReady!: () => void;
     const w: Writer = { child, ready: new Promise((r) => (onReady = r)), exited: new Promise((r) => child.once('exit', () => r())), alive: true, atPoint: null };
@@ -179,8 +181,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     killsAtRandomMoments: counts.random,
     pauses: counts.pauses,
     pauseMs,
-    fenceRefusals: acks.reduce((n, a) => n + a.refused, 0),
-    staleLocksReclaimed: reclaims.length,
+    // A group commit reports its refusals and reclaims spread over the episodes it carried.
+    fenceRefusals: Math.round(acks.reduce((n, a) => n + a.refused, 0)),
+    staleLocksReclaimed: Math.round(acks.reduce((n, a) => n + a.reclaimed, 0)),
+    commit: options.commit ?? 'each',
     longestReclaimWaitMs: Math.round(Math.max(0, ...reclaims.map((a) => a.waitMs))),
     tornPlaybooks: verdict.tornFiles.length,
     acknowledgedLost: verdict.acknowledgedLostIds.length,

@@ -1,5 +1,5 @@
 /** The `chaos` verdict: what was acknowledged, what survived, what was lost. Pure. */
-import type { Playbook } from '../types.js';
+import type { CommitMode, Playbook } from '../types.js';
 import type { Ack } from './messages.js';
 
 export interface ChaosCounts {
@@ -12,6 +12,7 @@ export interface ChaosCounts {
   pauseMs: number;
   fenceRefusals: number;
   staleLocksReclaimed: number;
+  commit: CommitMode;
   longestReclaimWaitMs: number;
   tornPlaybooks: number;
   acknowledgedLost: number;

@@ -5,7 +5,10 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { FromWriter, ToThread, ToWriter, WriterJob } from './messages.js';
+import { GroupCommitter } from '../store/committer.js';
+import type { FaultPoint } from '../store/store.js';
+import { Store } from '../store/store.js';
+import type { CommitAsk, FaultAction, FromWriter, ToThread, ToWriter, WriterJob } from './messages.js';
 
 const job = JSON.parse(process.argv[2]!) as WriterJob;
 const threads = Number(process.argv[3]);
@@ -17,9 +20,51 @@ const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const pool = new Piscina({ filename: new URL(`../../workers/chaos-writer.${ext}`, import.meta.url).href, minThreads: threads, maxThreads: threads });
 const ports = Array.from({ length: threads }, () => new MessageChannel());
 let armedThread = -1;
-for (const { port1 } of ports) port1.on('message', (msg: FromWriter) => send(msg));
+
+// Batched: this process's committer does the merges, so faults are aimed here rather than at a thread.
+let armed: { action: FaultAction; point: FaultPoint } | null = null;
+let resume: (() => void) | null = null;
+const committer =
+  job.commit === 'batched'
+    ? new GroupCommitter(
+        new Store(job.store, {
+          cap: job.cap,
+          lock: job.lock,
+          maxAttempts: 50,
+          faults: async (point) => {
+            const a = armed;
+            if (!a || a.point !== point) return;
+            armed = null;
+            await new Promise<void>((r) => {
+              resume = r;
+              send({ type: 'at-point', point, action: a.action });
+            });
+            resume = null;
+          },
+        }),
+      )
+    : null;
+
+ports.forEach(({ port1 }) =>
+  port1.on('message', (msg: FromWriter | CommitAsk) => {
+    if (msg.type !== 'commit') return send(msg);
+    committer!.submit(msg.domain, msg.deltas).then(
+      (r) => {
+        send({ type: 'ack', ack: { episode_id: msg.episode_id, domain: msg.domain, refused: r.refused / r.batch, reclaimed: r.reclaimed / r.batch, waitMs: r.waitMs } });
+        port1.postMessage({ type: 'committed', seq: msg.seq } satisfies ToThread);
+      },
+      (err: Error) => port1.postMessage({ type: 'committed', seq: msg.seq, error: err.message } satisfies ToThread),
+    );
+  }),
+);
 
 process.on('message', (msg: ToWriter) => {
+  if (committer && (msg.type === 'arm' || msg.type === 'disarm' || msg.type === 'continue')) {
+    if (msg.type === 'arm') armed = { action: msg.action, point: msg.point };
+    else if (msg.type === 'disarm') armed = null;
+    else resume?.();
+    return;
+  }
   if (msg.type === 'arm') {
     // Arm one thread at random; it reports when it reaches the point.
     armedThread = Math.floor(Math.random() * threads);

@@ -8,6 +8,7 @@ import { newRunId } from '../coordinator.js';
 import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { markdownTable } from '../format.js';
+import type { CommitMode } from '../types.js';
 import type { Io } from './io.js';
 
 export interface ChaosArgs {
@@ -17,6 +18,7 @@ export interface ChaosArgs {
   duration?: number;
   kills?: number;
   seed: number;
+  commit: CommitMode;
   json: boolean;
 }
 
@@ -28,6 +30,7 @@ export function chaosBuilder<T>(y: Argv<T>) {
     .option('kills', { type: 'number', describe: 'Stop after this many SIGKILLs (default 20)' })
     .option('duration', { type: 'number', describe: 'Stop after this many seconds instead of a number of kills' })
     .option('seed', { type: 'number', default: 1, describe: 'Seed for the choice of victims, moments and fault points' })
+    .option('commit', { choices: ['each', 'batched'] as const, default: 'each' as const, describe: 'each: writer threads merge; batched: each process\'s group committer merges (faults are aimed there)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the report as one JSON object on stdout' })
     .conflicts('kills', 'duration');
 }
@@ -71,12 +74,13 @@ export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
     kills: args.kills,
     durationS: args.duration,
     seed: args.seed,
+    commit: args.commit,
     onProgress: (line) => io.progress(line),
   });
   io.progress('');
   if (args.json) io.out(JSON.stringify({ store, ...report }));
   else {
-    io.out(`Chaos on ${store}: ${args.processes} writer processes × ${args.threads} threads, pauses of ${report.pauseMs} ms\n`);
+    io.out(`Chaos on ${store}: ${args.processes} writer processes × ${args.threads} threads, commit ${args.commit}, pauses of ${report.pauseMs} ms\n`);
     io.out(markdownTable(['What', 'Count'], ROWS.map(([k, label]) => [label, String(report[k])])));
     io.out('');
     if (report.ok) io.out('OK: nothing acknowledged was lost, nothing was torn, nothing appeared from nowhere.');
