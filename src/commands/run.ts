@@ -72,7 +72,8 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
   } else {
     const where = experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : `${experiment.threads} threads`;
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
-    io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}; store ${store.root}`);
+    const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
+    io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.root}`);
     io.out('');
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));
