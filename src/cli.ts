@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
+import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { auditBuilder, executeAudit } from './commands/audit.js';
 import type { AuditArgs } from './commands/audit.js';
@@ -15,6 +16,7 @@ import type { BenchArgs } from './commands/bench.js';
 import { chaosBuilder, executeChaos } from './commands/chaos.js';
 import type { ChaosArgs } from './commands/chaos.js';
 import { processIo } from './commands/io.js';
+import type { Io } from './commands/io.js';
 import { executeRepair, repairBuilder } from './commands/repair.js';
 import type { RepairArgs } from './commands/repair.js';
 import { executeRun, runBuilder } from './commands/run.js';
@@ -49,60 +51,55 @@ function interruptSignal(io: ReturnType<typeof processIo>): AbortSignal {
   return controller.signal;
 }
 
+/** One entry per command module: yargs parses, the module's execute function returns the exit code. */
+interface CommandSpec {
+  command: string;
+  describe: string;
+  builder: (y: Argv) => Argv<unknown>;
+  // The builder declares the flags execute reads; yargs' inferred types stop at this table.
+  execute: (args: any, io: Io, signal: () => AbortSignal) => Promise<number>;
+}
+
+const COMMANDS: CommandSpec[] = [
+  {
+    command: 'run [experiment]',
+    describe: 'Run an experiment (episodes per domain on a worker-thread pool), then audit the run',
+    builder: runBuilder,
+    execute: (args: RunArgs, io, signal) => executeRun(args, io, signal()),
+  },
+  { command: 'audit', describe: 'Print the observation-loss table of a store; exit 1 if anything was lost', builder: auditBuilder, execute: (args: AuditArgs, io) => executeAudit(args, io) },
+  {
+    command: 'compare [files..]',
+    describe: 'Run an experiment once per write mode (unlocked, locked) on fresh stores and compare lost observations; or diff two saved reports',
+    builder: compareBuilder,
+    execute: (args: CompareArgs, io, signal) => executeCompare(args, io, signal()),
+  },
+  {
+    command: 'repair',
+    describe: 'Re-merge episodes that crashed between their episode file and their merge; --rebuild a corrupt playbook',
+    builder: repairBuilder,
+    execute: (args: RepairArgs, io) => executeRepair(args, io),
+  },
+  {
+    command: 'chaos',
+    describe: 'Kill (SIGKILL) and pause (SIGSTOP) writer processes at the worst moments, then count what was acknowledged, survived and lost',
+    builder: chaosBuilder,
+    execute: (args: ChaosArgs, io) => executeChaos(args, io),
+  },
+  {
+    command: 'bench',
+    describe: 'Measure merge throughput and lock contention (W writers over P processes); --matrix runs the fixed comparison with the baseline',
+    builder: benchBuilder,
+    execute: (args: BenchArgs, io) => executeBench(args, io),
+  },
+];
+
 async function main(): Promise<number> {
   const io = processIo();
   let code: number = EXIT.ok;
-  const cli = yargs(hideBin(process.argv))
+  let cli = yargs(hideBin(process.argv))
     .scriptName('ace-orch')
     .usage('$0 <command> [options]\n\nRuns parallel agent episodes into locked ACE playbooks and audits them for lost observations.')
-    .command(
-      'run [experiment]',
-      'Run an experiment (episodes per domain on a worker-thread pool), then audit the run',
-      (y) => runBuilder(y),
-      async (argv) => {
-        code = await executeRun(argv as unknown as RunArgs, io, interruptSignal(io));
-      },
-    )
-    .command(
-      'audit',
-      'Print the observation-loss table of a store; exit 1 if anything was lost',
-      (y) => auditBuilder(y),
-      async (argv) => {
-        code = await executeAudit(argv as unknown as AuditArgs, io);
-      },
-    )
-    .command(
-      'compare [files..]',
-      'Run an experiment once per write mode (unlocked, locked) on fresh stores and compare lost observations; or diff two saved reports',
-      (y) => compareBuilder(y),
-      async (argv) => {
-        code = await executeCompare(argv as unknown as CompareArgs, io, interruptSignal(io));
-      },
-    )
-    .command(
-      'repair',
-      'Re-merge episodes that crashed between their episode file and their merge; --rebuild a corrupt playbook',
-      (y) => repairBuilder(y),
-      async (argv) => {
-        code = await executeRepair(argv as unknown as RepairArgs, io);
-      },
-    )
-    .command(
-      'chaos',
-      'Kill (SIGKILL) and pause (SIGSTOP) writer processes at the worst moments, then count what was acknowledged, survived and lost',
-      (y) => chaosBuilder(y),
-      async (argv) => {
-        code = await executeChaos(argv as unknown as ChaosArgs, io);
-      },
-    )
-    .command(
-      'bench',
-      'Measure merge throughput and lock contention (W writers over P processes); --matrix runs the fixed comparison with the baseline',
-      (y) => benchBuilder(y),
-      async (argv) => {
-        code = await executeBench(argv as unknown as BenchArgs, io);
-      },
-    )
     .demandCommand(1, 'Name a command: run, audit, compare, repair, chaos or bench')
     .middleware((argv) => {
       // A flag given twice arrives as an array; say so rather than fail later on a strange value.
@@ -118,6 +115,11 @@ async function main(): Promise<number> {
     .fail((msg, err) => {
       throw err ?? new UsageError(`${msg} (see ace-orch --help)`);
     });
+  for (const c of COMMANDS) {
+    cli = cli.command(c.command, c.describe, c.builder, async (argv) => {
+      code = await c.execute(argv, io, () => interruptSignal(io));
+    });
+  }
   await cli.parseAsync();
   return code;
 }

@@ -6,21 +6,13 @@
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import { episodeId } from './episode.js';
-import type { Assignment, EpisodeOutcome, EpisodeTask } from './messages.js';
-import type { LockOptions } from './store/lock.js';
+import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messages.js';
 import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
 import { GroupCommitter } from './store/committer.js';
 import { Store } from './store/store.js';
-import type { CommitMode, ExperimentConfig, WriteMode } from './types.js';
 
-export interface ScheduleOptions {
-  store: string;
-  runId: string;
-  experiment: ExperimentConfig;
-  mode: WriteMode;
-  commit: CommitMode;
-  lock: LockOptions;
-  assignments: readonly Assignment[];
+/** A shard's job, plus how to report back. */
+export interface ScheduleOptions extends ShardJob {
   /** Aborting stops scheduling; in-flight episodes finish their writes. */
   signal?: AbortSignal;
   onStart?: (assignment: Assignment) => void;

@@ -6,10 +6,10 @@
  * kill or pause its process exactly there.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { CommitAsk, FaultAction, FromWriter, ToThread, WriterJob } from '../src/chaos/messages.js';
+import { faultPark } from '../src/chaos/fault-park.js';
+import type { CommitAsk, FromWriter, ToThread, WriterJob } from '../src/chaos/messages.js';
 import { findDomain } from '../src/domains/index.js';
 import { playEpisode } from '../src/episode.js';
-import type { FaultPoint } from '../src/store/store.js';
 import { Store } from '../src/store/store.js';
 
 export interface ChaosThreadTask {
@@ -20,13 +20,12 @@ export interface ChaosThreadTask {
 
 export default async function chaosWriter({ job, thread, port }: ChaosThreadTask): Promise<number> {
   let stopping = false;
-  let armed: { action: FaultAction; point: FaultPoint } | null = null;
-  let resume: (() => void) | null = null;
+  const park = faultPark((point, action) => post({ type: 'at-point', point, action }));
   port.on('message', (msg: ToThread) => {
     if (msg.type === 'stop') stopping = true;
-    else if (msg.type === 'arm') armed = { action: msg.action, point: msg.point };
-    else if (msg.type === 'disarm') armed = null;
-    else if (msg.type === 'continue') resume?.();
+    else if (msg.type === 'arm') park.arm(msg.action, msg.point);
+    else if (msg.type === 'disarm') park.disarm();
+    else if (msg.type === 'continue') park.release();
     else if (msg.type === 'committed') committed.get(msg.seq)?.(msg.error);
   });
   const post = (msg: FromWriter | CommitAsk): void => port.postMessage(msg);
@@ -37,16 +36,7 @@ export default async function chaosWriter({ job, thread, port }: ChaosThreadTask
     lock: job.lock,
     // Many retries: a paused or killed holder can make a merge lose its lease more than once.
     maxAttempts: 50,
-    faults: async (point) => {
-      const a = armed;
-      if (!a || a.point !== point) return;
-      armed = null;
-      await new Promise<void>((r) => {
-        resume = r;
-        post({ type: 'at-point', point, action: a.action });
-      });
-      resume = null;
-    },
+    faults: park.faults,
   });
   const runId = `chaos-${job.tag}-t${thread}`;
   let n = 0;

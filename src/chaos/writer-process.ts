@@ -6,9 +6,9 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { GroupCommitter } from '../store/committer.js';
-import type { FaultPoint } from '../store/store.js';
 import { Store } from '../store/store.js';
-import type { CommitAsk, FaultAction, FromWriter, ToThread, ToWriter, WriterJob } from './messages.js';
+import { faultPark } from './fault-park.js';
+import type { CommitAsk, FromWriter, ToThread, ToWriter, WriterJob } from './messages.js';
 
 const job = JSON.parse(process.argv[2]!) as WriterJob;
 const threads = Number(process.argv[3]);
@@ -22,28 +22,8 @@ const ports = Array.from({ length: threads }, () => new MessageChannel());
 let armedThread = -1;
 
 // Batched: this process's committer does the merges, so faults are aimed here rather than at a thread.
-let armed: { action: FaultAction; point: FaultPoint } | null = null;
-let resume: (() => void) | null = null;
-const committer =
-  job.commit === 'batched'
-    ? new GroupCommitter(
-        new Store(job.store, {
-          cap: job.cap,
-          lock: job.lock,
-          maxAttempts: 50,
-          faults: async (point) => {
-            const a = armed;
-            if (!a || a.point !== point) return;
-            armed = null;
-            await new Promise<void>((r) => {
-              resume = r;
-              send({ type: 'at-point', point, action: a.action });
-            });
-            resume = null;
-          },
-        }),
-      )
-    : null;
+const park = faultPark((point, action) => send({ type: 'at-point', point, action }));
+const committer = job.commit === 'batched' ? new GroupCommitter(new Store(job.store, { cap: job.cap, lock: job.lock, maxAttempts: 50, faults: park.faults })) : null;
 
 ports.forEach(({ port1 }) =>
   port1.on('message', (msg: FromWriter | CommitAsk) => {
@@ -60,9 +40,9 @@ ports.forEach(({ port1 }) =>
 
 process.on('message', (msg: ToWriter) => {
   if (committer && (msg.type === 'arm' || msg.type === 'disarm' || msg.type === 'continue')) {
-    if (msg.type === 'arm') armed = { action: msg.action, point: msg.point };
-    else if (msg.type === 'disarm') armed = null;
-    else resume?.();
+    if (msg.type === 'arm') park.arm(msg.action, msg.point);
+    else if (msg.type === 'disarm') park.disarm();
+    else park.release();
     return;
   }
   if (msg.type === 'arm') {
