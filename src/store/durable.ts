@@ -43,6 +43,11 @@ export interface AtomicWriteOptions {
   /** fsync the temp file and the directory. Off only for the unlocked reproduction path. @default true */
   fsync?: boolean;
   /**
+   * Leave the directory fsync to the caller (who must do it before reporting the write durable),
+   * so it can happen after the lock is released. @default false
+   */
+  deferDirSync?: boolean;
+  /**
    * Called after the temp file is durable and just before it is renamed into
    * place; throwing aborts the write and leaves the target untouched.
    */
@@ -67,7 +72,7 @@ export async function writeFileAtomic(file: string, data: string, options: Atomi
   }
   const after = options.afterRename?.();
   if (after) await after;
-  if (fsync) fsyncDir(dirname(file));
+  if (fsync && !options.deferDirSync) fsyncDir(dirname(file));
   return Buffer.byteLength(data);
 }
 

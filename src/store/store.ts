@@ -15,7 +15,7 @@ import { BadInputError, FencedWriteError, LeaseLostError, LockCompromisedError }
 import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
 import { parseEpisode, parseManifest, parsePlaybook } from '../validate.js';
-import { createFileDurable, readGeneration, removeStaleTemps, writeFileAtomic } from './durable.js';
+import { createFileDurable, fsyncDir, readGeneration, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
 import type { LockOptions } from './lock.js';
 
@@ -184,6 +184,7 @@ export class Store {
             if (onDisk !== generation) throw new FencedWriteError(file, generation, onDisk);
           };
           const bytes = await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, {
+            deferDirSync: true,
             beforeCommit: faults ? async () => (await faults('temp-written'), fence()) : fence,
             ...(faults ? { afterRename: () => faults('renamed') } : {}),
           }).catch((err: NodeJS.ErrnoException) => {
@@ -193,6 +194,9 @@ export class Store {
           });
           return { changed: true, bytes, generation: generation + 1 };
         });
+        // The rename becomes durable here, outside the lock: the next writer may already build on the
+        // renamed file, but its content includes ours, and nothing is acknowledged before this fsync.
+        if (value.changed) fsyncDir(this.domainDir(domain));
         result.waitMs += timing.waitMs;
         result.holdMs += timing.holdMs;
         result.retries += timing.retries;
