@@ -76,6 +76,7 @@ export async function runBench(storeDir: string, options: Partial<BenchOptions> 
     writers: o.writers,
     processes: shares.length,
     merges: total,
+    mergesPerWriter: o.merges,
     commit: o.commit,
     seconds: round(seconds),
     mergesPerSec: Math.round(total / seconds),

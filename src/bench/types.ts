@@ -32,6 +32,7 @@ export interface BenchResult {
   processes: number;
   /** Merges in all (writers × merges per writer). */
   merges: number;
+  mergesPerWriter: number;
   commit: CommitMode;
   seconds: number;
   mergesPerSec: number;

@@ -15,10 +15,12 @@
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import lockfile from 'proper-lockfile';
 import { LeaseLostError, LockCompromisedError, LockTimeoutError } from '../errors.js';
+import { hashKey } from '../rng.js';
 
 export interface LockOptions {
   /** A lock (or waiter) whose owner stopped refreshing it for this long is reclaimed. @default 10000 */
@@ -51,7 +53,25 @@ export interface LockTiming {
 
 /** Marker names sort by arrival: a zero-padded monotonic clock reading, then who. */
 function markerName(): string {
-  return `${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}-${threadId}-${randomBytes(3).toString('hex')}`;
+  return `${process.hrtime.bigint().toString().padStart(20, '0')}-${HOST}-${process.pid}-${threadId}-${randomBytes(3).toString('hex')}`;
+}
+
+/** This machine, as it appears in marker names: a waiter's pid means something only on its own host. */
+const HOST = hashKey(hostname()).toString(36);
+
+/** A waiter ahead that has not moved for this long is checked for a dead process. */
+const DEAD_CHECK_MS = 100;
+
+/** True when the marker names a process on this host that no longer exists (killed while waiting). */
+function ownerIsDead(marker: string): boolean {
+  const [, host, pid] = marker.split('-');
+  if (host !== HOST || !pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /**
@@ -139,9 +159,13 @@ class WaitQueue {
     }
     if (mine <= 0) return null;
     const ahead = names[mine - 1]!;
-    // Only a waiter that stays put for a stale time can be dead: stat it then, not on every wake-up.
+    // Only a waiter that stays put can be dead: look then, not on every wake-up. A killed process's marker
+    // goes at once; a paused (or remote) one's when it has not been refreshed for the stale time.
     if (this.ahead?.name !== ahead) this.ahead = { name: ahead, since: now };
-    else if (now - this.ahead.since >= this.staleMs) {
+    else if (now - this.ahead.since >= DEAD_CHECK_MS && ownerIsDead(ahead)) {
+      fs.rmSync(join(this.dir, ahead), { force: true });
+      this.ahead = null;
+    } else if (now - this.ahead.since >= this.staleMs) {
       const mtime = fs.statSync(join(this.dir, ahead), { throwIfNoEntry: false })?.mtimeMs;
       if (mtime !== undefined && now - mtime > this.staleMs) fs.rmSync(join(this.dir, ahead), { force: true });
       this.ahead = null;
