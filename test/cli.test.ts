@@ -49,6 +49,7 @@ test('bad flags and bad experiment files exit 2 with a one-line message naming t
   assertOneLineError(t, await cli(['run', '--bogus']), 'bogus');
   assertOneLineError(t, await cli([]), 'command');
   assertOneLineError(t, await cli(['audit', '--store', join(dir, 'nowhere')]), join(dir, 'nowhere'));
+  assertOneLineError(t, await cli(['audit', '--store', dir]), dir, 'no domains');
 });
 
 test('a corrupt playbook stops run and audit with exit 2, and is left byte-for-byte', async (t) => {

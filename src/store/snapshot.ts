@@ -54,6 +54,8 @@ export async function loadAuditInput(store: Store, options: SnapshotOptions = {}
     domains = run.config.domains;
   } else {
     domains = [...new Set([...(await store.listDomains()), ...manifests.flatMap((m) => m.config.domains ?? [])])].sort();
+    // Most likely the wrong directory: say so rather than report zero loss over nothing.
+    if (domains.length === 0) throw new BadInputError(`store ${store.root} has no domains (expected ${store.root}/domains/<domain>/playbook.json); is --store pointing at an ACE store?`, store.root);
   }
   const states = await Promise.all(domains.map((d) => readDomainState(store, d)));
   return { store: store.root, cap: options.cap, domains: states, manifests, runId };
