@@ -9,6 +9,7 @@ import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messages.js';
 import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
 import { GroupCommitter } from './store/committer.js';
+import { lockTurnsWorkerData } from './store/local-turns.js';
 import { Store } from './store/store.js';
 
 /** A shard's job, plus how to report back. */
@@ -37,6 +38,7 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
   const { experiment } = options;
   const pool = new Piscina<EpisodeTask, EpisodeOutcome>({
     filename: workerFile(),
+    workerData: lockTurnsWorkerData(),
     minThreads: experiment.threads,
     maxThreads: experiment.threads,
     idleTimeout: 1_000,

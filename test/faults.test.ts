@@ -12,6 +12,7 @@ import { audit } from '../src/audit.js';
 import { repairStore } from '../src/repair.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import type { FaultPoint, MergeResult } from '../src/store/store.js';
+import { lockTurnsWorkerData } from '../src/store/local-turns.js';
 import { Store } from '../src/store/store.js';
 import type { ExclusionJob } from './fixtures/exclusion-writer.js';
 import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';
@@ -84,17 +85,25 @@ for (const point of ['locked', 'temp-written'] as const) {
   });
 }
 
-test('live writers are never inside the critical section at once (8 threads)', async (t) => {
-  const dir = await tempDir();
-  const counters = new SharedArrayBuffer(8);
-  const pool = new Piscina<ExclusionJob, void>({ filename: new URL('./fixtures/exclusion-writer.ts', import.meta.url).href, minThreads: 8, maxThreads: 8 });
-  await Promise.all(Array.from({ length: 8 }, (_, writer) => pool.run({ store: dir, writer, merges: 15, counters })));
-  await pool.destroy();
-  const c = new Int32Array(counters);
-  t.is(Atomics.load(c, 1), 1, 'at most one writer inside at any moment');
-  t.is(Atomics.load(c, 0), 0);
-  t.is((await new Store(dir).readPlaybook('switch_light')).observations.length, 120);
-});
+for (const turns of [true, false]) {
+  test(`live writers are never inside the critical section at once (8 threads${turns ? ', taking turns in-process' : ', file lock only'})`, async (t) => {
+    const dir = await tempDir();
+    const counters = new SharedArrayBuffer(8);
+    // With turns the threads share this process's turn table, as the product's pools do; without, only the file lock excludes.
+    const pool = new Piscina<ExclusionJob, void>({
+      filename: new URL('./fixtures/exclusion-writer.ts', import.meta.url).href,
+      ...(turns ? { workerData: lockTurnsWorkerData() } : {}),
+      minThreads: 8,
+      maxThreads: 8,
+    });
+    await Promise.all(Array.from({ length: 8 }, (_, writer) => pool.run({ store: dir, writer, merges: 15, counters })));
+    await pool.destroy();
+    const c = new Int32Array(counters);
+    t.is(Atomics.load(c, 1), 1, 'at most one writer inside at any moment');
+    t.is(Atomics.load(c, 0), 0);
+    t.is((await new Store(dir).readPlaybook('switch_light')).observations.length, 120);
+  });
+}
 
 test('repair re-merges episodes that never reached their merge, and a second repair changes nothing', async (t) => {
   const store = new Store(await tempDir());

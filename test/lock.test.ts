@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { hashKey } from '../src/rng.js';
+import { takeTurn } from '../src/store/local-turns.js';
 import { DEFAULT_LOCK_OPTIONS, withLock } from '../src/store/lock.js';
 import { tempDir } from './helpers.js';
 
@@ -39,4 +40,25 @@ test('a waiter killed while queued does not hold up the ones behind it', async (
   t.is(value, 'mine');
   const waited = performance.now() - started;
   t.true(waited < DEFAULT_LOCK_OPTIONS.staleMs / 4, `waited ${Math.round(waited)} ms, not a stale time`);
+});
+
+test('threads of one process take turns in order, and a waiter that times out is skipped, not waited for', async (t) => {
+  const file = join(await tempDir(), 'playbook.json');
+  const first = await takeTurn(file, performance.now() + 5_000);
+  t.truthy(first);
+  const order: string[] = [];
+  const impatient = takeTurn(file, performance.now() + 30);
+  const patient = takeTurn(file, performance.now() + 5_000).then((turn) => {
+    order.push('patient');
+    turn!.release();
+  });
+  t.is(await impatient, null, 'the impatient waiter gave up');
+  order.push('first releases');
+  first!.release();
+  await patient;
+  t.deepEqual(order, ['first releases', 'patient']);
+  // And the slot is free again.
+  const again = await takeTurn(file, performance.now() + 100);
+  t.truthy(again);
+  again!.release();
 });

@@ -6,6 +6,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { GroupCommitter } from '../store/committer.js';
+import { lockTurnsWorkerData } from '../store/local-turns.js';
 import { Store } from '../store/store.js';
 import { BENCH_DOMAIN } from './observations.js';
 import type { CommitReply, CommitRequest, FromBenchProcess, ToBenchProcess, WriterTask, WriterTimings } from './types.js';
@@ -19,6 +20,7 @@ const send = (msg: FromBenchProcess): void => {
 const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const pool = new Piscina<WriterTask, WriterTimings>({
   filename: new URL(`../../workers/bench-writer.${ext}`, import.meta.url).href,
+  workerData: lockTurnsWorkerData(),
   minThreads: job.writers.length,
   maxThreads: job.writers.length,
 });

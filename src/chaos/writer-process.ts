@@ -6,6 +6,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { GroupCommitter } from '../store/committer.js';
+import { lockTurnsWorkerData } from '../store/local-turns.js';
 import { Store } from '../store/store.js';
 import { faultPark } from './fault-park.js';
 import type { CommitAsk, FromWriter, ToThread, ToWriter, WriterJob } from './messages.js';
@@ -17,7 +18,12 @@ const send = (msg: FromWriter): void => {
 };
 
 const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-const pool = new Piscina({ filename: new URL(`../../workers/chaos-writer.${ext}`, import.meta.url).href, minThreads: threads, maxThreads: threads });
+const pool = new Piscina({
+  filename: new URL(`../../workers/chaos-writer.${ext}`, import.meta.url).href,
+  workerData: lockTurnsWorkerData(),
+  minThreads: threads,
+  maxThreads: threads,
+});
 const ports = Array.from({ length: threads }, () => new MessageChannel());
 let armedThread = -1;
 

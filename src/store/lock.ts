@@ -21,6 +21,7 @@ import { threadId } from 'node:worker_threads';
 import lockfile from 'proper-lockfile';
 import { LeaseLostError, LockCompromisedError, LockTimeoutError } from '../errors.js';
 import { hashKey } from '../rng.js';
+import { takeTurn } from './local-turns.js';
 
 export interface LockOptions {
   /** A lock (or waiter) whose owner stopped refreshing it for this long is reclaimed. @default 10000 */
@@ -189,6 +190,22 @@ export async function withLock<T>(
   critical: (lease: Lease) => Promise<T>,
 ): Promise<{ value: T; timing: LockTiming }> {
   const started = performance.now();
+  // First this process's own threads take turns; the one whose turn it is queues for the file.
+  const turn = await takeTurn(file, started + options.timeoutMs);
+  if (!turn) throw new LockTimeoutError(file, options.timeoutMs, 0);
+  try {
+    return await withFileLock(file, options, critical, started);
+  } finally {
+    turn.release();
+  }
+}
+
+async function withFileLock<T>(
+  file: string,
+  options: LockOptions,
+  critical: (lease: Lease) => Promise<T>,
+  started: number,
+): Promise<{ value: T; timing: LockTiming }> {
   let compromised: Error | null = null;
   let reclaimed = false;
   let retries = 0;
