@@ -2,7 +2,8 @@
 import { hostname } from 'node:os';
 import type { RunManifest } from './types.js';
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists on this host. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -17,5 +18,5 @@ function alive(pid: number): boolean {
  * started on another host cannot be checked from here and are not reported.
  */
 export function abandonedRuns(manifests: readonly RunManifest[]): RunManifest[] {
-  return manifests.filter((m) => m.status === 'running' && (m.host ?? hostname()) === hostname() && !alive(m.pid));
+  return manifests.filter((m) => m.status === 'running' && (m.host ?? hostname()) === hostname() && !processAlive(m.pid));
 }

@@ -6,6 +6,7 @@
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import { episodeId } from './episode.js';
+import { siblingModule } from './module-file.js';
 import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messages.js';
 import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
 import { GroupCommitter } from './store/committer.js';
@@ -22,8 +23,7 @@ export interface ScheduleOptions extends ShardJob {
 
 /** The worker file next to this module, in src/ under tsx or dist/ when built. */
 export function workerFile(): string {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return new URL(`../workers/episode-worker.${ext}`, import.meta.url).href;
+  return siblingModule(import.meta.url, '../workers/episode-worker').href;
 }
 
 /** Round-robin over domains, so every domain's playbook sees concurrent writers from the start. */
@@ -45,7 +45,8 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
   });
   const queue = new PQueue({ concurrency: experiment.threads });
   const committer = new GroupCommitter(new Store(options.store, { cap: experiment.cap, lock: options.lock }));
-  const commits: Promise<void>[] = [];
+  // Commits still pending; settled ones leave, so a long run does not keep one promise per episode.
+  const commits = new Set<Promise<void>>();
   const stop = (): void => queue.clear();
   options.signal?.addEventListener('abort', stop);
   try {
@@ -78,12 +79,13 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
         );
         if (outcome.ok && outcome.deltas) {
           // The thread is free for the next episode while its deltas join the domain's next group commit.
-          commits.push(commitThenReport(committer, outcome, options.onOutcome));
+          const commit = commitThenReport(committer, outcome, options.onOutcome).finally(() => commits.delete(commit));
+          commits.add(commit);
         } else options.onOutcome(outcome);
       });
     }
     await queue.onIdle();
-    await Promise.all(commits);
+    await Promise.all([...commits]);
   } finally {
     options.signal?.removeEventListener('abort', stop);
     await pool.destroy();

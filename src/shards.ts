@@ -6,6 +6,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Assignment, EpisodeOutcome, FromShard, ShardJob, ToShard } from './messages.js';
+import { siblingModule } from './module-file.js';
 
 export interface ShardRunOptions {
   job: Omit<ShardJob, 'assignments'>;
@@ -18,8 +19,7 @@ export interface ShardRunOptions {
 }
 
 function shardFile(): string {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return fileURLToPath(new URL(`./shard-process.${ext}`, import.meta.url));
+  return fileURLToPath(siblingModule(import.meta.url, './shard-process'));
 }
 
 /** Deals assignments out like cards, so each shard gets every domain. */

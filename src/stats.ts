@@ -1,5 +1,5 @@
 /** Lock-contention summaries. Pure. */
-import type { LockStats } from './types.js';
+import type { LockStats, Percentiles } from './types.js';
 import type { MergeTiming } from './messages.js';
 
 /** Nearest-rank percentile of an ascending list. */
@@ -11,7 +11,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 const ms = (x: number): number => Math.round(x * 1000) / 1000;
 
-function spread(values: number[]): { p50: number; p99: number; max: number } {
+/** p50, p99 and max of `values`, in milliseconds to the microsecond. */
+export function percentiles(values: readonly number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
   return { p50: ms(percentile(sorted, 50)), p99: ms(percentile(sorted, 99)), max: ms(sorted.at(-1) ?? 0) };
 }
@@ -19,8 +20,8 @@ function spread(values: number[]): { p50: number; p99: number; max: number } {
 export function summarizeMerges(merges: readonly MergeTiming[]): LockStats {
   return {
     count: merges.length,
-    waitMs: spread(merges.map((m) => m.waitMs)),
-    holdMs: spread(merges.map((m) => m.holdMs)),
+    waitMs: percentiles(merges.map((m) => m.waitMs)),
+    holdMs: percentiles(merges.map((m) => m.holdMs)),
     retries: merges.reduce((n, m) => n + m.retries, 0),
     // A group commit's timing is reported to each episode it carried: count its bytes, refusals and reclaims once.
     bytes: Math.round(merges.reduce((n, m) => n + m.bytes / (m.batch ?? 1), 0)),

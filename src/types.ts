@@ -122,10 +122,16 @@ export interface AuditReport {
   zeroLoss: boolean;
 }
 
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
 export interface LockStats {
   count: number;
-  waitMs: { p50: number; p99: number; max: number };
-  holdMs: { p50: number; p99: number; max: number };
+  waitMs: Percentiles;
+  holdMs: Percentiles;
   retries: number;
   bytes: number;
   /** Writes refused by the fence before they landed (then retried). */

@@ -7,26 +7,21 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { compareObservations } from '../merge.js';
-import { percentile } from '../stats.js';
+import { siblingModule } from '../module-file.js';
+import { percentiles } from '../stats.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
 import { deal } from '../shards.js';
 import { BENCH_DOMAIN } from './observations.js';
-import type { BenchOptions, BenchResult, FromBenchProcess, Spread3, WriterTimings } from './types.js';
+import type { BenchOptions, BenchResult, FromBenchProcess, WriterTimings } from './types.js';
 
 export const DEFAULT_BENCH: BenchOptions = { writers: 4, processes: 1, merges: 200, commit: 'each', method: 'locked', playbookSize: 10 };
 
 function processFile(): string {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return fileURLToPath(new URL(`./bench-process.${ext}`, import.meta.url));
+  return fileURLToPath(siblingModule(import.meta.url, './bench-process'));
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
-
-function spread3(values: number[]): Spread3 {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)), max: round(s.at(-1) ?? 0) };
-}
 
 export async function runBench(storeDir: string, options: Partial<BenchOptions> = {}): Promise<BenchResult> {
   const o = { ...DEFAULT_BENCH, ...options };
@@ -80,8 +75,8 @@ export async function runBench(storeDir: string, options: Partial<BenchOptions> 
     commit: o.commit,
     seconds: round(seconds),
     mergesPerSec: Math.round(total / seconds),
-    lockWaitMs: spread3(timings.flatMap((t) => t.waitMs)),
-    lockHoldMs: spread3(timings.flatMap((t) => t.holdMs)),
+    lockWaitMs: percentiles(timings.flatMap((t) => t.waitMs)),
+    lockHoldMs: percentiles(timings.flatMap((t) => t.holdMs)),
     retries: timings.reduce((n, t) => n + t.retries, 0),
     lost: expected.filter((id) => !kept.has(id)).length,
   };

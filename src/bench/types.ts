@@ -1,5 +1,5 @@
 /** Shapes of `ace-orch bench`: what a benchmark is, what its processes and threads exchange, what it reports. */
-import type { CommitMode, Deltas } from '../types.js';
+import type { CommitMode, Deltas, Percentiles } from '../types.js';
 import type { LockOptions } from '../store/lock.js';
 
 /** How writers write: the store's locked merge, the pre-fix unlocked overwrite, or the original fix (100 ms poll, no fsync). */
@@ -20,12 +20,6 @@ export interface BenchOptions {
   playbookSize: number;
 }
 
-export interface Spread3 {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
 export interface BenchResult {
   method: BenchMethod;
   writers: number;
@@ -36,8 +30,8 @@ export interface BenchResult {
   commit: CommitMode;
   seconds: number;
   mergesPerSec: number;
-  lockWaitMs: Spread3;
-  lockHoldMs: Spread3;
+  lockWaitMs: Percentiles;
+  lockHoldMs: Percentiles;
   retries: number;
   /** Expected observations (the top playbookSize of all merged) missing from the playbook. */
   lost: number;

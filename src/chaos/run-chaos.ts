@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { audit } from '../audit.js';
+import { siblingModule } from '../module-file.js';
 import { BUILTIN_DOMAINS } from '../domains/index.js';
 import { repairStore } from '../repair.js';
 import { createRng } from '../rng.js';
@@ -60,8 +61,7 @@ interface Writer {
 }
 
 function writerFile(): string {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return fileURLToPath(new URL(`./writer-process.${ext}`, import.meta.url));
+  return fileURLToPath(siblingModule(import.meta.url, './writer-process'));
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {

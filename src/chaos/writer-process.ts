@@ -5,6 +5,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { siblingModule } from '../module-file.js';
 import { GroupCommitter } from '../store/committer.js';
 import { lockTurnsWorkerData } from '../store/local-turns.js';
 import { Store } from '../store/store.js';
@@ -17,9 +18,8 @@ const send = (msg: FromWriter): void => {
   process.send?.(msg);
 };
 
-const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const pool = new Piscina({
-  filename: new URL(`../../workers/chaos-writer.${ext}`, import.meta.url).href,
+  filename: siblingModule(import.meta.url, '../../workers/chaos-writer').href,
   workerData: lockTurnsWorkerData(),
   minThreads: threads,
   maxThreads: threads,

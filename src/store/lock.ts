@@ -21,6 +21,7 @@ import { threadId } from 'node:worker_threads';
 import lockfile from 'proper-lockfile';
 import { LeaseLostError, LockCompromisedError, LockTimeoutError } from '../errors.js';
 import { hashKey } from '../rng.js';
+import { processAlive } from '../run-liveness.js';
 import { takeTurn } from './local-turns.js';
 
 export interface LockOptions {
@@ -66,13 +67,7 @@ const DEAD_CHECK_MS = 100;
 /** True when the marker names a process on this host that no longer exists (killed while waiting). */
 function ownerIsDead(marker: string): boolean {
   const [, host, pid] = marker.split('-');
-  if (host !== HOST || !pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return host === HOST && Boolean(pid) && !processAlive(Number(pid));
 }
 
 /**

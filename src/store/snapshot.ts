@@ -23,7 +23,8 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 }
 
 export async function readDomainState(store: Store, domain: string): Promise<DomainState> {
-  const playbook = (await store.hasPlaybook(domain)) ? await store.readPlaybook(domain) : null;
+  const { playbook: read, exists } = store.readPlaybookFile(domain);
+  const playbook = exists ? read : null;
   const files = await store.listEpisodeFiles(domain);
   const def = findDomain(domain);
   const episodes = await mapLimited<string, EpisodeFact>(files, READ_CONCURRENCY, async (f) => ({ ...episodeFact(await store.readEpisode(f), def), file: f }));

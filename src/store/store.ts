@@ -107,19 +107,14 @@ export class Store {
 
   /** Lock-free read: the rename in every write means readers see whole files. */
   async readPlaybook(domain: string): Promise<Playbook> {
-    const file = this.playbookPath(domain);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if (isMissing(err)) return emptyPlaybook();
-      throw err;
-    }
-    return parsePlaybook(text, file);
+    return this.readPlaybookFile(domain).playbook;
   }
 
-  /** The playbook as the lock holder reads it: synchronously, and whether the file exists at all. */
-  private readPlaybookLocked(domain: string): { playbook: Playbook; exists: boolean } {
+  /**
+   * The playbook and whether the file exists at all (an empty playbook and none differ for the
+   * audit and for skipping a no-op write). Synchronous: the lock holder calls it in its critical section.
+   */
+  readPlaybookFile(domain: string): { playbook: Playbook; exists: boolean } {
     const file = this.playbookPath(domain);
     let text: string;
     try {
@@ -129,14 +124,6 @@ export class Store {
       throw err;
     }
     return { playbook: parsePlaybook(text, file), exists: true };
-  }
-
-  /** Whether the playbook file exists at all (an empty playbook and none differ for `repair`). */
-  async hasPlaybook(domain: string): Promise<boolean> {
-    return access(this.playbookPath(domain)).then(
-      () => true,
-      () => false,
-    );
   }
 
   /**
@@ -171,7 +158,7 @@ export class Store {
           if (faults) await faults('locked');
           // Holding the lock, every playbook temp file here is a dead or deposed writer's: remove it.
           removeStaleTemps(this.domainDir(domain), 0);
-          const { playbook: current, exists } = this.readPlaybookLocked(domain);
+          const { playbook: current, exists } = this.readPlaybookFile(domain);
           const generation = typeof current['generation'] === 'number' ? current['generation'] : 0;
           const merged = applyDeltas(current, deltas, this.options.cap);
           if (exists && sameContent(current, merged)) return { changed: false, bytes: 0, generation };
