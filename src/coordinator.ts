@@ -13,8 +13,7 @@ import { roundRobin, scheduleEpisodes } from './scheduler.js';
 import { abandonedRuns } from './run-liveness.js';
 import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
-import { loadAuditInput } from './store/snapshot.js';
-import type { Store } from './store/store.js';
+import type { StoreBackend } from './store/backend.js';
 import type { AuditReport, CommitMode, EpisodeEntry, ExperimentConfig, LockStats, RunManifest, WriteMode } from './types.js';
 
 /** How a run commits merges unless told otherwise. */
@@ -22,7 +21,7 @@ export const DEFAULT_COMMIT: CommitMode = 'batched';
 
 export interface RunOptions {
   experiment: ExperimentConfig;
-  store: Store;
+  store: StoreBackend;
   /** @default a new unique id */
   runId?: string;
   /** @default 'locked' */
@@ -66,7 +65,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   for (const dead of abandonedRuns(await store.readManifests())) {
     emit({
       type: 'warning',
-      message: `run ${dead.run_id} in this store ended abnormally (process ${dead.pid} is gone); \`ace-orch repair --store ${store.root}\` re-merges what it left unmerged`,
+      message: `run ${dead.run_id} in this store ended abnormally (process ${dead.pid} is gone); \`ace-orch repair --store ${store.location}\` re-merges what it left unmerged`,
     });
   }
 
@@ -143,7 +142,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : {}),
   } satisfies Partial<RunManifest>);
 
-  const input = await loadAuditInput(store, { runId, cap: experiment.cap });
+  const input = await store.auditInput({ runId, cap: experiment.cap });
   const report = audit({ ...input, manifests: [manifest] });
   manifest.audit = report;
   await store.writeManifest(manifest);

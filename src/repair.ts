@@ -14,7 +14,8 @@ import { abandonedRuns } from './run-liveness.js';
 import { removeStaleTemps } from './store/durable.js';
 import { readDomainState } from './store/snapshot.js';
 import { Store } from './store/store.js';
-import type { Deltas, EpisodeEntry, EpisodeRecord } from './types.js';
+import type { Deltas, EpisodeEntry, EpisodeRecord, RunManifest } from './types.js';
+import type { StoreBackend } from './store/backend.js';
 
 export interface RepairOptions {
   /** Move a corrupt playbook aside and rebuild it from the episode files. @default false */
@@ -100,14 +101,19 @@ export async function repairStore(store: Store, options: RepairOptions = {}): Pr
     });
   }
 
-  const runsClosed: string[] = [];
+  const runsClosed = await closeAbandonedRuns(store, manifests, states);
+  return { store: store.root, domains, runsClosed };
+}
+
+/** Marks runs whose process died `crashed`: every episode with a record is now merged (or ranked out). Returns their ids. */
+export async function closeAbandonedRuns(store: Pick<StoreBackend, 'writeManifest'>, manifests: readonly RunManifest[], states: readonly DomainState[]): Promise<string[]> {
+  const closed: string[] = [];
   for (const m of abandonedRuns(manifests)) {
-    // Repair decides what a dead run left unknown: every episode with a file is now merged (or ranked out).
     const episodes: EpisodeEntry[] = states.flatMap((st) =>
       st.episodes.filter((e) => e.run_id === m.run_id).map((e) => ({ episode_id: e.episode_id, domain: st.domain, index: e.index ?? -1, status: 'ok' as const })),
     );
     await store.writeManifest({ ...m, status: 'crashed', repaired_at: new Date().toISOString(), episodes });
-    runsClosed.push(m.run_id);
+    closed.push(m.run_id);
   }
-  return { store: store.root, domains, runsClosed };
+  return closed;
 }

@@ -11,7 +11,7 @@ import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messag
 import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
 import { GroupCommitter } from './store/committer.js';
 import { lockTurnsWorkerData } from './store/local-turns.js';
-import { Store } from './store/store.js';
+import { openStore } from './store/open.js';
 
 /** A shard's job, plus how to report back. */
 export interface ScheduleOptions extends ShardJob {
@@ -44,7 +44,8 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
     idleTimeout: 1_000,
   });
   const queue = new PQueue({ concurrency: experiment.threads });
-  const committer = new GroupCommitter(new Store(options.store, { cap: experiment.cap, lock: options.lock }));
+  const store = openStore(options.store, { cap: experiment.cap, lock: options.lock });
+  const committer = new GroupCommitter(store);
   // Commits still pending; settled ones leave, so a long run does not keep one promise per episode.
   const commits = new Set<Promise<void>>();
   const stop = (): void => queue.clear();
@@ -89,6 +90,7 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
   } finally {
     options.signal?.removeEventListener('abort', stop);
     await pool.destroy();
+    await store.close();
   }
 }
 

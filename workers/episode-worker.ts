@@ -11,15 +11,17 @@ import { AceError, BadInputError, LockTimeoutError } from '../src/errors.js';
 import { episodeId, playEpisode } from '../src/episode.js';
 import type { EpisodeOutcome, EpisodeTask } from '../src/messages.js';
 import { applyDeltas } from '../src/merge.js';
+import type { StoreBackend } from '../src/store/backend.js';
+import { openStore } from '../src/store/open.js';
 import { Store } from '../src/store/store.js';
 
-const stores = new Map<string, Store>();
+const stores = new Map<string, StoreBackend>();
 
-function storeFor(task: EpisodeTask): Store {
+function storeFor(task: EpisodeTask): StoreBackend {
   const key = `${task.store}\0${task.cap}`;
   let store = stores.get(key);
   if (!store) {
-    store = new Store(task.store, { cap: task.cap, lock: task.lock });
+    store = openStore(task.store, { cap: task.cap, lock: task.lock });
     stores.set(key, store);
   }
   return store;
@@ -47,8 +49,9 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     };
     // Batched: the process's group committer merges these and acknowledges the episode.
     if (task.mode === 'locked' && task.commit === 'batched') return { ...done, ms: performance.now() - started, deltas };
+    if (task.mode === 'unlocked' && !(store instanceof Store)) throw new BadInputError('--no-lock reproduces the file store\'s pre-fix loss; it has no meaning for a PostgreSQL store');
     const merge =
-      task.mode === 'unlocked'
+      task.mode === 'unlocked' && store instanceof Store
         ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
         : await store.merge(task.domain, deltas);
     return {

@@ -4,8 +4,7 @@ import { audit } from '../audit.js';
 import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit } from '../format.js';
-import { loadAuditInput } from '../store/snapshot.js';
-import { Store } from '../store/store.js';
+import { openStore } from '../store/open.js';
 import type { Io } from './io.js';
 
 export interface AuditArgs {
@@ -17,7 +16,7 @@ export interface AuditArgs {
 
 export function auditBuilder<T>(y: Argv<T>) {
   return y
-    .option('store', { type: 'string', default: './memory', describe: 'Store directory to audit' })
+    .option('store', { type: 'string', default: './memory', describe: 'Store to audit: a directory or postgres://user@host:5432/db[?schema=NAME]' })
     .option('run', { type: 'string', describe: "Audit one run's episodes (expected is still computed over the whole domain)" })
     .option('cap', { type: 'number', describe: "Observations a playbook keeps (default: the runs' cap, else 10)" })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
@@ -27,8 +26,8 @@ export async function executeAudit(args: AuditArgs, io: Io): Promise<number> {
   if (args.cap !== undefined && (!Number.isInteger(args.cap) || args.cap < 1)) {
     throw new BadInputError(`--cap: Expected a positive integer, got \`${args.cap}\``);
   }
-  const store = new Store(args.store);
-  const input = await loadAuditInput(store, { runId: args.run ?? null, cap: args.cap });
+  const store = openStore(args.store);
+  const input = await store.auditInput({ runId: args.run ?? null, cap: args.cap }).finally(() => store.close());
   const report = audit(input);
   const unfinished = input.manifests.filter((m) => m.status === 'running' && (!args.run || m.run_id === args.run));
   if (args.json) {

@@ -2,6 +2,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
+import { requireFileStore } from '../store/backend.js';
 import { runChaos } from '../chaos/run-chaos.js';
 import type { ChaosReport } from '../chaos/verdict.js';
 import { newRunId } from '../coordinator.js';
@@ -57,6 +58,7 @@ function positive(v: number | undefined, flag: string): void {
 }
 
 export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
+  requireFileStore('chaos', args.store, 'its faults are aimed at the file lock, temp file and rename');
   positive(args.processes, 'processes');
   positive(args.threads, 'threads');
   positive(args.kills, 'kills');

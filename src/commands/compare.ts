@@ -6,6 +6,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
+import { requireFileStore } from '../store/backend.js';
 import { countsOf, diffReports, lockedRunsClean, parseSavedReport, regressed } from '../compare.js';
 import type { ModeComparison } from '../compare.js';
 import { newRunId, runExperiment } from '../coordinator.js';
@@ -74,6 +75,7 @@ async function assertFresh(dir: string): Promise<void> {
 }
 
 export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSignal): Promise<number> {
+  requireFileStore('compare', args.store, 'it creates one fresh store directory per write mode, and --no-lock is file-only');
   const files = args.files ?? [];
   if (files.length > 2) throw new UsageError(`compare takes one experiment file or two reports, got ${files.length} files`);
   if (files.length === 2) return compareReports(files[0]!, files[1]!, args, io);

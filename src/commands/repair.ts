@@ -5,8 +5,12 @@ import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit, markdownTable } from '../format.js';
 import { repairStore } from '../repair.js';
-import { assertStoreExists, loadAuditInput } from '../store/snapshot.js';
+import { assertStoreExists } from '../store/snapshot.js';
+import { openStore } from '../store/open.js';
+import { PgStore } from '../store/pg/pg-store.js';
+import { repairPgStore } from '../store/pg/repair.js';
 import { Store } from '../store/store.js';
+import type { RepairReport } from '../repair.js';
 import type { Io } from './io.js';
 
 export interface RepairArgs {
@@ -18,7 +22,7 @@ export interface RepairArgs {
 
 export function repairBuilder<T>(y: Argv<T>) {
   return y
-    .option('store', { type: 'string', default: './memory', describe: 'Store directory to repair' })
+    .option('store', { type: 'string', default: './memory', describe: 'Store to repair: a directory or postgres://user@host:5432/db[?schema=NAME]' })
     .option('rebuild', {
       type: 'boolean',
       default: false,
@@ -30,10 +34,22 @@ export function repairBuilder<T>(y: Argv<T>) {
 
 export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
   if (args.cap !== undefined && (!Number.isInteger(args.cap) || args.cap < 1)) throw new BadInputError(`--cap: Expected a positive integer, got \`${args.cap}\``);
-  const store = new Store(args.store);
-  await assertStoreExists(store);
-  const repair = await repairStore(store, { rebuild: args.rebuild, cap: args.cap });
-  const report = audit(await loadAuditInput(store, { cap: args.cap }));
+  const store = openStore(args.store);
+  let repair: RepairReport;
+  let report;
+  try {
+    if (store instanceof PgStore) {
+      if (args.rebuild) throw new BadInputError(`--rebuild moves a torn playbook file aside; a PostgreSQL playbook row (${store.location}) cannot be torn`);
+      repair = await repairPgStore(store, { cap: args.cap });
+    } else {
+      if (!(store instanceof Store)) throw new Error(`repair: no repair for the ${store.kind} backend`);
+      await assertStoreExists(store);
+      repair = await repairStore(store, { rebuild: args.rebuild, cap: args.cap });
+    }
+    report = audit(await store.auditInput({ cap: args.cap }));
+  } finally {
+    await store.close();
+  }
   if (args.json) {
     io.out(JSON.stringify({ ...repair, audit: auditJson(report) }));
   } else {

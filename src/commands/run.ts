@@ -6,9 +6,10 @@ import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
 import { BadInputError } from '../errors.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
-import { Store } from '../store/store.js';
+import { openStore } from '../store/open.js';
 import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
-import type { CommitMode } from '../types.js';
+import type { CommitMode, ExperimentConfig } from '../types.js';
+import type { StoreBackend } from '../store/backend.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
 
@@ -23,7 +24,7 @@ export interface RunArgs extends ExperimentArgs {
 
 export function runBuilder<T>(y: Argv<T>) {
   return experimentOptions(y.positional('experiment', { type: 'string', describe: 'Experiment JSON file (see experiments/); flags override its fields' }))
-    .option('store', { type: 'string', default: './memory', describe: 'Store directory; created if missing, never wiped' })
+    .option('store', { type: 'string', default: './memory', describe: 'Store: a directory (created if missing, never wiped) or postgres://user@host:5432/db[?schema=NAME]' })
     .option('lock', {
       type: 'boolean',
       default: true,
@@ -43,7 +44,16 @@ function progressLine(e: Extract<RunEvent, { type: 'episode' }>, failed: number)
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
   const experiment = await experimentFromArgs(args.experiment, args);
   if (!Number.isInteger(args.lockTimeout) || args.lockTimeout < 1) throw new BadInputError(`--lock-timeout: Expected a positive integer (ms), got \`${args.lockTimeout}\``);
-  const store = new Store(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
+  const store = openStore(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
+  try {
+    return await runOn(store, experiment, args, io, signal);
+  } finally {
+    await store.close();
+  }
+}
+
+async function runOn(store: StoreBackend, experiment: ExperimentConfig, args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
+  if (!args.lock && store.kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${store.location}`);
   let failed = 0;
   const result = await runExperiment({
     experiment,
@@ -73,7 +83,7 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     const where = experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : `${experiment.threads} threads`;
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
-    io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.root}`);
+    io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
     io.out('');
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));

@@ -7,7 +7,8 @@
  */
 import { combineDeltas } from '../merge.js';
 import type { Deltas } from '../types.js';
-import type { MergeResult, Store } from './store.js';
+import type { StoreBackend } from './backend.js';
+import type { MergeResult } from './store.js';
 
 interface Pending {
   deltas: Deltas;
@@ -19,7 +20,8 @@ export class GroupCommitter {
   private readonly pending = new Map<string, Pending[]>();
   private readonly flushing = new Set<string>();
 
-  constructor(private readonly store: Store) {}
+  /** Any backend: the committer needs only its merge. */
+  constructor(private readonly store: Pick<StoreBackend, 'merge'>) {}
 
   /** Resolves once these deltas are durable in the playbook, with the merge that carried them. */
   submit(domain: string, deltas: Deltas): Promise<MergeResult & { batch: number }> {

@@ -17,6 +17,10 @@ import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
 import { parseEpisode, parseManifest, parsePlaybook } from '../validate.js';
 import { createFileDurable, fsyncDir, readGeneration, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
+import type { AuditInput } from '../audit.js';
+import type { StoreBackend } from './backend.js';
+import { loadAuditInput } from './snapshot.js';
+import type { SnapshotOptions } from './snapshot.js';
 import type { LockOptions } from './lock.js';
 
 /** Points inside the critical section where crash tests and `chaos` aim kills and pauses. */
@@ -54,7 +58,9 @@ function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
-export class Store {
+/** The file backend of the store interface (src/store/backend.ts). */
+export class Store implements StoreBackend {
+  readonly kind = 'file' as const;
   readonly root: string;
   readonly options: StoreOptions;
   private readonly ready = new Set<string>();
@@ -63,6 +69,17 @@ export class Store {
     this.root = resolve(root);
     this.options = { ...DEFAULT_STORE_OPTIONS, ...options, lock: { ...DEFAULT_LOCK_OPTIONS, ...options.lock } };
   }
+
+  get location(): string {
+    return this.root;
+  }
+
+  auditInput(options: SnapshotOptions = {}): Promise<AuditInput> {
+    return loadAuditInput(this, options);
+  }
+
+  /** Nothing is held between calls: every lock is released when its merge ends. */
+  async close(): Promise<void> {}
 
   domainDir(domain: string): string {
     return join(this.root, 'domains', domain);

@@ -1,0 +1,69 @@
+/**
+ * The PostgreSQL store's schema (`json`, not `jsonb`: documents keep their key order, so
+ * the merge rules' JSON comparisons and exported files match the file store's), created on first use in one transaction
+ * (so a failure leaves nothing half-created) and versioned, so a later
+ * release can migrate it and an older one refuses a newer schema.
+ */
+import type { PoolClient } from 'pg';
+import { BadInputError } from '../../errors.js';
+
+/** The schema version this release writes and reads. */
+export const SCHEMA_VERSION = 1;
+
+/** Table names, qualified and quoted for the store's schema. */
+export function tables(schema: string) {
+  const q = (t: string): string => `"${schema}"."${t}"`;
+  return { version: q('schema_version'), playbooks: q('playbooks'), episodes: q('episodes'), manifests: q('manifests'), stats: q('stats') };
+}
+
+function ddl(schema: string): string[] {
+  const t = tables(schema);
+  return [
+    `CREATE SCHEMA IF NOT EXISTS "${schema}"`,
+    `CREATE TABLE IF NOT EXISTS ${t.version} (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE IF NOT EXISTS ${t.playbooks} (domain text PRIMARY KEY, generation bigint NOT NULL, body json NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE IF NOT EXISTS ${t.episodes} (episode_id text PRIMARY KEY, domain text NOT NULL, run_id text, record json NOT NULL, host text, worker text, created_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE INDEX IF NOT EXISTS episodes_domain ON ${t.episodes} (domain)`,
+    `CREATE INDEX IF NOT EXISTS episodes_run ON ${t.episodes} (run_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t.manifests} (run_id text PRIMARY KEY, body json NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${t.stats} (domain text PRIMARY KEY, body json NOT NULL)`,
+  ];
+}
+
+/** The version a schema holds, or null when it has no store tables yet. */
+async function storedVersion(client: PoolClient, schema: string): Promise<number | null> {
+  const exists = await client.query(`SELECT to_regclass($1) AS t`, [`"${schema}".schema_version`]);
+  if (exists.rows[0]?.t === null) return null;
+  const r = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${tables(schema).version}`);
+  return r.rows[0]?.v ?? null;
+}
+
+export function newerSchemaError(masked: string, found: number): BadInputError {
+  return new BadInputError(`store ${masked} has schema version ${found}, newer than this ace-orch reads (${SCHEMA_VERSION}); upgrade ace-orch`);
+}
+
+/**
+ * Checks the schema's version and creates it when absent, under a
+ * transaction-scoped advisory lock so concurrent first users create it once.
+ * With `create: false` (audit, export) a missing schema is bad input.
+ */
+export async function ensureSchema(client: PoolClient, schema: string, masked: string, create: boolean): Promise<void> {
+  const found = await storedVersion(client, schema);
+  if (found !== null && found > SCHEMA_VERSION) throw newerSchemaError(masked, found);
+  if (found === SCHEMA_VERSION) return;
+  if (!create) throw new BadInputError(`store ${masked} has no ace-orch tables in schema \`${schema}\`; is --store pointing at an ACE store?`);
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ace-orch schema ${schema}`]);
+    const again = await storedVersion(client, schema);
+    if (again !== null && again > SCHEMA_VERSION) throw newerSchemaError(masked, again);
+    if (again !== SCHEMA_VERSION) {
+      for (const sql of ddl(schema)) await client.query(sql);
+      await client.query(`INSERT INTO ${tables(schema).version} (version) VALUES ($1)`, [SCHEMA_VERSION]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}

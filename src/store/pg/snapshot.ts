@@ -1,0 +1,30 @@
+/** Reads what the pure audit needs from the PostgreSQL store, like src/store/snapshot.ts does from files. */
+import { episodeFact } from '../../audit.js';
+import type { AuditInput, DomainState } from '../../audit.js';
+import { findDomain } from '../../domains/index.js';
+import { BadInputError } from '../../errors.js';
+import type { SnapshotOptions } from '../snapshot.js';
+import type { PgStore } from './pg-store.js';
+
+export async function pgDomainState(store: PgStore, domain: string): Promise<DomainState> {
+  const row = await store.readPlaybookRow(domain);
+  const def = findDomain(domain);
+  const episodes = (await store.listEpisodes(domain)).map(({ record }) => episodeFact(record, def));
+  return { domain, playbook: row.exists ? row.playbook : null, episodes };
+}
+
+export async function pgAuditInput(store: PgStore, options: SnapshotOptions = {}): Promise<AuditInput> {
+  const manifests = await store.readManifests();
+  const runId = options.runId ?? null;
+  let domains: string[];
+  if (runId !== null) {
+    const run = manifests.find((m) => m.run_id === runId);
+    if (!run) throw new BadInputError(`--run: no run \`${runId}\` in ${store.location}`);
+    domains = run.config.domains;
+  } else {
+    domains = [...new Set([...(await store.listDomains()), ...manifests.flatMap((m) => m.config.domains ?? [])])].sort();
+    if (domains.length === 0) throw new BadInputError(`store ${store.location} has no domains; is --store pointing at an ACE store?`);
+  }
+  const states = await Promise.all(domains.map((d) => pgDomainState(store, d)));
+  return { store: store.location, cap: options.cap, domains: states, manifests, runId };
+}

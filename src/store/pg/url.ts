@@ -1,0 +1,41 @@
+/** PostgreSQL store URLs: `postgres://user[:password]@host:port/db[?schema=NAME]`. */
+import { BadInputError } from '../../errors.js';
+
+/** Where the store's tables live unless `?schema=` says otherwise. */
+export const DEFAULT_SCHEMA = 'ace';
+
+export interface PgTarget {
+  /** The URL without `schema`, as node-postgres takes it. */
+  connectionString: string;
+  schema: string;
+  /** The URL with any password replaced by `***`, for every message. */
+  masked: string;
+}
+
+/** The URL with its password replaced by `***`; unparseable text is masked after the first `:` of the authority. */
+export function maskUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+  }
+}
+
+export function parsePgUrl(value: string, flag = '--store'): PgTarget {
+  const masked = maskUrl(value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new BadInputError(`${flag}: ${masked} is not a valid postgres:// URL`);
+  }
+  const schema = url.searchParams.get('schema') ?? DEFAULT_SCHEMA;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new BadInputError(`${flag}: ${masked}: Expected \`schema\` to be a lower-case SQL identifier, got \`${schema}\``);
+  }
+  if (!url.hostname || url.pathname.length <= 1) throw new BadInputError(`${flag}: ${masked}: Expected postgres://user@host:port/database`);
+  url.searchParams.delete('schema');
+  return { connectionString: url.toString(), schema, masked };
+}

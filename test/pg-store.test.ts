@@ -1,0 +1,92 @@
+/** PostgreSQL-only behaviour: schema versioning, bad URLs, connection loss retried and reported. */
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import pg from 'pg';
+import { BadInputError } from '../src/errors.js';
+import { PgStore } from '../src/store/pg/pg-store.js';
+import { SCHEMA_VERSION } from '../src/store/pg/schema.js';
+import { freshPgSchema, PG_URL, pgUnavailable } from './conformance/backends.js';
+import { deltasOf, obs } from './helpers.js';
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+const pgTest = (title: string, body: (t: ExecutionContext) => Promise<void>): void =>
+  test(title, async (t) => {
+    const why = await pgUnavailable();
+    if (why) return void (t.log(`SKIPPED: ${why}`), t.pass());
+    await body(t);
+  });
+
+async function freshStore(t: ExecutionContext, suffix = ''): Promise<{ url: string; schema: string; store: PgStore }> {
+  const f = await freshPgSchema();
+  const url = `${f.store}${suffix}`;
+  const store = new PgStore(url);
+  t.teardown(async () => {
+    await store.close();
+    await f.cleanup();
+  });
+  return { url, schema: new URL(url).searchParams.get('schema')!, store };
+}
+
+pgTest('the schema is created on first use, versioned, and a newer version is refused naming the store', async (t) => {
+  const { url, schema, store } = await freshStore(t);
+  await store.init();
+  t.is(await admin(async (c) => (await c.query(`SELECT max(version) AS v FROM "${schema}".schema_version`)).rows[0].v), SCHEMA_VERSION);
+  await admin((c) => c.query(`INSERT INTO "${schema}".schema_version (version) VALUES ($1)`, [SCHEMA_VERSION + 1]));
+  const later = new PgStore(url);
+  t.teardown(() => later.close());
+  const err = await t.throwsAsync(later.init(), { instanceOf: BadInputError });
+  t.regex(err!.message, new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this ace-orch reads \\(${SCHEMA_VERSION}\\)`));
+  t.true(err!.message.includes(schema));
+});
+
+pgTest('an unreachable server, bad credentials or a missing database are one-line errors with the password masked', async (t) => {
+  const cases: [string, RegExp][] = [
+    ['postgres://root:hunter2@127.0.0.1:1/test', /cannot be reached/],
+    ['postgres://nobody:hunter2@127.0.0.1:5432/test', /rejected the credentials/],
+    ['postgres://root:hunter2@127.0.0.1:5432/no_such_db_ace', /has no such database/],
+  ];
+  for (const [url, why] of cases) {
+    const store = new PgStore(url);
+    const err = await t.throwsAsync(store.init(), { instanceOf: BadInputError });
+    await store.close();
+    t.regex(err!.message, why);
+    t.true(err!.message.includes(':***@'), err!.message);
+    t.false(err!.message.includes('hunter2'));
+  }
+  t.throws(() => new PgStore('postgres://root@127.0.0.1:5432/test?schema=Bad-Name'), { instanceOf: BadInputError, message: /schema/ });
+});
+
+pgTest('a connection lost mid-merge is retried, reported, and loses nothing', async (t) => {
+  const f = await freshPgSchema();
+  let cut = false;
+  // Inside the merge's transaction, with the playbook row locked, the server drops our connection.
+  const store = new PgStore(`${f.store}&application_name=ace_retry_test`, {
+    faults: async (point) => {
+      if (point !== 'locked' || cut) return;
+      cut = true;
+      await admin((c) => c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ace_retry_test'`));
+    },
+  });
+  t.teardown(async () => {
+    await store.close();
+    await f.cleanup();
+  });
+  await store.init();
+  const reports: string[] = [];
+  store.onRetry = (r) => reports.push(r.error);
+  const r = await store.merge('hot_pot', deltasOf(obs('a')));
+  t.true(cut);
+  t.true(r.changed);
+  t.true(store.retried >= 1, 'the failure was retried');
+  t.true(reports.length >= 1, 'and reported');
+  t.deepEqual((await store.readPlaybook('hot_pot')).observations.map((o) => o.episode_id), ['a']);
+});
