@@ -15,6 +15,8 @@ import { benchBuilder, executeBench } from './commands/bench.js';
 import type { BenchArgs } from './commands/bench.js';
 import { chaosBuilder, executeChaos } from './commands/chaos.js';
 import type { ChaosArgs } from './commands/chaos.js';
+import { executeExport, exportBuilder } from './commands/export.js';
+import type { ExportArgs } from './commands/export.js';
 import { processIo } from './commands/io.js';
 import type { Io } from './commands/io.js';
 import { executeRepair, repairBuilder } from './commands/repair.js';
@@ -92,6 +94,12 @@ const COMMANDS: CommandSpec[] = [
     builder: benchBuilder,
     execute: (args: BenchArgs, io) => executeBench(args, io),
   },
+  {
+    command: 'export',
+    describe: 'Write a PostgreSQL store in the reference file layout (playbooks, episode files, manifests) into a new directory',
+    builder: exportBuilder,
+    execute: (args: ExportArgs, io) => executeExport(args, io),
+  },
 ];
 
 async function main(): Promise<number> {
@@ -100,7 +108,7 @@ async function main(): Promise<number> {
   let cli = yargs(hideBin(process.argv))
     .scriptName('ace-orch')
     .usage('$0 <command> [options]\n\nRuns parallel agent episodes into locked ACE playbooks and audits them for lost observations.')
-    .demandCommand(1, 'Name a command: run, audit, compare, repair, chaos or bench')
+    .demandCommand(1, 'Name a command: run, audit, compare, repair, chaos, bench, export or worker')
     .middleware((argv) => {
       // A flag given twice arrives as an array; say so rather than fail later on a strange value.
       for (const [key, value] of Object.entries(argv)) {

@@ -1,0 +1,64 @@
+/** The CLI on a PostgreSQL store: run, audit, repair and export, and bad input naming the URL. */
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertOneLineError, cli } from './cli-helper.js';
+import { freshPgSchema, pgUnavailable } from './conformance/backends.js';
+import { tempDir } from './helpers.js';
+
+const pgTest = (title: string, body: (t: ExecutionContext) => Promise<void>): void =>
+  test(title, async (t) => {
+    const why = await pgUnavailable();
+    if (why) return void (t.log(`SKIPPED: ${why}`), t.pass());
+    await body(t);
+  });
+
+async function freshUrl(t: ExecutionContext): Promise<string> {
+  const f = await freshPgSchema();
+  t.teardown(() => f.cleanup());
+  return f.store;
+}
+
+pgTest('run, audit and repair on postgres://; export writes the file layout whose audit equals the source', async (t) => {
+  const url = await freshUrl(t);
+  const run = await cli(['run', '--store', url, '--domains', 'hot_pot,chem_tile', '--episodes', '12', '--threads', '2', '--json']);
+  t.is(run.code, 0, run.stderr);
+  t.like(JSON.parse(run.stdout), { zeroLoss: true, status: 'complete' });
+  const source = await cli(['audit', '--store', url, '--json']);
+  t.is(source.code, 0, source.stderr);
+  const repair = await cli(['repair', '--store', url, '--json']);
+  t.is(repair.code, 0, repair.stderr);
+  t.deepEqual(JSON.parse(repair.stdout).domains.flatMap((d: { recovered: string[] }) => d.recovered), [], 'nothing to recover after a clean run');
+
+  const dir = join(await tempDir(), 'export');
+  const exported = await cli(['export', '--store', url, '--to', dir]);
+  t.is(exported.code, 0, exported.stderr);
+  t.deepEqual((await readdir(join(dir, 'domains', 'hot_pot', 'episodes'))).length, 12);
+  const copy = await cli(['audit', '--store', dir, '--json']);
+  t.is(copy.code, 0, copy.stderr);
+  const strip = (text: string) => {
+    const { store: _s, ...rest } = JSON.parse(text) as Record<string, unknown>;
+    return rest;
+  };
+  t.deepEqual(strip(copy.stdout), strip(source.stdout), 'audit of the export equals audit of the source');
+
+  const again = await cli(['export', '--store', url, '--to', dir]);
+  assertOneLineError(t, again, dir, 'not empty');
+});
+
+pgTest('bad postgres:// input is one line naming the URL with the password masked, exit 2, nothing created', async (t) => {
+  const dir = await tempDir();
+  for (const args of [
+    ['run', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--episodes', '1'],
+    ['audit', '--store', 'postgres://nobody:hunter2@127.0.0.1:5432/test'],
+    ['repair', '--store', 'postgres://root:hunter2@127.0.0.1:5432/no_such_db_ace'],
+    ['export', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--to', join(dir, 'out')],
+    ['chaos', '--store', 'postgres://root:hunter2@127.0.0.1:5432/test'],
+  ]) {
+    const r = await cli(args);
+    assertOneLineError(t, r, 'postgres://', ':***@');
+    t.false(r.stderr.includes('hunter2'));
+  }
+  t.deepEqual(await readdir(dir), [], 'export created nothing');
+});
