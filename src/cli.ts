@@ -22,6 +22,8 @@ import type { Io } from './commands/io.js';
 import { executeRepair, repairBuilder } from './commands/repair.js';
 import type { RepairArgs } from './commands/repair.js';
 import { executeRun, runBuilder } from './commands/run.js';
+import { executeWorker, workerBuilder } from './commands/worker.js';
+import type { WorkerArgs } from './commands/worker.js';
 import type { RunArgs } from './commands/run.js';
 import { AceError, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
@@ -99,6 +101,12 @@ const COMMANDS: CommandSpec[] = [
     describe: 'Write a PostgreSQL store in the reference file layout (playbooks, episode files, manifests) into a new directory',
     builder: exportBuilder,
     execute: (args: ExportArgs, io) => executeExport(args, io),
+  },
+  {
+    command: 'worker',
+    describe: 'Claim episodes from a PostgreSQL queue (pg-boss), play them on this host, commit them to their run\'s store; SIGTERM finishes in-flight episodes',
+    builder: workerBuilder,
+    execute: (args: WorkerArgs, io, signal) => executeWorker(args, io, signal()),
   },
 ];
 

@@ -97,6 +97,9 @@ export interface EpisodeEntry {
   score?: number;
   reliability?: Reliability;
   ms?: number;
+  /** Distributed runs: the host and worker whose claim committed the episode. */
+  host?: string;
+  worker?: string;
 }
 
 export interface DomainAudit {
@@ -158,6 +161,8 @@ export interface RunManifest {
   finished_at?: string;
   pid: number;
   host?: string;
+  /** Distributed runs: the queue (password masked) the episodes went through. */
+  queue?: string;
   /** Set by `repair` when it closed a run whose process died. */
   repaired_at?: string;
   config: ExperimentConfig;

@@ -12,8 +12,10 @@ import type { CommitMode, ExperimentConfig } from '../types.js';
 import type { StoreBackend } from '../store/backend.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
+import { checkQueueArgs, queueOptions, queuedRun } from './run-queue.js';
+import type { QueueRunArgs } from './run-queue.js';
 
-export interface RunArgs extends ExperimentArgs {
+export interface RunArgs extends ExperimentArgs, QueueRunArgs {
   experiment?: string;
   store: string;
   lock: boolean;
@@ -23,7 +25,7 @@ export interface RunArgs extends ExperimentArgs {
 }
 
 export function runBuilder<T>(y: Argv<T>) {
-  return experimentOptions(y.positional('experiment', { type: 'string', describe: 'Experiment JSON file (see experiments/); flags override its fields' }))
+  return queueOptions(experimentOptions(y.positional('experiment', { type: 'string', describe: 'Experiment JSON file (see experiments/); flags override its fields' }))
     .option('store', { type: 'string', default: './memory', describe: 'Store: a directory (created if missing, never wiped) or postgres://user@host:5432/db[?schema=NAME]' })
     .option('lock', {
       type: 'boolean',
@@ -32,7 +34,7 @@ export function runBuilder<T>(y: Argv<T>) {
     })
     .option('commit', commitOption)
     .option('lock-timeout', { type: 'number', default: 30_000, describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
-    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' }));
 }
 
 function progressLine(e: Extract<RunEvent, { type: 'episode' }>, failed: number): string {
@@ -54,8 +56,9 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
 
 async function runOn(store: StoreBackend, experiment: ExperimentConfig, args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
   if (!args.lock && store.kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${store.location}`);
+  checkQueueArgs(args, experiment.processes);
   let failed = 0;
-  const result = await runExperiment({
+  const result = args.queue !== undefined ? await queuedRun(store, experiment, { ...args, queue: args.queue }, io, signal) : await runExperiment({
     experiment,
     store,
     mode: args.lock ? 'locked' : 'unlocked',
@@ -80,7 +83,7 @@ async function runOn(store: StoreBackend, experiment: ExperimentConfig, args: Ru
   if (args.json) {
     io.out(JSON.stringify({ ...auditJson(report), mode: manifest.mode, status: manifest.status, timings: manifest.timings, contention: manifest.contention }));
   } else {
-    const where = experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : `${experiment.threads} threads`;
+    const where = manifest.queue ? `queue ${manifest.queue}` : experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : `${experiment.threads} threads`;
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);

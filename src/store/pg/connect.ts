@@ -18,7 +18,7 @@ export function isTransient(err: unknown): boolean {
 }
 
 /** Why a store cannot be opened, as one line naming the URL (password masked). */
-export function openError(masked: string, err: unknown): BadInputError {
+export function openError(masked: string, err: unknown, what: 'store' | 'queue' = 'store'): BadInputError {
   const e = err as { code?: string; message?: string };
   const why =
     e.code === '28P01' || e.code === '28000'
@@ -28,7 +28,7 @@ export function openError(masked: string, err: unknown): BadInputError {
         : e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || e.code === 'EHOSTUNREACH' || /timeout/i.test(e.message ?? '')
           ? `cannot be reached (${e.code ?? e.message})`
           : `cannot be opened (${e.message ?? String(err)})`;
-  return new BadInputError(`store ${masked} ${why}`);
+  return new BadInputError(`${what} ${masked} ${why}`);
 }
 
 /** A small pool: the process's committer and its threads each hold their own. */

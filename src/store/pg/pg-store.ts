@@ -14,7 +14,7 @@ import { DEFAULT_STORE_OPTIONS } from '../store.js';
 import type { MergeResult, StoreOptions } from '../store.js';
 import type { StoreBackend } from '../backend.js';
 import type { SnapshotOptions } from '../snapshot.js';
-import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../../types.js';
+import type { Deltas, EpisodeEntry, EpisodeRecord, Playbook, RunManifest } from '../../types.js';
 import { createPool, openError, withRetry } from './connect.js';
 import type { RetryReport } from './connect.js';
 import { lockPlaybook, mergeLocked, rowPlaybook } from './playbook-rows.js';
@@ -203,4 +203,21 @@ export async function insertEpisode(c: pg.PoolClient, table: string, domain: str
   const same = await c.query(`SELECT record::jsonb = $2::jsonb AS same FROM ${table} WHERE episode_id = $1`, [record.episode_id, text]);
   if (!same.rows[0]?.same) throw new BadInputError(`store ${location}: episode ${record.episode_id} already exists with different content; refusing to overwrite it`);
   return false;
+}
+
+/** A run's committed episodes as manifest entries, with the host and worker that committed each. */
+export async function runEpisodeEntries(store: PgStore, runId: string): Promise<EpisodeEntry[]> {
+  const r = await store.transaction((c) =>
+    c.query<{ episode_id: string; domain: string; record: EpisodeRecord; host: string | null; worker: string | null }>(`SELECT episode_id, domain, record, host, worker FROM ${store.t.episodes} WHERE run_id = $1 ORDER BY episode_id`, [runId]),
+  );
+  return r.rows.map(({ episode_id, domain, record, host, worker }) => ({
+    episode_id,
+    domain,
+    index: record.index ?? -1,
+    status: 'ok' as const,
+    score: record.outcome.score,
+    ...(record.outcome.observation ? { reliability: record.outcome.observation.reliability } : {}),
+    ...(host ? { host } : {}),
+    ...(worker ? { worker } : {}),
+  }));
 }

@@ -23,7 +23,7 @@ export function maskUrl(value: string): string {
   }
 }
 
-export function parsePgUrl(value: string, flag = '--store'): PgTarget {
+export function parsePgUrl(value: string, flag = '--store', defaultSchema = DEFAULT_SCHEMA): PgTarget {
   const masked = maskUrl(value);
   let url: URL;
   try {
@@ -31,11 +31,18 @@ export function parsePgUrl(value: string, flag = '--store'): PgTarget {
   } catch {
     throw new BadInputError(`${flag}: ${masked} is not a valid postgres:// URL`);
   }
-  const schema = url.searchParams.get('schema') ?? DEFAULT_SCHEMA;
+  const schema = url.searchParams.get('schema') ?? defaultSchema;
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new BadInputError(`${flag}: ${masked}: Expected \`schema\` to be a lower-case SQL identifier, got \`${schema}\``);
   }
   if (!url.hostname || url.pathname.length <= 1) throw new BadInputError(`${flag}: ${masked}: Expected postgres://user@host:port/database`);
   url.searchParams.delete('schema');
   return { connectionString: url.toString(), schema, masked };
+}
+
+/** The same server and database as `target`, with the store tables in `schema`. */
+export function storeUrlIn(target: PgTarget, schema: string): string {
+  const url = new URL(target.connectionString);
+  url.searchParams.set('schema', schema);
+  return url.toString();
 }

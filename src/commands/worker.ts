@@ -1,0 +1,47 @@
+/** `ace-orch worker`: claim episodes from a pg-boss queue on any host, play them here, commit them to the run's store. */
+import type { Argv } from 'yargs';
+import { BadInputError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { runWorker } from '../queue/worker.js';
+import type { Io } from './io.js';
+
+export interface WorkerArgs {
+  queue: string;
+  threads: number;
+  concurrency?: number;
+  name?: string;
+  host?: string;
+}
+
+export function workerBuilder<T>(y: Argv<T>) {
+  return y
+    .option('queue', { type: 'string', demandOption: true, describe: 'The queue: postgres://user@host:5432/db[?schema=NAME] (pg-boss schema, default pgboss); the runs\' stores live in the same database' })
+    .option('threads', { type: 'number', default: 2, describe: 'Worker threads playing episodes on this host' })
+    .option('concurrency', { type: 'number', describe: 'Episodes claimed and in flight at once (default: --threads); raise it for episodes that mostly wait on model calls' })
+    .option('name', { type: 'string', describe: 'This worker\'s name in run manifests (default <hostname>:<pid>)' })
+    .option('host', { type: 'string', describe: 'The host name recorded in run manifests (default the OS host name)' });
+}
+
+function positive(value: number | undefined, flag: string): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new BadInputError(`--${flag}: Expected a positive integer, got \`${value}\``);
+}
+
+export async function executeWorker(args: WorkerArgs, io: Io, signal: AbortSignal): Promise<number> {
+  positive(args.threads, 'threads');
+  positive(args.concurrency, 'concurrency');
+  const totals = await runWorker({
+    queue: args.queue,
+    threads: args.threads,
+    concurrency: args.concurrency ?? args.threads,
+    id: { ...(args.host ? { host: args.host } : {}), ...(args.name ? { worker: args.name } : {}) },
+    signal,
+    onEvent: (e) => {
+      if (e.type === 'started') io.err(`worker ${e.worker.worker} on ${e.worker.host}: claiming episodes (SIGTERM finishes in-flight episodes, then exits)`);
+      if (e.type === 'warning') io.err(`warning: ${e.message}`);
+      if (e.type === 'episode' && e.outcome === 'failed') io.err(`episode ${e.episode_id} failed: ${e.error}`);
+      if (e.type === 'episode' && e.outcome === 'claim-lost') io.err(`episode ${e.episode_id}: claim expired before commit; another worker plays it`);
+    },
+  });
+  io.out(`worker stopped: ${totals.committed} episodes committed, ${totals.claimLost} dropped after losing their claim, ${totals.failed} failed`);
+  return EXIT.ok;
+}

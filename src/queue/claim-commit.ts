@@ -1,0 +1,98 @@
+/**
+ * Commits played episodes from the queue: group commit across claims, one
+ * transaction per batch. Inside it, each job's claim is checked (still
+ * `active` in pg-boss with the retry count this worker fetched it at: a claim
+ * that expired and went to another worker has a higher count), live episodes'
+ * records are inserted, each domain's playbook is merged once, and the live
+ * jobs are completed through pg-boss on the same connection. Nothing is
+ * acknowledged before COMMIT; a lost claim commits nothing.
+ */
+import type PgBoss from 'pg-boss';
+import { combineDeltas } from '../merge.js';
+import { insertEpisode } from '../store/pg/pg-store.js';
+import type { PgStore, WriterId } from '../store/pg/pg-store.js';
+import { lockPlaybook, mergeLocked } from '../store/pg/playbook-rows.js';
+import type { Deltas, EpisodeRecord } from '../types.js';
+import { EPISODE_QUEUE } from './jobs.js';
+
+export interface Claimed {
+  jobId: string;
+  /** pg-boss's retry count when this worker fetched the job: the claim's token. */
+  retryCount: number;
+  domain: string;
+  record: EpisodeRecord;
+  deltas: Deltas;
+}
+
+/** Per episode: committed under a live claim, or dropped because the claim was lost. */
+export type ClaimOutcome = 'committed' | 'claim-lost';
+
+interface Pending {
+  item: Claimed;
+  resolve: (o: ClaimOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+export class ClaimCommitter {
+  private pending: Pending[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly store: PgStore,
+    private readonly boss: PgBoss,
+    private readonly bossSchema: string,
+    private readonly writer: WriterId,
+  ) {}
+
+  submit(item: Claimed): Promise<ClaimOutcome> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          const live = await this.commit(batch.map((p) => p.item));
+          for (const p of batch) p.resolve(live.has(p.item.jobId) ? 'committed' : 'claim-lost');
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** One transaction for the batch; returns the job ids committed. */
+  private commit(items: Claimed[]): Promise<Set<string>> {
+    const { t, location } = this.store;
+    return this.store.transaction(async (c) => {
+      const rows = await c.query<{ id: string; retry_count: number }>(
+        `SELECT id, retry_count FROM "${this.bossSchema}".job WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active' FOR UPDATE`,
+        [EPISODE_QUEUE, items.map((i) => i.jobId)],
+      );
+      const tokens = new Map(rows.rows.map((r) => [r.id, r.retry_count]));
+      const live = items.filter((i) => tokens.get(i.jobId) === i.retryCount);
+      for (const i of live) await insertEpisode(c, t.episodes, i.domain, i.record, this.writer, location);
+      // Domains in a fixed order, so two workers' batches never wait on each other's rows in a cycle.
+      for (const domain of [...new Set(live.map((i) => i.domain))].sort()) {
+        const row = await lockPlaybook(c, t.playbooks, domain, `${location} playbook ${domain}`);
+        await mergeLocked(c, t.playbooks, domain, row, combineDeltas(live.filter((i) => i.domain === domain).map((i) => i.deltas)), this.store.options.cap);
+      }
+      if (live.length) {
+        // pg-boss's own completion, on this transaction's connection (its `db` option); the output names who committed.
+        const complete = this.boss.complete.bind(this.boss) as (name: string, ids: string[], output: object, options: PgBoss.ConnectionOptions) => Promise<unknown>;
+        await complete(EPISODE_QUEUE, live.map((i) => i.jobId), { ...this.writer }, { db: { executeSql: (text, values) => c.query(text, values) } });
+      }
+      return new Set(live.map((i) => i.jobId));
+    });
+  }
+}

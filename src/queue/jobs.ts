@@ -1,0 +1,61 @@
+/**
+ * The episode queue on pg-boss: its name, the job shape, and opening it.
+ * Jobs carry the store's schema, not its URL: every worker reaches the
+ * database through its own `--queue` URL (hosts may see the server under
+ * different addresses), and the store lives in that same database so that a
+ * job's completion and its episode's merge commit in one transaction.
+ */
+import PgBoss from 'pg-boss';
+import { openError } from '../store/pg/connect.js';
+import { parsePgUrl } from '../store/pg/url.js';
+import type { PgTarget } from '../store/pg/url.js';
+
+/** The one queue every worker claims episodes from. */
+export const EPISODE_QUEUE = 'ace-episodes';
+/** pg-boss's tables live here unless the `--queue` URL's `?schema=` says otherwise. */
+export const DEFAULT_QUEUE_SCHEMA = 'pgboss';
+
+/** One episode to play, as enqueued by `run --queue`. */
+export interface EpisodeJob {
+  storeSchema: string;
+  runId: string;
+  domain: string;
+  index: number;
+  seed: number;
+  cap: number;
+  episodeMs: number;
+  modules: string[];
+}
+
+export interface QueueOptions {
+  /** How often this instance looks for expired claims. @default 2 */
+  maintenanceSeconds?: number;
+  /** Connections pg-boss may hold. @default 4 */
+  connections?: number;
+}
+
+export function parseQueueUrl(value: string): PgTarget {
+  return parsePgUrl(value, '--queue', DEFAULT_QUEUE_SCHEMA);
+}
+
+/** Starts pg-boss on the queue's database (creating its schema on first use); one line naming the URL and exit 2 if it cannot. */
+export async function openQueue(value: string, options: QueueOptions = {}, onError: (err: Error) => void = () => {}): Promise<{ boss: PgBoss; target: PgTarget }> {
+  const target = parseQueueUrl(value);
+  const boss = new PgBoss({
+    connectionString: target.connectionString,
+    schema: target.schema,
+    max: options.connections ?? 4,
+    schedule: false,
+    supervise: true,
+    maintenanceIntervalSeconds: options.maintenanceSeconds ?? 2,
+  });
+  boss.on('error', onError);
+  try {
+    await boss.start();
+    await boss.createQueue(EPISODE_QUEUE);
+  } catch (err) {
+    await boss.stop({ graceful: false, wait: true }).catch(() => {});
+    throw openError(target.masked, err, 'queue');
+  }
+  return { boss, target };
+}
