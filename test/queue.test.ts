@@ -9,9 +9,8 @@ import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { assertOneLineError, cli } from './cli-helper.js';
-import { freshPgSchema, PG_URL, pgUnavailable } from './conformance/backends.js';
+import { freshPgSchema, PG_URL, pgUnavailable, sql } from './conformance/backends.js';
 import { CLI, ROOT } from './helpers.js';
 
 const pgTest = (title: string, body: (t: ExecutionContext) => Promise<void>): void =>
@@ -20,16 +19,6 @@ const pgTest = (title: string, body: (t: ExecutionContext) => Promise<void>): vo
     if (why) return void (t.log(`SKIPPED: ${why}`), t.pass());
     await body(t);
   });
-
-async function sql<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return (await c.query<R>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 /** Fresh store and queue schemas, dropped when the test ends. */
 async function freshRun(t: ExecutionContext): Promise<{ store: string; queue: string; storeSchema: string; queueSchema: string }> {

@@ -74,3 +74,14 @@ export const BACKENDS: BackendHarness[] = [
   },
   { name: 'postgres', unavailable: pgUnavailable, fresh: freshPgSchema },
 ];
+
+/** One statement on the test server, outside any store: what tests inspect and clean up with. */
+export async function sql<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}

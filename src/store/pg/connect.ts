@@ -31,9 +31,20 @@ export function openError(masked: string, err: unknown, what: 'store' | 'queue' 
   return new BadInputError(`${what} ${masked} ${why}`);
 }
 
+/** Merges hold their transaction for milliseconds; one silent for this long lost its client. */
+export const IDLE_IN_TRANSACTION_MS = 10_000;
+
 /** A small pool: the process's committer and its threads each hold their own. */
 export function createPool(connectionString: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 5_000, keepAlive: true });
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 5_000,
+    keepAlive: true,
+    // A writer cut off mid-transaction must not hold a playbook row's lock for long: the server aborts it (nothing committed).
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+  });
   // An idle client whose server went away errors here; the next query reconnects (and is retried).
   pool.on('error', () => {});
   return pool;

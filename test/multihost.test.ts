@@ -1,0 +1,92 @@
+/**
+ * Three hosts on one machine (network namespaces, see fixtures/netns.ts), each
+ * running `ace-orch worker` against PostgreSQL through a forwarder. During a
+ * run of 300 episodes one worker is SIGKILLed and another host's link is cut
+ * for longer than the claim expiry, then restored. Afterwards every episode is
+ * committed exactly once, by the claim that completed its job, with zero loss.
+ * Needs root; skipped with a loud message otherwise.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cli } from './cli-helper.js';
+import { freshPgSchema, PG_URL, pgUnavailable, sql } from './conformance/backends.js';
+import { createHosts, netnsUnavailable } from './fixtures/netns.js';
+import type { NsHost } from './fixtures/netns.js';
+import { CLI, ROOT } from './helpers.js';
+
+const CLAIM_SECONDS = 3;
+
+/** Bounded in count and time: looks every 200 ms at what the store says. */
+async function until(what: string, check: () => Promise<boolean>, limitMs = 180_000): Promise<void> {
+  for (const end = Date.now() + limitMs; Date.now() < end; await sleep(200)) if (await check()) return;
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+test('three hosts: a worker SIGKILLed and a link cut past the claim expiry; every episode exactly once, zero loss', async (t) => {
+  const why = (await pgUnavailable()) ?? netnsUnavailable();
+  if (why) {
+    process.stderr.write(`\n*** SKIPPING the multi-host test: ${why} ***\n\n`);
+    t.log(`SKIPPED: ${why}`);
+    t.pass();
+    return;
+  }
+  const store = await freshPgSchema();
+  const storeSchema = new URL(store.store).searchParams.get('schema')!;
+  const queueSchema = `ace_q_${randomBytes(5).toString('hex')}`;
+  const net = await createHosts(3, { host: '127.0.0.1', port: 5432 });
+  const workers: { host: NsHost; child: ReturnType<typeof spawn>; exited: Promise<number | null> }[] = [];
+  t.teardown(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    await net.teardown();
+    await store.cleanup();
+    await sql(`DROP SCHEMA IF EXISTS "${queueSchema}" CASCADE`);
+  });
+
+  const queueOnHost = `${PG_URL}?schema=${queueSchema}`;
+  const run = cli(['run', '--store', store.store, '--queue', queueOnHost, '--episodes', '100', '--threads', '2', '--episode-ms', '50', '--claim-seconds', String(CLAIM_SECONDS), '--json']);
+  for (const host of net.hosts) {
+    const queue = `postgres://root@${host.pgHost}:${host.pgPort}/test?schema=${queueSchema}`;
+    const child = spawn('ip', ['netns', 'exec', host.name, process.execPath, '--import=tsx', CLI, 'worker', '--queue', queue, '--threads', '2', '--concurrency', '4', '--name', host.name, '--host', host.name], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    workers.push({ host, child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) });
+  }
+  const committed = async (worker?: string): Promise<number> =>
+    Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM "${storeSchema}".episodes${worker ? ' WHERE worker = $1' : ''}`, worker ? [worker] : []).catch(() => [{ n: '0' }]))[0]!.n);
+
+  const [killed, cutOff] = workers;
+  await until('the first host to commit 10 episodes', async () => (await committed(killed!.host.name)) >= 10);
+  killed!.child.kill('SIGKILL');
+  await killed!.exited;
+
+  await until('the second host to commit 10 episodes', async () => (await committed(cutOff!.host.name)) >= 10);
+  net.cut(cutOff!.host);
+  const cutAt = Date.now();
+  const before = await committed();
+  // Longer than the claim expiry (plus pg-boss's maintenance pass), while the third host keeps committing.
+  await until('the claim expiry to pass with the link down', async () => Date.now() - cutAt > (CLAIM_SECONDS + 5) * 1000 && (await committed()) >= before + 20);
+  net.restore(cutOff!.host);
+
+  const result = await run;
+  t.is(result.code, 0, result.stderr);
+  t.like(JSON.parse(result.stdout), { zeroLoss: true, status: 'complete' });
+  for (const w of workers.slice(1)) w.child.kill('SIGTERM');
+  t.deepEqual(await Promise.all(workers.slice(1).map((w) => w.exited)), [0, 0], 'SIGTERM: the live workers finish and exit 0');
+
+  const episodes = await sql<{ episode_id: string; worker: string }>(`SELECT episode_id, worker FROM "${storeSchema}".episodes`);
+  t.is(episodes.length, 300);
+  t.is(new Set(episodes.map((e) => e.episode_id)).size, 300, 'every episode exactly once');
+  const jobs = await sql<{ state: string; retry_count: number; episode: string; output: { worker?: string } }>(
+    `SELECT state, retry_count, output, (data->>'runId') || '-' || (data->>'domain') || '-' || lpad(data->>'index', 4, '0') AS episode FROM "${queueSchema}".job WHERE name = 'ace-episodes'`,
+  );
+  t.is(jobs.length, 300);
+  t.true(jobs.every((j) => j.state === 'completed'));
+  t.true(jobs.some((j) => j.retry_count > 0), 'claims expired and were taken again');
+  const by = new Map(episodes.map((e) => [e.episode_id, e.worker]));
+  t.true(jobs.every((j) => j.output.worker === by.get(j.episode)), 'only the live claim committed each episode');
+  t.true(new Set(episodes.map((e) => e.worker)).size === 3, 'all three hosts committed episodes');
+});
