@@ -110,11 +110,12 @@ for (const commit of ['each', 'batched'] as const) {
     const r = await cli(['chaos', '--kills', '4', '--processes', '2', '--threads', '2', '--seed', '3', '--commit', commit, '--store', store, '--json']);
     t.is(r.code, 0, r.stdout + r.stderr);
     const report = JSON.parse(r.stdout);
-    t.like(report, { ok: true, commit, kills: 4, tornPlaybooks: 0, acknowledgedLost: 0, unexpected: 0, lostAfterRepair: 0 });
+    // Missed aims are retried, never dropped: every other kill is inside the critical section, and the pause due at the third event happens.
+    t.like(report, { ok: true, commit, kills: 4, killsInCriticalSection: 2, killsAtRandomMoments: 2, tornPlaybooks: 0, acknowledgedLost: 0, unexpected: 0, lostAfterRepair: 0 }, JSON.stringify(report));
+    t.true(report.pauses >= 1, JSON.stringify(report));
+    t.true(Number.isInteger(report.aimsMissed) && report.aimsMissed >= 0);
     t.true(report.acknowledged > 0);
-    t.true(report.killsInCriticalSection >= 1, JSON.stringify(report));
-    t.true(report.pauses >= 1);
-    t.true(report.staleLocksReclaimed >= 1);
+    t.true(report.staleLocksReclaimed >= 1, JSON.stringify(report));
     // A second chaos run refuses to reuse the store.
     assertOneLineError(t, await cli(['chaos', '--kills', '1', '--store', store]), store, 'not empty');
     t.true((await readdir(store)).includes('domains'));
