@@ -27,7 +27,7 @@ export function playEpisode(input: EpisodeInput): { record: EpisodeRecord; delta
   // The world depends on (seed, domain) only; the agent's actions also on the index.
   const world = createRng(`${seed}:${domain.name}:world`);
   const rng = createRng(`${seed}:${domain.name}:${index}`);
-  const play = domain.play(world, rng, input.prior.observations);
+  const play = domain.play(world, rng, input.prior.observations, { index });
   const reflection = domain.reflect(play.trajectory);
 
   const observation: Observation = {

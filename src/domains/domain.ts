@@ -31,8 +31,9 @@ export interface Domain {
    * every episode of a run's domain), the agent's actions from `rng` only, so
    * the trajectory is a function of (seed, domain, episode index); `prior`
    * (the playbook read when the episode started) may shape beliefs, never actions.
+   * `episode.index` is the episode's index in its run's domain (0-based).
    */
-  play(world: Rng, rng: Rng, prior: readonly Observation[]): DomainPlay;
+  play(world: Rng, rng: Rng, prior: readonly Observation[], episode: { readonly index: number }): DomainPlay;
   /** The reference reflection rules: reliability from the trajectory alone. */
   reflect(trajectory: Trajectory): Reflection;
 }
