@@ -1,7 +1,7 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readdirSync } from 'node:fs';
 import type { LockOptions } from '../src/store/lock.js';
 import type { Deltas, EpisodeRecord, Observation, Reliability } from '../src/types.js';
@@ -57,4 +57,17 @@ export function queuedWaiters(file: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Writes a domain module `overlap` whose episodes all wait for each other after reading the playbook and
+ * before writing (test/fixtures/overlap-domain.mjs); returns its file URL for an experiment's `modules`.
+ * `parties` must equal the episodes a run has in flight at once (threads × processes).
+ */
+export async function overlapDomainModule(dir: string, parties: number): Promise<string> {
+  const file = join(dir, 'overlap-domain.mjs');
+  const fixture = pathToFileURL(join(ROOT, 'test', 'fixtures', 'overlap-domain.mjs')).href;
+  const config = JSON.stringify({ barrier: join(dir, 'overlap-barrier'), parties });
+  await writeFile(file, `import { overlapDomain } from ${JSON.stringify(fixture)};\nexport default overlapDomain(${config});\n`);
+  return pathToFileURL(file).href;
 }
