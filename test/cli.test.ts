@@ -1,8 +1,10 @@
 import test from 'ava';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli } from './cli-helper.js';
-import { tempDir, writeJson } from './helpers.js';
+import { BUILTIN_DOMAINS } from '../src/domains/index.js';
+import { tempDir, until, writeJson } from './helpers.js';
 
 test('run prints the loss table and exits 0; --json prints one object', async (t) => {
   const store = await tempDir();
@@ -64,19 +66,10 @@ test('a corrupt playbook stops run and audit with exit 2, and is left byte-for-b
 
 test('SIGINT stops scheduling, lets in-flight episodes finish, and records the run', async (t) => {
   const store = await tempDir();
+  // Interrupted once the first episode is acknowledged (its observation is in a playbook), with many still to come.
+  const firstAck = (): boolean => BUILTIN_DOMAINS.some((d) => existsSync(join(store, 'domains', d, 'playbook.json')));
   const r = await cli(['run', '--episodes', '50', '--threads', '2', '--episode-ms', '100', '--store', store, '--json'], (child) => {
-    // The manifest appears once the run is under way (signal handlers are installed before it).
-    const poll = setInterval(() => {
-      void readdir(join(store, 'runs')).then(
-        (names) => {
-          if (names.some((n) => n.endsWith('.json'))) {
-            clearInterval(poll);
-            setTimeout(() => child.kill('SIGINT'), 300);
-          }
-        },
-        () => {},
-      );
-    }, 50);
+    void until(firstAck).then(() => child.kill('SIGINT'));
   });
   t.is(r.code, 130, r.stderr);
   t.regex(r.stderr, /stopping \(SIGINT received\)/);
