@@ -42,7 +42,7 @@ const ROWS: [keyof ChaosReport, string][] = [
   ['killsInCriticalSection', '  inside the critical section'],
   ['killsAtRandomMoments', '  at random moments'],
   ['pauses', 'pauses (SIGSTOP past the stale time)'],
-  ['aimsMissed', 'aims missed (fault point not reached in time; retried on another writer)'],
+  ['aimsMissed', 'aims missed (retried on another writer)'],
   ['fenceRefusals', 'writes refused by the fence'],
   ['staleLocksReclaimed', 'stale locks reclaimed'],
   ['longestReclaimWaitMs', 'longest wait for a reclaimed lock (ms)'],
