@@ -43,7 +43,7 @@ const loops = count('loops', values.loops, 0);
 // The busy loops are our own children, killed by pid when we finish or are interrupted.
 const busy = Array.from({ length: loops }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
 const stopBusy = () => {
-  for (const child of busy) child.kill('SIGKILL');
+  for (const child of busy) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 };
 process.on('exit', stopBusy);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
@@ -84,5 +84,6 @@ for (let run = 1; run <= runs; run++) {
   if (code !== 0) failures++;
   console.log(`run ${run}/${runs}: ${summarize(code, output)} in ${seconds} s; log ${log}`);
 }
+stopBusy();
 console.log(failures ? `test:stress: ${failures} of ${runs} run(s) failed` : `test:stress: all ${runs} run(s) passed`);
 process.exitCode = failures ? 1 : 0;
