@@ -4,7 +4,7 @@
  */
 import { BadInputError } from './errors.js';
 import type { EpisodeRecord, Observation, Playbook, RunManifest } from './types.js';
-import { RELIABILITIES, SECTION_NAMES } from './types.js';
+import { SECTION_NAMES } from './types.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -34,11 +34,9 @@ export function checkObservation(o: unknown, where: string, file: string): Obser
   if (typeof o['score'] !== 'number' || !Number.isFinite(o['score'])) {
     throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`score\` that is not a number: ${show(o['score'])}`, file);
   }
-  if (!RELIABILITIES.includes(o['reliability'] as never)) {
-    throw new BadInputError(
-      `${file}: ${where} (${o['episode_id']}) has unknown reliability ${show(o['reliability'])}; expected HIGH, MEDIUM or LOW`,
-      file,
-    );
+  // Other tools write reliabilities such as SYNTHETIC_HIGH; src/reliability.ts ranks any string.
+  if (typeof o['reliability'] !== 'string' || o['reliability'] === '') {
+    throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`reliability\` that is not a string: ${show(o['reliability'])}`, file);
   }
   return o as unknown as Observation;
 }
