@@ -91,3 +91,15 @@ export function inferAuditCap(flag: number | undefined, recorded: RecordedCap | 
   }
   return { cap: REFERENCE_CAP, reason: `this store records no cap; assumed the reference tool's cap of ${REFERENCE_CAP} (no playbook holds more); --cap overrides` };
 }
+
+/**
+ * The last guard, inside every merge: a playbook holding more distinct
+ * observations than the merge's cap was not written under this cap (another
+ * tool, or a cap raised by a concurrent run). Merging would cut it; refuse instead.
+ */
+export function assertWithinCap(observations: readonly { episode_id: string }[], cap: number, file: string): void {
+  const held = new Set(observations.map((o) => o.episode_id)).size;
+  if (held > cap) {
+    throw new BadInputError(`${file} holds ${held} observations, more than the cap of ${cap}; nothing was written. Pass --cap ${held} (or more) to keep every observation`, file);
+  }
+}

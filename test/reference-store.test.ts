@@ -100,3 +100,15 @@ test('repair rebuilds a lost reference observation as the reference would, and r
   t.like(back, { reliability: 'HIGH', score: 0.6, beliefs: { heating_rate_mean: { value: 1.5, confidence: 0.25 } }, context: { power_setting: 'UNKNOWN' } });
   t.is((await cli(['audit', '--store', root])).code, 0);
 });
+
+test('a merge never cuts a playbook that holds more than its cap: it refuses, leaving the file byte-for-byte', async (t) => {
+  const { root, hotPotObservations } = await buildReferenceStore(await tempDir());
+  const file = join(root, 'domains', 'hot_pot', 'playbook.json');
+  const before = await readFile(file, 'utf8');
+  const { Store } = await import('../src/store/store.js');
+  const { deltasOf, obs } = await import('./helpers.js');
+  await t.throwsAsync(new Store(root).merge('hot_pot', deltasOf(obs('new'))), { message: new RegExp(`holds ${hotPotObservations} observations, more than the cap of 10`) });
+  t.is(await readFile(file, 'utf8'), before);
+  const ok = await new Store(root, { cap: hotPotObservations + 1 }).merge('hot_pot', deltasOf(obs('new')));
+  t.true(ok.changed);
+});

@@ -25,8 +25,10 @@ export function storeMetaPath(store: Store): string {
   return join(store.root, 'metadata', 'store.json');
 }
 
+/** ENOTDIR: a path under a plain file; `init` then names the store as not writable. */
 function isMissing(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 async function readStoreMeta(store: Store): Promise<StoreMeta | null> {
@@ -83,7 +85,16 @@ export async function playbookSizes(store: Store): Promise<PlaybookSize[]> {
 
 /** The cap a writing command uses; throws BadInputError (exit 2) before anything is written. */
 export async function settleWriteCap(store: Store, requested: number | undefined): Promise<CapDecision> {
-  return decideWriteCap(await readRecordedCap(store), requested, await playbookSizes(store));
+  let recorded: RecordedCap | null;
+  let sizes: PlaybookSize[];
+  try {
+    recorded = await readRecordedCap(store);
+    sizes = await playbookSizes(store);
+  } catch (err) {
+    if (err instanceof BadInputError) throw err;
+    throw new BadInputError(`store ${store.root} cannot be read: ${(err as Error).message}`, store.root);
+  }
+  return decideWriteCap(recorded, requested, sizes);
 }
 
 /** Writes `metadata/store.json` with this cap, keeping the earlier ones. */

@@ -11,6 +11,7 @@
 import { constants, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { assertWithinCap } from '../cap.js';
 import { BadInputError, FencedWriteError, LeaseLostError, LockCompromisedError } from '../errors.js';
 import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
@@ -159,6 +160,7 @@ export class Store {
           // Holding the lock, every playbook temp file here is a dead or deposed writer's: remove it.
           removeStaleTemps(this.domainDir(domain), 0);
           const { playbook: current, exists } = this.readPlaybookFile(domain);
+          assertWithinCap(current.observations, this.options.cap, file);
           const generation = typeof current['generation'] === 'number' ? current['generation'] : 0;
           const merged = applyDeltas(current, deltas, this.options.cap);
           if (exists && sameContent(current, merged)) return { changed: false, bytes: 0, generation };
