@@ -47,7 +47,13 @@ export async function readDomainState(store: Store, domain: string): Promise<Dom
       findings.push(read.finding);
       continue;
     }
-    episodes.push({ ...episodeFact(read.record, domain), file });
+    try {
+      episodes.push({ ...episodeFact(read.record, domain), file });
+    } catch (err) {
+      // A user domain's reflection rules may not expect what another tool wrote: a finding, never exit 3.
+      findings.push({ file, episode_id: read.record.episode_id, used: false, problem: `the domain's reflection rules failed on it: ${(err as Error).message}` });
+      continue;
+    }
     for (const problem of read.notes) findings.push({ file, episode_id: read.record.episode_id, used: true, problem });
   }
   return { domain, playbook, ...(playbookError ? { playbookError } : {}), episodes, findings };
