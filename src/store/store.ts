@@ -15,7 +15,7 @@ import { assertWithinCap } from '../cap.js';
 import { BadInputError, FencedWriteError, LeaseLostError, LockCompromisedError } from '../errors.js';
 import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
-import { parseEpisode, parseManifest, parsePlaybook } from '../validate.js';
+import { parseManifest, parsePlaybook } from '../validate.js';
 import { createFileDurable, fsyncDir, readGeneration, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
 import type { LockOptions } from './lock.js';
@@ -238,10 +238,6 @@ export class Store {
   async listEpisodeFiles(domain: string): Promise<string[]> {
     const names = await readdir(this.episodesDir(domain)).catch((err) => (isMissing(err) ? [] : Promise.reject(err)));
     return names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => join(this.episodesDir(domain), n));
-  }
-
-  async readEpisode(file: string): Promise<EpisodeRecord> {
-    return parseEpisode(await readFile(file, 'utf8'), file);
   }
 
   /** Replaces a domain's stats.json under the domain's lock, so concurrent runs don't clobber each other. */
