@@ -14,6 +14,7 @@ import { abandonedRuns } from './run-liveness.js';
 import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
 import { loadAuditInput } from './store/snapshot.js';
+import { recordCap, settleWriteCap } from './store/store-meta.js';
 import type { Store } from './store/store.js';
 import type { AuditReport, CommitMode, EpisodeEntry, ExperimentConfig, LockStats, RunManifest, WriteMode } from './types.js';
 
@@ -29,6 +30,12 @@ export interface RunOptions {
   mode?: WriteMode;
   /** @default DEFAULT_COMMIT */
   commit?: CommitMode;
+  /**
+   * True when `experiment.cap` is only the default (no `--cap`, no `cap` in the file): the
+   * store's recorded cap replaces it. Otherwise `experiment.cap` is the requested cap,
+   * checked against the store (src/cap.ts). @default false
+   */
+  capFromStore?: boolean;
   /** Aborting stops scheduling; in-flight episodes finish their writes. */
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
@@ -55,13 +62,18 @@ export function newRunId(now = new Date()): string {
 }
 
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
-  const { experiment, store } = options;
+  const { store } = options;
   const mode = options.mode ?? 'locked';
   const commit = options.commit ?? DEFAULT_COMMIT;
   const emit = options.onEvent ?? (() => {});
-  await store.init(experiment.domains);
-  // A corrupt playbook stops the run before any episode is played, and is left untouched.
+  // Before anything is written: a store never loses what it holds to a smaller cap.
+  const cap = await settleWriteCap(store, options.capFromStore ? undefined : options.experiment.cap);
+  const experiment: ExperimentConfig = { ...options.experiment, cap: cap.cap };
+  // A corrupt playbook stops the run before anything is written, and is left untouched.
   for (const d of experiment.domains) await store.readPlaybook(d);
+  await store.init(experiment.domains);
+  if (cap.record) await recordCap(store, cap.cap);
+  if (cap.note) emit({ type: 'warning', message: cap.note });
 
   for (const dead of abandonedRuns(await store.readManifests())) {
     emit({

@@ -2,7 +2,7 @@
 export const EXIT = {
   /** Everything ran and the audit found nothing lost or missing. */
   ok: 0,
-  /** The audit found lost observations or missing episode files. */
+  /** The audit found lost observations, missing episode files, an unreadable or missing playbook, or lost section entries ace-orch recorded. */
   loss: 1,
   /** Usage error or bad input (a flag, an experiment, a corrupt store file). */
   usage: 2,

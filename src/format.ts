@@ -5,11 +5,12 @@ const COLUMNS: { title: string; value: (d: DomainAudit) => string | number }[] =
   { title: 'Domain', value: (d) => d.domain },
   { title: 'Episodes Run', value: (d) => d.episodesRun ?? '' },
   { title: 'Episode Files', value: (d) => d.episodeFiles },
-  { title: 'Playbook Observations', value: (d) => d.playbookObservations },
+  { title: 'Playbook Observations', value: (d) => (d.playbookError ? 'unreadable' : d.noPlaybook ? 'no playbook' : d.playbookObservations) },
   { title: 'Lost', value: (d) => d.lost },
   { title: 'Expected', value: (d) => d.expected },
   { title: 'Missing Files', value: (d) => d.missingFiles },
   { title: 'Unexpected', value: (d) => d.unexpected },
+  { title: 'Unreadable Files', value: (d) => d.unreadableFiles },
 ];
 
 /** A Markdown table with aligned columns: readable in a terminal, pasteable into an issue. */
@@ -45,7 +46,29 @@ export function formatAudit(report: AuditReport): string {
   for (const d of report.domains) {
     if (d.unexpected) lines.push(`warning: ${d.domain}: ${d.unexpected} playbook observations have no episode file: ${listIds(d.unexpectedIds)}`);
   }
+  lines.push(...domainNotes(report));
+  lines.push(`cap ${report.cap}: ${report.capReason}`);
   return lines.join('\n');
+}
+
+/** What the audit found beyond the counts: unreadable playbooks and files, and the other sections. */
+function domainNotes(report: AuditReport): string[] {
+  const lines: string[] = [];
+  for (const d of report.domains) {
+    if (d.playbookError) lines.push(`LOSS: ${d.domain}: playbook cannot be read (${d.playbookError}); \`ace-orch repair --rebuild\` moves it aside and rebuilds it`);
+    if (d.noPlaybook) lines.push(`LOSS: ${d.domain}: episode files and no playbook.json: all ${d.expected} observations its episodes should have placed are lost`);
+    const skipped = d.findings.filter((f) => !f.used);
+    if (skipped.length) lines.push(`note: ${d.domain}: ${skipped.length} unreadable episode file${skipped.length === 1 ? '' : 's'} (not counted), e.g. ${skipped[0]!.file}: ${skipped[0]!.problem}`);
+    const caveats = d.findings.filter((f) => f.used);
+    if (caveats.length) lines.push(`note: ${d.domain}: ${caveats.length} episode file note${caveats.length === 1 ? '' : 's'}, e.g. ${caveats[0]!.file}: ${caveats[0]!.problem} (all in --json)`);
+    const s = d.sections;
+    if (s.duplicates) lines.push(`note: ${d.domain}: ${s.duplicates} duplicated section entr${s.duplicates === 1 ? 'y' : 'ies'} (same source_episode and content)`);
+    if (s.lost) {
+      const kind = s.lostExact ? `LOSS: ${s.lostExact} recorded by ace-orch episode files` : 'derived by the reference rules; placement approximate, not counted as loss';
+      lines.push(`${s.lostExact ? 'LOSS' : 'note'}: ${d.domain}: ${s.lost} section entr${s.lost === 1 ? 'y' : 'ies'} within the keep rule missing from the playbook (${kind}): ${listIds(s.lostEntries.map((e) => `${e.section}/${e.source_episode}`))}`);
+    }
+  }
+  return lines;
 }
 
 export function formatContention(byDomain: Record<string, LockStats>): string {
@@ -79,7 +102,14 @@ export function auditJson(report: AuditReport): Record<string, unknown> {
       lostIds: d.lostIds,
       missingIds: d.missingIds,
       unexpectedIds: d.unexpectedIds,
+      unreadableFiles: d.unreadableFiles,
+      findings: d.findings,
+      playbookError: d.playbookError,
+      noPlaybook: d.noPlaybook,
+      sections: d.sections,
     })),
+    cap: report.cap,
+    capReason: report.capReason,
     zeroLoss: report.zeroLoss,
   };
 }

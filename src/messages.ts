@@ -3,7 +3,7 @@
  * workers (workers/episode-worker.ts). Nothing else crosses the boundary.
  */
 import type { LockOptions } from './store/lock.js';
-import type { CommitMode, Deltas, ExperimentConfig, Reliability, WriteMode } from './types.js';
+import type { AnyReliability, CommitMode, Deltas, ExperimentConfig, WriteMode } from './types.js';
 
 export interface EpisodeTask {
   store: string;
@@ -42,7 +42,7 @@ export interface EpisodeDone {
   domain: string;
   index: number;
   score: number;
-  reliability: Reliability;
+  reliability: AnyReliability;
   ms: number;
   /** Absent while the deltas wait for the group committer. */
   merge?: MergeTiming;

@@ -3,9 +3,16 @@
  * The playbook and episode shapes follow the reference ACE playbook layout so
  * stores written by other tools can be audited too.
  */
+import type { SectionsAudit } from './audit-sections.js';
+import type { FileFinding } from './episode-read.js';
 
+/** The reliabilities ace-orch writes. */
 export type Reliability = 'HIGH' | 'MEDIUM' | 'LOW';
-export const RELIABILITIES: readonly Reliability[] = ['HIGH', 'MEDIUM', 'LOW'];
+/**
+ * A reliability as found on disk: files written by other tools also carry
+ * e.g. `SYNTHETIC_HIGH`; src/reliability.ts says how those rank.
+ */
+export type AnyReliability = Reliability | (string & {});
 
 /** One thing an episode learned. Ranked by reliability, then score, then id. */
 export interface Observation {
@@ -16,7 +23,7 @@ export interface Observation {
   score: number;
   beliefs: Record<string, unknown>;
   context: Record<string, unknown>;
-  reliability: Reliability;
+  reliability: AnyReliability;
   reason: string;
   metadata: { patterns: string[]; failures: string[] };
 }
@@ -82,7 +89,7 @@ export interface EpisodeRecord {
 /** The ranking key of an observation: all the audit needs to know what a playbook must hold. */
 export interface ObservationKey {
   episode_id: string;
-  reliability: Reliability;
+  reliability: AnyReliability;
   score: number;
 }
 
@@ -95,7 +102,7 @@ export interface EpisodeEntry {
   status: EpisodeStatus;
   error?: string;
   score?: number;
-  reliability?: Reliability;
+  reliability?: AnyReliability;
   ms?: number;
 }
 
@@ -112,12 +119,24 @@ export interface DomainAudit {
   lostIds: string[];
   missingIds: string[];
   unexpectedIds: string[];
+  /** Episode files the audit could not use (listed in `findings`). */
+  unreadableFiles: number;
+  /** Episode files skipped, or used with a caveat (null actions, SYNTHETIC_* reliabilities, unknown fields). */
+  findings: FileFinding[];
+  /** Why playbook.json could not be read; the domain then counts as lost. */
+  playbookError: string | null;
+  /** A domain folder with episode files and no playbook.json: every expected observation is lost. */
+  noPlaybook: boolean;
+  /** Duplicated and lost entries of the other three sections. */
+  sections: SectionsAudit;
 }
 
 export interface AuditReport {
   runId: string | null;
   store: string;
   cap: number;
+  /** Where the cap came from: --cap, the store's record, or how it was inferred. */
+  capReason: string;
   domains: DomainAudit[];
   zeroLoss: boolean;
 }

@@ -54,13 +54,15 @@ test('bad flags and bad experiment files exit 2 with a one-line message naming t
   assertOneLineError(t, await cli(['audit', '--store', dir]), dir, 'no domains');
 });
 
-test('a corrupt playbook stops run and audit with exit 2, and is left byte-for-byte', async (t) => {
+test('a corrupt playbook stops run with exit 2; audit marks its row (exit 1); it is left byte-for-byte', async (t) => {
   const store = await tempDir();
   const file = join(store, 'domains', 'hot_pot', 'playbook.json');
   const corrupt = '{"observations": [{"episode_id": "a", "score": "high", "reliability": "HIGH"}], "strategies_and_rules": [], "troubleshooting": [], "context_patterns": []}';
   await writeJson(file, corrupt);
   assertOneLineError(t, await cli(['run', '--episodes', '2', '--store', store]), file, 'score');
-  assertOneLineError(t, await cli(['audit', '--store', store]), file);
+  const audited = await cli(['audit', '--store', store]);
+  t.is(audited.code, 1, audited.stderr);
+  t.true(audited.stdout.includes(file), audited.stdout);
   t.is(await readFile(file, 'utf8'), corrupt);
 });
 

@@ -30,12 +30,20 @@ export function experimentOptions<T>(y: Argv<T>) {
     .option('threads', { type: 'number', describe: 'Worker threads per process; also the episodes in flight per process' })
     .option('processes', { type: 'number', describe: 'OS processes sharing the episodes, each with its own pool of --threads (default 1)' })
     .option('episode-ms', { type: 'number', describe: 'Think time per episode in ms, standing in for model calls (default 0)' })
-    .option('cap', { type: 'number', describe: 'Observations kept per playbook (default 10)' })
+    .option('cap', { type: 'number', describe: "Observations kept per playbook: a store's own cap (metadata/store.json) unless given; 10 for a new store. Lower than the store's cap, or than a playbook holds, is refused (exit 2)" })
     .option('seed', { type: 'number', describe: 'Seed: the same seed, domain and index always give the same trajectory' });
 }
 
 /** Defaults, then the experiment file, then the flags. */
 export async function experimentFromArgs(file: string | undefined, args: ExperimentArgs): Promise<ExperimentConfig> {
+  return (await experimentAndCapFromArgs(file, args)).experiment;
+}
+
+/**
+ * The experiment, and whether its cap was asked for (by `--cap` or the file's
+ * `cap`) rather than defaulted: a defaulted cap yields to the store's recorded cap.
+ */
+export async function experimentAndCapFromArgs(file: string | undefined, args: ExperimentArgs): Promise<{ experiment: ExperimentConfig; capRequested: boolean }> {
   const layers: { input: ExperimentInput; source: string }[] = [];
   if (file) layers.push({ input: await readExperimentFile(file), source: file });
   layers.push({
@@ -50,5 +58,5 @@ export async function experimentFromArgs(file: string | undefined, args: Experim
     },
     source: '--flags',
   });
-  return resolveExperiment(layers);
+  return { experiment: resolveExperiment(layers), capRequested: layers.some((l) => l.input.cap !== undefined) };
 }

@@ -7,7 +7,7 @@ import { auditJson, formatAudit, formatContention } from '../format.js';
 import { BadInputError } from '../errors.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
-import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
+import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
 import type { CommitMode } from '../types.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
@@ -41,7 +41,7 @@ function progressLine(e: Extract<RunEvent, { type: 'episode' }>, failed: number)
 }
 
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
-  const experiment = await experimentFromArgs(args.experiment, args);
+  const { experiment, capRequested } = await experimentAndCapFromArgs(args.experiment, args);
   if (!Number.isInteger(args.lockTimeout) || args.lockTimeout < 1) throw new BadInputError(`--lock-timeout: Expected a positive integer (ms), got \`${args.lockTimeout}\``);
   const store = new Store(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
   let failed = 0;
@@ -50,6 +50,7 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     store,
     mode: args.lock ? 'locked' : 'unlocked',
     commit: args.commit,
+    capFromStore: !capRequested,
     signal,
     onEvent: (e) => {
       if (e.type === 'started') io.progress(`run ${e.runId}: ${e.total} episodes on ${experiment.threads} threads`);

@@ -1,5 +1,6 @@
 import type { Observation, Reliability, Trajectory } from '../types.js';
 import type { Rng } from '../rng.js';
+import { baseReliability } from '../reliability.js';
 
 /** What a domain's agent did and concluded in one episode. */
 export interface DomainPlay {
@@ -46,19 +47,43 @@ export function priorBelief(prior: readonly Observation[], key: string, fallback
   let weight = 0;
   for (const o of prior) {
     const v = o.beliefs?.[key];
-    if (typeof v === 'number' && Number.isFinite(v)) {
-      sum += v * WEIGHT[o.reliability];
-      weight += WEIGHT[o.reliability];
+    // A reliability naming no level (see src/reliability.ts) carries no weight.
+    const level = baseReliability(o.reliability);
+    if (typeof v === 'number' && Number.isFinite(v) && level) {
+      sum += v * WEIGHT[level];
+      weight += WEIGHT[level];
     }
   }
   return weight > 0 ? sum / weight : fallback;
 }
 
-export function countActions(actions: readonly string[], needles: readonly string[]): number {
+/**
+ * Actions whose text contains one of `needles`, case-insensitively. Files
+ * written by other tools may hold `null` or object actions: like the
+ * reference tool, null is skipped and anything else is read as Python's
+ * `str(action)` would print it.
+ */
+export function countActions(actions: readonly unknown[], needles: readonly string[]): number {
   return actions.filter((a) => {
-    const lower = a.toLowerCase();
+    if (a === null || a === undefined) return false;
+    const lower = pythonStr(a).toLowerCase();
     return needles.some((n) => lower.includes(n));
   }).length;
+}
+
+/** Python's `str()` of a JSON value, so substring rules match the reference tool's on any action. */
+export function pythonStr(v: unknown): string {
+  return typeof v === 'string' ? v : pythonRepr(v);
+}
+
+function pythonRepr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (Array.isArray(v)) return `[${v.map(pythonRepr).join(', ')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pythonRepr(k)}: ${pythonRepr(x)}`).join(', ')}}`;
+  return String(v);
 }
 
 export function round(x: number, digits = 3): number {

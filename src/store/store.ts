@@ -11,10 +11,11 @@
 import { constants, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { assertWithinCap } from '../cap.js';
 import { BadInputError, FencedWriteError, LeaseLostError, LockCompromisedError } from '../errors.js';
 import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
-import { parseEpisode, parseManifest, parsePlaybook } from '../validate.js';
+import { parseManifest, parsePlaybook } from '../validate.js';
 import { createFileDurable, fsyncDir, readGeneration, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
 import type { LockOptions } from './lock.js';
@@ -159,6 +160,7 @@ export class Store {
           // Holding the lock, every playbook temp file here is a dead or deposed writer's: remove it.
           removeStaleTemps(this.domainDir(domain), 0);
           const { playbook: current, exists } = this.readPlaybookFile(domain);
+          assertWithinCap(current.observations, this.options.cap, file);
           const generation = typeof current['generation'] === 'number' ? current['generation'] : 0;
           const merged = applyDeltas(current, deltas, this.options.cap);
           if (exists && sameContent(current, merged)) return { changed: false, bytes: 0, generation };
@@ -236,10 +238,6 @@ export class Store {
   async listEpisodeFiles(domain: string): Promise<string[]> {
     const names = await readdir(this.episodesDir(domain)).catch((err) => (isMissing(err) ? [] : Promise.reject(err)));
     return names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => join(this.episodesDir(domain), n));
-  }
-
-  async readEpisode(file: string): Promise<EpisodeRecord> {
-    return parseEpisode(await readFile(file, 'utf8'), file);
   }
 
   /** Replaces a domain's stats.json under the domain's lock, so concurrent runs don't clobber each other. */
