@@ -10,6 +10,7 @@ const COLUMNS: { title: string; value: (d: DomainAudit) => string | number }[] =
   { title: 'Expected', value: (d) => d.expected },
   { title: 'Missing Files', value: (d) => d.missingFiles },
   { title: 'Unexpected', value: (d) => d.unexpected },
+  { title: 'Failed', value: (d) => d.failed ?? 0 },
 ];
 
 /** A Markdown table with aligned columns: readable in a terminal, pasteable into an issue. */
@@ -41,6 +42,9 @@ export function formatAudit(report: AuditReport): string {
       if (d.lost) lines.push(`  ${d.domain}: ${d.lost} of ${d.expected} expected observations missing from the playbook: ${listIds(d.lostIds)}`);
       if (d.missingFiles) lines.push(`  ${d.domain}: ${d.missingFiles} episodes ran without an episode file: ${listIds(d.missingIds)}`);
     }
+  }
+  for (const d of report.domains) {
+    if (d.failed) lines.push(`${d.domain}: ${d.failed} episodes failed (not lost: they wrote nothing): ${listIds(d.failedIds)}`);
   }
   for (const d of report.domains) {
     if (d.unexpected) lines.push(`warning: ${d.domain}: ${d.unexpected} playbook observations have no episode file: ${listIds(d.unexpectedIds)}`);
@@ -76,6 +80,8 @@ export function auditJson(report: AuditReport): Record<string, unknown> {
       lost: d.lost,
       missingFiles: d.missingFiles,
       unexpected: d.unexpected,
+      failed: d.failed ?? 0,
+      failedIds: d.failedIds ?? [],
       lostIds: d.lostIds,
       missingIds: d.missingIds,
       unexpectedIds: d.unexpectedIds,

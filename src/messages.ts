@@ -5,6 +5,11 @@
 import type { LockOptions } from './store/lock.js';
 import type { CommitMode, Deltas, ExperimentConfig, Reliability, WriteMode } from './types.js';
 
+/** The BroadcastChannel on which a process's scheduler tells its worker threads that the run stopped. */
+export function stopChannelName(runId: string): string {
+  return `ace-orch-stop:${runId}`;
+}
+
 export interface EpisodeTask {
   store: string;
   runId: string;
@@ -20,6 +25,20 @@ export interface EpisodeTask {
   mode: WriteMode;
   /** `batched`: write the episode file and hand the deltas back for the process's group committer. */
   commit: CommitMode;
+  /** 0 for the first attempt; retries of the same episode count up. */
+  attempt: number;
+  /** Abandon the attempt after this many ms (0: never). */
+  timeoutMs: number;
+}
+
+/** How many attempts an episode took, what each failed one raised, and when the first began. */
+export interface AttemptLog {
+  /** Attempts made, the last included. @default 1 */
+  attempts?: number;
+  /** `CODE: message` of each failed attempt, in order. */
+  attemptErrors?: string[];
+  /** ISO 8601 start of the first attempt. */
+  started_at?: string;
 }
 
 export interface MergeTiming {
@@ -36,7 +55,7 @@ export interface MergeTiming {
   batch?: number;
 }
 
-export interface EpisodeDone {
+export interface EpisodeDone extends AttemptLog {
   ok: true;
   episode_id: string;
   domain: string;
@@ -50,7 +69,7 @@ export interface EpisodeDone {
   deltas?: Deltas;
 }
 
-export interface EpisodeFailed {
+export interface EpisodeFailed extends AttemptLog {
   ok: false;
   episode_id: string;
   domain: string;
@@ -61,6 +80,8 @@ export interface EpisodeFailed {
     message: string;
     /** Bad input (a corrupt playbook, an unwritable store) or a lock timeout: the run must stop. */
     fatal: boolean;
+    /** False when a retry cannot help (the error said `retryable: false`, or the play succeeded and persisting failed). @default true */
+    retryable?: boolean;
   };
 }
 
@@ -83,12 +104,14 @@ export interface ShardJob {
   assignments: Assignment[];
 }
 
-/** Coordinator -> shard process. */
-export type ToShard = { type: 'start'; job: ShardJob } | { type: 'stop'; reason: string };
+/** Coordinator -> shard process. `go` grants start request `id` of the run's rate limit at time `at`. */
+export type ToShard = { type: 'start'; job: ShardJob } | { type: 'stop'; reason: string } | { type: 'go'; id: number; at: number };
 
-/** Shard process -> coordinator. */
+/** Shard process -> coordinator. `gate` asks the coordinator's rate limit for a start. */
 export type FromShard =
   | { type: 'started'; assignment: Assignment }
+  | { type: 'retry'; assignment: Assignment; error: string }
+  | { type: 'gate'; id: number }
   | { type: 'outcome'; outcome: EpisodeOutcome }
   | { type: 'done' }
   | { type: 'error'; code: string; message: string };

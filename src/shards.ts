@@ -14,6 +14,9 @@ export interface ShardRunOptions {
   processes: number;
   signal?: AbortSignal;
   onOutcome: (outcome: EpisodeOutcome) => void;
+  onRetry?: (assignment: Assignment, error: string) => void;
+  /** The run's rate limit, shared by every shard. */
+  gate?: () => Promise<number>;
   /** A shard process died or failed; its started-but-unreported episodes come back as `unknown`. */
   onShardError: (message: string, unknown: Assignment[]) => void;
 }
@@ -46,6 +49,12 @@ export async function runShards(options: ShardRunOptions): Promise<void> {
           options.signal?.addEventListener('abort', stop);
           child.on('message', (msg: FromShard) => {
             if (msg.type === 'started') inFlight.set(key(msg.assignment), msg.assignment);
+            else if (msg.type === 'retry') options.onRetry?.(msg.assignment, msg.error);
+            else if (msg.type === 'gate') {
+              void options.gate?.().then((at) => {
+                if (child.connected) child.send({ type: 'go', id: msg.id, at } satisfies ToShard);
+              });
+            }
             else if (msg.type === 'outcome') {
               inFlight.delete(key(msg.outcome));
               options.onOutcome(msg.outcome);

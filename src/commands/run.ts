@@ -1,14 +1,14 @@
 /** `ace-orch run`: run an experiment on a store, then audit the run. */
 import type { Argv } from 'yargs';
 import { runExperiment } from '../coordinator.js';
-import type { RunEvent } from '../coordinator.js';
 import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
 import { BadInputError } from '../errors.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
 import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
-import type { CommitMode } from '../types.js';
+import type { CommitMode, RunManifest } from '../types.js';
+import { emptyProgress, nextLineAt, progressLine } from '../progress.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
 
@@ -19,6 +19,8 @@ export interface RunArgs extends ExperimentArgs {
   lockTimeout: number;
   commit: CommitMode;
   json: boolean;
+  progress: 'auto' | 'lines' | 'none';
+  resume?: string;
 }
 
 export function runBuilder<T>(y: Argv<T>) {
@@ -31,20 +33,30 @@ export function runBuilder<T>(y: Argv<T>) {
     })
     .option('commit', commitOption)
     .option('lock-timeout', { type: 'number', default: 30_000, describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
-    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
-}
-
-function progressLine(e: Extract<RunEvent, { type: 'episode' }>, failed: number): string {
-  const width = 24;
-  const filled = Math.round((e.done / e.total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.done}/${e.total} episodes${failed ? `, ${failed} failed` : ''}`;
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
+    .option('progress', {
+      choices: ['auto', 'lines', 'none'] as const,
+      default: 'auto' as const,
+      describe: 'auto: one updating line on an interactive terminal, nothing otherwise; lines: a line per 10% (for logs); none',
+    })
+    .option('resume', { type: 'string', describe: 'Finish run RUN_ID of --store: merge what it left unmerged, play only its episodes without a file, same ids and config' });
 }
 
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
   const experiment = await experimentFromArgs(args.experiment, args);
   if (!Number.isInteger(args.lockTimeout) || args.lockTimeout < 1) throw new BadInputError(`--lock-timeout: Expected a positive integer (ms), got \`${args.lockTimeout}\``);
   const store = new Store(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
-  let failed = 0;
+  const progress = emptyProgress(0);
+  const t0 = performance.now();
+  let nextLine = 0;
+  const show = (): void => {
+    progress.elapsedMs = performance.now() - t0;
+    if (args.progress === 'auto') io.progress(progressLine(progress));
+    else if (args.progress === 'lines' && (progress.done >= nextLine || progress.done === progress.total)) {
+      io.err(progressLine(progress));
+      nextLine = nextLineAt(progress.done, progress.total);
+    }
+  };
   const result = await runExperiment({
     experiment,
     store,
@@ -52,14 +64,22 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     commit: args.commit,
     signal,
     onEvent: (e) => {
-      if (e.type === 'started') io.progress(`run ${e.runId}: ${e.total} episodes on ${experiment.threads} threads`);
-      if (e.type === 'episode') {
-        if (!e.outcome.ok) {
-          failed++;
-          io.err(`episode ${e.outcome.domain} #${e.outcome.index} failed: ${e.outcome.error.message}`);
-        }
-        io.progress(progressLine(e, failed));
+      if (e.type === 'started') {
+        progress.total = e.total;
+        nextLine = nextLineAt(0, e.total);
+        io.progress(`run ${e.runId}: ${e.total} episodes, ${experiment.concurrency ?? experiment.threads} in flight on ${experiment.threads} threads`);
       }
+      if (e.type === 'episode-started') progress.inFlight++;
+      if (e.type === 'retry') progress.retried++;
+      if (e.type === 'episode') {
+        progress.done = e.done;
+        progress.inFlight = Math.max(0, progress.inFlight - 1);
+        if (!e.outcome.ok) {
+          progress.failed++;
+          io.err(`episode ${e.outcome.domain} #${e.outcome.index} failed: ${e.outcome.error.code}: ${e.outcome.error.message}`);
+        }
+      }
+      if (e.type === 'episode-started' || e.type === 'episode') show();
       if (e.type === 'stopping') io.err(`stopping (${e.reason}): letting in-flight episodes finish their writes`);
       if (e.type === 'shard-error') io.err(e.message);
       if (e.type === 'warning') io.err(`warning: ${e.message}`);
@@ -74,6 +94,7 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.root}`);
+    io.out(`concurrency ${manifest.timings?.concurrency}, efficiency ${Math.round((manifest.timings?.efficiency ?? 0) * 100)}% (episode time / (wall time × concurrency))`);
     io.out('');
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));
@@ -82,6 +103,12 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     io.err(`ace-orch: ${result.fatal.message}`);
     return EXIT.usage;
   }
-  if (!report.zeroLoss) return EXIT.loss;
-  return manifest.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+  return runExitCode(report.zeroLoss, manifest);
+}
+
+/** Loss first (the store's fault), then an interruption, then failed episodes (the agent's fault). */
+export function runExitCode(zeroLoss: boolean, manifest: RunManifest): number {
+  if (!zeroLoss) return EXIT.loss;
+  if (manifest.status === 'interrupted') return EXIT.interrupted;
+  return manifest.episodes?.some((e) => e.status === 'failed') || manifest.status === 'stopped' ? EXIT.failed : EXIT.ok;
 }
