@@ -106,8 +106,11 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     domains: Object.fromEntries(experiment.domains.map((d) => [d, counts(d)])),
     ...(resume ? { resumed_at: [...(resume.manifest.resumed_at ?? []), new Date().toISOString()] } : {}),
   };
-  // A resumed run's manifest is rewritten whole at the end; until then it says `running` again, with this pid.
+  // A resumed run's manifest says `running` again, with this pid and only its done episodes, until the end.
   delete manifest.finished_at;
+  delete manifest.stop_reason;
+  delete manifest.audit;
+  if (resume) manifest.episodes = resume.keep;
   await store.writeManifest(manifest);
   emit({ type: 'started', runId, total: assignments.length });
 

@@ -60,6 +60,20 @@ export function deltasFromEpisode(record: EpisodeRecord, key: { reliability: 'HI
   };
 }
 
+/**
+ * Merges, in one locked merge, the episodes whose file is there but whose observation is missing
+ * from the playbook (of run `runId` only, or all); returns their ids, sorted.
+ */
+export async function remergeLost(store: Store, state: DomainState, cap: number, runId: string | null): Promise<string[]> {
+  const { lostIds } = auditDomain(state, [], cap, runId);
+  const lost = state.episodes.filter((e) => lostIds.includes(e.episode_id));
+  if (lost.length) {
+    const deltas = await Promise.all(lost.map(async (e) => deltasFromEpisode(await store.readEpisode(e.file!), e.key)));
+    await new Store(store.root, { ...store.options, cap }).merge(state.domain, combineDeltas(deltas));
+  }
+  return lost.map((e) => e.episode_id).sort();
+}
+
 async function moveAside(store: Store, domain: string): Promise<string> {
   const target = `${store.playbookPath(domain)}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   await rename(store.playbookPath(domain), target);
@@ -84,17 +98,12 @@ export async function repairStore(store: Store, options: RepairOptions = {}): Pr
     }
     const state = await readDomainState(store, domain);
     states.push(state);
-    const { lostIds } = auditDomain(state, [], cap, null);
-    const lost = state.episodes.filter((e) => lostIds.includes(e.episode_id));
-    if (lost.length) {
-      const deltas = await Promise.all(lost.map(async (e) => deltasFromEpisode(await store.readEpisode(e.file!), e.key)));
-      await new Store(store.root, { ...store.options, cap }).merge(domain, combineDeltas(deltas));
-    }
+    const lost = await remergeLost(store, state, cap, null);
     const tempFilesRemoved = removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs);
     domains.push({
       domain,
       episodeFiles: state.episodes.length,
-      recovered: lost.map((e) => e.episode_id).sort(),
+      recovered: lost,
       tempFilesRemoved,
       ...(movedAside ? { movedAside } : {}),
     });

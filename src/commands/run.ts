@@ -1,13 +1,16 @@
 /** `ace-orch run`: run an experiment on a store, then audit the run. */
 import type { Argv } from 'yargs';
 import { runExperiment } from '../coordinator.js';
+import type { ResumePlan } from '../coordinator.js';
+import { planResume, readRunToResume } from '../resume.js';
+import { assertStoreExists } from '../store/snapshot.js';
 import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
-import { BadInputError } from '../errors.js';
+import { BadInputError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
 import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
-import type { CommitMode, RunManifest } from '../types.js';
+import type { CommitMode, ExperimentConfig, RunManifest } from '../types.js';
 import { emptyProgress, nextLineAt, progressLine } from '../progress.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
@@ -42,9 +45,34 @@ export function runBuilder<T>(y: Argv<T>) {
     .option('resume', { type: 'string', describe: 'Finish run RUN_ID of --store: merge what it left unmerged, play only its episodes without a file, same ids and config' });
 }
 
+/** With --resume the run's own config applies; experiment flags would silently differ from it. */
+const EXPERIMENT_FLAGS = ['domains', 'episodes', 'threads', 'processes', 'episodeMs', 'cap', 'seed', 'concurrency', 'episodeTimeout', 'retries', 'retryDelay', 'rate', 'maxFailures'] as const;
+
+async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; experiment: ExperimentConfig; done?: number }> {
+  const extra = [args.experiment && 'an experiment file', ...EXPERIMENT_FLAGS.filter((k) => args[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)].filter(Boolean);
+  if (extra.length) throw new UsageError(`--resume runs the run's own config; drop ${extra.join(', ')}`);
+  const store = new Store(args.store);
+  await assertStoreExists(store);
+  const manifest = await readRunToResume(store, args.resume!);
+  const { complete, plan, recovered } = await planResume(store, manifest);
+  if (complete) {
+    io.out(`Run ${manifest.run_id} is complete: every episode has its file and its merge; nothing to do, nothing written.`);
+    return { experiment: manifest.config, done: EXIT.ok };
+  }
+  io.err(`resuming run ${manifest.run_id}: ${plan.keep.length} episodes done (${recovered.length} merged from their files now), ${plan.assignments.length} to play`);
+  return { plan, experiment: manifest.config };
+}
+
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
-  const experiment = await experimentFromArgs(args.experiment, args);
   if (!Number.isInteger(args.lockTimeout) || args.lockTimeout < 1) throw new BadInputError(`--lock-timeout: Expected a positive integer (ms), got \`${args.lockTimeout}\``);
+  let resume: ResumePlan | undefined;
+  let experiment: ExperimentConfig;
+  if (args.resume !== undefined) {
+    const r = await resumePlan(args, io);
+    if (r.done !== undefined) return r.done;
+    resume = r.plan;
+    experiment = r.experiment;
+  } else experiment = await experimentFromArgs(args.experiment, args);
   const store = new Store(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
   const progress = emptyProgress(0);
   const t0 = performance.now();
@@ -60,9 +88,10 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
   const result = await runExperiment({
     experiment,
     store,
-    mode: args.lock ? 'locked' : 'unlocked',
-    commit: args.commit,
+    mode: resume ? resume.manifest.mode : args.lock ? 'locked' : 'unlocked',
+    commit: resume?.manifest.commit ?? args.commit,
     signal,
+    ...(resume ? { resume } : {}),
     onEvent: (e) => {
       if (e.type === 'started') {
         progress.total = e.total;
