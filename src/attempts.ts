@@ -42,6 +42,7 @@ export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcom
   // It also throws a success away when the signal fired meanwhile: that success has persisted, so it is kept.
   let running: Promise<EpisodeOutcome> | undefined;
   let succeeded: EpisodeOutcome | undefined;
+  let playMs = 0;
   const once = async (attemptNumber: number): Promise<EpisodeOutcome> => {
     const at = options.gate ? await options.gate() : Date.now();
     if (startedAt === undefined) {
@@ -52,6 +53,7 @@ export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcom
     running = attempt(attemptNumber - 1);
     const outcome = await running;
     running = undefined;
+    playMs += outcome.playMs ?? 0;
     if (outcome.ok) return (succeeded = outcome);
     last = outcome;
     errors.push(describe(outcome));
@@ -86,5 +88,6 @@ export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcom
     attempts: errors.length + (outcome.ok ? 1 : 0),
     ...(errors.length ? { attemptErrors: errors } : {}),
     started_at: new Date(startedAt!).toISOString(),
+    playMs,
   };
 }

@@ -132,7 +132,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
 
   const onOutcome = (outcome: EpisodeOutcome): void => {
     const counts = manifest.domains[outcome.domain]!;
-    busyMs += outcome.ms;
+    busyMs += outcome.playMs ?? outcome.ms;
     const base: EpisodeEntry = {
       episode_id: outcome.episode_id,
       domain: outcome.domain,

@@ -39,6 +39,8 @@ export interface AttemptLog {
   attemptErrors?: string[];
   /** ISO 8601 start of the first attempt. */
   started_at?: string;
+  /** ms spent in the domain's play (think time included), summed over attempts: the agent's own time, without ace-orch's overhead. */
+  playMs?: number;
 }
 
 export interface MergeTiming {

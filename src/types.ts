@@ -177,7 +177,7 @@ export interface RunManifest {
     episodesPerSec: number;
     /** Episodes in flight at most, over all processes. */
     concurrency?: number;
-    /** Sum of episode times / (wall time × concurrency): how busy the in-flight slots were, 0..1. */
+    /** Sum of episode play times (the agent's own time, think time included) / (wall time × concurrency): how much of the in-flight slots' time went to agents rather than waiting on ace-orch, 0..1. */
     efficiency?: number;
   };
   /** The store's absolute path when the run was written: `--resume` refuses a manifest copied from elsewhere. */

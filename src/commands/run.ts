@@ -123,7 +123,7 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.root}`);
-    io.out(`concurrency ${manifest.timings?.concurrency}, efficiency ${Math.round((manifest.timings?.efficiency ?? 0) * 100)}% (episode time / (wall time × concurrency))`);
+    io.out(`concurrency ${manifest.timings?.concurrency}, efficiency ${Math.round((manifest.timings?.efficiency ?? 0) * 100)}% (play time of the episodes / (wall time × concurrency))`);
     io.out('');
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));
