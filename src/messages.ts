@@ -5,9 +5,14 @@
 import type { LockOptions } from './store/lock.js';
 import type { CommitMode, Deltas, ExperimentConfig, Reliability, WriteMode } from './types.js';
 
-/** The BroadcastChannel on which a process's scheduler tells its worker threads that the run stopped. */
-export function stopChannelName(runId: string): string {
-  return `ace-orch-stop:${runId}`;
+/** A flag shared by a process's scheduler and its worker threads: 1 once the run is stopping. */
+export function createStopFlag(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+export function raiseStopFlag(flag: Int32Array): void {
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
 }
 
 export interface EpisodeTask {
@@ -29,6 +34,8 @@ export interface EpisodeTask {
   attempt: number;
   /** Abandon the attempt after this many ms (0: never). */
   timeoutMs: number;
+  /** Shared with the scheduler (a SharedArrayBuffer): set when the run stops, firing the episodes' ctx.signal. */
+  stopFlag: Int32Array;
 }
 
 /** How many attempts an episode took, what each failed one raised, and when the first began. */

@@ -4,13 +4,12 @@
  * each run up to ⌈concurrency / threads⌉ at once. Used by the coordinator
  * directly, and by each shard process of a multi-process run.
  */
-import { BroadcastChannel } from 'node:worker_threads';
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import { episodeId } from './episode.js';
 import { siblingModule } from './module-file.js';
 import { playAttempts } from './attempts.js';
-import { stopChannelName } from './messages.js';
+import { createStopFlag, raiseStopFlag } from './messages.js';
 import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messages.js';
 import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
 import { GroupCommitter } from './store/committer.js';
@@ -57,12 +56,11 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
   const committer = new GroupCommitter(new Store(options.store, { cap: experiment.cap, lock: options.lock }));
   // Commits still pending; settled ones leave, so a long run does not keep one promise per episode.
   const commits = new Set<Promise<void>>();
+  const stopFlag = createStopFlag();
   const stop = (): void => {
     queue.clear();
-    // Worker threads fire the ctx.signal of the episodes they are playing.
-    const channel = new BroadcastChannel(stopChannelName(options.runId));
-    channel.postMessage(String(options.signal?.reason ?? 'run stopped'));
-    channel.close();
+    // Worker threads fire the ctx.signal of the episodes they are playing, and of any they start after.
+    raiseStopFlag(stopFlag);
   };
   options.signal?.addEventListener('abort', stop);
   try {
@@ -81,6 +79,7 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
         mode: options.mode,
         commit: options.commit,
         timeoutMs: experiment.episodeTimeoutMs ?? 0,
+        stopFlag,
       };
       void queue.add(async () => {
         if (options.signal?.aborted) return;

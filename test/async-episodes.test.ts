@@ -93,3 +93,26 @@ test('--max-failures stops scheduling once more episodes failed, and the run exi
   t.true(report.zeroLoss);
   t.is(runExitCode(report.zeroLoss, manifest), EXIT.failed);
 });
+
+test('stopping the run fires ctx.signal in every in-flight episode, across threads', async (t) => {
+  const { experiment, store } = await setup({ domains: ['until_stop'], episodes: 20, threads: 2, concurrency: 6, retries: 3, retryDelayMs: 10, modules: [fixture('stop-domain.mjs')] });
+  const controller = new AbortController();
+  let started = 0;
+  const { manifest, report } = await runExperiment({
+    experiment,
+    store,
+    signal: controller.signal,
+    onEvent: (e) => {
+      if (e.type === 'episode-started' && ++started === 6) controller.abort('SIGINT received');
+    },
+  });
+  t.is(manifest.status, 'interrupted');
+  t.is(manifest.episodes!.length, 6, 'the six in flight ended; no others started');
+  for (const e of manifest.episodes!) {
+    t.is(e.status, 'failed');
+    t.regex(e.error!, /stopped: run stopped/);
+    t.is(e.attempts, 1, 'no retry once the run is stopping');
+  }
+  t.deepEqual(await files(store, 'until_stop'), []);
+  t.true(report.zeroLoss);
+});

@@ -1,30 +1,33 @@
 /**
  * One attempt at playing an episode, inside a worker thread: the run's stop
- * channel, the attempt's timeout, and the race that abandons a late play.
+ * flag, the attempt's timeout, and the race that abandons a late play.
  *
  * Why a race and not a flag: the caller persists only the value this function
  * returns, and it returns (or throws) exactly once. When the timeout wins, the
  * play's promise is left behind with a no-op handler; if it settles later its
  * value reaches nobody, so no episode file and no merge can come of it.
  */
-import { BroadcastChannel } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DomainPlay, EpisodeContext } from '../src/domains/domain.js';
 import { EpisodeTimeoutError } from '../src/errors.js';
-import { stopChannelName } from '../src/messages.js';
-
 
 const stops = new Map<string, AbortController>();
 
-/** A signal that fires when this run is stopped; one listener per run and thread. */
-export function runStopSignal(runId: string): AbortSignal {
+// In Node since 16; TypeScript types it from lib es2024 on, and this project targets es2023.
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+
+/**
+ * A signal that fires when this run is stopped: the scheduler sets the shared flag and notifies
+ * it. A flag rather than a message, so a thread that picks up its first task after the stop
+ * still sees it. One waiter per run and thread.
+ */
+export function runStopSignal(runId: string, flag: Int32Array): AbortSignal {
   let controller = stops.get(runId);
   if (!controller) {
     const c = new AbortController();
-    const channel = new BroadcastChannel(stopChannelName(runId));
-    channel.onmessage = (msg) => c.abort(String((msg as MessageEvent).data ?? 'run stopped'));
-    // The channel must not keep the thread alive once the pool is done with it.
-    (channel as unknown as { unref(): void }).unref();
+    const wait = waitAsync(flag, 0, 0);
+    if (wait.async) void (wait.value as Promise<string>).then(() => c.abort('run stopped'));
+    else c.abort('run stopped');
     stops.set(runId, c);
     controller = c;
   }

@@ -41,7 +41,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     const { world, rng } = episodeRngs(task.seed, task.domain, task.index);
     playStarted = performance.now();
     const play = await raceTimeout((ctx) => domain.play(world, rng, prior.observations, { ...ctx, episodeId: id, index: task.index, attempt: task.attempt, playbook: prior }), {
-      runStop: runStopSignal(task.runId),
+      runStop: runStopSignal(task.runId, task.stopFlag),
       timeoutMs: task.timeoutMs,
       episodeMs: task.episodeMs,
     });
