@@ -30,7 +30,7 @@ export interface RunOptions {
   mode?: WriteMode;
   /** @default DEFAULT_COMMIT */
   commit?: CommitMode;
-  /** Aborting stops scheduling; in-flight episodes finish their writes. */
+  /** An interruption: stops scheduling and fires in-flight episodes' ctx.signal; episodes that complete still write. */
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   /** Finish an earlier run (see src/resume.ts): its manifest, the entries kept, and the episodes left to play. */
@@ -177,9 +177,9 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     ...(experiment.rate ? { gate: rateGate(experiment.rate) } : {}),
   };
   if (experiment.processes > 1) {
-    await runShards({ job, assignments, processes: experiment.processes, signal: stopper.signal, onShardError, ...hooks });
+    await runShards({ job, assignments, processes: experiment.processes, signal: stopper.signal, cancel: options.signal, onShardError, ...hooks });
   } else {
-    await scheduleEpisodes({ ...job, assignments, ...hooks });
+    await scheduleEpisodes({ ...job, assignments, cancel: options.signal, ...hooks });
   }
   const seconds = (performance.now() - started) / 1000;
   const inFlight = (experiment.concurrency ?? experiment.threads) * experiment.processes;

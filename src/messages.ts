@@ -114,7 +114,7 @@ export interface ShardJob {
 }
 
 /** Coordinator -> shard process. `go` grants start request `id` of the run's rate limit at time `at`. */
-export type ToShard = { type: 'start'; job: ShardJob } | { type: 'stop'; reason: string } | { type: 'go'; id: number; at: number };
+export type ToShard = { type: 'start'; job: ShardJob } | { type: 'stop'; reason: string; cancel?: boolean } | { type: 'go'; id: number; at: number };
 
 /** Shard process -> coordinator. `gate` asks the coordinator's rate limit for a start. */
 export type FromShard =

@@ -18,8 +18,10 @@ import { Store } from './store/store.js';
 
 /** A shard's job, plus how to report back. */
 export interface ScheduleOptions extends ShardJob {
-  /** Aborting stops scheduling and fires in-flight episodes' `ctx.signal`; episodes that complete still write. */
+  /** Aborting stops scheduling; in-flight episodes finish and write. */
   signal?: AbortSignal;
+  /** Aborting (Ctrl-C, SIGTERM) also fires in-flight episodes' `ctx.signal`; episodes that complete still write. */
+  cancel?: AbortSignal;
   /** The run's rate limit: resolves with the granted start time. @default no limit */
   gate?: () => Promise<number>;
   onStart?: (assignment: Assignment) => void;
@@ -57,12 +59,12 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
   // Commits still pending; settled ones leave, so a long run does not keep one promise per episode.
   const commits = new Set<Promise<void>>();
   const stopFlag = createStopFlag();
-  const stop = (): void => {
-    queue.clear();
-    // Worker threads fire the ctx.signal of the episodes they are playing, and of any they start after.
-    raiseStopFlag(stopFlag);
-  };
+  const stop = (): void => queue.clear();
+  // Worker threads fire the ctx.signal of the episodes they are playing, and of any they start after.
+  const cancel = (): void => raiseStopFlag(stopFlag);
   options.signal?.addEventListener('abort', stop);
+  options.cancel?.addEventListener('abort', cancel);
+  if (options.cancel?.aborted) cancel();
   try {
     for (const a of options.assignments) {
       if (options.signal?.aborted) break;
@@ -122,6 +124,7 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
     await Promise.all([...commits]);
   } finally {
     options.signal?.removeEventListener('abort', stop);
+    options.cancel?.removeEventListener('abort', cancel);
     await pool.destroy();
   }
 }

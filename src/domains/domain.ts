@@ -32,8 +32,9 @@ export interface EpisodeContext {
   /** 0 for the first attempt, then 1, 2, ... when `--retries` re-plays a failed attempt. */
   readonly attempt: number;
   /**
-   * Fires when the attempt times out (`--episode-timeout`) or the run is stopped
-   * (Ctrl-C, `--max-failures`). Pass it to your HTTP client so requests stop too.
+   * Fires when the attempt times out (`--episode-timeout`) or the run is interrupted
+   * (Ctrl-C, SIGTERM); not on `--max-failures`, which lets in-flight episodes finish.
+   * Pass it to your HTTP client so requests stop too.
    * On a timeout the attempt is abandoned whether or not `play` heeds the signal:
    * whatever it returns later is dropped, never written or merged.
    */
