@@ -38,9 +38,7 @@ export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcom
   let startedAt: number | undefined;
   let last: EpisodeFailed | undefined;
   const errors: string[] = [];
-  // p-retry rejects as soon as the signal fires; an attempt then still running must be waited for, since it may persist.
-  // It also throws a success away when the signal fired meanwhile: that success has persisted, so it is kept.
-  let running: Promise<EpisodeOutcome> | undefined;
+  // p-retry throws a success away when the signal fired during the attempt: that success has persisted, so it is kept.
   let succeeded: EpisodeOutcome | undefined;
   let playMs = 0;
   const once = async (attemptNumber: number): Promise<EpisodeOutcome> => {
@@ -50,9 +48,7 @@ export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcom
       startedAt = at;
       options.onFirstStart?.(at);
     }
-    running = attempt(attemptNumber - 1);
-    const outcome = await running;
-    running = undefined;
+    const outcome = await attempt(attemptNumber - 1);
     playMs += outcome.playMs ?? 0;
     if (outcome.ok) return (succeeded = outcome);
     last = outcome;
@@ -75,12 +71,9 @@ export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcom
       },
     });
   } catch {
-    const finished = succeeded ?? (running ? await running : undefined);
-    if (finished?.ok) outcome = finished;
-    else if (finished) {
-      errors.push(describe(finished));
-      outcome = finished;
-    } else if (last) outcome = last;
+    // p-retry awaits a running attempt even when the signal fires, so `succeeded` or `last` is its final word.
+    if (succeeded) outcome = succeeded;
+    else if (last) outcome = last;
     else return undefined;
   }
   return {
