@@ -64,14 +64,17 @@ export function episodeFact(record: EpisodeRecord, domain: string): EpisodeFact 
   };
 }
 
-/** Episode ids a manifest says ran in a domain, or a count when it holds no list (a run that died). */
-function ranInDomain(m: RunManifest, domain: string): { ids: string[]; count: number } {
+/**
+ * Episode ids a manifest says ran in a domain, or a count when it holds no list (a run that died).
+ * `failed` ones raised, timed out or were refused: they owe no episode file.
+ */
+function ranInDomain(m: RunManifest, domain: string): { ids: string[]; failed: string[]; count: number } {
   if (m.episodes) {
-    const ids = m.episodes.filter((e) => e.domain === domain).map((e) => e.episode_id);
-    return { ids, count: ids.length };
+    const mine = m.episodes.filter((e) => e.domain === domain);
+    return { ids: mine.filter((e) => e.status !== 'failed').map((e) => e.episode_id), failed: mine.filter((e) => e.status === 'failed').map((e) => e.episode_id), count: mine.length };
   }
   const d = m.domains?.[domain];
-  return { ids: [], count: d ? d.completed + d.failed : 0 };
+  return { ids: [], failed: [], count: d ? d.completed + d.failed : 0 };
 }
 
 export function auditDomain(state: DomainState, manifests: RunManifest[], cap: number, runId: string | null): DomainAudit {
@@ -84,12 +87,14 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
 
   let ranCount = 0;
   const ranIds = new Set<string>();
+  const failedIds = new Set<string>();
   for (const m of manifests) {
     const ran = ranInDomain(m, state.domain);
     ranCount += ran.count;
     for (const id of ran.ids) ranIds.add(id);
+    for (const id of ran.failed) failedIds.add(id);
   }
-  const inScope = (id: string): boolean => runId === null || ranIds.has(id) || files.get(id)?.run_id === runId;
+  const inScope = (id: string): boolean => runId === null || ranIds.has(id) || failedIds.has(id) || files.get(id)?.run_id === runId;
 
   const expectedIds = [...files.values()]
     .map((f) => f.key)
@@ -111,6 +116,8 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     lost: lostIds.length,
     missingFiles: missingIds.length,
     unexpected: unexpectedIds.length,
+    failed: failedIds.size,
+    failedIds: [...failedIds].sort(),
     lostIds,
     missingIds,
     unexpectedIds,

@@ -110,7 +110,7 @@ async function main(): Promise<number> {
     .strict()
     .showHelpOnFail(false)
     .version(packageVersion())
-    .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 130 interrupted.')
+    .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 4 nothing lost but episodes failed, 130 interrupted.')
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
       throw err ?? new UsageError(`${msg} (see ace-orch --help)`);

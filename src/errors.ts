@@ -65,6 +65,13 @@ export class FencedWriteError extends LeaseLostError {
   }
 }
 
+/** An episode attempt ran past `--episode-timeout` and was abandoned: nothing of it is written. */
+export class EpisodeTimeoutError extends AceError {
+  constructor(ms: number) {
+    super(`episode attempt abandoned after the ${ms} ms timeout`, 'E_TIMEOUT', EXIT.failed);
+  }
+}
+
 /** A one-line description for users: the message, never a stack. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -8,6 +8,8 @@ export const EXIT = {
   usage: 2,
   /** A bug in ace-orch itself: the message says what failed. */
   internal: 3,
+  /** Nothing was lost, but episodes failed (raised, timed out, or were refused after their retries), or `--max-failures` stopped the run. */
+  failed: 4,
   /** Stopped by SIGINT/SIGTERM after in-flight episodes finished their writes (128 + SIGINT). */
   interrupted: 130,
 } as const;

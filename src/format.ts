@@ -10,6 +10,7 @@ const COLUMNS: { title: string; value: (d: DomainAudit) => string | number }[] =
   { title: 'Expected', value: (d) => d.expected },
   { title: 'Missing Files', value: (d) => d.missingFiles },
   { title: 'Unexpected', value: (d) => d.unexpected },
+  { title: 'Failed', value: (d) => d.failed ?? 0 },
   { title: 'Unreadable Files', value: (d) => d.unreadableFiles },
 ];
 
@@ -42,6 +43,9 @@ export function formatAudit(report: AuditReport): string {
       if (d.lost) lines.push(`  ${d.domain}: ${d.lost} of ${d.expected} expected observations missing from the playbook: ${listIds(d.lostIds)}`);
       if (d.missingFiles) lines.push(`  ${d.domain}: ${d.missingFiles} episodes ran without an episode file: ${listIds(d.missingIds)}`);
     }
+  }
+  for (const d of report.domains) {
+    if (d.failed) lines.push(`${d.domain}: ${d.failed} episodes failed (not lost: they wrote nothing): ${listIds(d.failedIds)}`);
   }
   for (const d of report.domains) {
     if (d.unexpected) lines.push(`warning: ${d.domain}: ${d.unexpected} playbook observations have no episode file: ${listIds(d.unexpectedIds)}`);
@@ -99,6 +103,8 @@ export function auditJson(report: AuditReport): Record<string, unknown> {
       lost: d.lost,
       missingFiles: d.missingFiles,
       unexpected: d.unexpected,
+      failed: d.failed ?? 0,
+      failedIds: d.failedIds ?? [],
       lostIds: d.lostIds,
       missingIds: d.missingIds,
       unexpectedIds: d.unexpectedIds,

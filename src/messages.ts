@@ -5,6 +5,16 @@
 import type { LockOptions } from './store/lock.js';
 import type { AnyReliability, CommitMode, Deltas, ExperimentConfig, WriteMode } from './types.js';
 
+/** A flag shared by a process's scheduler and its worker threads: 1 once the run is stopping. */
+export function createStopFlag(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+export function raiseStopFlag(flag: Int32Array): void {
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+
 export interface EpisodeTask {
   store: string;
   runId: string;
@@ -20,6 +30,24 @@ export interface EpisodeTask {
   mode: WriteMode;
   /** `batched`: write the episode file and hand the deltas back for the process's group committer. */
   commit: CommitMode;
+  /** 0 for the first attempt; retries of the same episode count up. */
+  attempt: number;
+  /** Abandon the attempt after this many ms (0: never). */
+  timeoutMs: number;
+  /** Shared with the scheduler (a SharedArrayBuffer): set when the run stops, firing the episodes' ctx.signal. */
+  stopFlag: Int32Array;
+}
+
+/** How many attempts an episode took, what each failed one raised, and when the first began. */
+export interface AttemptLog {
+  /** Attempts made, the last included. @default 1 */
+  attempts?: number;
+  /** `CODE: message` of each failed attempt, in order. */
+  attemptErrors?: string[];
+  /** ISO 8601 start of the first attempt. */
+  started_at?: string;
+  /** ms spent in the domain's play (think time included), summed over attempts: the agent's own time, without ace-orch's overhead. */
+  playMs?: number;
 }
 
 export interface MergeTiming {
@@ -36,7 +64,7 @@ export interface MergeTiming {
   batch?: number;
 }
 
-export interface EpisodeDone {
+export interface EpisodeDone extends AttemptLog {
   ok: true;
   episode_id: string;
   domain: string;
@@ -50,7 +78,7 @@ export interface EpisodeDone {
   deltas?: Deltas;
 }
 
-export interface EpisodeFailed {
+export interface EpisodeFailed extends AttemptLog {
   ok: false;
   episode_id: string;
   domain: string;
@@ -61,6 +89,8 @@ export interface EpisodeFailed {
     message: string;
     /** Bad input (a corrupt playbook, an unwritable store) or a lock timeout: the run must stop. */
     fatal: boolean;
+    /** False when a retry cannot help (the error said `retryable: false`, or the play succeeded and persisting failed). @default true */
+    retryable?: boolean;
   };
 }
 
@@ -83,12 +113,14 @@ export interface ShardJob {
   assignments: Assignment[];
 }
 
-/** Coordinator -> shard process. */
-export type ToShard = { type: 'start'; job: ShardJob } | { type: 'stop'; reason: string };
+/** Coordinator -> shard process. `go` grants start request `id` of the run's rate limit at time `at`. */
+export type ToShard = { type: 'start'; job: ShardJob } | { type: 'stop'; reason: string; cancel?: boolean } | { type: 'go'; id: number; at: number };
 
-/** Shard process -> coordinator. */
+/** Shard process -> coordinator. `gate` asks the coordinator's rate limit for a start. */
 export type FromShard =
   | { type: 'started'; assignment: Assignment }
+  | { type: 'retry'; assignment: Assignment; error: string }
+  | { type: 'gate'; id: number }
   | { type: 'outcome'; outcome: EpisodeOutcome }
   | { type: 'done' }
   | { type: 'error'; code: string; message: string };

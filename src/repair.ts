@@ -60,6 +60,36 @@ export function repairDeltas(record: EpisodeRecord, domain: string, observationL
   return out;
 }
 
+/**
+ * Merges, in one locked merge, what the audit finds lost of the episodes whose file is there
+ * (of run `runId` only, or all): their observations and the section entries the playbook should
+ * hold but does not. `beforeWrite` runs once, only when there is something to merge.
+ */
+export async function remergeLost(
+  store: Store,
+  state: DomainState,
+  cap: number,
+  runId: string | null,
+  beforeWrite?: () => Promise<void>,
+): Promise<{ recovered: string[]; sectionEntriesRestored: number }> {
+  const { lostIds, sections } = auditDomain(state, [], cap, runId);
+  const lostObs = new Set(lostIds);
+  const lostSections = new Set(sections.lostEntries.map((e) => JSON.stringify([e.section, e.source_episode, e.content])));
+  const sectionSources = new Set(sections.lostEntries.map((e) => e.source_episode));
+  const lost = state.episodes.filter((e) => lostObs.has(e.key.episode_id) || sectionSources.has(e.key.episode_id));
+  if (lost.length) {
+    await beforeWrite?.();
+    const deltas = await Promise.all(
+      lost.map(async (e) => {
+        const read = readEpisodeText(await readFile(e.file!, 'utf8'), e.file!);
+        return read.ok ? repairDeltas(read.record, state.domain, lostObs.has(e.key.episode_id), lostSections) : emptyDeltas();
+      }),
+    );
+    await new Store(store.root, { ...store.options, cap }).merge(state.domain, combineDeltas(deltas));
+  }
+  return { recovered: lost.filter((e) => lostObs.has(e.key.episode_id)).map((e) => e.episode_id).sort(), sectionEntriesRestored: lostSections.size };
+}
+
 async function moveAside(store: Store, domain: string): Promise<string> {
   const target = `${store.playbookPath(domain)}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   await rename(store.playbookPath(domain), target);
@@ -87,27 +117,15 @@ export async function repairStore(store: Store, options: RepairOptions = {}): Pr
     }
     const state = await readDomainState(store, domain);
     states.push(state);
-    const { lostIds, sections } = auditDomain(state, [], cap, null);
-    const lostObs = new Set(lostIds);
-    const lostSections = new Set(sections.lostEntries.map((e) => JSON.stringify([e.section, e.source_episode, e.content])));
-    const sectionSources = new Set(sections.lostEntries.map((e) => e.source_episode));
-    const lost = state.episodes.filter((e) => lostObs.has(e.key.episode_id) || sectionSources.has(e.key.episode_id));
-    if (lost.length) {
+    const { recovered, sectionEntriesRestored } = await remergeLost(store, state, cap, null, async () => {
       if (!capRecorded) capRecorded = (await recordCap(store, cap), true);
-      const deltas = await Promise.all(
-        lost.map(async (e) => {
-          const read = readEpisodeText(await readFile(e.file!, 'utf8'), e.file!);
-          return read.ok ? repairDeltas(read.record, domain, lostObs.has(e.key.episode_id), lostSections) : emptyDeltas();
-        }),
-      );
-      await new Store(store.root, { ...store.options, cap }).merge(domain, combineDeltas(deltas));
-    }
+    });
     const tempFilesRemoved = removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs);
     domains.push({
       domain,
       episodeFiles: state.episodes.length,
-      recovered: lost.filter((e) => lostObs.has(e.key.episode_id)).map((e) => e.episode_id).sort(),
-      sectionEntriesRestored: lostSections.size,
+      recovered,
+      sectionEntriesRestored,
       tempFilesRemoved,
       ...(movedAside ? { movedAside } : {}),
     });

@@ -104,6 +104,12 @@ export interface EpisodeEntry {
   score?: number;
   reliability?: AnyReliability;
   ms?: number;
+  /** Attempts made (1 when the first succeeded or retries are off). */
+  attempts?: number;
+  /** `CODE: message` of each failed attempt, in order. */
+  attempt_errors?: string[];
+  /** ISO 8601 start of the episode's first attempt. */
+  started_at?: string;
 }
 
 export interface DomainAudit {
@@ -116,6 +122,9 @@ export interface DomainAudit {
   lost: number;
   missingFiles: number;
   unexpected: number;
+  /** Episodes that raised, timed out or were refused after their retries: no file owed, not loss. */
+  failed: number;
+  failedIds: string[];
   lostIds: string[];
   missingIds: string[];
   unexpectedIds: string[];
@@ -182,7 +191,18 @@ export interface RunManifest {
   config: ExperimentConfig;
   domains: Record<string, { scheduled: number; completed: number; failed: number }>;
   episodes?: EpisodeEntry[];
-  timings?: { seconds: number; episodesPerSec: number };
+  timings?: {
+    seconds: number;
+    episodesPerSec: number;
+    /** Episodes in flight at most, over all processes. */
+    concurrency?: number;
+    /** Sum of episode play times (the agent's own time, think time included) / (wall time × concurrency): how much of the in-flight slots' time went to agents rather than waiting on ace-orch, 0..1. */
+    efficiency?: number;
+  };
+  /** The store's absolute path when the run was written: `--resume` refuses a manifest copied from elsewhere. */
+  store?: string;
+  /** ISO 8601 times at which `--resume` picked the run up again. */
+  resumed_at?: string[];
   contention?: Record<string, LockStats>;
   stop_reason?: string;
   audit?: AuditReport;
@@ -202,4 +222,16 @@ export interface ExperimentConfig {
   seed: number;
   /** File URLs of user domain modules, imported by the coordinator and every worker. */
   modules?: string[];
+  /** Episodes in flight per process, spread over its threads. @default threads */
+  concurrency?: number;
+  /** An attempt still running after this many ms is abandoned and fails with E_TIMEOUT. @default 0 (never) */
+  episodeTimeoutMs?: number;
+  /** A failed attempt is re-played up to this many times, with exponential backoff and jitter. @default 0 */
+  retries?: number;
+  /** The first retry's backoff in ms; each next one doubles, times a random factor of 1 to 2. @default 1000 */
+  retryDelayMs?: number;
+  /** Episode attempts started per second across all processes of the run. @default unlimited */
+  rate?: number;
+  /** Stop scheduling once more than this many episodes have failed. @default unlimited */
+  maxFailures?: number;
 }
