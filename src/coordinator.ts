@@ -13,6 +13,7 @@ import { roundRobin, scheduleEpisodes } from './scheduler.js';
 import { abandonedRuns } from './run-liveness.js';
 import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
+import { platformGuarantee } from './store/platform.js';
 import { loadAuditInput } from './store/snapshot.js';
 import type { Store } from './store/store.js';
 import type { AuditReport, CommitMode, EpisodeEntry, ExperimentConfig, LockStats, RunManifest, WriteMode } from './types.js';
@@ -60,6 +61,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const commit = options.commit ?? DEFAULT_COMMIT;
   const emit = options.onEvent ?? (() => {});
   await store.init(experiment.domains);
+  const platformNote = platformGuarantee(process.platform).note;
+  if (platformNote) emit({ type: 'warning', message: platformNote });
   // A corrupt playbook stops the run before any episode is played, and is left untouched.
   for (const d of experiment.domains) await store.readPlaybook(d);
 

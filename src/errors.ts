@@ -25,6 +25,13 @@ export class BadInputError extends AceError {
   }
 }
 
+/** The store cannot keep its guarantees on this platform. */
+export class UnsupportedPlatformError extends AceError {
+  constructor(message: string) {
+    super(message, 'E_PLATFORM', EXIT.usage);
+  }
+}
+
 export class UsageError extends AceError {
   constructor(message: string) {
     super(message, 'E_USAGE', EXIT.usage);

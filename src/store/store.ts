@@ -12,7 +12,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError } from '../errors.js';
+import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnsupportedPlatformError } from '../errors.js';
 import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
 import { parseEpisode, parseManifest, parsePlaybook } from '../validate.js';
@@ -20,6 +20,7 @@ import { createFileDurable, fileIdentity, fsyncDir, readWithIdentity, removeStal
 import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
 import type { Lease, LockOptions } from './lock.js';
 import { CommitFlock } from './flock.js';
+import { platformGuarantee } from './platform.js';
 
 /** Points inside the critical section where crash tests and `chaos` aim kills and pauses. */
 export type FaultPoint = 'locked' | 'temp-written' | 'renamed';
@@ -72,6 +73,12 @@ function readGenerationOnDisk(file: string): number {
   }
 }
 
+/** Writing a store where its guarantees cannot hold is refused with one line, never attempted. */
+function assertPlatform(): void {
+  const guarantee = platformGuarantee(process.platform);
+  if (!guarantee.supported) throw new UnsupportedPlatformError(`ace-orch: ${guarantee.note}`);
+}
+
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
@@ -114,18 +121,20 @@ export class Store {
 
   /** Creates the store's directories and checks it can be written, naming the directory if not. */
   async init(domains: readonly string[] = []): Promise<void> {
+    assertPlatform();
     try {
       await mkdir(this.runsDir(), { recursive: true });
       await access(this.root, constants.W_OK);
       for (const d of domains) await this.ensureDomain(d);
     } catch (err) {
-      if (err instanceof BadInputError) throw err;
+      if (err instanceof BadInputError || err instanceof UnsupportedPlatformError) throw err;
       throw new BadInputError(`store ${this.root} cannot be written: ${(err as Error).message}`, this.root);
     }
   }
 
   private async ensureDomain(domain: string): Promise<void> {
     if (this.ready.has(domain)) return;
+    assertPlatform();
     await mkdir(this.episodesDir(domain), { recursive: true });
     await mkdir(join(this.domainDir(domain), 'metadata'), { recursive: true });
     this.ready.add(domain);
