@@ -14,6 +14,7 @@ import { roundRobin, scheduleEpisodes } from './scheduler.js';
 import { abandonedRuns } from './run-liveness.js';
 import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
+import { platformGuarantee } from './store/platform.js';
 import { loadAuditInput } from './store/snapshot.js';
 import { recordCap, settleWriteCap } from './store/store-meta.js';
 import type { Store } from './store/store.js';
@@ -83,6 +84,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   // Before anything is written: a store never loses what it holds to a smaller cap.
   const cap = await settleWriteCap(store, options.capFromStore ? undefined : options.experiment.cap);
   const experiment: ExperimentConfig = { ...options.experiment, cap: cap.cap };
+  const platformNote = platformGuarantee(process.platform).note;
+  if (platformNote) emit({ type: 'warning', message: platformNote });
   // A corrupt playbook stops the run before anything is written, and is left untouched.
   for (const d of experiment.domains) await store.readPlaybook(d);
   await store.init(experiment.domains);

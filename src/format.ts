@@ -82,7 +82,11 @@ export function formatContention(byDomain: Record<string, LockStats>): string {
   const max = (f: (s: LockStats) => number): number => Math.max(...all.map(f));
   const sum = (f: (s: LockStats) => number): number => all.reduce((n, s) => n + f(s), 0);
   const merges = sum((s) => s.merges ?? s.count);
-  const extra = [sum((s) => s.refused ?? 0) && `${sum((s) => s.refused ?? 0)} refused by the fence`, sum((s) => s.reclaimed ?? 0) && `${sum((s) => s.reclaimed ?? 0)} stale locks reclaimed`].filter(Boolean);
+  const extra = [
+    sum((s) => s.refused ?? 0) && `${sum((s) => s.refused ?? 0)} refused by the fence`,
+    sum((s) => s.foreignWrites ?? 0) && `${sum((s) => s.foreignWrites ?? 0)} foreign writes (another tool wrote the playbook; merges retried)`,
+    sum((s) => s.reclaimed ?? 0) && `${sum((s) => s.reclaimed ?? 0)} stale locks reclaimed`,
+  ].filter(Boolean);
   return (
     `lock: ${count} episodes in ${merges} merges; wait p50 ${max((s) => s.waitMs.p50)} ms, p99 ${max((s) => s.waitMs.p99)} ms, max ${max((s) => s.waitMs.max)} ms; ` +
     `hold p50 ${max((s) => s.holdMs.p50)} ms, p99 ${max((s) => s.holdMs.p99)} ms; ${sum((s) => s.retries)} retries${extra.length ? `; ${extra.join(', ')}` : ''} (worst domain shown)`

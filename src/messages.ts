@@ -58,6 +58,8 @@ export interface MergeTiming {
   changed: boolean;
   /** Writes refused by the fence (or a lost lease) before this merge landed. */
   refused: number;
+  /** Writes refused because another tool rewrote the playbook without this project's lock (then retried). */
+  foreignWrites: number;
   /** Stale locks reclaimed by this merge. */
   reclaimed: number;
   /** Episodes carried by this merge (1 unless group-committed). @default 1 */

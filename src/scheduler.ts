@@ -133,7 +133,7 @@ async function commitThenReport(committer: GroupCommitter, outcome: EpisodeOutco
   const { deltas, ...done } = outcome;
   try {
     const r = await committer.submit(done.domain, deltas!);
-    report({ ...done, merge: { waitMs: r.waitMs, holdMs: r.holdMs, retries: r.retries, bytes: r.bytes, changed: r.changed, refused: r.refused, reclaimed: r.reclaimed, batch: r.batch } });
+    report({ ...done, merge: { waitMs: r.waitMs, holdMs: r.holdMs, retries: r.retries, bytes: r.bytes, changed: r.changed, refused: r.refused, foreignWrites: r.foreignWrites, reclaimed: r.reclaimed, batch: r.batch } });
   } catch (err) {
     report({
       ok: false,

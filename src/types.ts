@@ -164,6 +164,8 @@ export interface LockStats {
   bytes: number;
   /** Writes refused by the fence before they landed (then retried). */
   refused: number;
+  /** Writes refused because another tool (the reference ace_playbook.py, a script) rewrote the playbook without this project's lock; retried, so nothing is lost. Absent in manifests written before it was counted. */
+  foreignWrites?: number;
   /** Stale locks reclaimed from crashed or paused holders. */
   reclaimed: number;
   /** Lock acquisitions (fewer than `count` under group commit, which carries several episodes per merge). */

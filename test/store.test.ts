@@ -18,7 +18,7 @@ test('merge writes a whole playbook and leaves no temp files', async (t) => {
   t.deepEqual(pb.observations.map((o: { episode_id: string }) => o.episode_id), ['a', 'b']);
   t.deepEqual(Object.keys(pb), ['generation', 'observations', 'strategies_and_rules', 'troubleshooting', 'context_patterns']);
   t.is(pb.generation, 2, 'every write bumps the generation');
-  t.deepEqual((await readdir(store.domainDir('hot_pot'))).sort(), ['episodes', 'metadata', 'playbook.json']);
+  t.deepEqual((await readdir(store.domainDir('hot_pot'))).sort(), ['episodes', 'metadata', 'playbook.json', 'playbook.lock']);
 });
 
 test('a repeated merge is a no-op and does not rewrite the file', async (t) => {

@@ -62,13 +62,13 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     if (task.mode === 'locked' && task.commit === 'batched') return { ...done, ms: performance.now() - started, playMs, deltas };
     const merge =
       task.mode === 'unlocked'
-        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
+        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, foreignWrites: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
         : await store.merge(task.domain, deltas);
     return {
       ...done,
       ms: performance.now() - started,
       playMs,
-      merge: { waitMs: merge.waitMs, holdMs: merge.holdMs, retries: merge.retries, bytes: merge.bytes, changed: merge.changed, refused: merge.refused, reclaimed: merge.reclaimed },
+      merge: { waitMs: merge.waitMs, holdMs: merge.holdMs, retries: merge.retries, bytes: merge.bytes, changed: merge.changed, refused: merge.refused, foreignWrites: merge.foreignWrites, reclaimed: merge.reclaimed },
     };
   } catch (err) {
     const e = err as Error;
