@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { audit } from './audit.js';
+import { episodeTrace, epochMs } from './episode-clock.js';
 import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
 import { roundRobin, scheduleEpisodes } from './scheduler.js';
@@ -101,7 +102,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
 
   const onOutcome = (outcome: EpisodeOutcome): void => {
     const counts = manifest.domains[outcome.domain]!;
-    const base = { episode_id: outcome.episode_id, domain: outcome.domain, index: outcome.index, ms: Math.round(outcome.ms) };
+    const trace = episodeTrace(outcome.clock, traceOrigin, outcome.ok ? outcome.merge : undefined);
+    const base = { episode_id: outcome.episode_id, domain: outcome.domain, index: outcome.index, ms: Math.round(outcome.ms), ...(trace ? { trace } : {}) };
     if (outcome.ok) {
       counts.completed++;
       if (outcome.merge) merges.get(outcome.domain)!.push(outcome.merge);
@@ -123,6 +125,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   };
 
   const started = performance.now();
+  const traceOrigin = epochMs();
+  manifest.trace_origin = new Date(traceOrigin).toISOString();
   const job = { store: store.root, runId, experiment, mode, commit, lock: store.options.lock, signal: stopper.signal };
   if (experiment.processes > 1) {
     await runShards({ job, assignments, processes: experiment.processes, signal: stopper.signal, onOutcome, onShardError });

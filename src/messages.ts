@@ -2,6 +2,7 @@
  * The typed messages between the coordinator (main thread) and the episode
  * workers (workers/episode-worker.ts). Nothing else crosses the boundary.
  */
+import type { EpisodeClock } from './episode-clock.js';
 import type { LockOptions } from './store/lock.js';
 import type { CommitMode, Deltas, ExperimentConfig, Reliability, WriteMode } from './types.js';
 
@@ -48,6 +49,8 @@ export interface EpisodeDone {
   merge?: MergeTiming;
   /** Set by a worker in `batched` mode: the deltas to commit; the episode is acknowledged only after. */
   deltas?: Deltas;
+  /** Where and when it ran; `acked` is stamped by the scheduler. */
+  clock?: EpisodeClock;
 }
 
 export interface EpisodeFailed {
@@ -62,6 +65,7 @@ export interface EpisodeFailed {
     /** Bad input (a corrupt playbook, an unwritable store) or a lock timeout: the run must stop. */
     fatal: boolean;
   };
+  clock?: EpisodeClock;
 }
 
 export type EpisodeOutcome = EpisodeDone | EpisodeFailed;

@@ -5,6 +5,7 @@
  */
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
+import { epochMs } from './episode-clock.js';
 import { episodeId } from './episode.js';
 import { siblingModule } from './module-file.js';
 import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messages.js';
@@ -79,9 +80,9 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
         );
         if (outcome.ok && outcome.deltas) {
           // The thread is free for the next episode while its deltas join the domain's next group commit.
-          const commit = commitThenReport(committer, outcome, options.onOutcome).finally(() => commits.delete(commit));
+          const commit = commitThenReport(committer, outcome, (o) => options.onOutcome(acknowledged(o))).finally(() => commits.delete(commit));
           commits.add(commit);
-        } else options.onOutcome(outcome);
+        } else options.onOutcome(acknowledged(outcome));
       });
     }
     await queue.onIdle();
@@ -90,6 +91,11 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
     options.signal?.removeEventListener('abort', stop);
     await pool.destroy();
   }
+}
+
+/** Stamps the moment the episode is acknowledged, in the process that ran it. */
+function acknowledged(outcome: EpisodeOutcome): EpisodeOutcome {
+  return outcome.clock ? { ...outcome, clock: { ...outcome.clock, acked: epochMs() } } : outcome;
 }
 
 async function commitThenReport(committer: GroupCommitter, outcome: EpisodeOutcome & { ok: true }, report: (o: EpisodeOutcome) => void): Promise<void> {
@@ -104,6 +110,7 @@ async function commitThenReport(committer: GroupCommitter, outcome: EpisodeOutco
       domain: done.domain,
       index: done.index,
       ms: done.ms,
+      ...(done.clock ? { clock: done.clock } : {}),
       error: { code: err instanceof AceError ? err.code : 'E_COMMIT', message: describeError(err), fatal: err instanceof BadInputError || err instanceof LockTimeoutError },
     });
   }

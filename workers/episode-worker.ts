@@ -5,6 +5,9 @@
  * survive the thread boundary.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
+import { epochMs } from '../src/episode-clock.js';
+import type { EpisodeClock } from '../src/episode-clock.js';
 import { findDomain } from '../src/domains/index.js';
 import { loadDomainModules } from '../src/domains/load.js';
 import { AceError, BadInputError, LockTimeoutError } from '../src/errors.js';
@@ -27,6 +30,7 @@ function storeFor(task: EpisodeTask): Store {
 
 export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutcome> {
   const started = performance.now();
+  const clock: EpisodeClock = { pid: process.pid, thread: threadId, start: epochMs() };
   const id = episodeId(task.runId, task.domain, task.index);
   try {
     await loadDomainModules(task.modules);
@@ -36,6 +40,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     const prior = await store.readPlaybook(task.domain);
     const { record, deltas } = playEpisode({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now: new Date().toISOString() });
     if (task.episodeMs > 0) await sleep(task.episodeMs);
+    clock.played = epochMs();
     await store.writeEpisode(task.domain, record);
     const done = {
       ok: true as const,
@@ -44,6 +49,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       index: task.index,
       score: record.outcome.score,
       reliability: deltas.observations[0]!.reliability,
+      clock,
     };
     // Batched: the process's group committer merges these and acknowledges the episode.
     if (task.mode === 'locked' && task.commit === 'batched') return { ...done, ms: performance.now() - started, deltas };
@@ -69,6 +75,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
         message: e?.message ?? String(err),
         fatal: err instanceof BadInputError || err instanceof LockTimeoutError,
       },
+      clock,
     };
   }
 }
