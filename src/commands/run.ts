@@ -11,6 +11,7 @@ import { commitOption, experimentFromArgs, experimentOptions } from './experimen
 import type { CommitMode } from '../types.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
+import { prepareReport, reportOption, reportRun } from './report-flag.js';
 
 export interface RunArgs extends ExperimentArgs {
   experiment?: string;
@@ -19,6 +20,7 @@ export interface RunArgs extends ExperimentArgs {
   lockTimeout: number;
   commit: CommitMode;
   json: boolean;
+  report?: string;
 }
 
 export function runBuilder<T>(y: Argv<T>) {
@@ -31,7 +33,8 @@ export function runBuilder<T>(y: Argv<T>) {
     })
     .option('commit', commitOption)
     .option('lock-timeout', { type: 'number', default: 30_000, describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
-    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
+    .option('report', reportOption);
 }
 
 function progressLine(e: Extract<RunEvent, { type: 'episode' }>, failed: number): string {
@@ -43,6 +46,7 @@ function progressLine(e: Extract<RunEvent, { type: 'episode' }>, failed: number)
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
   const experiment = await experimentFromArgs(args.experiment, args);
   if (!Number.isInteger(args.lockTimeout) || args.lockTimeout < 1) throw new BadInputError(`--lock-timeout: Expected a positive integer (ms), got \`${args.lockTimeout}\``);
+  const reportFile = await prepareReport(args.report);
   const store = new Store(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
   let failed = 0;
   const result = await runExperiment({
@@ -78,6 +82,7 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));
   }
+  if (reportFile) await reportRun(reportFile, manifest, store.root, io);
   if (result.fatal) {
     io.err(`ace-orch: ${result.fatal.message}`);
     return EXIT.usage;
