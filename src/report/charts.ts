@@ -9,7 +9,7 @@ import type { LostBar } from './model.js';
 import type { Timeline } from './timeline.js';
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-const CONFIG = { font: FONT, background: '#ffffff', view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12 } };
+const CONFIG = { font: FONT, background: '#ffffff', view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 420 } };
 
 /** Lost observations per domain, one bar per domain and group (mode, source or side). */
 export function lostBarsSpec(bars: readonly LostBar[], groupTitle: string): TopLevelSpec {

@@ -11,7 +11,7 @@ h5 { font-size: 13px; margin: 12px 0 4px; }
 .meta, .note, figcaption { color: var(--muted); font-size: 13px; }
 code, .id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-variant-numeric: tabular-nums; }
-th, td { border-bottom: 1px solid var(--rule); padding: 4px 10px; text-align: right; vertical-align: top; }
+th, td { border-bottom: 1px solid var(--rule); padding: 4px 7px; text-align: right; vertical-align: top; }
 th { background: #f1f3f4; font-weight: 600; }
 th:first-child, td:first-child, td.text { text-align: left; }
 td.bad { background: var(--bad-bg); color: var(--bad); font-weight: 700; }
