@@ -66,10 +66,10 @@ test('a report of a real run shows the --json numbers, one timeline bar per epis
   }
 });
 
-test('a report of a real comparison draws one bar per domain and mode with the --json counts, and a timeline per run', async (t) => {
+test('a report of a real comparison draws one bar per domain and mode with the --json counts, and a timeline per run with a lane per process and thread', async (t) => {
   const dir = await tempDir('report-compare-');
   const html = join(dir, 'compare.html');
-  const r = await cli(['compare', '--domains', 'hot_pot,chem_tile', '--episodes', '4', '--threads', '4', '--episode-ms', '20', '--store', join(dir, 'stores'), '--json', '--report', html]);
+  const r = await cli(['compare', '--domains', 'hot_pot,chem_tile', '--episodes', '4', '--processes', '2', '--threads', '2', '--episode-ms', '20', '--store', join(dir, 'stores'), '--json', '--report', html]);
   t.is(r.code, 0, r.stderr);
   const json = JSON.parse(r.stdout) as { modes: Record<string, { runs: { domains: Record<string, number | string>[] }[] }> };
 
@@ -93,6 +93,9 @@ test('a report of a real comparison draws one bar per domain and mode with the -
     }
     t.is(await count(page, 'figure.timeline'), 2, 'a timeline per run');
     for (const n of await page.$$eval('figure.timeline', (fs) => fs.map((f) => f.querySelectorAll('g.play_marks > path').length))) t.is(n, 8);
+    // Two shard processes: their episodes sit on lanes of two pids, stamped on one wall clock.
+    const lanes = await page.$$eval('figure.timeline g.play_marks > path', (ps) => ps.map((p) => /lane: pid (\d+)/.exec(p.getAttribute('aria-label')!)![1]));
+    t.is(new Set(lanes).size, 4, 'two pids per run, two runs');
     await page.screenshot({ path: join(dir, 'compare-report.png'), fullPage: true });
   } finally {
     await close();
