@@ -5,7 +5,7 @@ import { classify } from '../src/report/classify.js';
 import { failureRows, modeBars, sourceBars } from '../src/report/derive.js';
 import { lossSection } from '../src/report/loss-sections.js';
 import type { RunView, SourceView } from '../src/report/model.js';
-import { timelineOf } from '../src/report/timeline.js';
+import { timelineOf, unionLength } from '../src/report/timeline.js';
 import type { DomainAudit, EpisodeEntry } from '../src/types.js';
 
 const entry = (id: string, extra: Partial<EpisodeEntry> = {}): EpisodeEntry => ({ episode_id: id, domain: 'hot_pot', index: 0, status: 'ok', ...extra });
@@ -51,6 +51,8 @@ test('the timeline puts episodes on process/thread lanes and measures efficiency
   t.is(tl.playMs, 300);
   t.is(tl.efficiency, 300 / (2 * 300));
   t.is(tl.overallEfficiency, 300 / (2 * 400));
+  t.is(tl.busyMs, 250 + 300);
+  t.is(tl.occupancy, 550 / (2 * 300));
   t.is(tl.untraced, 1);
 });
 
@@ -59,6 +61,11 @@ test('an idle configured lane counts against efficiency; a failed episode withou
   t.is(tl.capacity, 4);
   t.deepEqual(tl.bars[0], { lane: 'pid 1 · thread 1', episode: 'a', domain: 'hot_pot', status: 'failed', start: 0, played: 0, acked: 50 });
   t.is(tl.efficiency, 100 / (4 * 200));
+});
+
+test('a lane is busy for the union of its episodes: a commit overlapping the next play counts once', (t) => {
+  t.is(unionLength([[0, 10], [5, 20], [30, 40], [32, 35]]), 30);
+  t.is(unionLength([]), 0);
 });
 
 test('a manifest written before traces were recorded has no timeline', (t) => {

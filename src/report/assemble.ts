@@ -1,5 +1,5 @@
 /** Builds a report's sources from what was read. Pure: load.ts and the run and compare commands do the reading. */
-import type { AuditReport, Playbook, RunManifest } from '../types.js';
+import type { AuditReport, RunManifest } from '../types.js';
 import type { Classified } from './classify.js';
 import type { LossTable, RunView, SourceView } from './model.js';
 
@@ -73,8 +73,4 @@ export function compareSource(label: string, c: Classified & { kind: 'compare-js
 
 export function diffSource(label: string, c: Classified & { kind: 'diff-json' }): SourceView {
   return { label, kind: 'diff-json', diff: { a: c.a, b: c.b, rows: c.rows, regressed: c.regressed }, runs: [], runsOmitted: 0, playbooks: [] };
-}
-
-export function playbookList(entries: readonly [string, Playbook][]): Playbooks {
-  return entries.map(([domain, playbook]) => ({ domain, playbook }));
 }

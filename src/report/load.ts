@@ -59,23 +59,27 @@ async function fromFile(file: string): Promise<SourceView[]> {
     throw new BadInputError(`${file}: cannot be read: ${(err as Error).message}`, file);
   }
   const c = classify(parseJson(text, file, 'report source'), text, file);
-  if (c.kind === 'manifest') {
-    // A manifest inside a store (<store>/runs/<id>.json) brings that store's playbooks.
-    const root = dirname(dirname(file));
-    const inStore = basename(dirname(file)) === 'runs' && (await isStore(root));
-    const playbooks = inStore ? await playbooksOf(new Store(root), c.manifest.config.domains ?? []) : [];
-    return [manifestSource(file, c.manifest, playbooks, inStore ? root : undefined)];
+  switch (c.kind) {
+    case 'manifest': {
+      // A manifest inside a store (<store>/runs/<id>.json) brings that store's playbooks.
+      const root = dirname(dirname(file));
+      const inStore = basename(dirname(file)) === 'runs' && (await isStore(root));
+      const playbooks = inStore ? await playbooksOf(new Store(root), c.manifest.config.domains ?? []) : [];
+      return [manifestSource(file, c.manifest, playbooks, inStore ? root : undefined)];
+    }
+    case 'run-json':
+    case 'audit-json': {
+      const dir = c.report.store;
+      if (!dir || !(await isStore(dir))) return [reportJsonSource(file, c, undefined, [])];
+      const store = new Store(dir);
+      const manifest = c.report.runId ? (await store.readManifests()).find((m) => m.run_id === c.report.runId) : undefined;
+      return [reportJsonSource(file, c, manifest, await playbooksOf(store, c.report.domains.map((d) => d.domain)))];
+    }
+    case 'compare-json':
+      return [{ ...(c.stores ? await comparisonSource(c.comparison, c.stores) : compareSource(file, c, [])), label: file }];
+    case 'diff-json':
+      return [diffSource(file, c)];
   }
-  if (c.kind === 'run-json' || c.kind === 'audit-json') {
-    const dir = c.report.store;
-    if (!dir || !(await isStore(dir))) return [reportJsonSource(file, c, undefined, [])];
-    const store = new Store(dir);
-    const manifest = c.report.runId ? (await store.readManifests()).find((m) => m.run_id === c.report.runId) : undefined;
-    return [reportJsonSource(file, c, manifest, await playbooksOf(store, c.report.domains.map((d) => d.domain)))];
-  }
-  if (c.kind === 'compare-json') return [{ ...(c.stores ? await comparisonSource(c.comparison, c.stores) : compareSource(file, c, [])), label: file }];
-  if (c.kind === 'diff-json') return [diffSource(file, c)];
-  throw new Error(`unhandled report source kind ${c.kind}`);
 }
 
 /** One source path: a file, a store, or a directory of stores (what `compare` leaves), each store side by side. */

@@ -32,7 +32,8 @@ async function timelineFigure(run: RunView): Promise<string> {
   if (!t) return '<p class="note">No timeline: this run recorded no per-episode traces (written by an older ace-orch, or no episode finished).</p>';
   const svg = await renderSvg(timelineSpec(t), `Timeline of run ${run.runId}`);
   const caption =
-    `Efficiency ${pct(t.efficiency)}: from the first start to the last acknowledgement (${fmtMs(t.spanMs - t.startupMs)}), the ${t.capacity} lanes spent ${fmtMs(t.playMs)} playing episodes. ` +
+    `Efficiency ${pct(t.efficiency)}: from the first start to the last acknowledgement (${fmtMs(t.spanMs - t.startupMs)}), the ${t.capacity} lanes spent ${fmtMs(t.playMs)} playing episodes; ` +
+    `they held an episode between its start and its acknowledgement ${pct(t.occupancy)} of that time (the rest is idle). ` +
     `The first episode started ${fmtMs(t.startupMs)} after scheduling began (worker start-up); counting that, ${pct(t.overallEfficiency)}. Coloured bar: play and think time; dark bar: episode file, lock wait and merge up to acknowledgement; red cross: failed.` +
     (t.untraced ? ` ${t.untraced} episodes carry no trace and are not drawn.` : '');
   return `<figure class="timeline" data-episodes="${t.bars.length}" data-efficiency="${t.efficiency}" data-lanes="${t.lanes.length}">${svg}<figcaption>${esc(caption)}</figcaption></figure>`;

@@ -28,12 +28,28 @@ export interface Timeline {
   efficiency: number;
   /** The same counting worker start-up: playMs / (capacity × spanMs). */
   overallEfficiency: number;
+  /** Time some episode of each lane was between its start and its acknowledgement, summed over lanes, ms. */
+  busyMs: number;
+  /** busyMs / (capacity × (spanMs − startupMs)): how full the lanes were, commits included. */
+  occupancy: number;
   /** Episodes without a trace (older manifests, or lost with their process). */
   untraced: number;
 }
 
 export function laneName(pid: number, thread: number): string {
   return `pid ${pid} · thread ${thread}`;
+}
+
+/** Length of the union of intervals (under group commit a lane's episodes overlap: the next plays while the last commits). */
+export function unionLength(intervals: readonly [number, number][]): number {
+  let total = 0;
+  let end = -Infinity;
+  for (const [a, b] of [...intervals].sort((x, y) => x[0] - y[0])) {
+    if (b <= end) continue;
+    total += b - Math.max(a, end);
+    end = b;
+  }
+  return total;
 }
 
 /** Null when no episode of the run carries a trace. */
@@ -59,7 +75,8 @@ export function timelineOf(run: RunView): Timeline | null {
   const spanMs = Math.max(...bars.map((b) => b.acked));
   const playMs = bars.reduce((n, b) => n + (b.played - b.start), 0);
   const startupMs = Math.min(...bars.map((b) => b.start));
-  const share = (ms: number): number => (ms > 0 ? Math.min(1, playMs / (capacity * ms)) : 0);
+  const busyMs = lanes.reduce((n, lane) => n + unionLength(bars.filter((b) => b.lane === lane).map((b) => [b.start, b.acked])), 0);
+  const share = (ms: number, of = playMs): number => (ms > 0 ? Math.min(1, of / (capacity * ms)) : 0);
   return {
     bars: bars.map(({ pid: _pid, thread: _thread, ...bar }) => bar),
     lanes,
@@ -69,6 +86,8 @@ export function timelineOf(run: RunView): Timeline | null {
     playMs,
     efficiency: share(spanMs - startupMs),
     overallEfficiency: share(spanMs),
+    busyMs,
+    occupancy: share(spanMs - startupMs, busyMs),
     untraced: run.episodes.length - traced.length,
   };
 }
