@@ -61,6 +61,15 @@ test('a report of a real run shows the --json numbers, one timeline bar per epis
     const shot = join(dir, 'run-report.png');
     await page.screenshot({ path: shot, fullPage: true });
     t.true((await stat(shot)).size > 10_000);
+
+    // On paper (A4 at 96 dpi): nothing wider than the page, and it prints.
+    await page.setViewportSize({ width: 794, height: 1123 });
+    await page.emulateMedia({ media: 'print' });
+    // The test compiles without DOM types: the page's own globals, by name.
+    t.true(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no horizontal overflow in print');
+    const pdf = join(dir, 'run-report.pdf');
+    await page.pdf({ path: pdf, format: 'A4' });
+    t.true((await stat(pdf)).size > 10_000);
   } finally {
     await close();
   }
