@@ -102,7 +102,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
 
   const onOutcome = (outcome: EpisodeOutcome): void => {
     const counts = manifest.domains[outcome.domain]!;
-    const trace = episodeTrace(outcome.clock, traceOrigin, outcome.ok ? outcome.merge : undefined);
+    // The unlocked mode takes no lock: its zero timings are not lock timings.
+    const trace = episodeTrace(outcome.clock, traceOrigin, outcome.ok && mode === 'locked' ? outcome.merge : undefined);
     const base = { episode_id: outcome.episode_id, domain: outcome.domain, index: outcome.index, ms: Math.round(outcome.ms), ...(trace ? { trace } : {}) };
     if (outcome.ok) {
       counts.completed++;
