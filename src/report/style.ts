@@ -27,7 +27,9 @@ figure svg { max-width: 100%; height: auto; }
 ul.entries { margin: 4px 0 8px; padding-left: 20px; }
 nav ul { columns: 2; padding-left: 20px; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 11px; }
+  /* Long ids, paths and numbers wrap anywhere, so no table or line is wider than the paper. */
+  body { max-width: none; padding: 0; font-size: 11px; overflow-wrap: anywhere; }
+  th, td { padding: 3px 4px; }
   h2 { break-before: page; }
   h2:first-of-type { break-before: auto; }
   h3, h4 { break-after: avoid; }
