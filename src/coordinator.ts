@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { audit } from './audit.js';
+import { episodeTrace, epochMs } from './episode-clock.js';
 import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
 import { rateGate } from './rate-gate.js';
@@ -148,6 +149,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const onOutcome = (outcome: EpisodeOutcome): void => {
     const counts = manifest.domains[outcome.domain]!;
     busyMs += outcome.playMs ?? outcome.ms;
+    // The unlocked mode takes no lock: its zero timings are not lock timings.
+    const trace = episodeTrace(outcome.clock, traceOrigin, outcome.ok && mode === 'locked' ? outcome.merge : undefined);
     const base: EpisodeEntry = {
       episode_id: outcome.episode_id,
       domain: outcome.domain,
@@ -157,6 +160,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       ...(outcome.started_at ? { started_at: outcome.started_at } : {}),
       ...(outcome.attempts ? { attempts: outcome.attempts } : {}),
       ...(outcome.attemptErrors ? { attempt_errors: outcome.attemptErrors } : {}),
+      ...(trace ? { trace } : {}),
     };
     if (outcome.ok) {
       counts.completed++;
@@ -184,6 +188,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   };
 
   const started = performance.now();
+  const traceOrigin = epochMs();
+  manifest.trace_origin = new Date(traceOrigin).toISOString();
   const job = { store: store.root, runId, experiment, mode, commit, lock: store.options.lock, signal: stopper.signal };
   const hooks = {
     onOutcome,

@@ -2,6 +2,7 @@
  * The typed messages between the coordinator (main thread) and the episode
  * workers (workers/episode-worker.ts). Nothing else crosses the boundary.
  */
+import type { EpisodeClock } from './episode-clock.js';
 import type { LockOptions } from './store/lock.js';
 import type { AnyReliability, CommitMode, Deltas, ExperimentConfig, WriteMode } from './types.js';
 
@@ -78,6 +79,8 @@ export interface EpisodeDone extends AttemptLog {
   merge?: MergeTiming;
   /** Set by a worker in `batched` mode: the deltas to commit; the episode is acknowledged only after. */
   deltas?: Deltas;
+  /** Where and when it ran; `acked` is stamped by the scheduler. */
+  clock?: EpisodeClock;
 }
 
 export interface EpisodeFailed extends AttemptLog {
@@ -94,6 +97,7 @@ export interface EpisodeFailed extends AttemptLog {
     /** False when a retry cannot help (the error said `retryable: false`, or the play succeeded and persisting failed). @default true */
     retryable?: boolean;
   };
+  clock?: EpisodeClock;
 }
 
 export type EpisodeOutcome = EpisodeDone | EpisodeFailed;

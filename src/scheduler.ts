@@ -6,6 +6,7 @@
  */
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
+import { epochMs } from './episode-clock.js';
 import { episodeId } from './episode.js';
 import { siblingModule } from './module-file.js';
 import { playAttempts } from './attempts.js';
@@ -115,9 +116,9 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
         const outcome = { ...played, ms: performance.now() - began };
         if (outcome.ok && outcome.deltas) {
           // The thread is free for the next episode while its deltas join the domain's next group commit.
-          const commit = commitThenReport(committer, outcome, options.onOutcome).finally(() => commits.delete(commit));
+          const commit = commitThenReport(committer, outcome, (o) => options.onOutcome(acknowledged(o))).finally(() => commits.delete(commit));
           commits.add(commit);
-        } else options.onOutcome(outcome);
+        } else options.onOutcome(acknowledged(outcome));
       });
     }
     await queue.onIdle();
@@ -127,6 +128,11 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
     options.cancel?.removeEventListener('abort', cancel);
     await pool.destroy();
   }
+}
+
+/** Stamps the moment the episode is acknowledged, in the process that ran it. */
+function acknowledged(outcome: EpisodeOutcome): EpisodeOutcome {
+  return outcome.clock ? { ...outcome, clock: { ...outcome.clock, acked: epochMs() } } : outcome;
 }
 
 async function commitThenReport(committer: GroupCommitter, outcome: EpisodeOutcome & { ok: true }, report: (o: EpisodeOutcome) => void): Promise<void> {
@@ -141,6 +147,7 @@ async function commitThenReport(committer: GroupCommitter, outcome: EpisodeOutco
       domain: done.domain,
       index: done.index,
       ms: done.ms,
+      ...(done.clock ? { clock: done.clock } : {}),
       error: { code: err instanceof AceError ? err.code : 'E_COMMIT', message: describeError(err), fatal: err instanceof BadInputError || err instanceof LockTimeoutError },
     });
   }

@@ -110,6 +110,27 @@ export interface EpisodeEntry {
   attempt_errors?: string[];
   /** ISO 8601 start of the episode's first attempt. */
   started_at?: string;
+  /** Where and when the episode ran; absent in manifests written before it was recorded. */
+  trace?: EpisodeTrace;
+}
+
+/**
+ * An episode's place on the run's timeline, for `ace-orch report`. Times are
+ * ms since the run began scheduling (`RunManifest.trace_origin`), measured on
+ * the wall clock of the process that ran the episode.
+ */
+export interface EpisodeTrace {
+  pid: number;
+  /** The worker thread's `threadId` within `pid`. */
+  thread: number;
+  /** The worker began the episode. */
+  start_ms: number;
+  /** Play and think time ended; the episode file write and the merge follow. Absent when the episode failed before. */
+  played_ms?: number;
+  /** The episode was acknowledged: merged into its playbook, or reported failed. */
+  acked_ms: number;
+  /** Its merge's wait for and hold of the playbook lock, and the episodes that merge carried. */
+  lock?: { wait_ms: number; hold_ms: number; batch: number };
 }
 
 export interface DomainAudit {
@@ -208,6 +229,8 @@ export interface RunManifest {
   contention?: Record<string, LockStats>;
   stop_reason?: string;
   audit?: AuditReport;
+  /** ISO 8601 moment the episodes' `trace` times count from. */
+  trace_origin?: string;
 }
 
 export interface ExperimentConfig {

@@ -4,6 +4,9 @@
  * Errors come back as typed outcomes, never as thrown errors, so their codes
  * survive the thread boundary.
  */
+import { threadId } from 'node:worker_threads';
+import { epochMs } from '../src/episode-clock.js';
+import type { EpisodeClock } from '../src/episode-clock.js';
 import { findDomain } from '../src/domains/index.js';
 import { loadDomainModules } from '../src/domains/load.js';
 import { AceError, BadInputError, LockTimeoutError } from '../src/errors.js';
@@ -27,6 +30,7 @@ function storeFor(task: EpisodeTask): Store {
 
 export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutcome> {
   const started = performance.now();
+  const clock: EpisodeClock = { pid: process.pid, thread: threadId, start: epochMs() };
   const id = episodeId(task.runId, task.domain, task.index);
   let persisting = false;
   let playStarted = 0;
@@ -48,6 +52,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     // From here on the attempt has succeeded: nothing below is retried, so a retry never writes twice.
     persisting = true;
     playMs = performance.now() - playStarted;
+    clock.played = epochMs();
     const { record, deltas } = recordPlay({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now }, play);
     await store.writeEpisode(task.domain, record);
     const done = {
@@ -57,6 +62,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       index: task.index,
       score: record.outcome.score,
       reliability: deltas.observations[0]!.reliability,
+      clock,
     };
     // Batched: the process's group committer merges these and acknowledges the episode.
     if (task.mode === 'locked' && task.commit === 'batched') return { ...done, ms: performance.now() - started, playMs, deltas };
@@ -85,6 +91,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
         fatal: err instanceof BadInputError || err instanceof LockTimeoutError,
         retryable: !persisting && (err as { retryable?: unknown })?.retryable !== false,
       },
+      clock,
     };
   }
 }

@@ -14,6 +14,7 @@ import type { CommitMode, ExperimentConfig, RunManifest } from '../types.js';
 import { emptyProgress, nextLineAt, progressLine } from '../progress.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
+import { prepareReport, reportOption, reportRun } from './report-flag.js';
 
 export interface RunArgs extends ExperimentArgs {
   experiment?: string;
@@ -24,6 +25,7 @@ export interface RunArgs extends ExperimentArgs {
   json: boolean;
   progress: 'auto' | 'lines' | 'none';
   resume?: string;
+  report?: string;
 }
 
 export function runBuilder<T>(y: Argv<T>) {
@@ -42,7 +44,8 @@ export function runBuilder<T>(y: Argv<T>) {
       default: 'auto' as const,
       describe: 'auto: one updating line on an interactive terminal, nothing otherwise; lines: a line per 10% (for logs); none',
     })
-    .option('resume', { type: 'string', describe: 'Finish run RUN_ID of --store: merge what it left unmerged, play only its episodes without a file, same ids and config' });
+    .option('resume', { type: 'string', describe: 'Finish run RUN_ID of --store: merge what it left unmerged, play only its episodes without a file, same ids and config' })
+    .option('report', reportOption);
 }
 
 /** With --resume the run's own config applies; experiment flags would silently differ from it. */
@@ -65,6 +68,7 @@ async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; e
 
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
   if (!Number.isInteger(args.lockTimeout) || args.lockTimeout < 1) throw new BadInputError(`--lock-timeout: Expected a positive integer (ms), got \`${args.lockTimeout}\``);
+  const reportFile = await prepareReport(args.report);
   let resume: ResumePlan | undefined;
   let experiment: ExperimentConfig;
   let capRequested = false;
@@ -131,6 +135,7 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));
   }
+  if (reportFile) await reportRun(reportFile, manifest, store.root, io);
   if (result.fatal) {
     io.err(`ace-orch: ${result.fatal.message}`);
     return EXIT.usage;
