@@ -20,6 +20,8 @@ import type { ExportArgs } from './commands/export.js';
 import { processIo } from './commands/io.js';
 import type { Io } from './commands/io.js';
 import { executeRepair, repairBuilder } from './commands/repair.js';
+import { executeReport, reportBuilder } from './commands/report.js';
+import type { ReportArgs } from './commands/report.js';
 import type { RepairArgs } from './commands/repair.js';
 import { executeRun, runBuilder } from './commands/run.js';
 import { executeWorker, workerBuilder } from './commands/worker.js';
@@ -79,6 +81,12 @@ const COMMANDS: CommandSpec[] = [
     execute: (args: CompareArgs, io, signal) => executeCompare(args, io, signal()),
   },
   {
+    command: 'report <sources..>',
+    describe: 'Write one self-contained HTML page: loss table, comparison and lock charts, the run timeline, playbooks and failures',
+    builder: reportBuilder,
+    execute: (args: ReportArgs, io) => executeReport(args, io),
+  },
+  {
     command: 'repair',
     describe: 'Re-merge episodes that crashed between their episode file and their merge; --rebuild a corrupt playbook',
     builder: repairBuilder,
@@ -116,17 +124,17 @@ async function main(): Promise<number> {
   let cli = yargs(hideBin(process.argv))
     .scriptName('ace-orch')
     .usage('$0 <command> [options]\n\nRuns parallel agent episodes into locked ACE playbooks and audits them for lost observations.')
-    .demandCommand(1, 'Name a command: run, audit, compare, repair, chaos, bench, export or worker')
+    .demandCommand(1, 'Name a command: run, audit, compare, report, repair, chaos, bench, export or worker')
     .middleware((argv) => {
       // A flag given twice arrives as an array; say so rather than fail later on a strange value.
       for (const [key, value] of Object.entries(argv)) {
-        if (key !== '_' && key !== 'files' && Array.isArray(value)) throw new UsageError(`--${key} was given more than once`);
+        if (key !== '_' && key !== 'files' && key !== 'sources' && Array.isArray(value)) throw new UsageError(`--${key} was given more than once`);
       }
     }, true)
     .strict()
     .showHelpOnFail(false)
     .version(packageVersion())
-    .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 130 interrupted.')
+    .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 4 nothing lost but episodes failed, 130 interrupted.')
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
       throw err ?? new UsageError(`${msg} (see ace-orch --help)`);

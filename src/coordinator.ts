@@ -7,13 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { audit } from './audit.js';
+import { episodeTrace, epochMs } from './episode-clock.js';
 import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
+import { rateGate } from './rate-gate.js';
 import { roundRobin, scheduleEpisodes } from './scheduler.js';
 import { abandonedRuns } from './run-liveness.js';
 import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
 import type { StoreBackend } from './store/backend.js';
+import { platformGuarantee } from './store/platform.js';
 import type { AuditReport, CommitMode, EpisodeEntry, ExperimentConfig, LockStats, RunManifest, WriteMode } from './types.js';
 
 /** How a run commits merges unless told otherwise. */
@@ -28,14 +31,33 @@ export interface RunOptions {
   mode?: WriteMode;
   /** @default DEFAULT_COMMIT */
   commit?: CommitMode;
-  /** Aborting stops scheduling; in-flight episodes finish their writes. */
+  /**
+   * True when `experiment.cap` is only the default (no `--cap`, no `cap` in the file): the
+   * store's recorded cap replaces it. Otherwise `experiment.cap` is the requested cap,
+   * checked against the store (src/cap.ts). @default false
+   */
+  capFromStore?: boolean;
+  /** An interruption: stops scheduling and fires in-flight episodes' ctx.signal; episodes that complete still write. */
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
+  /** Finish an earlier run (see src/resume.ts): its manifest, the entries kept, and the episodes left to play. */
+  resume?: ResumePlan;
+}
+
+/** What `--resume` carries over from an interrupted run. */
+export interface ResumePlan {
+  manifest: RunManifest;
+  /** Entries of episodes that have their file: done, never played again. */
+  keep: EpisodeEntry[];
+  /** Episodes without a file, with their original domains and indices (hence ids). */
+  assignments: Assignment[];
 }
 
 export type RunEvent =
   | { type: 'started'; runId: string; total: number }
   | { type: 'episode'; outcome: EpisodeOutcome; done: number; total: number }
+  | { type: 'episode-started'; assignment: Assignment }
+  | { type: 'retry'; assignment: Assignment; error: string }
   | { type: 'stopping'; reason: string }
   | { type: 'shard-error'; message: string }
   | { type: 'warning'; message: string };
@@ -54,13 +76,22 @@ export function newRunId(now = new Date()): string {
 }
 
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
-  const { experiment, store } = options;
+  const { store } = options;
   const mode = options.mode ?? 'locked';
   const commit = options.commit ?? DEFAULT_COMMIT;
   const emit = options.onEvent ?? (() => {});
-  await store.init(experiment.domains);
-  // A corrupt playbook stops the run before any episode is played, and is left untouched.
+  // A database store's tables must exist to be read; creating them writes no user data.
+  if (store.kind !== 'file') await store.init(options.experiment.domains);
+  // Before anything is written: a store never loses what it holds to a smaller cap.
+  const cap = await store.settleCap(options.capFromStore ? undefined : options.experiment.cap);
+  const experiment: ExperimentConfig = { ...options.experiment, cap: cap.cap };
+  const platformNote = store.kind === 'file' ? platformGuarantee(process.platform).note : undefined;
+  if (platformNote) emit({ type: 'warning', message: platformNote });
+  // A corrupt playbook stops the run before anything is written, and is left untouched.
   for (const d of experiment.domains) await store.readPlaybook(d);
+  await store.init(experiment.domains);
+  if (cap.record) await store.recordCap(cap.cap);
+  if (cap.note) emit({ type: 'warning', message: cap.note });
 
   for (const dead of abandonedRuns(await store.readManifests())) {
     emit({
@@ -69,23 +100,40 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     });
   }
 
-  const runId = options.runId ?? newRunId();
-  const assignments = roundRobin(experiment.domains, experiment.episodes);
+  const resume = options.resume;
+  const runId = resume?.manifest.run_id ?? options.runId ?? newRunId();
+  const assignments = resume?.assignments ?? roundRobin(experiment.domains, experiment.episodes);
+  const counts = (d: string) => ({
+    scheduled: experiment.episodes,
+    completed: resume?.keep.filter((e) => e.domain === d).length ?? 0,
+    failed: 0,
+  });
   const manifest: RunManifest = {
+    ...resume?.manifest,
     run_id: runId,
     mode,
     commit,
     status: 'running',
-    started_at: new Date().toISOString(),
+    started_at: resume?.manifest.started_at ?? new Date().toISOString(),
     pid: process.pid,
     host: hostname(),
+    store: store.location,
     config: experiment,
-    domains: Object.fromEntries(experiment.domains.map((d) => [d, { scheduled: experiment.episodes, completed: 0, failed: 0 }])),
+    domains: Object.fromEntries(experiment.domains.map((d) => [d, counts(d)])),
+    ...(resume ? { resumed_at: [...(resume.manifest.resumed_at ?? []), new Date().toISOString()] } : {}),
   };
+  // A resumed run's manifest says `running` again, with this pid and only its done episodes, until the end.
+  delete manifest.finished_at;
+  delete manifest.stop_reason;
+  delete manifest.audit;
+  if (resume) manifest.episodes = resume.keep;
   await store.writeManifest(manifest);
   emit({ type: 'started', runId, total: assignments.length });
 
-  const entries: EpisodeEntry[] = [];
+  const entries: EpisodeEntry[] = [...(resume?.keep ?? [])];
+  let failures = 0;
+  let tooManyFailures = false;
+  let busyMs = 0;
   const merges = new Map<string, MergeTiming[]>(experiment.domains.map((d) => [d, []]));
   const stopper = new AbortController();
   let fatal: RunResult['fatal'];
@@ -100,20 +148,38 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
 
   const onOutcome = (outcome: EpisodeOutcome): void => {
     const counts = manifest.domains[outcome.domain]!;
-    const base = { episode_id: outcome.episode_id, domain: outcome.domain, index: outcome.index, ms: Math.round(outcome.ms) };
+    busyMs += outcome.playMs ?? outcome.ms;
+    // The unlocked mode takes no lock: its zero timings are not lock timings.
+    const trace = episodeTrace(outcome.clock, traceOrigin, outcome.ok && mode === 'locked' ? outcome.merge : undefined);
+    const base: EpisodeEntry = {
+      episode_id: outcome.episode_id,
+      domain: outcome.domain,
+      index: outcome.index,
+      status: 'unknown',
+      ms: Math.round(outcome.ms),
+      ...(outcome.started_at ? { started_at: outcome.started_at } : {}),
+      ...(outcome.attempts ? { attempts: outcome.attempts } : {}),
+      ...(outcome.attemptErrors ? { attempt_errors: outcome.attemptErrors } : {}),
+      ...(trace ? { trace } : {}),
+    };
     if (outcome.ok) {
       counts.completed++;
       if (outcome.merge) merges.get(outcome.domain)!.push(outcome.merge);
       entries.push({ ...base, status: 'ok', score: outcome.score, reliability: outcome.reliability });
     } else {
       counts.failed++;
+      failures++;
       entries.push({ ...base, status: 'failed', error: `${outcome.error.code}: ${outcome.error.message}` });
       if (outcome.error.fatal && !fatal) {
         fatal = { code: outcome.error.code, message: outcome.error.message };
         stop(outcome.error.message);
       }
+      if (experiment.maxFailures !== undefined && failures > experiment.maxFailures && !tooManyFailures) {
+        tooManyFailures = true;
+        stop(`more than ${experiment.maxFailures} episodes failed (--max-failures)`);
+      }
     }
-    emit({ type: 'episode', outcome, done: entries.length, total: assignments.length });
+    emit({ type: 'episode', outcome, done: entries.length - (resume?.keep.length ?? 0), total: assignments.length });
   };
   // Episodes whose shard process died after starting them: their fate is unknown until the audit (or repair) decides.
   const onShardError = (message: string, unknown: Assignment[]): void => {
@@ -122,22 +188,36 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   };
 
   const started = performance.now();
+  const traceOrigin = epochMs();
+  manifest.trace_origin = new Date(traceOrigin).toISOString();
   const job = { store: store.root, runId, experiment, mode, commit, lock: store.options.lock, signal: stopper.signal };
+  const hooks = {
+    onOutcome,
+    onStart: (assignment: Assignment) => emit({ type: 'episode-started', assignment }),
+    onRetry: (assignment: Assignment, error: string) => emit({ type: 'retry', assignment, error }),
+    ...(experiment.rate ? { gate: rateGate(experiment.rate) } : {}),
+  };
   if (experiment.processes > 1) {
-    await runShards({ job, assignments, processes: experiment.processes, signal: stopper.signal, onOutcome, onShardError });
+    await runShards({ job, assignments, processes: experiment.processes, signal: stopper.signal, cancel: options.signal, onShardError, ...hooks });
   } else {
-    await scheduleEpisodes({ ...job, assignments, onOutcome });
+    await scheduleEpisodes({ ...job, assignments, cancel: options.signal, ...hooks });
   }
   const seconds = (performance.now() - started) / 1000;
+  const inFlight = (experiment.concurrency ?? experiment.threads) * experiment.processes;
   options.signal?.removeEventListener('abort', onAbort);
 
   entries.sort((a, b) => (a.episode_id < b.episode_id ? -1 : 1));
   const contention: Record<string, LockStats> = Object.fromEntries([...merges].map(([d, m]) => [d, summarizeMerges(m)]));
   Object.assign(manifest, {
-    status: fatal ? 'stopped' : stopper.signal.aborted ? 'interrupted' : 'complete',
+    status: fatal || tooManyFailures ? 'stopped' : stopper.signal.aborted ? 'interrupted' : 'complete',
     finished_at: new Date().toISOString(),
     episodes: entries,
-    timings: { seconds: Math.round(seconds * 1000) / 1000, episodesPerSec: Math.round((entries.length / seconds) * 10) / 10 },
+    timings: {
+      seconds: Math.round(seconds * 1000) / 1000,
+      episodesPerSec: Math.round(((entries.length - (resume?.keep.length ?? 0)) / seconds) * 10) / 10,
+      concurrency: inFlight,
+      efficiency: Math.round((busyMs / (seconds * 1000 * inFlight)) * 1000) / 1000,
+    },
     contention,
     ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : {}),
   } satisfies Partial<RunManifest>);
@@ -151,7 +231,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       domain: d,
       updated_at: manifest.finished_at,
       runs: (typeof prev['runs'] === 'number' ? prev['runs'] : 0) + 1,
-      episodes_merged: (typeof prev['episodes_merged'] === 'number' ? prev['episodes_merged'] : 0) + manifest.domains[d]!.completed,
+      episodes_merged: (typeof prev['episodes_merged'] === 'number' ? prev['episodes_merged'] : 0) + manifest.domains[d]!.completed - counts(d).completed,
       last_run: { run_id: runId, mode, episodes: manifest.domains[d], contention: contention[d] },
     }));
   }

@@ -2,8 +2,9 @@
  * One episode, as a pure function: (seed, domain, index, prior) -> the
  * episode record and the deltas it adds to the playbook. The worker does the I/O.
  */
-import type { Domain } from './domains/index.js';
+import type { Domain, DomainPlay } from './domains/index.js';
 import { createRng } from './rng.js';
+import type { Rng } from './rng.js';
 import type { Deltas, EpisodeRecord, Observation, Playbook, SectionEntry } from './types.js';
 
 export interface EpisodeInput {
@@ -21,13 +22,24 @@ export function episodeId(runId: string, domain: string, index: number): string 
   return `${runId}-${domain}-${String(index).padStart(4, '0')}`;
 }
 
+/** The world depends on (seed, domain) only; the agent's actions also on the index. */
+export function episodeRngs(seed: number, domain: string, index: number): { world: Rng; rng: Rng } {
+  return { world: createRng(`${seed}:${domain}:world`), rng: createRng(`${seed}:${domain}:${index}`) };
+}
+
+/** Plays a synchronous domain (the built-in ones) and records the episode; an async `play` is refused. */
 export function playEpisode(input: EpisodeInput): { record: EpisodeRecord; deltas: Deltas } {
-  const { domain, index, seed, now } = input;
+  const { world, rng } = episodeRngs(input.seed, input.domain.name, input.index);
+  const ctx = { episodeId: episodeId(input.runId, input.domain.name, input.index), index: input.index, attempt: 0, signal: new AbortController().signal, playbook: input.prior };
+  const play = input.domain.play(world, rng, input.prior.observations, ctx);
+  if (play instanceof Promise) throw new TypeError(`domain ${input.domain.name} plays asynchronously; run it through the worker pool`);
+  return recordPlay(input, play);
+}
+
+/** The episode record and playbook deltas of a finished play. */
+export function recordPlay(input: EpisodeInput, play: DomainPlay): { record: EpisodeRecord; deltas: Deltas } {
+  const { domain, index, now } = input;
   const id = episodeId(input.runId, domain.name, index);
-  // The world depends on (seed, domain) only; the agent's actions also on the index.
-  const world = createRng(`${seed}:${domain.name}:world`);
-  const rng = createRng(`${seed}:${domain.name}:${index}`);
-  const play = domain.play(world, rng, input.prior.observations);
   const reflection = domain.reflect(play.trajectory);
 
   const observation: Observation = {

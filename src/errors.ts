@@ -25,6 +25,13 @@ export class BadInputError extends AceError {
   }
 }
 
+/** The store cannot keep its guarantees on this platform. */
+export class UnsupportedPlatformError extends AceError {
+  constructor(message: string) {
+    super(message, 'E_PLATFORM', EXIT.usage);
+  }
+}
+
 export class UsageError extends AceError {
   constructor(message: string) {
     super(message, 'E_USAGE', EXIT.usage);
@@ -34,16 +41,16 @@ export class UsageError extends AceError {
 /** The lock could not be had within the timeout; names the locked file. */
 export class LockTimeoutError extends AceError {
   readonly file: string;
-  constructor(file: string, timeoutMs: number, retries: number) {
-    super(`could not lock ${file} within ${timeoutMs} ms (${retries} retries); another writer holds it`, 'E_LOCK_TIMEOUT', EXIT.usage);
+  constructor(file: string, timeoutMs: number, retries: number, holder = 'another writer holds it') {
+    super(`could not lock ${file} within ${timeoutMs} ms (${retries} retries); ${holder}`, 'E_LOCK_TIMEOUT', EXIT.usage);
     this.file = file;
   }
 }
 
 /**
- * The writer's lease on a lock is gone: another writer holds it now. The
- * merge is retried from a fresh read, and the lock is not released (it is
- * not ours to release).
+ * A write was refused because the playbook or the lock changed under the
+ * writer. The merge is retried from a fresh read; the lock is released first
+ * if it is still this writer's, and left alone if another writer holds it now.
  */
 export class LeaseLostError extends AceError {}
 
@@ -62,6 +69,24 @@ export class LockCompromisedError extends LeaseLostError {
 export class FencedWriteError extends LeaseLostError {
   constructor(file: string, expected: number, found: number) {
     super(`write to ${file} refused by the fence: read generation ${expected}, found ${found}`, 'E_FENCED', EXIT.usage);
+  }
+}
+
+/** An episode attempt ran past `--episode-timeout` and was abandoned: nothing of it is written. */
+export class EpisodeTimeoutError extends AceError {
+  constructor(ms: number) {
+    super(`episode attempt abandoned after the ${ms} ms timeout`, 'E_TIMEOUT', EXIT.failed);
+  }
+}
+
+/**
+ * The fence refused a write because the playbook changed under the lock without a newer
+ * generation: a tool that does not take this project's lock (or dropped the `generation` key)
+ * wrote it. The merge is retried from a fresh read, so that write is kept.
+ */
+export class ForeignWriteError extends LeaseLostError {
+  constructor(file: string) {
+    super(`write to ${file} refused by the fence: another tool rewrote it since it was read under the lock`, 'E_FOREIGN_WRITE', EXIT.usage);
   }
 }
 

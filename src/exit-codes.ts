@@ -2,12 +2,14 @@
 export const EXIT = {
   /** Everything ran and the audit found nothing lost or missing. */
   ok: 0,
-  /** The audit found lost observations or missing episode files. */
+  /** The audit found lost observations, missing episode files, an unreadable or missing playbook, or lost section entries ace-orch recorded. */
   loss: 1,
   /** Usage error or bad input (a flag, an experiment, a corrupt store file). */
   usage: 2,
   /** A bug in ace-orch itself: the message says what failed. */
   internal: 3,
+  /** Nothing was lost, but episodes failed (raised, timed out, or were refused after their retries), or `--max-failures` stopped the run. */
+  failed: 4,
   /** Stopped by SIGINT/SIGTERM after in-flight episodes finished their writes (128 + SIGINT). */
   interrupted: 130,
 } as const;

@@ -26,7 +26,13 @@ export const DEFAULT_EXPERIMENT: ExperimentConfig = {
 /** Fields a file or the flags may set; anything absent falls back to the defaults. */
 export type ExperimentInput = Partial<Record<keyof ExperimentConfig, unknown>>;
 
-const LIMITS = { episodes: 1_000_000, threads: 256, processes: 64, cap: 10_000, episodeMs: 600_000 } as const;
+const LIMITS = { episodes: 1_000_000, threads: 256, processes: 64, cap: 10_000, episodeMs: 600_000, concurrency: 100_000, retries: 100, timeoutMs: 86_400_000 } as const;
+
+/** Optional fields: absent means the default their TSDoc names (ExperimentConfig). */
+const OPTIONAL_KEYS = ['modules', 'concurrency', 'episodeTimeoutMs', 'retries', 'retryDelayMs', 'rate', 'maxFailures'] as const;
+
+/** Flags whose names differ from their experiment field. */
+const FLAG_NAMES: Record<string, string> = { episodeTimeoutMs: 'episode-timeout', retryDelayMs: 'retry-delay' };
 
 export async function readExperimentFile(file: string): Promise<ExperimentInput> {
   let text: string;
@@ -38,7 +44,7 @@ export async function readExperimentFile(file: string): Promise<ExperimentInput>
   }
   const v = parseJson(text, file, 'experiment');
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BadInputError(`${file}: experiment is not a JSON object`, file);
-  const known = new Set([...Object.keys(DEFAULT_EXPERIMENT), 'modules']);
+  const known = new Set([...Object.keys(DEFAULT_EXPERIMENT), ...OPTIONAL_KEYS]);
   const unknown = Object.keys(v).filter((k) => !known.has(k) && !k.startsWith('$') && k !== 'description');
   if (unknown.length) throw new BadInputError(`${file}: unknown experiment key(s) ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${[...known].join(', ')}`, file);
   const modules = (v as Record<string, unknown>)['modules'];
@@ -66,6 +72,13 @@ function nonNegativeInt(value: unknown, name: string, where: string, max: number
   return value;
 }
 
+function positiveNumber(value: unknown, name: string, where: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new BadInputError(`${where}: Expected \`${name}\` to be a positive number, got \`${show(value)}\``);
+  }
+  return value;
+}
+
 /**
  * Builds the experiment from defaults, then the file, then flags. `sources`
  * names where each field came from, so an error points at the right place.
@@ -77,7 +90,7 @@ export function resolveExperiment(layers: { input: ExperimentInput; source: stri
     for (const [k, v] of Object.entries(input)) {
       if (v === undefined) continue;
       merged[k] = v;
-      from[k] = source.startsWith('--') ? `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : source;
+      from[k] = source.startsWith('--') ? `--${FLAG_NAMES[k] ?? k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : source;
     }
   }
   const where = (k: string): string => from[k] ?? 'defaults';
@@ -92,11 +105,20 @@ export function resolveExperiment(layers: { input: ExperimentInput; source: stri
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) throw new BadInputError(`${where('seed')}: Expected \`seed\` to be a non-negative integer, got \`${show(seed)}\``);
   const name = merged['name'];
   if (typeof name !== 'string' || name === '') throw new BadInputError(`${where('name')}: Expected \`name\` to be a non-empty string, got \`${show(name)}\``);
+  const threads = positiveInt(merged['threads'], 'threads', where('threads'), LIMITS.threads);
+  const optional = (k: (typeof OPTIONAL_KEYS)[number], check: (v: unknown, name: string, at: string) => number): Partial<ExperimentConfig> =>
+    merged[k] === undefined ? {} : { [k]: check(merged[k], FLAG_NAMES[k] ?? k, where(k)) };
   return {
     name,
     domains: domains as string[],
     episodes: positiveInt(merged['episodes'], 'episodes', where('episodes'), LIMITS.episodes),
-    threads: positiveInt(merged['threads'], 'threads', where('threads'), LIMITS.threads),
+    threads,
+    concurrency: merged['concurrency'] === undefined ? threads : positiveInt(merged['concurrency'], 'concurrency', where('concurrency'), LIMITS.concurrency),
+    ...optional('episodeTimeoutMs', (v, n, at) => nonNegativeInt(v, n, at, LIMITS.timeoutMs)),
+    ...optional('retries', (v, n, at) => nonNegativeInt(v, n, at, LIMITS.retries)),
+    ...optional('retryDelayMs', (v, n, at) => nonNegativeInt(v, n, at, LIMITS.timeoutMs)),
+    ...optional('rate', positiveNumber),
+    ...optional('maxFailures', (v, n, at) => nonNegativeInt(v, n, at, LIMITS.episodes)),
     processes: positiveInt(merged['processes'], 'processes', where('processes'), LIMITS.processes),
     episodeMs: nonNegativeInt(merged['episodeMs'], 'episode-ms', where('episodeMs'), LIMITS.episodeMs),
     cap: positiveInt(merged['cap'], 'cap', where('cap'), LIMITS.cap),

@@ -6,7 +6,8 @@
  * depend on the order deltas arrive in, how they are batched, or whether a
  * delta is applied twice (a retried write cannot duplicate anything).
  */
-import type { Deltas, Observation, ObservationKey, Playbook, Reliability, SectionEntry, SectionName } from './types.js';
+import { reliabilityRank } from './reliability.js';
+import type { Deltas, Observation, ObservationKey, Playbook, SectionEntry, SectionName } from './types.js';
 import { SECTION_NAMES } from './types.js';
 
 /** Observations kept per playbook unless the experiment says otherwise. */
@@ -14,16 +15,17 @@ export const DEFAULT_CAP = 10;
 /** Entries kept in each of the other sections. */
 export const SECTION_KEEP = 10;
 
-const RANK: Record<Reliability, number> = { HIGH: 0, MEDIUM: 1, LOW: 2 };
-
 /** Plain code-unit comparison: locale-independent, the same on every machine. */
 function cmpStr(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Playbook order: HIGH before MEDIUM before LOW, then higher score, then episode_id ascending. */
+/**
+ * Playbook order: HIGH before MEDIUM before LOW (other reliabilities by the rule in
+ * src/reliability.ts), then higher score, then episode_id ascending.
+ */
 export function compareObservations(a: ObservationKey, b: ObservationKey): number {
-  return RANK[a.reliability] - RANK[b.reliability] || b.score - a.score || cmpStr(a.episode_id, b.episode_id);
+  return reliabilityRank(a.reliability) - reliabilityRank(b.reliability) || b.score - a.score || cmpStr(a.episode_id, b.episode_id);
 }
 
 /** Most recent first; ties broken by source episode, then content, so the order is total. */

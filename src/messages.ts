@@ -2,8 +2,19 @@
  * The typed messages between the coordinator (main thread) and the episode
  * workers (workers/episode-worker.ts). Nothing else crosses the boundary.
  */
+import type { EpisodeClock } from './episode-clock.js';
 import type { LockOptions } from './store/lock.js';
-import type { CommitMode, Deltas, ExperimentConfig, Reliability, WriteMode } from './types.js';
+import type { AnyReliability, CommitMode, Deltas, ExperimentConfig, WriteMode } from './types.js';
+
+/** A flag shared by a process's scheduler and its worker threads: 1 once the run is stopping. */
+export function createStopFlag(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+export function raiseStopFlag(flag: Int32Array): void {
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
 
 export interface EpisodeTask {
   store: string;
@@ -20,6 +31,24 @@ export interface EpisodeTask {
   mode: WriteMode;
   /** `batched`: write the episode file and hand the deltas back for the process's group committer. */
   commit: CommitMode;
+  /** 0 for the first attempt; retries of the same episode count up. */
+  attempt: number;
+  /** Abandon the attempt after this many ms (0: never). */
+  timeoutMs: number;
+  /** Shared with the scheduler (a SharedArrayBuffer): set when the run stops, firing the episodes' ctx.signal. */
+  stopFlag: Int32Array;
+}
+
+/** How many attempts an episode took, what each failed one raised, and when the first began. */
+export interface AttemptLog {
+  /** Attempts made, the last included. @default 1 */
+  attempts?: number;
+  /** `CODE: message` of each failed attempt, in order. */
+  attemptErrors?: string[];
+  /** ISO 8601 start of the first attempt. */
+  started_at?: string;
+  /** ms spent in the domain's play (think time included), summed over attempts: the agent's own time, without ace-orch's overhead. */
+  playMs?: number;
 }
 
 export interface MergeTiming {
@@ -30,27 +59,31 @@ export interface MergeTiming {
   changed: boolean;
   /** Writes refused by the fence (or a lost lease) before this merge landed. */
   refused: number;
+  /** Writes refused because another tool rewrote the playbook without this project's lock (then retried). */
+  foreignWrites: number;
   /** Stale locks reclaimed by this merge. */
   reclaimed: number;
   /** Episodes carried by this merge (1 unless group-committed). @default 1 */
   batch?: number;
 }
 
-export interface EpisodeDone {
+export interface EpisodeDone extends AttemptLog {
   ok: true;
   episode_id: string;
   domain: string;
   index: number;
   score: number;
-  reliability: Reliability;
+  reliability: AnyReliability;
   ms: number;
   /** Absent while the deltas wait for the group committer. */
   merge?: MergeTiming;
   /** Set by a worker in `batched` mode: the deltas to commit; the episode is acknowledged only after. */
   deltas?: Deltas;
+  /** Where and when it ran; `acked` is stamped by the scheduler. */
+  clock?: EpisodeClock;
 }
 
-export interface EpisodeFailed {
+export interface EpisodeFailed extends AttemptLog {
   ok: false;
   episode_id: string;
   domain: string;
@@ -61,7 +94,10 @@ export interface EpisodeFailed {
     message: string;
     /** Bad input (a corrupt playbook, an unwritable store) or a lock timeout: the run must stop. */
     fatal: boolean;
+    /** False when a retry cannot help (the error said `retryable: false`, or the play succeeded and persisting failed). @default true */
+    retryable?: boolean;
   };
+  clock?: EpisodeClock;
 }
 
 export type EpisodeOutcome = EpisodeDone | EpisodeFailed;
@@ -83,12 +119,14 @@ export interface ShardJob {
   assignments: Assignment[];
 }
 
-/** Coordinator -> shard process. */
-export type ToShard = { type: 'start'; job: ShardJob } | { type: 'stop'; reason: string };
+/** Coordinator -> shard process. `go` grants start request `id` of the run's rate limit at time `at`. */
+export type ToShard = { type: 'start'; job: ShardJob } | { type: 'stop'; reason: string; cancel?: boolean } | { type: 'go'; id: number; at: number };
 
-/** Shard process -> coordinator. */
+/** Shard process -> coordinator. `gate` asks the coordinator's rate limit for a start. */
 export type FromShard =
   | { type: 'started'; assignment: Assignment }
+  | { type: 'retry'; assignment: Assignment; error: string }
+  | { type: 'gate'; id: number }
   | { type: 'outcome'; outcome: EpisodeOutcome }
   | { type: 'done' }
   | { type: 'error'; code: string; message: string };

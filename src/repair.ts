@@ -5,22 +5,26 @@
  * aside (never deleting it) and rebuilds it from the episode files.
  * Idempotent: a second repair finds nothing to do.
  */
-import { rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { auditDomain } from './audit.js';
 import type { DomainState } from './audit.js';
 import { BadInputError } from './errors.js';
-import { combineDeltas, DEFAULT_CAP } from './merge.js';
+import { combineDeltas, emptyDeltas } from './merge.js';
+import { readEpisodeText } from './episode-read.js';
+import { deltasOfEpisode } from './reference.js';
 import { abandonedRuns } from './run-liveness.js';
 import { removeStaleTemps } from './store/durable.js';
 import { readDomainState } from './store/snapshot.js';
+import { recordCap, settleWriteCap } from './store/store-meta.js';
 import { Store } from './store/store.js';
 import type { Deltas, EpisodeEntry, EpisodeRecord, RunManifest } from './types.js';
 import type { StoreBackend } from './store/backend.js';
+import { SECTION_NAMES } from './types.js';
 
 export interface RepairOptions {
   /** Move a corrupt playbook aside and rebuild it from the episode files. @default false */
   rebuild?: boolean;
-  /** @default the runs' cap, else 10 */
+  /** Requested cap, checked against the store's (src/cap.ts). @default the store's recorded cap, else 10 */
   cap?: number;
 }
 
@@ -28,6 +32,8 @@ export interface DomainRepair {
   domain: string;
   episodeFiles: number;
   recovered: string[];
+  /** Section entries put back (the playbook lacked them within the keep rule). */
+  sectionEntriesRestored: number;
   /** Where a corrupt playbook was moved before the rebuild. */
   movedAside?: string;
   tempFilesRemoved: number;
@@ -40,25 +46,49 @@ export interface RepairReport {
   runsClosed: string[];
 }
 
-/** The deltas an episode file records; files written by other tools yield a minimal observation. */
-export function deltasFromEpisode(record: EpisodeRecord, key: { reliability: 'HIGH' | 'MEDIUM' | 'LOW'; score: number }): Deltas {
-  const observation = record.outcome.observation ?? {
-    episode_id: record.episode_id,
-    timestamp: record.timestamp,
-    score: key.score,
-    beliefs: {},
-    context: {},
-    reliability: key.reliability,
-    reason: 'recovered by repair from the episode file',
-    metadata: { patterns: [], failures: [] },
-  };
-  const s = record.outcome.sections;
-  return {
-    observations: [observation],
-    strategies_and_rules: s?.strategies_and_rules ?? [],
-    troubleshooting: s?.troubleshooting ?? [],
-    context_patterns: s?.context_patterns ?? [],
-  };
+/**
+ * What repair merges back for one episode file: its observation when the audit
+ * found it lost, and its section entries the playbook should hold but does not.
+ * The observation and entries are the file's own (ace-orch) or rebuilt by the
+ * reference tool's rules (src/reference.ts). An observation still in the
+ * playbook is never re-merged, so repair cannot replace what a user has.
+ */
+export function repairDeltas(record: EpisodeRecord, domain: string, observationLost: boolean, lostSections: ReadonlySet<string>): Deltas {
+  const all = deltasOfEpisode(record, domain);
+  const out = emptyDeltas();
+  if (observationLost) out.observations.push(...all.observations);
+  for (const s of SECTION_NAMES) out[s].push(...all[s].filter((e) => lostSections.has(JSON.stringify([s, e.source_episode, e.content]))));
+  return out;
+}
+
+/**
+ * Merges, in one locked merge, what the audit finds lost of the episodes whose file is there
+ * (of run `runId` only, or all): their observations and the section entries the playbook should
+ * hold but does not. `beforeWrite` runs once, only when there is something to merge.
+ */
+export async function remergeLost(
+  store: Store,
+  state: DomainState,
+  cap: number,
+  runId: string | null,
+  beforeWrite?: () => Promise<void>,
+): Promise<{ recovered: string[]; sectionEntriesRestored: number }> {
+  const { lostIds, sections } = auditDomain(state, [], cap, runId);
+  const lostObs = new Set(lostIds);
+  const lostSections = new Set(sections.lostEntries.map((e) => JSON.stringify([e.section, e.source_episode, e.content])));
+  const sectionSources = new Set(sections.lostEntries.map((e) => e.source_episode));
+  const lost = state.episodes.filter((e) => lostObs.has(e.key.episode_id) || sectionSources.has(e.key.episode_id));
+  if (lost.length) {
+    await beforeWrite?.();
+    const deltas = await Promise.all(
+      lost.map(async (e) => {
+        const read = readEpisodeText(await readFile(e.file!, 'utf8'), e.file!);
+        return read.ok ? repairDeltas(read.record, state.domain, lostObs.has(e.key.episode_id), lostSections) : emptyDeltas();
+      }),
+    );
+    await new Store(store.root, { ...store.options, cap }).merge(state.domain, combineDeltas(deltas));
+  }
+  return { recovered: lost.filter((e) => lostObs.has(e.key.episode_id)).map((e) => e.episode_id).sort(), sectionEntriesRestored: lostSections.size };
 }
 
 async function moveAside(store: Store, domain: string): Promise<string> {
@@ -69,7 +99,10 @@ async function moveAside(store: Store, domain: string): Promise<string> {
 
 export async function repairStore(store: Store, options: RepairOptions = {}): Promise<RepairReport> {
   const manifests = await store.readManifests();
-  const cap = options.cap ?? manifests.find((m) => m.config?.cap)?.config.cap ?? DEFAULT_CAP;
+  // Before anything is written: the store's cap, never below what a playbook holds (src/cap.ts).
+  const decision = await settleWriteCap(store, options.cap);
+  const cap = decision.cap;
+  let capRecorded = !decision.record;
   const domains: DomainRepair[] = [];
   const states: DomainState[] = [];
   for (const domain of await store.listDomains()) {
@@ -85,17 +118,15 @@ export async function repairStore(store: Store, options: RepairOptions = {}): Pr
     }
     const state = await readDomainState(store, domain);
     states.push(state);
-    const { lostIds } = auditDomain(state, [], cap, null);
-    const lost = state.episodes.filter((e) => lostIds.includes(e.episode_id));
-    if (lost.length) {
-      const deltas = await Promise.all(lost.map(async (e) => deltasFromEpisode(await store.readEpisode(e.file!), e.key)));
-      await new Store(store.root, { ...store.options, cap }).merge(domain, combineDeltas(deltas));
-    }
+    const { recovered, sectionEntriesRestored } = await remergeLost(store, state, cap, null, async () => {
+      if (!capRecorded) capRecorded = (await recordCap(store, cap), true);
+    });
     const tempFilesRemoved = removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs);
     domains.push({
       domain,
       episodeFiles: state.episodes.length,
-      recovered: lost.map((e) => e.episode_id).sort(),
+      recovered,
+      sectionEntriesRestored,
       tempFilesRemoved,
       ...(movedAside ? { movedAside } : {}),
     });

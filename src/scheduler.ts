@@ -1,12 +1,16 @@
 /**
- * Plays a list of episodes on one Piscina pool, at most `threads` in flight
- * (p-queue gives the backpressure). Used by the coordinator directly, and by
- * each shard process of a multi-process run.
+ * Plays a list of episodes on one Piscina pool, at most `concurrency` in
+ * flight (p-queue gives the backpressure), spread over `threads` threads that
+ * each run up to ⌈concurrency / threads⌉ at once. Used by the coordinator
+ * directly, and by each shard process of a multi-process run.
  */
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
+import { epochMs } from './episode-clock.js';
 import { episodeId } from './episode.js';
 import { siblingModule } from './module-file.js';
+import { playAttempts } from './attempts.js';
+import { createStopFlag, raiseStopFlag } from './messages.js';
 import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messages.js';
 import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
 import { GroupCommitter } from './store/committer.js';
@@ -15,9 +19,15 @@ import { openStore } from './store/open.js';
 
 /** A shard's job, plus how to report back. */
 export interface ScheduleOptions extends ShardJob {
-  /** Aborting stops scheduling; in-flight episodes finish their writes. */
+  /** Aborting stops scheduling; in-flight episodes finish and write. */
   signal?: AbortSignal;
+  /** Aborting (Ctrl-C, SIGTERM) also fires in-flight episodes' `ctx.signal`; episodes that complete still write. */
+  cancel?: AbortSignal;
+  /** The run's rate limit: resolves with the granted start time. @default no limit */
+  gate?: () => Promise<number>;
   onStart?: (assignment: Assignment) => void;
+  /** A failed attempt of this episode will be re-played. */
+  onRetry?: (assignment: Assignment, error: string) => void;
   onOutcome: (outcome: EpisodeOutcome) => void;
 }
 
@@ -36,24 +46,31 @@ export function roundRobin(domains: readonly string[], episodes: number): Assign
 /** Resolves once every scheduled episode has finished, or scheduling stopped and in-flight ones finished. */
 export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> {
   const { experiment } = options;
+  const concurrency = experiment.concurrency ?? experiment.threads;
   const pool = new Piscina<EpisodeTask, EpisodeOutcome>({
     filename: workerFile(),
     workerData: lockTurnsWorkerData(),
     minThreads: experiment.threads,
     maxThreads: experiment.threads,
+    concurrentTasksPerWorker: Math.ceil(concurrency / experiment.threads),
     idleTimeout: 1_000,
   });
-  const queue = new PQueue({ concurrency: experiment.threads });
+  const queue = new PQueue({ concurrency });
   const store = openStore(options.store, { cap: experiment.cap, lock: options.lock });
   const committer = new GroupCommitter(store);
   // Commits still pending; settled ones leave, so a long run does not keep one promise per episode.
   const commits = new Set<Promise<void>>();
+  const stopFlag = createStopFlag();
   const stop = (): void => queue.clear();
+  // Worker threads fire the ctx.signal of the episodes they are playing, and of any they start after.
+  const cancel = (): void => raiseStopFlag(stopFlag);
   options.signal?.addEventListener('abort', stop);
+  options.cancel?.addEventListener('abort', cancel);
+  if (options.cancel?.aborted) cancel();
   try {
     for (const a of options.assignments) {
       if (options.signal?.aborted) break;
-      const task: EpisodeTask = {
+      const task: Omit<EpisodeTask, 'attempt'> = {
         store: options.store,
         runId: options.runId,
         domain: a.domain,
@@ -65,40 +82,66 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
         modules: experiment.modules ?? [],
         mode: options.mode,
         commit: options.commit,
+        timeoutMs: experiment.episodeTimeoutMs ?? 0,
+        stopFlag,
       };
       void queue.add(async () => {
-        options.onStart?.(a);
-        const outcome = await pool.run(task).catch(
-          (err: Error): EpisodeOutcome => ({
-            ok: false,
-            episode_id: episodeId(options.runId, a.domain, a.index),
-            domain: a.domain,
-            index: a.index,
-            ms: 0,
-            error: { code: 'E_WORKER', message: `worker thread failed: ${err.message}`, fatal: false },
-          }),
+        if (options.signal?.aborted) return;
+        let began = 0;
+        const played = await playAttempts(
+          (attempt) =>
+            pool.run({ ...task, attempt }).catch(
+              (err: Error): EpisodeOutcome => ({
+                ok: false,
+                episode_id: episodeId(options.runId, a.domain, a.index),
+                domain: a.domain,
+                index: a.index,
+                ms: 0,
+                error: { code: 'E_WORKER', message: `worker thread failed: ${err.message}`, fatal: false },
+              }),
+            ),
+          {
+            retries: experiment.retries ?? 0,
+            retryDelayMs: experiment.retryDelayMs ?? 1000,
+            signal: options.signal,
+            gate: options.gate,
+            onFirstStart: () => {
+              began = performance.now();
+              options.onStart?.(a);
+            },
+            onRetry: (error) => options.onRetry?.(a, error),
+          },
         );
+        if (!played) return;
+        // The episode's time spans all its attempts and backoffs: what it held a slot for.
+        const outcome = { ...played, ms: performance.now() - began };
         if (outcome.ok && outcome.deltas) {
           // The thread is free for the next episode while its deltas join the domain's next group commit.
-          const commit = commitThenReport(committer, outcome, options.onOutcome).finally(() => commits.delete(commit));
+          const commit = commitThenReport(committer, outcome, (o) => options.onOutcome(acknowledged(o))).finally(() => commits.delete(commit));
           commits.add(commit);
-        } else options.onOutcome(outcome);
+        } else options.onOutcome(acknowledged(outcome));
       });
     }
     await queue.onIdle();
     await Promise.all([...commits]);
   } finally {
     options.signal?.removeEventListener('abort', stop);
+    options.cancel?.removeEventListener('abort', cancel);
     await pool.destroy();
     await store.close();
   }
+}
+
+/** Stamps the moment the episode is acknowledged, in the process that ran it. */
+function acknowledged(outcome: EpisodeOutcome): EpisodeOutcome {
+  return outcome.clock ? { ...outcome, clock: { ...outcome.clock, acked: epochMs() } } : outcome;
 }
 
 async function commitThenReport(committer: GroupCommitter, outcome: EpisodeOutcome & { ok: true }, report: (o: EpisodeOutcome) => void): Promise<void> {
   const { deltas, ...done } = outcome;
   try {
     const r = await committer.submit(done.domain, deltas!);
-    report({ ...done, merge: { waitMs: r.waitMs, holdMs: r.holdMs, retries: r.retries, bytes: r.bytes, changed: r.changed, refused: r.refused, reclaimed: r.reclaimed, batch: r.batch } });
+    report({ ...done, merge: { waitMs: r.waitMs, holdMs: r.holdMs, retries: r.retries, bytes: r.bytes, changed: r.changed, refused: r.refused, foreignWrites: r.foreignWrites, reclaimed: r.reclaimed, batch: r.batch } });
   } catch (err) {
     report({
       ok: false,
@@ -106,6 +149,7 @@ async function commitThenReport(committer: GroupCommitter, outcome: EpisodeOutco
       domain: done.domain,
       index: done.index,
       ms: done.ms,
+      ...(done.clock ? { clock: done.clock } : {}),
       error: { code: err instanceof AceError ? err.code : 'E_COMMIT', message: describeError(err), fatal: err instanceof BadInputError || err instanceof LockTimeoutError },
     });
   }

@@ -13,7 +13,12 @@ export interface ShardRunOptions {
   assignments: readonly Assignment[];
   processes: number;
   signal?: AbortSignal;
+  /** Also fire the in-flight episodes' ctx.signal (an interruption, not just a stop). */
+  cancel?: AbortSignal;
   onOutcome: (outcome: EpisodeOutcome) => void;
+  onRetry?: (assignment: Assignment, error: string) => void;
+  /** The run's rate limit, shared by every shard. */
+  gate?: () => Promise<number>;
   /** A shard process died or failed; its started-but-unreported episodes come back as `unknown`. */
   onShardError: (message: string, unknown: Assignment[]) => void;
 }
@@ -41,11 +46,21 @@ export async function runShards(options: ShardRunOptions): Promise<void> {
           const key = (a: Assignment): string => `${a.domain}\0${a.index}`;
           let failure: string | undefined;
           const stop = (): void => {
-            if (child.connected) child.send({ type: 'stop', reason: String(options.signal?.reason ?? 'stopped') } satisfies ToShard);
+            if (child.connected) child.send({ type: 'stop', reason: String(options.signal?.reason ?? 'stopped'), cancel: options.cancel?.aborted ?? false } satisfies ToShard);
+          };
+          const cancel = (): void => {
+            if (child.connected) child.send({ type: 'stop', reason: String(options.cancel?.reason ?? 'interrupted'), cancel: true } satisfies ToShard);
           };
           options.signal?.addEventListener('abort', stop);
+          options.cancel?.addEventListener('abort', cancel);
           child.on('message', (msg: FromShard) => {
             if (msg.type === 'started') inFlight.set(key(msg.assignment), msg.assignment);
+            else if (msg.type === 'retry') options.onRetry?.(msg.assignment, msg.error);
+            else if (msg.type === 'gate') {
+              void options.gate?.().then((at) => {
+                if (child.connected) child.send({ type: 'go', id: msg.id, at } satisfies ToShard);
+              });
+            }
             else if (msg.type === 'outcome') {
               inFlight.delete(key(msg.outcome));
               options.onOutcome(msg.outcome);
@@ -54,6 +69,7 @@ export async function runShards(options: ShardRunOptions): Promise<void> {
           });
           child.on('exit', (code, signal) => {
             options.signal?.removeEventListener('abort', stop);
+            options.cancel?.removeEventListener('abort', cancel);
             if (code !== 0 && !failure) failure = `shard process ${shard} (pid ${child.pid}) exited with ${signal ?? `code ${code}`}`;
             if (failure) options.onShardError(failure, [...inFlight.values()]);
             resolve();

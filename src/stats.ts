@@ -26,6 +26,7 @@ export function summarizeMerges(merges: readonly MergeTiming[]): LockStats {
     // A group commit's timing is reported to each episode it carried: count its bytes, refusals and reclaims once.
     bytes: Math.round(merges.reduce((n, m) => n + m.bytes / (m.batch ?? 1), 0)),
     refused: Math.round(merges.reduce((n, m) => n + m.refused / (m.batch ?? 1), 0)),
+    foreignWrites: Math.round(merges.reduce((n, m) => n + m.foreignWrites / (m.batch ?? 1), 0)),
     reclaimed: Math.round(merges.reduce((n, m) => n + m.reclaimed / (m.batch ?? 1), 0)),
     merges: Math.round(merges.reduce((n, m) => n + 1 / (m.batch ?? 1), 0)),
   };

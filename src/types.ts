@@ -3,9 +3,16 @@
  * The playbook and episode shapes follow the reference ACE playbook layout so
  * stores written by other tools can be audited too.
  */
+import type { SectionsAudit } from './audit-sections.js';
+import type { FileFinding } from './episode-read.js';
 
+/** The reliabilities ace-orch writes. */
 export type Reliability = 'HIGH' | 'MEDIUM' | 'LOW';
-export const RELIABILITIES: readonly Reliability[] = ['HIGH', 'MEDIUM', 'LOW'];
+/**
+ * A reliability as found on disk: files written by other tools also carry
+ * e.g. `SYNTHETIC_HIGH`; src/reliability.ts says how those rank.
+ */
+export type AnyReliability = Reliability | (string & {});
 
 /** One thing an episode learned. Ranked by reliability, then score, then id. */
 export interface Observation {
@@ -16,7 +23,7 @@ export interface Observation {
   score: number;
   beliefs: Record<string, unknown>;
   context: Record<string, unknown>;
-  reliability: Reliability;
+  reliability: AnyReliability;
   reason: string;
   metadata: { patterns: string[]; failures: string[] };
 }
@@ -82,7 +89,7 @@ export interface EpisodeRecord {
 /** The ranking key of an observation: all the audit needs to know what a playbook must hold. */
 export interface ObservationKey {
   episode_id: string;
-  reliability: Reliability;
+  reliability: AnyReliability;
   score: number;
 }
 
@@ -95,11 +102,38 @@ export interface EpisodeEntry {
   status: EpisodeStatus;
   error?: string;
   score?: number;
-  reliability?: Reliability;
+  reliability?: AnyReliability;
   ms?: number;
   /** Distributed runs: the host and worker whose claim committed the episode. */
   host?: string;
   worker?: string;
+  /** Attempts made (1 when the first succeeded or retries are off). */
+  attempts?: number;
+  /** `CODE: message` of each failed attempt, in order. */
+  attempt_errors?: string[];
+  /** ISO 8601 start of the episode's first attempt. */
+  started_at?: string;
+  /** Where and when the episode ran; absent in manifests written before it was recorded. */
+  trace?: EpisodeTrace;
+}
+
+/**
+ * An episode's place on the run's timeline, for `ace-orch report`. Times are
+ * ms since the run began scheduling (`RunManifest.trace_origin`), measured on
+ * the wall clock of the process that ran the episode.
+ */
+export interface EpisodeTrace {
+  pid: number;
+  /** The worker thread's `threadId` within `pid`. */
+  thread: number;
+  /** The worker began the episode. */
+  start_ms: number;
+  /** Play and think time ended; the episode file write and the merge follow. Absent when the episode failed before. */
+  played_ms?: number;
+  /** The episode was acknowledged: merged into its playbook, or reported failed. */
+  acked_ms: number;
+  /** Its merge's wait for and hold of the playbook lock, and the episodes that merge carried. */
+  lock?: { wait_ms: number; hold_ms: number; batch: number };
 }
 
 export interface DomainAudit {
@@ -112,15 +146,30 @@ export interface DomainAudit {
   lost: number;
   missingFiles: number;
   unexpected: number;
+  /** Episodes that raised, timed out or were refused after their retries: no file owed, not loss. */
+  failed: number;
+  failedIds: string[];
   lostIds: string[];
   missingIds: string[];
   unexpectedIds: string[];
+  /** Episode files the audit could not use (listed in `findings`). */
+  unreadableFiles: number;
+  /** Episode files skipped, or used with a caveat (null actions, SYNTHETIC_* reliabilities, unknown fields). */
+  findings: FileFinding[];
+  /** Why playbook.json could not be read; the domain then counts as lost. */
+  playbookError: string | null;
+  /** A domain folder with episode files and no playbook.json: every expected observation is lost. */
+  noPlaybook: boolean;
+  /** Duplicated and lost entries of the other three sections. */
+  sections: SectionsAudit;
 }
 
 export interface AuditReport {
   runId: string | null;
   store: string;
   cap: number;
+  /** Where the cap came from: --cap, the store's record, or how it was inferred. */
+  capReason: string;
   domains: DomainAudit[];
   zeroLoss: boolean;
 }
@@ -139,6 +188,8 @@ export interface LockStats {
   bytes: number;
   /** Writes refused by the fence before they landed (then retried). */
   refused: number;
+  /** Writes refused because another tool (the reference ace_playbook.py, a script) rewrote the playbook without this project's lock; retried, so nothing is lost. Absent in manifests written before it was counted. */
+  foreignWrites?: number;
   /** Stale locks reclaimed from crashed or paused holders. */
   reclaimed: number;
   /** Lock acquisitions (fewer than `count` under group commit, which carries several episodes per merge). */
@@ -168,10 +219,23 @@ export interface RunManifest {
   config: ExperimentConfig;
   domains: Record<string, { scheduled: number; completed: number; failed: number }>;
   episodes?: EpisodeEntry[];
-  timings?: { seconds: number; episodesPerSec: number };
+  timings?: {
+    seconds: number;
+    episodesPerSec: number;
+    /** Episodes in flight at most, over all processes. */
+    concurrency?: number;
+    /** Sum of episode play times (the agent's own time, think time included) / (wall time × concurrency): how much of the in-flight slots' time went to agents rather than waiting on ace-orch, 0..1. */
+    efficiency?: number;
+  };
+  /** The store's absolute path when the run was written: `--resume` refuses a manifest copied from elsewhere. */
+  store?: string;
+  /** ISO 8601 times at which `--resume` picked the run up again. */
+  resumed_at?: string[];
   contention?: Record<string, LockStats>;
   stop_reason?: string;
   audit?: AuditReport;
+  /** ISO 8601 moment the episodes' `trace` times count from. */
+  trace_origin?: string;
 }
 
 export interface ExperimentConfig {
@@ -188,4 +252,16 @@ export interface ExperimentConfig {
   seed: number;
   /** File URLs of user domain modules, imported by the coordinator and every worker. */
   modules?: string[];
+  /** Episodes in flight per process, spread over its threads. @default threads */
+  concurrency?: number;
+  /** An attempt still running after this many ms is abandoned and fails with E_TIMEOUT. @default 0 (never) */
+  episodeTimeoutMs?: number;
+  /** A failed attempt is re-played up to this many times, with exponential backoff and jitter. @default 0 */
+  retries?: number;
+  /** The first retry's backoff in ms; each next one doubles, times a random factor of 1 to 2. @default 1000 */
+  retryDelayMs?: number;
+  /** Episode attempts started per second across all processes of the run. @default unlimited */
+  rate?: number;
+  /** Stop scheduling once more than this many episodes have failed. @default unlimited */
+  maxFailures?: number;
 }

@@ -1,7 +1,6 @@
 import test from 'ava';
 import { audit, episodeFact } from '../src/audit.js';
 import type { DomainState } from '../src/audit.js';
-import { findDomain } from '../src/domains/index.js';
 import { emptyPlaybook } from '../src/merge.js';
 import type { RunManifest } from '../src/types.js';
 import { episodeRecord, obs } from './helpers.js';
@@ -23,7 +22,7 @@ function state(domain: string, files: ReturnType<typeof obs>[], inPlaybook: stri
   return {
     domain,
     playbook: inPlaybook === null ? null : { ...emptyPlaybook(), observations: files.filter((o) => inPlaybook.includes(o.episode_id)).concat(inPlaybook.filter((id) => !files.some((f) => f.episode_id === id)).map((id) => obs(id))) },
-    episodes: files.map((o) => episodeFact(episodeRecord(o, run_id), findDomain(domain))),
+    episodes: files.map((o) => episodeFact(episodeRecord(o, run_id), domain)),
   };
 }
 
@@ -64,7 +63,7 @@ test('files from the reference tool (no outcome.observation) are ranked by the r
     trajectory: { actions, observations: power.map((p) => ({ power_setting: p, temp: 40 })) },
     outcome: { score },
   });
-  const hot = findDomain('hot_pot');
+  const hot = "hot_pot";
   const facts = [
     episodeFact(reference('calm', ['measure_temp()', 'wait(2)'], [2, 2], 0.4), hot),
     episodeFact(reference('fiddly', ['toggle_stove()', 'measure_temp()'], [1, 2], 0.9), hot),
@@ -82,7 +81,7 @@ test('files from the reference tool (no outcome.observation) are ranked by the r
 test('a run-scoped audit counts its own episodes, against the whole domain', (t) => {
   const old = Array.from({ length: 10 }, (_, i) => obs(`old${i}`, 'HIGH', 0.9));
   const mine = Array.from({ length: 10 }, (_, i) => obs(`new${i}`, i < 3 ? 'HIGH' : 'LOW', 0.5));
-  const facts = [...old.map((o) => episodeFact(episodeRecord(o, 'r0'), undefined)), ...mine.map((o) => episodeFact(episodeRecord(o, 'r1'), undefined))];
+  const facts = [...old.map((o) => episodeFact(episodeRecord(o, 'r0'), 'x')), ...mine.map((o) => episodeFact(episodeRecord(o, 'r1'), 'x'))];
   // Top 10 overall: the 10 old HIGH 0.9 ones; none of the new run's are expected.
   const playbook = { ...emptyPlaybook(), observations: old };
   const manifests = [manifest('r0', old.map((o) => [o.episode_id, 'hot_pot'])), manifest('r1', mine.map((o) => [o.episode_id, 'hot_pot']))];

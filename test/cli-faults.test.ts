@@ -17,30 +17,34 @@ async function storeWithRun(episodes = 3): Promise<string> {
   return store;
 }
 
-test('every kind of bad playbook stops the audit and the run with exit 2, naming the file, byte-for-byte untouched', async (t) => {
+test('every kind of bad playbook stops the run with exit 2 and marks its audit row (exit 1), naming the file, byte-for-byte untouched', async (t) => {
   const cases: [string, string, string][] = [
     ['truncated', '{"observations": [{"episode_id": "a", "sco', 'not valid JSON'],
     ['not JSON', 'hello', 'not valid JSON'],
     ['missing section', '{"observations": [], "strategies_and_rules": [], "troubleshooting": []}', 'context_patterns'],
     ['no episode_id', `{"observations": [{"score": 0.5, "reliability": "HIGH"}], ${SECTIONS}}`, 'episode_id'],
     ['score not a number', `{"observations": [{"episode_id": "a", "score": "0.5", "reliability": "HIGH"}], ${SECTIONS}}`, 'score'],
-    ['unknown reliability', `{"observations": [{"episode_id": "a", "score": 0.5, "reliability": "SURE"}], ${SECTIONS}}`, 'reliability'],
+    ['reliability not a string', `{"observations": [{"episode_id": "a", "score": 0.5, "reliability": 3}], ${SECTIONS}}`, 'reliability'],
   ];
   for (const [what, text, needle] of cases) {
     const store = await tempDir();
     const file = join(store, 'domains', 'hot_pot', 'playbook.json');
     await writeJson(file, text);
-    assertOneLineError(t, await cli(['audit', '--store', store]), file, needle);
+    const audited = await cli(['audit', '--store', store]);
+    t.is(audited.code, 1, what);
+    t.true(audited.stdout.includes(file) && audited.stdout.includes(needle), audited.stdout);
     assertOneLineError(t, await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]), file, needle);
     t.is(await readFile(file, 'utf8'), text, what);
   }
 });
 
-test('an episode file that does not parse stops the audit with exit 2, naming it', async (t) => {
+test('an episode file that does not parse is an unreadable-file finding naming it, not a reason to stop', async (t) => {
   const store = await storeWithRun();
   const file = join(store, 'domains', 'hot_pot', 'episodes', 'broken.json');
   await writeFile(file, '{"episode_id": "broken", ');
-  assertOneLineError(t, await cli(['audit', '--store', store]), file);
+  const r = await cli(['audit', '--store', store]);
+  t.is(r.code, 0, r.stderr);
+  t.true(r.stdout.includes(`1 unreadable episode file (not counted), e.g. ${file}: not valid JSON`), r.stdout);
 });
 
 test('a store that cannot be written and a lock that cannot be had exit 2 with the path', async (t) => {
@@ -110,11 +114,12 @@ for (const commit of ['each', 'batched'] as const) {
     const r = await cli(['chaos', '--kills', '4', '--processes', '2', '--threads', '2', '--seed', '3', '--commit', commit, '--store', store, '--json']);
     t.is(r.code, 0, r.stdout + r.stderr);
     const report = JSON.parse(r.stdout);
-    t.like(report, { ok: true, commit, kills: 4, tornPlaybooks: 0, acknowledgedLost: 0, unexpected: 0, lostAfterRepair: 0 });
+    // Missed aims are retried, never dropped: every other kill is inside the critical section, and the pause due at the third event happens.
+    t.like(report, { ok: true, commit, kills: 4, killsInCriticalSection: 2, killsAtRandomMoments: 2, tornPlaybooks: 0, acknowledgedLost: 0, unexpected: 0, lostAfterRepair: 0 }, JSON.stringify(report));
+    t.true(report.pauses >= 1, JSON.stringify(report));
+    t.true(Number.isInteger(report.aimsMissed) && report.aimsMissed >= 0);
     t.true(report.acknowledged > 0);
-    t.true(report.killsInCriticalSection >= 1, JSON.stringify(report));
-    t.true(report.pauses >= 1);
-    t.true(report.staleLocksReclaimed >= 1);
+    t.true(report.staleLocksReclaimed >= 1, JSON.stringify(report));
     // A second chaos run refuses to reuse the store.
     assertOneLineError(t, await cli(['chaos', '--kills', '1', '--store', store]), store, 'not empty');
     t.true((await readdir(store)).includes('domains'));

@@ -5,7 +5,7 @@ import { domainNames } from '../src/domains/index.js';
 import { switchLight } from '../src/domains/switch_light.js';
 import { episodeId, playEpisode } from '../src/episode.js';
 import { emptyPlaybook } from '../src/merge.js';
-import type { Reliability } from '../src/types.js';
+import type { AnyReliability, Reliability } from '../src/types.js';
 import { findDomain } from '../src/domains/index.js';
 
 const traj = (actions: string[], observations: Record<string, unknown>[] = []) => ({ actions, observations });
@@ -48,7 +48,7 @@ test('the same (seed, domain, index) always yields the same trajectory, whatever
 });
 
 test('episodes produce valid observations, a strategy only when reliable and good, troubleshooting when poor', (t) => {
-  const seen = new Set<Reliability>();
+  const seen = new Set<AnyReliability>();
   for (const name of domainNames()) {
     const domain = findDomain(name)!;
     for (let i = 0; i < 40; i++) {

@@ -51,8 +51,7 @@ for (const point of ['locked', 'temp-written', 'renamed'] as const) {
 
     // The dead writer's lock is reclaimed once stale; the next writer also removes its temp file.
     const next: MergeResult = await store.merge('hot_pot', deltasOf(obs('next')));
-    t.is(next.reclaimed, 1);
-    t.true(next.waitMs >= 1_000, `waited ${Math.round(next.waitMs)} ms for the stale lock`);
+    t.is(next.reclaimed, 1, 'the dead writer\'s lock was reclaimed, not released');
     t.deepEqual((await readdir(store.domainDir('hot_pot'))).filter((n) => n.endsWith('.tmp')), []);
 
     const repair = await repairStore(store, { cap: 100 });

@@ -13,14 +13,17 @@ const onDisk = async (store: Store): Promise<string[]> =>
     .sort();
 
 test('episodes are acknowledged only after their observations are durable, and later ones join the next batch', async (t) => {
-  // Each commit stops after writing its temp file until the test opens that commit's gate.
+  // Each commit stops after writing its temp file: it tells the test (reached[n]) and waits until the test opens its gate.
   const gates: (() => void)[] = [];
+  const arrivals: (() => void)[] = [];
+  const reached = [0, 1].map((n) => new Promise<void>((r) => (arrivals[n] = r)));
   let commits = 0;
   const store = new Store(await tempDir(), {
     faults: async (point) => {
       if (point === 'temp-written') {
-        commits++;
-        await new Promise<void>((r) => gates.push(r));
+        const gate = new Promise<void>((r) => gates.push(r));
+        arrivals[commits++]!();
+        await gate;
       }
     },
   });
@@ -29,7 +32,7 @@ test('episodes are acknowledged only after their observations are durable, and l
   const submit = (id: string) => committer.submit('hot_pot', deltasOf(obs(id))).then((r) => (acked.push(id), r));
 
   const first = [submit('a'), submit('b'), submit('c')];
-  await new Promise((r) => setTimeout(r, 50));
+  await reached[0];
   t.is(commits, 1, 'the first batch is being written');
   t.deepEqual(acked, [], 'nothing is acknowledged before the rename');
   t.deepEqual(await onDisk(store), []);
@@ -42,7 +45,8 @@ test('episodes are acknowledged only after their observations are durable, and l
   t.deepEqual(await onDisk(store), ['a', 'b', 'c'], 'acknowledged means on disk');
   t.deepEqual(acked.sort(), ['a', 'b', 'c']);
 
-  await new Promise((r) => setTimeout(r, 50));
+  // The two that waited go together, in the second commit.
+  await reached[1];
   t.is(commits, 2);
   gates[1]!();
   const later = await Promise.all(second);

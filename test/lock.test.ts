@@ -1,54 +1,74 @@
 /** The fair lock: FIFO hand-over, and a queue that dead waiters cannot jam. */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { fork, spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { hashKey } from '../src/rng.js';
 import { takeTurn } from '../src/store/local-turns.js';
-import { DEFAULT_LOCK_OPTIONS, withLock } from '../src/store/lock.js';
-import { tempDir } from './helpers.js';
+import { withLock } from '../src/store/lock.js';
+import { PATIENT_LOCK, queuedWaiters, tempDir, until } from './helpers.js';
 
-test('waiters get the lock in the order they arrived', async (t) => {
+const QUEUE_WRITER = fileURLToPath(new URL('./fixtures/queue-writer.ts', import.meta.url));
+
+test('waiters of one process get the lock in the order they arrived', async (t) => {
   const file = join(await tempDir(), 'playbook.json');
   const release = await lockfile.lock(file, { realpath: false });
   const order: number[] = [];
-  const waiters: Promise<unknown>[] = [];
-  for (let i = 0; i < 5; i++) {
-    waiters.push(withLock(file, DEFAULT_LOCK_OPTIONS, async () => void order.push(i)));
-    // Let each one reach the queue before the next arrives.
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  // Each call takes its ticket in this process's turn table synchronously, so the calls' order is the arrival order.
+  const waiters = [0, 1, 2, 3, 4].map((i) => withLock(file, PATIENT_LOCK, async () => void order.push(i)));
   await release();
   await Promise.all(waiters);
   t.deepEqual(order, [0, 1, 2, 3, 4]);
+});
+
+test('writer processes get the lock in the order they queued, and one that just released queues behind the others', async (t) => {
+  const dir = await tempDir();
+  const file = join(dir, 'playbook.json');
+  const log = join(dir, 'order.log');
+  // Held here, so every writer must queue in playbook.json.waiters/.
+  const release = await lockfile.lock(file, { realpath: false });
+  const exits: Promise<number | null>[] = [];
+  for (const name of ['a', 'b', 'c']) {
+    const child = fork(QUEUE_WRITER, [file, log, name, '2'], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    exits.push(new Promise((r) => child.once('exit', (code) => r(code))));
+    // The next writer starts only once this one's marker is in the queue: arrival order is a, b, c.
+    await until(() => queuedWaiters(file).some((m) => m.includes(`-${child.pid}-`)));
+  }
+  t.is(queuedWaiters(file).length, 3);
+  await release();
+  t.deepEqual(await Promise.all(exits), [0, 0, 0]);
+  // Each takes the lock twice in a row: a writer coming back right after releasing goes to the back of the queue.
+  t.deepEqual((await readFile(log, 'utf8')).trim().split('\n'), ['a', 'b', 'c', 'a', 'b', 'c']);
 });
 
 test('a waiter killed while queued does not hold up the ones behind it', async (t) => {
   const file = join(await tempDir(), 'playbook.json');
   // A process that has exited, queued ahead of everyone (the oldest possible arrival time).
   const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const deadMarker = `${'0'.repeat(20)}-${hashKey(hostname()).toString(36)}-${dead}-0-abcdef`;
   await mkdir(`${file}.waiters`, { recursive: true });
-  await writeFile(join(`${file}.waiters`, `${'0'.repeat(20)}-${hashKey(hostname()).toString(36)}-${dead}-0-abcdef`), '');
+  await writeFile(join(`${file}.waiters`, deadMarker), '');
   const release = await lockfile.lock(file, { realpath: false });
-  const started = performance.now();
-  const waiting = withLock(file, DEFAULT_LOCK_OPTIONS, async () => 'mine');
-  await new Promise((r) => setTimeout(r, 50));
+  // Nothing goes stale or times out under PATIENT_LOCK: only seeing that the waiter ahead is dead lets this one through.
+  const waiting = withLock(file, PATIENT_LOCK, async () => 'mine');
+  await until(() => queuedWaiters(file).length === 2);
   await release();
-  const { value } = await waiting;
+  const { value, timing } = await waiting;
   t.is(value, 'mine');
-  const waited = performance.now() - started;
-  t.true(waited < DEFAULT_LOCK_OPTIONS.staleMs / 4, `waited ${Math.round(waited)} ms, not a stale time`);
+  t.false(timing.reclaimed, 'the lock was released, not reclaimed');
+  t.deepEqual(queuedWaiters(file), [], 'the dead waiter\'s marker is gone');
 });
 
 test('threads of one process take turns in order, and a waiter that times out is skipped, not waited for', async (t) => {
   const file = join(await tempDir(), 'playbook.json');
-  const first = await takeTurn(file, performance.now() + 5_000);
+  const first = await takeTurn(file, performance.now() + 120_000);
   t.truthy(first);
   const order: string[] = [];
   const impatient = takeTurn(file, performance.now() + 30);
-  const patient = takeTurn(file, performance.now() + 5_000).then((turn) => {
+  const patient = takeTurn(file, performance.now() + 120_000).then((turn) => {
     order.push('patient');
     turn!.release();
   });
@@ -58,7 +78,7 @@ test('threads of one process take turns in order, and a waiter that times out is
   await patient;
   t.deepEqual(order, ['first releases', 'patient']);
   // And the slot is free again.
-  const again = await takeTurn(file, performance.now() + 100);
+  const again = await takeTurn(file, performance.now() + 120_000);
   t.truthy(again);
   again!.release();
 });

@@ -4,16 +4,19 @@
  * Errors come back as typed outcomes, never as thrown errors, so their codes
  * survive the thread boundary.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
+import { epochMs } from '../src/episode-clock.js';
+import type { EpisodeClock } from '../src/episode-clock.js';
 import { findDomain } from '../src/domains/index.js';
 import { loadDomainModules } from '../src/domains/load.js';
 import { AceError, BadInputError, LockTimeoutError } from '../src/errors.js';
-import { episodeId, playEpisode } from '../src/episode.js';
+import { episodeId, episodeRngs, recordPlay } from '../src/episode.js';
 import type { EpisodeOutcome, EpisodeTask } from '../src/messages.js';
 import { applyDeltas } from '../src/merge.js';
 import type { StoreBackend } from '../src/store/backend.js';
 import { openStore } from '../src/store/open.js';
 import { Store } from '../src/store/store.js';
+import { raceTimeout, runStopSignal } from './attempt.js';
 
 const stores = new Map<string, StoreBackend>();
 
@@ -29,15 +32,30 @@ function storeFor(task: EpisodeTask): StoreBackend {
 
 export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutcome> {
   const started = performance.now();
+  const clock: EpisodeClock = { pid: process.pid, thread: threadId, start: epochMs() };
   const id = episodeId(task.runId, task.domain, task.index);
+  let persisting = false;
+  let playStarted = 0;
+  let playMs: number | undefined;
   try {
     await loadDomainModules(task.modules);
     const domain = findDomain(task.domain);
     if (!domain) throw new BadInputError(`unknown domain \`${task.domain}\``);
     const store = storeFor(task);
     const prior = await store.readPlaybook(task.domain);
-    const { record, deltas } = playEpisode({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now: new Date().toISOString() });
-    if (task.episodeMs > 0) await sleep(task.episodeMs);
+    const now = new Date().toISOString();
+    const { world, rng } = episodeRngs(task.seed, task.domain, task.index);
+    playStarted = performance.now();
+    const play = await raceTimeout((ctx) => domain.play(world, rng, prior.observations, { ...ctx, episodeId: id, index: task.index, attempt: task.attempt, playbook: prior }), {
+      runStop: runStopSignal(task.runId, task.stopFlag),
+      timeoutMs: task.timeoutMs,
+      episodeMs: task.episodeMs,
+    });
+    // From here on the attempt has succeeded: nothing below is retried, so a retry never writes twice.
+    persisting = true;
+    playMs = performance.now() - playStarted;
+    clock.played = epochMs();
+    const { record, deltas } = recordPlay({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now }, play);
     await store.writeEpisode(task.domain, record);
     const done = {
       ok: true as const,
@@ -46,18 +64,20 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       index: task.index,
       score: record.outcome.score,
       reliability: deltas.observations[0]!.reliability,
+      clock,
     };
     // Batched: the process's group committer merges these and acknowledges the episode.
-    if (task.mode === 'locked' && task.commit === 'batched') return { ...done, ms: performance.now() - started, deltas };
+    if (task.mode === 'locked' && task.commit === 'batched') return { ...done, ms: performance.now() - started, playMs, deltas };
     if (task.mode === 'unlocked' && !(store instanceof Store)) throw new BadInputError('--no-lock reproduces the file store\'s pre-fix loss; it has no meaning for a PostgreSQL store');
     const merge =
       task.mode === 'unlocked' && store instanceof Store
-        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
+        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, foreignWrites: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
         : await store.merge(task.domain, deltas);
     return {
       ...done,
       ms: performance.now() - started,
-      merge: { waitMs: merge.waitMs, holdMs: merge.holdMs, retries: merge.retries, bytes: merge.bytes, changed: merge.changed, refused: merge.refused, reclaimed: merge.reclaimed },
+      playMs,
+      merge: { waitMs: merge.waitMs, holdMs: merge.holdMs, retries: merge.retries, bytes: merge.bytes, changed: merge.changed, refused: merge.refused, foreignWrites: merge.foreignWrites, reclaimed: merge.reclaimed },
     };
   } catch (err) {
     const e = err as Error;
@@ -67,11 +87,14 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       domain: task.domain,
       index: task.index,
       ms: performance.now() - started,
+      playMs: playStarted ? (playMs ?? performance.now() - playStarted) : 0,
       error: {
         code: err instanceof AceError ? err.code : ((err as NodeJS.ErrnoException).code ?? 'E_EPISODE'),
         message: e?.message ?? String(err),
         fatal: err instanceof BadInputError || err instanceof LockTimeoutError,
+        retryable: !persisting && (err as { retryable?: unknown })?.retryable !== false,
       },
+      clock,
     };
   }
 }

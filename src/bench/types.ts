@@ -1,5 +1,5 @@
 /** Shapes of `ace-orch bench`: what a benchmark is, what its processes and threads exchange, what it reports. */
-import type { CommitMode, Deltas, Percentiles } from '../types.js';
+import type { CommitMode, Deltas, ObservationKey, Percentiles } from '../types.js';
 import type { LockOptions } from '../store/lock.js';
 
 /** How writers write: the store's locked merge, the pre-fix unlocked overwrite, or the original fix (100 ms poll, no fsync). */
@@ -58,7 +58,7 @@ export interface WriterTimings {
   waitMs: number[];
   holdMs: number[];
   retries: number;
-  keys: { episode_id: string; reliability: 'HIGH' | 'MEDIUM' | 'LOW'; score: number }[];
+  keys: ObservationKey[];
 }
 
 /** Writer thread -> its process's committer, and back. */

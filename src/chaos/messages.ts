@@ -30,6 +30,7 @@ export type ToWriter = { type: 'arm'; action: FaultAction; point: FaultPoint } |
 
 /** Writer process -> orchestrator (and writer thread -> its process, which forwards). */
 export type FromWriter =
+  /** Every writer thread runs and has started its first episode: aims at this process can be reached. */
   | { type: 'ready' }
   | { type: 'started' }
   | { type: 'ack'; ack: Ack }

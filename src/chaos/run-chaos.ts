@@ -53,6 +53,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 interface Writer {
   child: ChildProcess;
+  /** Resolves when every thread of the writer has started an episode (or the writer exited). */
   ready: Promise<void>;
   exited: Promise<void>;
   alive: boolean;
@@ -84,7 +85,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const child = fork(writerFile(), [JSON.stringify(job), String(options.threads)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     let onReady!: () => void;
     const w: Writer = { child, ready: new Promise((r) => (onReady = r)), exited: new Promise((r) => child.once('exit', () => r())), alive: true, atPoint: null };
-    child.once('exit', () => (w.alive = false));
+    child.once('exit', () => {
+      w.alive = false;
+      // A writer that dies before it is ready is replaced at its next event.
+      onReady();
+    });
     child.on('message', (msg: FromWriter) => {
       if (msg.type === 'ready') onReady();
       else if (msg.type === 'started') started++;
@@ -100,18 +105,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const writers: Writer[] = Array.from({ length: options.processes }, spawn);
   await Promise.all(writers.map((w) => w.ready));
 
-  const counts = { kills: 0, inCs: 0, random: 0, pauses: 0 };
+  const counts = { kills: 0, inCs: 0, random: 0, pauses: 0, aimsMissed: 0 };
   const deadline = options.durationS ? Date.now() + options.durationS * 1000 : Infinity;
   const killTarget = options.durationS ? Infinity : (options.kills ?? 20);
+  /** A writer gets this long to reach an aimed point (it may be stuck behind a dead lock). */
+  const aimMs = lock.staleMs * 3;
+  /** Aims missed in a row before the run gives up: only a writer that can never reach a point gets here. */
+  const maxMissesInARow = 10 * writers.length;
 
-  /** Arms a writer and waits for one of its threads to reach the point (it may be stuck behind a dead lock). */
+  /** Arms a writer and waits for one of its threads to reach the point. */
   const reachPoint = async (w: Writer, action: 'kill' | 'pause', point: FaultPoint): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
     const reached = new Promise<boolean>((r) => {
       w.atPoint = () => r(true);
-      void sleep(lock.staleMs * 3).then(() => r(false));
+      timer = setTimeout(() => r(false), aimMs);
     });
     send(w, { type: 'arm', action, point });
     const ok = await reached;
+    clearTimeout(timer);
     w.atPoint = null;
     if (!ok) {
       // Never leave a thread armed or parked at a point: it would hold its lock forever.
@@ -121,27 +132,47 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return ok;
   };
 
-  for (let event = 0; counts.kills < killTarget && Date.now() < deadline; event++) {
+  // Pauses come due at every tenth event (from the third); an aim that misses is retried at the next
+  // event on another writer, so a due pause and an aimed kill are delivered, never dropped.
+  let pausesDue = 0;
+  let missedSlot = -1;
+  let missesInARow = 0;
+  for (let event = 0; (counts.kills < killTarget || pausesDue > 0) && Date.now() < deadline; event++) {
     await sleep(rng.int(30, 200));
-    const slot = rng.int(0, writers.length - 1);
-    const w = writers[slot]!;
+    if (event % 10 === 2) pausesDue++;
+    const others = writers.length - 1;
+    const slot = missedSlot >= 0 && others > 0 ? (missedSlot + 1 + rng.int(0, others - 1)) % writers.length : rng.int(0, others);
+    missedSlot = -1;
+    let w = writers[slot]!;
+    if (!w.alive) w = writers[slot] = spawn();
     await w.ready;
-    // Every tenth event (from the third) is a pause, aimed inside the critical section so the lock goes stale under a live holder.
-    if (event % 10 === 2) {
-      const point = rng.pick(['locked', 'temp-written'] as const);
-      if (await reachPoint(w, 'pause', point)) {
-        w.child.kill('SIGSTOP');
-        counts.pauses++;
-        progress(`chaos: paused a writer at ${point} for ${pauseMs} ms`);
-        await sleep(pauseMs);
-        w.child.kill('SIGCONT');
-        send(w, { type: 'continue' });
+    const aimed = pausesDue > 0 || counts.kills % 2 === 0;
+    const action = pausesDue > 0 ? 'pause' : 'kill';
+    // Pauses are aimed inside the critical section so the lock goes stale under a live holder.
+    const point = action === 'pause' ? rng.pick(['locked', 'temp-written'] as const) : rng.pick(POINTS);
+    if (aimed && !(await reachPoint(w, action, point))) {
+      counts.aimsMissed++;
+      progress(`chaos: a writer did not reach ${point} within ${aimMs} ms; aiming again at another (${counts.aimsMissed} missed)`);
+      if (++missesInARow >= maxMissesInARow) {
+        errors.push(`chaos: ${counts.aimsMissed} aims at fault points missed; no writer reaches the critical section`);
+        break;
       }
+      missedSlot = slot;
+      continue;
+    }
+    missesInARow = 0;
+    if (action === 'pause') {
+      w.child.kill('SIGSTOP');
+      counts.pauses++;
+      pausesDue--;
+      progress(`chaos: paused a writer at ${point} for ${pauseMs} ms`);
+      await sleep(pauseMs);
+      w.child.kill('SIGCONT');
+      send(w, { type: 'continue' });
       continue;
     }
     // Kills alternate: aimed at a fault point inside the critical section, then at a random moment.
-    // An aimed kill whose writer does not reach the point in time becomes a random one.
-    if (counts.kills % 2 === 0 && (await reachPoint(w, 'kill', rng.pick(POINTS)))) counts.inCs++;
+    if (aimed) counts.inCs++;
     else counts.random++;
     w.child.kill('SIGKILL');
     counts.kills++;
@@ -180,6 +211,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     killsInCriticalSection: counts.inCs,
     killsAtRandomMoments: counts.random,
     pauses: counts.pauses,
+    aimsMissed: counts.aimsMissed,
     pauseMs,
     // A group commit reports its refusals and reclaims spread over the episodes it carried.
     fenceRefusals: Math.round(acks.reduce((n, a) => n + a.refused, 0)),

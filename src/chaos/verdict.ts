@@ -9,6 +9,8 @@ export interface ChaosCounts {
   killsInCriticalSection: number;
   killsAtRandomMoments: number;
   pauses: number;
+  /** Aims at a fault point that no thread reached in time; each was retried on another writer. */
+  aimsMissed: number;
   pauseMs: number;
   fenceRefusals: number;
   staleLocksReclaimed: number;

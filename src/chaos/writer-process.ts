@@ -31,8 +31,18 @@ let armedThread = -1;
 const park = faultPark((point, action) => send({ type: 'at-point', point, action }));
 const committer = job.commit === 'batched' ? new GroupCommitter(new Store(job.store, { cap: job.cap, lock: job.lock, maxAttempts: 50, faults: park.faults })) : null;
 
-ports.forEach(({ port1 }) =>
+// Ready only once every thread runs and has started an episode: an aim at a process whose threads are still
+// loading would wait on nothing.
+const startedThreads = new Set<number>();
+const noteStarted = (thread: number): void => {
+  if (startedThreads.size === threads) return;
+  startedThreads.add(thread);
+  if (startedThreads.size === threads) send({ type: 'ready' });
+};
+
+ports.forEach(({ port1 }, thread) =>
   port1.on('message', (msg: FromWriter | CommitAsk) => {
+    if (msg.type === 'started') noteStarted(thread);
     if (msg.type !== 'commit') return send(msg);
     committer!.submit(msg.domain, msg.deltas).then(
       (r) => {
@@ -63,7 +73,6 @@ process.on('message', (msg: ToWriter) => {
 });
 
 const runs = ports.map(({ port2 }, thread) => pool.run({ job, thread, port: port2 }, { transferList: [port2] }));
-send({ type: 'ready' });
 Promise.all(runs).then(
   async () => {
     await pool.destroy();

@@ -18,7 +18,7 @@ export function auditBuilder<T>(y: Argv<T>) {
   return y
     .option('store', { type: 'string', default: './memory', describe: 'Store to audit: a directory or postgres://user@host:5432/db[?schema=NAME]' })
     .option('run', { type: 'string', describe: "Audit one run's episodes (expected is still computed over the whole domain)" })
-    .option('cap', { type: 'number', describe: "Observations a playbook keeps (default: the runs' cap, else 10)" })
+    .option('cap', { type: 'number', describe: "Observations a playbook keeps (default: the store's recorded cap; for a store that records none, the larger of the reference tool's 100 and the largest playbook)" })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
 

@@ -43,6 +43,7 @@ const ROWS: [keyof ChaosReport, string][] = [
   ['killsInCriticalSection', '  inside the critical section'],
   ['killsAtRandomMoments', '  at random moments'],
   ['pauses', 'pauses (SIGSTOP past the stale time)'],
+  ['aimsMissed', 'aims missed (retried on another writer)'],
   ['fenceRefusals', 'writes refused by the fence'],
   ['staleLocksReclaimed', 'stale locks reclaimed'],
   ['longestReclaimWaitMs', 'longest wait for a reclaimed lock (ms)'],

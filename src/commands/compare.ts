@@ -19,6 +19,7 @@ import { parseJson } from '../validate.js';
 import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
+import { prepareReport, reportComparison, reportDiff, reportOption } from './report-flag.js';
 import { splitList } from './io.js';
 
 export interface CompareArgs extends ExperimentArgs {
@@ -28,6 +29,7 @@ export interface CompareArgs extends ExperimentArgs {
   commit?: CommitMode;
   store?: string;
   json: boolean;
+  report?: string;
 }
 
 const MODES: readonly WriteMode[] = ['unlocked', 'locked'];
@@ -44,7 +46,8 @@ export function compareBuilder<T>(y: Argv<T>) {
     .option('commit', commitOption)
     .option('repeat', { type: 'number', default: 1, describe: 'Runs per mode; cells then show min/median/max' })
     .option('store', { type: 'string', describe: 'Directory for the fresh stores, one per mode and repeat (default ./stores/compare-<time>)' })
-    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
+    .option('report', reportOption);
 }
 
 async function readReport(file: string) {
@@ -58,8 +61,10 @@ async function readReport(file: string) {
 }
 
 async function compareReports(a: string, b: string, args: CompareArgs, io: Io): Promise<number> {
+  const reportFile = await prepareReport(args.report);
   const [ra, rb] = [await readReport(a), await readReport(b)];
   const rows = diffReports(ra, rb);
+  if (reportFile) await reportDiff(reportFile, { a: `${a} (${ra.label})`, b: `${b} (${rb.label})`, rows, regressed: regressed(rows) }, io);
   if (args.json) io.out(JSON.stringify({ a: ra.label, b: rb.label, domains: rows, regressed: regressed(rows) }));
   else {
     io.out(formatDiff(rows, `${a} (${ra.label})`, `${b} (${rb.label})`));
@@ -85,6 +90,7 @@ export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSi
   if (!modes.length || bad.length) throw new BadInputError(`--modes: Expected a list of ${MODES.join(', ')}, got \`${args.modes}\``);
   if (!Number.isInteger(args.repeat) || args.repeat < 1) throw new BadInputError(`--repeat: Expected a positive integer, got \`${args.repeat}\``);
   const experiment = await experimentFromArgs(files[0], args);
+  const reportFile = await prepareReport(args.report);
   const base = resolve(args.store ?? join('stores', `compare-${newRunId()}`));
 
   const comparison: ModeComparison = { modes: Object.fromEntries(modes.map((m) => [m, { runs: [] }])) };
@@ -114,6 +120,7 @@ export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSi
       io.out('note: the unlocked mode lost nothing here; raise --episode-ms, --threads or --processes to widen the overlap between episodes');
     }
   }
+  if (reportFile) await reportComparison(reportFile, comparison, base, io);
   if (fatal) {
     io.err(`ace-orch: ${fatal}`);
     return EXIT.usage;

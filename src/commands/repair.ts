@@ -28,7 +28,7 @@ export function repairBuilder<T>(y: Argv<T>) {
       default: false,
       describe: 'Move a corrupt playbook.json aside (renamed, never deleted) and rebuild it from the episode files',
     })
-    .option('cap', { type: 'number', describe: "Observations a playbook keeps (default: the runs' cap, else 10)" })
+    .option('cap', { type: 'number', describe: "Observations a playbook keeps: the store's recorded cap unless given (10 for a store with none); lower than the store's cap or than a playbook holds is refused (exit 2)" })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
 
@@ -55,8 +55,8 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
   } else {
     io.out(
       markdownTable(
-        ['Domain', 'Episode Files', 'Recovered', 'Temp Files Removed', 'Corrupt Playbook Moved To'],
-        repair.domains.map((d) => [d.domain, d.episodeFiles, d.recovered.length, d.tempFilesRemoved, d.movedAside ?? '']),
+        ['Domain', 'Episode Files', 'Recovered', 'Section Entries Restored', 'Temp Files Removed', 'Corrupt Playbook Moved To'],
+        repair.domains.map((d) => [d.domain, d.episodeFiles, d.recovered.length, d.sectionEntriesRestored, d.tempFilesRemoved, d.movedAside ?? '']),
       ),
     );
     const recovered = repair.domains.reduce((n, d) => n + d.recovered.length, 0);

@@ -11,7 +11,6 @@ import type { Io } from './io.js';
 export interface QueueRunArgs {
   queue?: string;
   workers: number;
-  concurrency?: number;
   claimSeconds: number;
 }
 
@@ -19,7 +18,6 @@ export function queueOptions<T>(y: Argv<T>) {
   return y
     .option('queue', { type: 'string', describe: 'Distribute the episodes through this pg-boss queue (postgres://…, the same database as --store) to `ace-orch worker`s on any host' })
     .option('workers', { type: 'number', default: 0, describe: 'With --queue: also start this many local workers (each with --threads threads)' })
-    .option('concurrency', { type: 'number', describe: 'With --workers: episodes each local worker holds at once (default: --threads)' })
     .option('claim-seconds', { type: 'number', default: 60, describe: 'With --queue: a claim not committed within this many seconds expires and its episode goes to another worker' });
 }
 
@@ -30,13 +28,12 @@ function nonNegative(value: number | undefined, flag: string, min: number): void
 /** Checks the queue flags whether or not --queue is given, so a stray --workers is not silently ignored. */
 export function checkQueueArgs(args: QueueRunArgs, processes: number): void {
   nonNegative(args.workers, 'workers', 0);
-  nonNegative(args.concurrency, 'concurrency', 1);
   nonNegative(args.claimSeconds, 'claim-seconds', 1);
   if (args.queue === undefined && args.workers > 0) throw new BadInputError('--workers starts queue workers; give --queue postgres://… too');
   if (args.queue !== undefined && processes > 1) throw new BadInputError('--processes and --queue both spread episodes; use --workers with --queue');
 }
 
-export async function queuedRun(store: StoreBackend, experiment: ExperimentConfig, args: QueueRunArgs & { queue: string }, io: Io, signal?: AbortSignal): Promise<RunResult> {
+export async function queuedRun(store: StoreBackend, experiment: ExperimentConfig, capFromStore: boolean, args: QueueRunArgs & { queue: string }, io: Io, signal?: AbortSignal): Promise<RunResult> {
   if (!(store instanceof PgStore)) throw new BadInputError(`--queue needs a PostgreSQL --store the workers can reach (postgres://…, the queue's database), not ${store.location}`);
   let shown = false;
   return runDistributed({
@@ -44,8 +41,9 @@ export async function queuedRun(store: StoreBackend, experiment: ExperimentConfi
     store,
     queue: args.queue,
     workers: args.workers,
-    concurrency: args.concurrency,
+    concurrency: experiment.concurrency,
     claimSeconds: args.claimSeconds,
+    capFromStore,
     signal,
     onProgress: (p) => {
       if (!shown) io.err(`run ${p.runId}: ${p.total} episodes queued; ${args.workers ? `${args.workers} local workers started` : 'start `ace-orch worker --queue …` on your hosts'}`);

@@ -1,17 +1,23 @@
 /** `ace-orch run`: run an experiment on a store, then audit the run. */
 import type { Argv } from 'yargs';
 import { runExperiment } from '../coordinator.js';
-import type { RunEvent } from '../coordinator.js';
+import type { ResumePlan } from '../coordinator.js';
+import { planResume, readRunToResume } from '../resume.js';
+import { assertStoreExists } from '../store/snapshot.js';
 import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
-import { BadInputError } from '../errors.js';
+import { BadInputError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
-import { openStore } from '../store/open.js';
-import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
-import type { CommitMode, ExperimentConfig } from '../types.js';
+import { Store } from '../store/store.js';
+import { isPostgresUrl } from '../store/backend.js';
 import type { StoreBackend } from '../store/backend.js';
+import { openStore } from '../store/open.js';
+import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
+import type { CommitMode, ExperimentConfig, RunManifest } from '../types.js';
+import { emptyProgress, nextLineAt, progressLine } from '../progress.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
+import { prepareReport, reportOption, reportRun } from './report-flag.js';
 import { checkQueueArgs, queueOptions, queuedRun } from './run-queue.js';
 import type { QueueRunArgs } from './run-queue.js';
 
@@ -22,6 +28,9 @@ export interface RunArgs extends ExperimentArgs, QueueRunArgs {
   lockTimeout: number;
   commit: CommitMode;
   json: boolean;
+  progress: 'auto' | 'lines' | 'none';
+  resume?: string;
+  report?: string;
 }
 
 export function runBuilder<T>(y: Argv<T>) {
@@ -34,45 +43,102 @@ export function runBuilder<T>(y: Argv<T>) {
     })
     .option('commit', commitOption)
     .option('lock-timeout', { type: 'number', default: 30_000, describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
-    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' }));
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
+    .option('progress', {
+      choices: ['auto', 'lines', 'none'] as const,
+      default: 'auto' as const,
+      describe: 'auto: one updating line on an interactive terminal, nothing otherwise; lines: a line per 10% (for logs); none',
+    })
+    .option('resume', { type: 'string', describe: 'Finish run RUN_ID of --store: merge what it left unmerged, play only its episodes without a file, same ids and config' })
+    .option('report', reportOption));
 }
 
-function progressLine(e: Extract<RunEvent, { type: 'episode' }>, failed: number): string {
-  const width = 24;
-  const filled = Math.round((e.done / e.total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.done}/${e.total} episodes${failed ? `, ${failed} failed` : ''}`;
+/** With --resume the run's own config applies; experiment flags would silently differ from it. */
+const EXPERIMENT_FLAGS = ['domains', 'episodes', 'threads', 'processes', 'episodeMs', 'cap', 'seed', 'concurrency', 'episodeTimeout', 'retries', 'retryDelay', 'rate', 'maxFailures'] as const;
+
+async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; experiment: ExperimentConfig; done?: number }> {
+  const extra = [args.experiment && 'an experiment file', ...EXPERIMENT_FLAGS.filter((k) => args[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)].filter(Boolean);
+  if (extra.length) throw new UsageError(`--resume runs the run's own config; drop ${extra.join(', ')}`);
+  if (isPostgresUrl(args.store)) throw new UsageError('--resume: not supported for PostgreSQL stores yet; a distributed run (--queue) resumes by starting workers again');
+  const store = new Store(args.store);
+  await assertStoreExists(store);
+  const manifest = await readRunToResume(store, args.resume!);
+  const { complete, plan, recovered } = await planResume(store, manifest);
+  if (complete) {
+    io.out(`Run ${manifest.run_id} is complete: every episode has its file and its merge; nothing to do, nothing written.`);
+    return { experiment: manifest.config, done: EXIT.ok };
+  }
+  io.err(`resuming run ${manifest.run_id}: ${plan.keep.length} episodes done (${recovered.length} merged from their files now), ${plan.assignments.length} to play`);
+  return { plan, experiment: manifest.config };
 }
 
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
-  const experiment = await experimentFromArgs(args.experiment, args);
   if (!Number.isInteger(args.lockTimeout) || args.lockTimeout < 1) throw new BadInputError(`--lock-timeout: Expected a positive integer (ms), got \`${args.lockTimeout}\``);
+  const reportFile = await prepareReport(args.report);
+  let resume: ResumePlan | undefined;
+  let experiment: ExperimentConfig;
+  let capRequested = false;
+  if (args.resume !== undefined) {
+    const r = await resumePlan(args, io);
+    if (r.done !== undefined) return r.done;
+    resume = r.plan;
+    experiment = r.experiment;
+  } else ({ experiment, capRequested } = await experimentAndCapFromArgs(args.experiment, args));
   const store = openStore(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
   try {
-    return await runOn(store, experiment, args, io, signal);
+    return await runOn(store, { experiment, capRequested, reportFile, ...(resume ? { resume } : {}) }, args, io, signal);
   } finally {
     await store.close();
   }
 }
 
-async function runOn(store: StoreBackend, experiment: ExperimentConfig, args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
+interface RunPlan {
+  experiment: ExperimentConfig;
+  capRequested: boolean;
+  reportFile: string | undefined;
+  resume?: ResumePlan;
+}
+
+async function runOn(store: StoreBackend, { experiment, capRequested, reportFile, resume }: RunPlan, args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
   if (!args.lock && store.kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${store.location}`);
   checkQueueArgs(args, experiment.processes);
-  let failed = 0;
-  const result = args.queue !== undefined ? await queuedRun(store, experiment, { ...args, queue: args.queue }, io, signal) : await runExperiment({
+  const progress = emptyProgress(0);
+  const t0 = performance.now();
+  let nextLine = 0;
+  const show = (): void => {
+    progress.elapsedMs = performance.now() - t0;
+    if (args.progress === 'auto') io.progress(progressLine(progress));
+    else if (args.progress === 'lines' && (progress.done >= nextLine || progress.done === progress.total)) {
+      io.err(progressLine(progress));
+      nextLine = nextLineAt(progress.done, progress.total);
+    }
+  };
+  const result = args.queue !== undefined ? await queuedRun(store, experiment, !capRequested, { ...args, queue: args.queue }, io, signal) : await runExperiment({
     experiment,
     store,
-    mode: args.lock ? 'locked' : 'unlocked',
-    commit: args.commit,
+    mode: resume ? resume.manifest.mode : args.lock ? 'locked' : 'unlocked',
+    commit: resume?.manifest.commit ?? args.commit,
+    // A resumed run keeps the cap its manifest recorded; a new one takes the store's unless --cap was given.
+    capFromStore: resume ? false : !capRequested,
     signal,
+    ...(resume ? { resume } : {}),
     onEvent: (e) => {
-      if (e.type === 'started') io.progress(`run ${e.runId}: ${e.total} episodes on ${experiment.threads} threads`);
-      if (e.type === 'episode') {
-        if (!e.outcome.ok) {
-          failed++;
-          io.err(`episode ${e.outcome.domain} #${e.outcome.index} failed: ${e.outcome.error.message}`);
-        }
-        io.progress(progressLine(e, failed));
+      if (e.type === 'started') {
+        progress.total = e.total;
+        nextLine = nextLineAt(0, e.total);
+        io.progress(`run ${e.runId}: ${e.total} episodes, ${experiment.concurrency ?? experiment.threads} in flight on ${experiment.threads} threads`);
       }
+      if (e.type === 'episode-started') progress.inFlight++;
+      if (e.type === 'retry') progress.retried++;
+      if (e.type === 'episode') {
+        progress.done = e.done;
+        progress.inFlight = Math.max(0, progress.inFlight - 1);
+        if (!e.outcome.ok) {
+          progress.failed++;
+          io.err(`episode ${e.outcome.domain} #${e.outcome.index} failed: ${e.outcome.error.code}: ${e.outcome.error.message}`);
+        }
+      }
+      if (e.type === 'episode-started' || e.type === 'episode') show();
       if (e.type === 'stopping') io.err(`stopping (${e.reason}): letting in-flight episodes finish their writes`);
       if (e.type === 'shard-error') io.err(e.message);
       if (e.type === 'warning') io.err(`warning: ${e.message}`);
@@ -87,14 +153,22 @@ async function runOn(store: StoreBackend, experiment: ExperimentConfig, args: Ru
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
+    io.out(`concurrency ${manifest.timings?.concurrency}, efficiency ${Math.round((manifest.timings?.efficiency ?? 0) * 100)}% (play time of the episodes / (wall time × concurrency))`);
     io.out('');
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));
   }
+  if (reportFile) await reportRun(reportFile, manifest, store.location, io);
   if (result.fatal) {
     io.err(`ace-orch: ${result.fatal.message}`);
     return EXIT.usage;
   }
-  if (!report.zeroLoss) return EXIT.loss;
-  return manifest.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+  return runExitCode(report.zeroLoss, manifest);
+}
+
+/** Loss first (the store's fault), then an interruption, then failed episodes (the agent's fault). */
+export function runExitCode(zeroLoss: boolean, manifest: RunManifest): number {
+  if (!zeroLoss) return EXIT.loss;
+  if (manifest.status === 'interrupted') return EXIT.interrupted;
+  return manifest.episodes?.some((e) => e.status === 'failed') || manifest.status === 'stopped' ? EXIT.failed : EXIT.ok;
 }

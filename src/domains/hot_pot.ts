@@ -75,7 +75,14 @@ export const hotPot: Domain = {
 
   reflect(trajectory: Trajectory): Reflection {
     const toggles = countActions(trajectory.actions, ['toggle', 'set_power', 'power']);
-    const settings = new Set(trajectory.observations.map((o) => o['power_setting']).filter((v) => v !== undefined));
+    // Like the reference, only object observations that have a power setting count (files may hold null ones).
+    const settings = new Set(
+      (trajectory.observations as unknown[])
+        .filter((o): o is Record<string, unknown> => typeof o === 'object' && o !== null && !Array.isArray(o))
+        .map((o) => o['power_setting'])
+        .filter((v) => v !== undefined)
+        .map((v) => (typeof v === 'object' ? JSON.stringify(v) : v)),
+    );
     if (toggles === 0 && settings.size <= 1) return { reliability: 'HIGH', reason: 'one power setting throughout: clean heating-rate measurement' };
     if (toggles === 1 || settings.size === 2) return { reliability: 'LOW', reason: 'power changed once: readings mix two settings' };
     if (toggles >= 2) return { reliability: 'LOW', reason: `power changed ${toggles} times: readings mix settings` };

@@ -85,7 +85,7 @@ export class ClaimCommitter {
       // Domains in a fixed order, so two workers' batches never wait on each other's rows in a cycle.
       for (const domain of [...new Set(live.map((i) => i.domain))].sort()) {
         const row = await lockPlaybook(c, t.playbooks, domain, `${location} playbook ${domain}`);
-        await mergeLocked(c, t.playbooks, domain, row, combineDeltas(live.filter((i) => i.domain === domain).map((i) => i.deltas)), this.store.options.cap);
+        await mergeLocked(c, t.playbooks, domain, row, combineDeltas(live.filter((i) => i.domain === domain).map((i) => i.deltas)), this.store.options.cap, `${location} playbook ${domain}`);
       }
       if (live.length) {
         // pg-boss's own completion, on this transaction's connection (its `db` option); the output names who committed.

@@ -29,6 +29,8 @@ export interface DistributedRunOptions {
   concurrency?: number;
   /** A claim not committed within this many seconds expires and the episode goes to another worker. @default 60 */
   claimSeconds?: number;
+  /** True when `experiment.cap` is only the default: the store's recorded cap applies (see RunOptions). @default false */
+  capFromStore?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: { runId: string; done: number; failed: number; total: number }) => void;
 }
@@ -41,13 +43,17 @@ function sameDatabase(a: string, b: string): boolean {
 }
 
 export async function runDistributed(o: DistributedRunOptions): Promise<RunResult> {
-  const { experiment, store } = o;
+  const { store } = o;
   const queueTarget = parseQueueUrl(o.queue);
   const storeTarget = parsePgUrl(store.root);
   if (!sameDatabase(queueTarget.connectionString, storeTarget.connectionString)) {
     throw new BadInputError(`--queue ${queueTarget.masked} and --store ${storeTarget.masked} must name the same PostgreSQL database: an episode's job completes in its merge's transaction`);
   }
   await store.init();
+  // Before anything is queued: the store's cap, never below what a playbook holds (src/cap.ts).
+  const cap = await store.settleCap(o.capFromStore ? undefined : o.experiment.cap);
+  const experiment: ExperimentConfig = { ...o.experiment, cap: cap.cap };
+  if (cap.record) await store.recordCap(cap.cap);
   const { boss } = await openQueue(o.queue);
   const runId = newRunId();
   const assignments = roundRobin(experiment.domains, experiment.episodes);

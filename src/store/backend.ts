@@ -7,6 +7,7 @@
  * `openStore` picks the backend from the `--store` value's scheme.
  */
 import type { AuditInput } from '../audit.js';
+import type { CapDecision } from '../cap.js';
 import { UsageError } from '../errors.js';
 import { maskUrl } from './pg/url.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
@@ -34,6 +35,10 @@ export interface StoreBackend {
   readManifests(): Promise<RunManifest[]>;
   listDomains(): Promise<string[]>;
   updateStats(domain: string, update: (previous: Record<string, unknown>) => Record<string, unknown>): Promise<void>;
+  /** The cap a writing command uses (src/cap.ts); exit 2 before anything is written when `requested` would drop observations. */
+  settleCap(requested: number | undefined): Promise<CapDecision>;
+  /** Records the store's cap, keeping earlier ones. */
+  recordCap(cap: number): Promise<void>;
   /** What the pure audit needs: playbooks, episode facts and manifests. */
   auditInput(options?: SnapshotOptions): Promise<AuditInput>;
   /** Releases connections; the file backend holds none. */

@@ -122,23 +122,34 @@ export function removeStaleTemps(dir: string, olderThanMs: number): number {
 }
 
 /**
- * The generation a playbook file was written at, read from its first bytes
- * (the store writes `generation` as the first key); 0 for a missing file or
- * one written by another tool.
+ * Which version of a file is on disk: device, inode, size, modification and change times. A rename
+ * over it (any tool's atomic write) changes the inode, a write in place changes the times; null when
+ * there is no file.
  */
-export function readGeneration(file: string): number {
+export function fileIdentity(file: string): string | null {
+  const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  return st ? identityOf(st) : null;
+}
+
+function identityOf(st: fs.BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+/**
+ * Reads a file together with its identity (see fileIdentity), both from one open descriptor so that
+ * they describe the same version; null when there is no file.
+ */
+export function readWithIdentity(file: string): { text: string; identity: string } | null {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
   try {
-    const buf = Buffer.alloc(64);
-    const bytesRead = fs.readSync(fd, buf, 0, 64, 0);
-    const m = /^\{\s*"generation":\s*(\d+)/.exec(buf.subarray(0, bytesRead).toString('utf8'));
-    return m ? Number(m[1]) : 0;
+    const identity = identityOf(fs.fstatSync(fd, { bigint: true }));
+    return { text: fs.readFileSync(fd, 'utf8'), identity };
   } finally {
     fs.closeSync(fd);
   }

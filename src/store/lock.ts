@@ -53,9 +53,20 @@ export interface LockTiming {
   reclaimed: boolean;
 }
 
-/** Marker names sort by arrival: a zero-padded monotonic clock reading, then who. */
+/**
+ * Marker names sort by arrival: a zero-padded wall-clock reading in microseconds (comparable between
+ * processes and, up to clock skew, between hosts sharing the store), then who, which breaks ties.
+ * A monotonic clock would be finer but means nothing on another host or after a reboot.
+ */
 function markerName(): string {
-  return `${process.hrtime.bigint().toString().padStart(20, '0')}-${HOST}-${process.pid}-${threadId}-${randomBytes(3).toString('hex')}`;
+  const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
+  return `${micros.toString().padStart(20, '0')}-${HOST}-${process.pid}-${threadId}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Who a lock directory is: a reclaimed and re-created lock has another inode or birth time. */
+function dirIdentity(dir: string): string | null {
+  const st = fs.statSync(dir, { bigint: true, throwIfNoEntry: false });
+  return st ? `${st.dev}:${st.ino}:${st.birthtimeNs}` : null;
 }
 
 /** This machine, as it appears in marker names: a waiter's pid means something only on its own host. */
@@ -250,9 +261,11 @@ async function withFileLock<T>(
       queue.leave();
     }
   }
-  const acquired = performance.now();
   // Read now: releasing the lock later also goes through rmdir.
   const reclaimedStale = reclaimed;
+  const ownDir = dirIdentity(lockDir);
+  const stillOwned = (): boolean => compromised === null && ownDir !== null && dirIdentity(lockDir) === ownDir;
+  const acquired = performance.now();
   const lease: Lease = {
     file,
     assertHeld() {
@@ -263,8 +276,11 @@ async function withFileLock<T>(
   try {
     value = await critical(lease);
   } catch (err) {
-    // A lost lease means another writer holds the lock directory now: removing it would let a third writer in.
-    if (!(err instanceof LeaseLostError)) releaseQuietly(release, () => compromised !== null);
+    // A refused write leaves the lock alone only when it truly is someone else's now (proper-lockfile reported
+    // it compromised, or the directory was reclaimed and re-created): removing that would let a third writer in.
+    // A write refused while the lock is still ours (another tool wrote the playbook without it) releases it,
+    // or the retry would wait on its own lock until the timeout.
+    if (!(err instanceof LeaseLostError) || stillOwned()) releaseQuietly(release, () => compromised !== null);
     throw err;
   }
   const holdMs = performance.now() - acquired;

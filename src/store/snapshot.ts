@@ -1,8 +1,10 @@
 /** Reads what the audit needs from a store: the thin I/O side of src/audit.ts. */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { episodeFact } from '../audit.js';
 import type { AuditInput, DomainState, EpisodeFact } from '../audit.js';
-import { findDomain } from '../domains/index.js';
+import { readEpisodeText } from '../episode-read.js';
+import type { FileFinding } from '../episode-read.js';
+import { readRecordedCap } from './store-meta.js';
 import { BadInputError } from '../errors.js';
 import type { Store } from './store.js';
 
@@ -22,13 +24,39 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
+/**
+ * One domain as the audit sees it. Never throws on a file's content: a torn
+ * playbook becomes `playbookError`, an unusable episode file a finding.
+ */
 export async function readDomainState(store: Store, domain: string): Promise<DomainState> {
-  const { playbook: read, exists } = store.readPlaybookFile(domain);
-  const playbook = exists ? read : null;
+  let playbook: DomainState['playbook'] = null;
+  let playbookError: string | undefined;
+  try {
+    const read = store.readPlaybookFile(domain);
+    playbook = read.exists ? read.playbook : null;
+  } catch (err) {
+    if (!(err instanceof BadInputError)) throw err;
+    playbookError = err.message;
+  }
   const files = await store.listEpisodeFiles(domain);
-  const def = findDomain(domain);
-  const episodes = await mapLimited<string, EpisodeFact>(files, READ_CONCURRENCY, async (f) => ({ ...episodeFact(await store.readEpisode(f), def), file: f }));
-  return { domain, playbook, episodes };
+  const reads = await mapLimited(files, READ_CONCURRENCY, async (file) => ({ file, read: readEpisodeText(await readFile(file, 'utf8'), file) }));
+  const episodes: EpisodeFact[] = [];
+  const findings: FileFinding[] = [];
+  for (const { file, read } of reads) {
+    if (!read.ok) {
+      findings.push(read.finding);
+      continue;
+    }
+    try {
+      episodes.push({ ...episodeFact(read.record, domain), file });
+    } catch (err) {
+      // A user domain's reflection rules may not expect what another tool wrote: a finding, never exit 3.
+      findings.push({ file, episode_id: read.record.episode_id, used: false, problem: `the domain's reflection rules failed on it: ${(err as Error).message}` });
+      continue;
+    }
+    for (const problem of read.notes) findings.push({ file, episode_id: read.record.episode_id, used: true, problem });
+  }
+  return { domain, playbook, ...(playbookError ? { playbookError } : {}), episodes, findings };
 }
 
 export interface SnapshotOptions {
@@ -59,5 +87,5 @@ export async function loadAuditInput(store: Store, options: SnapshotOptions = {}
     if (domains.length === 0) throw new BadInputError(`store ${store.root} has no domains (expected ${store.root}/domains/<domain>/playbook.json); is --store pointing at an ACE store?`, store.root);
   }
   const states = await Promise.all(domains.map((d) => readDomainState(store, d)));
-  return { store: store.root, cap: options.cap, domains: states, manifests, runId };
+  return { store: store.root, cap: options.cap, recordedCap: await readRecordedCap(store), domains: states, manifests, runId };
 }

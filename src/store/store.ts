@@ -4,24 +4,30 @@
  * never touch playbook files themselves.
  *
  *   <store>/domains/<domain>/playbook.json
+ *   <store>/domains/<domain>/playbook.lock      (flocked by every write, as the reference tool does)
  *   <store>/domains/<domain>/episodes/<episode_id>.json
  *   <store>/domains/<domain>/metadata/stats.json
  *   <store>/runs/<run_id>.json
  */
-import { constants, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BadInputError, FencedWriteError, LeaseLostError, LockCompromisedError } from '../errors.js';
+import { assertWithinCap } from '../cap.js';
+import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnsupportedPlatformError } from '../errors.js';
 import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
-import { parseEpisode, parseManifest, parsePlaybook } from '../validate.js';
-import { createFileDurable, fsyncDir, readGeneration, removeStaleTemps, writeFileAtomic } from './durable.js';
+import { parseManifest, parsePlaybook } from '../validate.js';
+import { createFileDurable, fileIdentity, fsyncDir, readWithIdentity, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
 import type { AuditInput } from '../audit.js';
 import type { StoreBackend } from './backend.js';
+import type { CapDecision } from '../cap.js';
+import { recordCap, settleWriteCap } from './store-meta.js';
 import { loadAuditInput } from './snapshot.js';
 import type { SnapshotOptions } from './snapshot.js';
-import type { LockOptions } from './lock.js';
+import type { Lease, LockOptions } from './lock.js';
+import { CommitFlock } from './flock.js';
+import { platformGuarantee } from './platform.js';
 
 /** Points inside the critical section where crash tests and `chaos` aim kills and pauses. */
 export type FaultPoint = 'locked' | 'temp-written' | 'renamed';
@@ -48,10 +54,36 @@ export interface MergeResult {
   attempts: number;
   /** Writes the fence refused (or whose lease was lost) before this one landed. */
   refused: number;
+  /** Writes refused because another tool rewrote the playbook without this project's lock (then retried). */
+  foreignWrites: number;
   /** Stale locks this merge reclaimed, and how long it waited for them. */
   reclaimed: number;
   /** The playbook's generation after this merge. */
   generation: number;
+}
+
+/** A playbook's `generation`, wherever the key stands; 0 when it has none (another tool wrote it). */
+export function generationOf(playbook: Playbook): number {
+  const g = playbook['generation'];
+  return typeof g === 'number' && Number.isSafeInteger(g) && g >= 0 ? g : 0;
+}
+
+/** The generation of the file on disk now, by parsing it; 0 when missing, torn or without the key. */
+function readGenerationOnDisk(file: string): number {
+  const read = readWithIdentity(file);
+  if (!read) return 0;
+  try {
+    const parsed = JSON.parse(read.text) as unknown;
+    return parsed !== null && typeof parsed === 'object' ? generationOf(parsed as Playbook) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Writing a store where its guarantees cannot hold is refused with one line, never attempted. */
+function assertPlatform(): void {
+  const guarantee = platformGuarantee(process.platform);
+  if (!guarantee.supported) throw new UnsupportedPlatformError(`ace-orch: ${guarantee.note}`);
 }
 
 function isMissing(err: unknown): boolean {
@@ -78,6 +110,14 @@ export class Store implements StoreBackend {
     return loadAuditInput(this, options);
   }
 
+  settleCap(requested: number | undefined): Promise<CapDecision> {
+    return settleWriteCap(this, requested);
+  }
+
+  recordCap(cap: number): Promise<void> {
+    return recordCap(this, cap);
+  }
+
   /** Nothing is held between calls: every lock is released when its merge ends. */
   async close(): Promise<void> {}
 
@@ -96,6 +136,10 @@ export class Store implements StoreBackend {
   statsPath(domain: string): string {
     return join(this.domainDir(domain), 'metadata', 'stats.json');
   }
+  /** The reference tool's lock file, which every write of the domain also flocks. */
+  referenceLockPath(domain: string): string {
+    return join(this.domainDir(domain), 'playbook.lock');
+  }
   runsDir(): string {
     return join(this.root, 'runs');
   }
@@ -105,18 +149,20 @@ export class Store implements StoreBackend {
 
   /** Creates the store's directories and checks it can be written, naming the directory if not. */
   async init(domains: readonly string[] = []): Promise<void> {
+    assertPlatform();
     try {
       await mkdir(this.runsDir(), { recursive: true });
       await access(this.root, constants.W_OK);
       for (const d of domains) await this.ensureDomain(d);
     } catch (err) {
-      if (err instanceof BadInputError) throw err;
+      if (err instanceof BadInputError || err instanceof UnsupportedPlatformError) throw err;
       throw new BadInputError(`store ${this.root} cannot be written: ${(err as Error).message}`, this.root);
     }
   }
 
   private async ensureDomain(domain: string): Promise<void> {
     if (this.ready.has(domain)) return;
+    assertPlatform();
     await mkdir(this.episodesDir(domain), { recursive: true });
     await mkdir(join(this.domainDir(domain), 'metadata'), { recursive: true });
     this.ready.add(domain);
@@ -129,18 +175,14 @@ export class Store implements StoreBackend {
 
   /**
    * The playbook and whether the file exists at all (an empty playbook and none differ for the
-   * audit and for skipping a no-op write). Synchronous: the lock holder calls it in its critical section.
+   * audit and for skipping a no-op write), with the identity of the version read (see
+   * fileIdentity; null when there is none). Synchronous: the lock holder calls it in its critical section.
    */
-  readPlaybookFile(domain: string): { playbook: Playbook; exists: boolean } {
+  readPlaybookFile(domain: string): { playbook: Playbook; exists: boolean; identity: string | null } {
     const file = this.playbookPath(domain);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      if (isMissing(err)) return { playbook: emptyPlaybook(), exists: false };
-      throw err;
-    }
-    return { playbook: parsePlaybook(text, file), exists: true };
+    const read = readWithIdentity(file);
+    if (!read) return { playbook: emptyPlaybook(), exists: false, identity: null };
+    return { playbook: parsePlaybook(read.text, file), exists: true, identity: read.identity };
   }
 
   /**
@@ -157,46 +199,39 @@ export class Store implements StoreBackend {
    * The one write path to a playbook: lock, read the current state, apply only
    * these deltas, write a temp file, check the fence, rename, release.
    *
-   * The fence: every write bumps the playbook's `generation`. Right before the
-   * rename the writer re-reads the generation on disk; if it moved since the
-   * read under the lock, another writer took over a lock this one lost (it was
-   * paused past the stale time), and this write is refused and retried from a
-   * fresh read. A lease proper-lockfile reports compromised is refused the same way.
+   * The fence: right before the rename the writer checks that the file on disk
+   * is still the version it read under the lock (same inode, size and times).
+   * If not, and its `generation` (which every write here bumps) moved on,
+   * another writer took over a lock this one lost (it was paused past the
+   * stale time); otherwise a tool that does not take this lock wrote it (a
+   * foreign write, which may also have dropped the `generation` key). Either
+   * way the write is refused and retried from a fresh read, so nothing either
+   * wrote is lost. A lease proper-lockfile reports compromised is refused the same way.
+   *
+   * The fence check and the rename happen under an exclusive flock on
+   * `playbook.lock`, the reference tool's lock, which it holds from its read to
+   * its rename: so it never reads between them, and whatever it wrote before is
+   * seen by the check. The flock is not held across the whole section, so a
+   * writer paused before committing blocks no one past the stale time.
    */
   async merge(domain: string, deltas: Deltas): Promise<MergeResult> {
     await this.ensureDomain(domain);
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
-    const result: MergeResult = { waitMs: 0, holdMs: 0, retries: 0, changed: false, bytes: 0, attempts: 0, refused: 0, reclaimed: 0, generation: 0 };
+    const result: MergeResult = { waitMs: 0, holdMs: 0, retries: 0, changed: false, bytes: 0, attempts: 0, refused: 0, foreignWrites: 0, reclaimed: 0, generation: 0 };
     for (;;) {
       result.attempts++;
       try {
+        const flock = new CommitFlock(this.referenceLockPath(domain), this.options.lock);
         const { value, timing } = await withLock(file, this.options.lock, async (lease) => {
-          if (faults) await faults('locked');
-          // Holding the lock, every playbook temp file here is a dead or deposed writer's: remove it.
-          removeStaleTemps(this.domainDir(domain), 0);
-          const { playbook: current, exists } = this.readPlaybookFile(domain);
-          const generation = typeof current['generation'] === 'number' ? current['generation'] : 0;
-          const merged = applyDeltas(current, deltas, this.options.cap);
-          if (exists && sameContent(current, merged)) return { changed: false, bytes: 0, generation };
-          // `generation` first, so the fence can read it from the file's first bytes.
-          const { generation: _old, ...rest } = merged;
-          const next = { generation: generation + 1, ...rest };
-          const fence = (): void => {
-            lease.assertHeld();
-            const onDisk = readGeneration(file);
-            if (onDisk !== generation) throw new FencedWriteError(file, generation, onDisk);
-          };
-          const bytes = await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, {
-            deferDirSync: true,
-            beforeCommit: faults ? async () => (await faults('temp-written'), fence()) : fence,
-            ...(faults ? { afterRename: () => faults('renamed') } : {}),
-          }).catch((err: NodeJS.ErrnoException) => {
-            // Our temp file was removed as stale while we were paused: the same lost lease.
-            if (err.code === 'ENOENT' && err.syscall === 'rename') throw new LockCompromisedError(file, 'temp file removed while paused');
-            throw err;
-          });
-          return { changed: true, bytes, generation: generation + 1 };
+          try {
+            if (faults) await faults('locked');
+            // After a foreign write, hold the reference tool's flock from the read on, so that it cannot slip in again.
+            if (result.foreignWrites > 0) await flock.take();
+            return await this.commit(domain, deltas, lease, flock);
+          } finally {
+            flock.drop();
+          }
         });
         // The rename becomes durable here, outside the lock: the next writer may already build on the
         // renamed file, but its content includes ours, and nothing is acknowledged before this fsync.
@@ -208,9 +243,51 @@ export class Store implements StoreBackend {
         return { ...result, ...value };
       } catch (err) {
         if (!(err instanceof LeaseLostError) || result.attempts >= this.options.maxAttempts) throw err;
-        result.refused++;
+        if (err instanceof ForeignWriteError) result.foreignWrites++;
+        else result.refused++;
       }
     }
+  }
+
+  /** The critical section of a merge: read, apply, write the temp file, fence, rename. */
+  private async commit(domain: string, deltas: Deltas, lease: Lease, flock: CommitFlock): Promise<{ changed: boolean; bytes: number; generation: number }> {
+    const file = this.playbookPath(domain);
+    const faults = this.options.faults;
+    // Holding the lock, every playbook temp file here is a dead or deposed writer's: remove it.
+    removeStaleTemps(this.domainDir(domain), 0);
+    const { playbook: current, exists, identity } = this.readPlaybookFile(domain);
+    assertWithinCap(current.observations, this.options.cap, file);
+    const generation = generationOf(current);
+    const merged = applyDeltas(current, deltas, this.options.cap);
+    if (exists && sameContent(current, merged)) return { changed: false, bytes: 0, generation };
+    // `generation` first, so a person reading the file sees it at once.
+    const { generation: _old, ...rest } = merged;
+    const next = { generation: generation + 1, ...rest };
+    const check = (): void => {
+      lease.assertHeld();
+      if (fileIdentity(file) === identity) return;
+      const onDisk = readGenerationOnDisk(file);
+      if (onDisk > generation) throw new FencedWriteError(file, generation, onDisk);
+      throw new ForeignWriteError(file);
+    };
+    // Under the reference tool's flock, which it holds from its read to its rename: it cannot read between this check and the rename.
+    const fence = (): void | Promise<void> => {
+      const taking = flock.take();
+      return taking ? taking.then(check) : check();
+    };
+    const bytes = await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, {
+      deferDirSync: true,
+      beforeCommit: faults ? async () => (await faults('temp-written'), await fence()) : fence,
+      afterRename: () => {
+        flock.drop();
+        return faults?.('renamed');
+      },
+    }).catch((err: NodeJS.ErrnoException) => {
+      // Our temp file was removed as stale while we were paused: the same lost lease.
+      if (err.code === 'ENOENT' && err.syscall === 'rename') throw new LockCompromisedError(file, 'temp file removed while paused');
+      throw err;
+    });
+    return { changed: true, bytes, generation: generation + 1 };
   }
 
   /**
@@ -253,10 +330,6 @@ export class Store implements StoreBackend {
   async listEpisodeFiles(domain: string): Promise<string[]> {
     const names = await readdir(this.episodesDir(domain)).catch((err) => (isMissing(err) ? [] : Promise.reject(err)));
     return names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => join(this.episodesDir(domain), n));
-  }
-
-  async readEpisode(file: string): Promise<EpisodeRecord> {
-    return parseEpisode(await readFile(file, 'utf8'), file);
   }
 
   /** Replaces a domain's stats.json under the domain's lock, so concurrent runs don't clobber each other. */

@@ -10,6 +10,7 @@ import { BadInputError } from '../../errors.js';
 import { writeFileAtomic } from '../durable.js';
 import { Store } from '../store.js';
 import type { PgStore } from './pg-store.js';
+import { pgRecordedCap } from './meta.js';
 
 export interface ExportReport {
   from: string;
@@ -45,5 +46,8 @@ export async function exportStore(source: PgStore, to: string): Promise<ExportRe
     report.domains.push({ domain, episodes: episodes.length, playbook: row.exists });
   }
   for (const m of manifests) await target.writeManifest(m);
+  // The store's cap travels with it (metadata/store.json), as a file store records it.
+  const recorded = await pgRecordedCap(source);
+  if (recorded) await target.recordCap(recorded.cap);
   return report;
 }

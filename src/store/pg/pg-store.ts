@@ -20,6 +20,8 @@ import type { RetryReport } from './connect.js';
 import { lockPlaybook, mergeLocked, rowPlaybook } from './playbook-rows.js';
 import { ensureSchema, tables } from './schema.js';
 import { pgAuditInput } from './snapshot.js';
+import { pgRecordCap, pgSettleCap } from './meta.js';
+import type { CapDecision } from '../../cap.js';
 import { parsePgUrl } from './url.js';
 
 /** Who wrote an episode: recorded with it, and in the run manifest. */
@@ -133,7 +135,7 @@ export class PgStore implements StoreBackend {
 
   async merge(domain: string, deltas: Deltas): Promise<MergeResult> {
     const faults = this.options.faults;
-    const result: MergeResult = { waitMs: 0, holdMs: 0, retries: 0, changed: false, bytes: 0, attempts: 0, refused: 0, reclaimed: 0, generation: 0 };
+    const result: MergeResult = { waitMs: 0, holdMs: 0, retries: 0, changed: false, bytes: 0, attempts: 0, refused: 0, foreignWrites: 0, reclaimed: 0, generation: 0 };
     const before = this.retried;
     let locked = 0;
     await this.transaction(async (c) => {
@@ -143,7 +145,7 @@ export class PgStore implements StoreBackend {
       locked = performance.now();
       result.waitMs = locked - t0;
       if (faults) await faults('locked');
-      const written = await mergeLocked(c, this.t.playbooks, domain, row, deltas, this.options.cap);
+      const written = await mergeLocked(c, this.t.playbooks, domain, row, deltas, this.options.cap, `${this.location} playbook ${domain}`);
       Object.assign(result, written ? { changed: true, ...written } : { changed: false, bytes: 0, generation: row.generation });
       if (faults) await faults('temp-written');
     });
@@ -181,6 +183,14 @@ export class PgStore implements StoreBackend {
 
   async readStats(domain: string): Promise<Record<string, unknown> | null> {
     return (await this.query<{ body: Record<string, unknown> }>(`SELECT body FROM ${this.t.stats} WHERE domain = $1`, [domain])).rows[0]?.body ?? null;
+  }
+
+  settleCap(requested: number | undefined): Promise<CapDecision> {
+    return pgSettleCap(this, requested);
+  }
+
+  recordCap(cap: number): Promise<void> {
+    return pgRecordCap(this, cap);
   }
 
   auditInput(options: SnapshotOptions = {}): Promise<AuditInput> {

@@ -4,6 +4,7 @@
  * store (src/merge.ts), write it back. Always inside the caller's transaction.
  */
 import type { PoolClient } from 'pg';
+import { assertWithinCap } from '../../cap.js';
 import { applyDeltas, emptyPlaybook, sameContent } from '../../merge.js';
 import type { Deltas, Playbook } from '../../types.js';
 import { checkPlaybook } from '../../validate.js';
@@ -38,7 +39,9 @@ export async function lockPlaybook(client: PoolClient, table: string, domain: st
 }
 
 /** Applies deltas to the locked row; returns the new generation, or null when nothing changed. */
-export async function mergeLocked(client: PoolClient, table: string, domain: string, locked: LockedPlaybook, deltas: Deltas, cap: number): Promise<{ generation: number; bytes: number } | null> {
+export async function mergeLocked(client: PoolClient, table: string, domain: string, locked: LockedPlaybook, deltas: Deltas, cap: number, where: string): Promise<{ generation: number; bytes: number } | null> {
+  // Like the file store: never drop what a playbook holds to a smaller cap.
+  assertWithinCap(locked.playbook.observations, cap, where);
   const merged = applyDeltas(locked.playbook, deltas, cap);
   if (locked.exists && sameContent(locked.playbook, merged)) return null;
   const { generation: _g, ...body } = merged;

@@ -13,7 +13,7 @@ export const SCHEMA_VERSION = 1;
 /** Table names, qualified and quoted for the store's schema. */
 export function tables(schema: string) {
   const q = (t: string): string => `"${schema}"."${t}"`;
-  return { version: q('schema_version'), playbooks: q('playbooks'), episodes: q('episodes'), manifests: q('manifests'), stats: q('stats') };
+  return { version: q('schema_version'), playbooks: q('playbooks'), episodes: q('episodes'), manifests: q('manifests'), stats: q('stats'), meta: q('meta') };
 }
 
 function ddl(schema: string): string[] {
@@ -27,6 +27,7 @@ function ddl(schema: string): string[] {
     `CREATE INDEX IF NOT EXISTS episodes_run ON ${t.episodes} (run_id)`,
     `CREATE TABLE IF NOT EXISTS ${t.manifests} (run_id text PRIMARY KEY, body json NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS ${t.stats} (domain text PRIMARY KEY, body json NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${t.meta} (key text PRIMARY KEY, value json NOT NULL)`,
   ];
 }
 

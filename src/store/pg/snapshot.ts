@@ -1,16 +1,15 @@
 /** Reads what the pure audit needs from the PostgreSQL store, like src/store/snapshot.ts does from files. */
 import { episodeFact } from '../../audit.js';
 import type { AuditInput, DomainState } from '../../audit.js';
-import { findDomain } from '../../domains/index.js';
 import { BadInputError } from '../../errors.js';
 import type { SnapshotOptions } from '../snapshot.js';
 import type { PgStore } from './pg-store.js';
+import { pgRecordedCap } from './meta.js';
 
 export async function pgDomainState(store: PgStore, domain: string): Promise<DomainState> {
   const row = await store.readPlaybookRow(domain);
-  const def = findDomain(domain);
-  const episodes = (await store.listEpisodes(domain)).map(({ record }) => episodeFact(record, def));
-  return { domain, playbook: row.exists ? row.playbook : null, episodes };
+  const episodes = (await store.listEpisodes(domain)).map(({ record }) => episodeFact(record, domain));
+  return { domain, playbook: row.exists ? row.playbook : null, episodes, findings: [] };
 }
 
 export async function pgAuditInput(store: PgStore, options: SnapshotOptions = {}): Promise<AuditInput> {
@@ -26,5 +25,5 @@ export async function pgAuditInput(store: PgStore, options: SnapshotOptions = {}
     if (domains.length === 0) throw new BadInputError(`store ${store.location} has no domains; is --store pointing at an ACE store?`);
   }
   const states = await Promise.all(domains.map((d) => pgDomainState(store, d)));
-  return { store: store.location, cap: options.cap, domains: states, manifests, runId };
+  return { store: store.location, cap: options.cap, recordedCap: await pgRecordedCap(store), domains: states, manifests, runId };
 }

@@ -1,0 +1,86 @@
+/**
+ * An episode's attempts: p-retry re-plays a failed attempt with exponential
+ * backoff and jitter, unless the failure is fatal, says `retryable: false`, or
+ * the run is stopping. Every attempt shares the episode id; only a successful
+ * attempt persists anything (the worker guarantees it), so the episode is
+ * written and merged at most once.
+ */
+import pRetry, { AbortError } from 'p-retry';
+import type { EpisodeFailed, EpisodeOutcome } from './messages.js';
+
+export interface AttemptOptions {
+  /** Re-plays after the first attempt. */
+  retries: number;
+  /** The first backoff in ms; it doubles each time, times a random 1..2. */
+  retryDelayMs: number;
+  signal?: AbortSignal;
+  /** Resolves with the start time once the attempt may start (the run's rate limit). */
+  gate?: () => Promise<number>;
+  /** Called once, when the first attempt starts. */
+  onFirstStart?: (startedAt: number) => void;
+  /** Called when a failed attempt will be retried. */
+  onRetry?: (error: string) => void;
+}
+
+class AttemptFailed extends Error {
+  constructor(readonly outcome: EpisodeFailed) {
+    super(outcome.error.message);
+  }
+}
+
+const describe = (o: EpisodeFailed): string => `${o.error.code}: ${o.error.message}`;
+
+/**
+ * Plays `attempt(0)`, `attempt(1)`, ... until one succeeds or retrying stops;
+ * the outcome carries the attempt log. Undefined when the run stopped before the first attempt began.
+ */
+export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcome>, options: AttemptOptions): Promise<EpisodeOutcome | undefined> {
+  let startedAt: number | undefined;
+  let last: EpisodeFailed | undefined;
+  const errors: string[] = [];
+  // p-retry throws a success away when the signal fired during the attempt: that success has persisted, so it is kept.
+  let succeeded: EpisodeOutcome | undefined;
+  let playMs = 0;
+  const once = async (attemptNumber: number): Promise<EpisodeOutcome> => {
+    const at = options.gate ? await options.gate() : Date.now();
+    if (startedAt === undefined) {
+      if (options.signal?.aborted) throw new AbortError('stopped before the episode started');
+      startedAt = at;
+      options.onFirstStart?.(at);
+    }
+    const outcome = await attempt(attemptNumber - 1);
+    playMs += outcome.playMs ?? 0;
+    if (outcome.ok) return (succeeded = outcome);
+    last = outcome;
+    errors.push(describe(outcome));
+    const final = outcome.error.fatal || outcome.error.retryable === false || options.signal?.aborted;
+    throw final ? new AbortError(new AttemptFailed(outcome)) : new AttemptFailed(outcome);
+  };
+  let outcome: EpisodeOutcome;
+  try {
+    outcome = await pRetry(once, {
+      retries: options.retries,
+      factor: 2,
+      minTimeout: options.retryDelayMs,
+      maxTimeout: Math.max(options.retryDelayMs, 60_000),
+      randomize: true,
+      signal: options.signal,
+      shouldRetry: () => !options.signal?.aborted,
+      onFailedAttempt: ({ retriesLeft }) => {
+        if (retriesLeft > 0 && !options.signal?.aborted && last) options.onRetry?.(describe(last));
+      },
+    });
+  } catch {
+    // p-retry awaits a running attempt even when the signal fires, so `succeeded` or `last` is its final word.
+    if (succeeded) outcome = succeeded;
+    else if (last) outcome = last;
+    else return undefined;
+  }
+  return {
+    ...outcome,
+    attempts: errors.length + (outcome.ok ? 1 : 0),
+    ...(errors.length ? { attemptErrors: errors } : {}),
+    started_at: new Date(startedAt!).toISOString(),
+    playMs,
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The cap is a property of the store, not of a run. Pure: the store's I/O
+ * side (src/store/store-meta.ts) reads what is on disk and asks these
+ * functions what to do.
+ *
+ * - A store ace-orch created records its cap in `metadata/store.json` at its
+ *   first write (older ace-orch stores: in their run manifests).
+ * - `run` and `repair` without `--cap` use the recorded cap. `--cap` equal to
+ *   it, or larger (raising drops nothing; the new cap is recorded and said on
+ *   stderr), is accepted; smaller is refused with exit 2 naming both, because
+ *   a lower cap would drop observations the store promised to keep.
+ * - A store with no recorded cap (one the reference tool wrote) takes the
+ *   requested cap (`--cap`, else 10), but never below what a playbook holds:
+ *   if one holds more, nothing is written and the user is told the flag to pass.
+ */
+import { BadInputError } from './errors.js';
+import { DEFAULT_CAP } from './merge.js';
+
+/** The reference tool's cap for its toy domains (`MAX_TOY_OBSERVATIONS` in `ace_playbook.py`). */
+export const REFERENCE_CAP = 100;
+
+/** A cap the store already has, and where it is written. */
+export interface RecordedCap {
+  cap: number;
+  /** The file that records it: `metadata/store.json`, or a run manifest of an older ace-orch store. */
+  source: string;
+}
+
+/** How many observations a playbook holds now. */
+export interface PlaybookSize {
+  domain: string;
+  file: string;
+  observations: number;
+}
+
+export interface CapDecision {
+  cap: number;
+  /** True when `metadata/store.json` must be (re)written: a first write, or a raised cap. */
+  record: boolean;
+  /** A line for stderr when the decision changes the store (a raised cap). */
+  note?: string;
+}
+
+/**
+ * The cap a writing command (`run`, `repair`) uses, or a BadInputError (exit 2)
+ * before anything is written. `requested` is `--cap` (or the experiment
+ * file's `cap`); undefined when the user asked for none.
+ */
+export function decideWriteCap(recorded: RecordedCap | null, requested: number | undefined, sizes: readonly PlaybookSize[]): CapDecision {
+  let decision: CapDecision;
+  if (recorded === null) decision = { cap: requested ?? DEFAULT_CAP, record: true };
+  else if (requested === undefined || requested === recorded.cap) decision = { cap: recorded.cap, record: false };
+  else if (requested > recorded.cap) {
+    decision = { cap: requested, record: true, note: `cap raised from ${recorded.cap} to ${requested} for this store (recorded in ${recorded.source}); nothing it holds is dropped` };
+  } else {
+    throw new BadInputError(
+      `--cap ${requested}: this store keeps ${recorded.cap} observations per playbook (recorded in ${recorded.source}); a lower cap would drop observations it holds. Omit --cap, or pass --cap ${recorded.cap} or more`,
+      recorded.source,
+    );
+  }
+  const over = sizes.filter((s) => s.observations > decision.cap).sort((a, b) => b.observations - a.observations);
+  if (over.length) {
+    const worst = over[0]!;
+    const list = over.map((s) => `${s.file} holds ${s.observations}`).join(', ');
+    throw new BadInputError(
+      `${list} observations, more than the cap of ${decision.cap}${recorded ? '' : ' (this store records no cap: it was not created by ace-orch)'}; nothing was written. Pass --cap ${worst.observations} (or more) to keep every observation`,
+      worst.file,
+    );
+  }
+  return decision;
+}
+
+/** The cap the audit ranks by, and why: it is printed under the table and in `--json`. */
+export interface AuditCap {
+  cap: number;
+  reason: string;
+}
+
+/**
+ * The audit's cap: `--cap`, else the store's recorded cap, else (a store
+ * ace-orch did not create) the larger of the reference tool's cap and the
+ * largest playbook, so observations a playbook legitimately holds are never
+ * read as ranked out and loss is never under-counted.
+ */
+export function inferAuditCap(flag: number | undefined, recorded: RecordedCap | null, sizes: readonly PlaybookSize[]): AuditCap {
+  if (flag !== undefined) return { cap: flag, reason: 'set by --cap' };
+  if (recorded) return { cap: recorded.cap, reason: `the store's cap, recorded in ${recorded.source}` };
+  const largest = [...sizes].sort((a, b) => b.observations - a.observations)[0];
+  if (largest && largest.observations > REFERENCE_CAP) {
+    return { cap: largest.observations, reason: `this store records no cap; inferred from its largest playbook (${largest.domain}, ${largest.observations} observations), above the reference tool's ${REFERENCE_CAP}; --cap overrides` };
+  }
+  return { cap: REFERENCE_CAP, reason: `this store records no cap; assumed the reference tool's cap of ${REFERENCE_CAP} (no playbook holds more); --cap overrides` };
+}
+
+/**
+ * The last guard, inside every merge: a playbook holding more distinct
+ * observations than the merge's cap was not written under this cap (another
+ * tool, or a cap raised by a concurrent run). Merging would cut it; refuse instead.
+ */
+export function assertWithinCap(observations: readonly { episode_id: string }[], cap: number, file: string): void {
+  const held = new Set(observations.map((o) => o.episode_id)).size;
+  if (held > cap) {
+    throw new BadInputError(`${file} holds ${held} observations, more than the cap of ${cap}; nothing was written. Pass --cap ${held} (or more) to keep every observation`, file);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * What a store records about itself: `<store>/metadata/store.json`, written
+ * by ace-orch's first write to the store. Today it holds the cap (see
+ * src/cap.ts for the rules); the I/O here is thin, the decisions are pure.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { decideWriteCap, type CapDecision, type PlaybookSize, type RecordedCap } from '../cap.js';
+import { BadInputError } from '../errors.js';
+import { parseJson, show } from '../validate.js';
+import { writeFileAtomic } from './durable.js';
+import type { Store } from './store.js';
+
+/** `<store>/metadata/store.json` */
+export interface StoreMeta {
+  /** Observations each playbook of this store keeps. */
+  cap: number;
+  recorded_by: 'ace-orch';
+  recorded_at: string;
+  /** Earlier caps, oldest first, when the cap was raised. */
+  previous_caps?: number[];
+}
+
+export function storeMetaPath(store: Store): string {
+  return join(store.root, 'metadata', 'store.json');
+}
+
+/** ENOTDIR: a path under a plain file; `init` then names the store as not writable. */
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+async function readStoreMeta(store: Store): Promise<StoreMeta | null> {
+  const file = storeMetaPath(store);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+  const v = parseJson(text, file, 'store metadata') as Partial<StoreMeta> | null;
+  const cap = v?.cap;
+  if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 1) throw new BadInputError(`${file}: Expected \`cap\` to be a positive integer, got \`${show(cap)}\``, file);
+  return v as StoreMeta;
+}
+
+/**
+ * The store's cap: `metadata/store.json`, else (a store written by an older
+ * ace-orch) the largest cap its run manifests name, else null: ace-orch never
+ * wrote here.
+ */
+export async function readRecordedCap(store: Store): Promise<RecordedCap | null> {
+  const meta = await readStoreMeta(store);
+  if (meta) return { cap: meta.cap, source: storeMetaPath(store) };
+  let best: RecordedCap | null = null;
+  for (const m of await store.readManifests()) {
+    const cap = m.config?.cap;
+    if (typeof cap === 'number' && (!best || cap > best.cap)) best = { cap, source: store.manifestPath(m.run_id) };
+  }
+  return best;
+}
+
+/** Observations each readable playbook holds now; a torn one is left to whoever reads it next. */
+export async function playbookSizes(store: Store): Promise<PlaybookSize[]> {
+  const sizes: PlaybookSize[] = [];
+  for (const domain of await store.listDomains()) {
+    const file = store.playbookPath(domain);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      const observations = (JSON.parse(text) as { observations?: unknown }).observations;
+      if (Array.isArray(observations)) sizes.push({ domain, file, observations: observations.length });
+    } catch {
+      // Torn: not counted here; the command's own read reports it.
+    }
+  }
+  return sizes;
+}
+
+/** The cap a writing command uses; throws BadInputError (exit 2) before anything is written. */
+export async function settleWriteCap(store: Store, requested: number | undefined): Promise<CapDecision> {
+  let recorded: RecordedCap | null;
+  let sizes: PlaybookSize[];
+  try {
+    recorded = await readRecordedCap(store);
+    sizes = await playbookSizes(store);
+  } catch (err) {
+    if (err instanceof BadInputError) throw err;
+    throw new BadInputError(`store ${store.root} cannot be read: ${(err as Error).message}`, store.root);
+  }
+  return decideWriteCap(recorded, requested, sizes);
+}
+
+/** Writes `metadata/store.json` with this cap, keeping the earlier ones. */
+export async function recordCap(store: Store, cap: number): Promise<void> {
+  const previous = await readStoreMeta(store);
+  const meta: StoreMeta = {
+    cap,
+    recorded_by: 'ace-orch',
+    recorded_at: new Date().toISOString(),
+    ...(previous && previous.cap !== cap ? { previous_caps: [...(previous.previous_caps ?? []), previous.cap] } : previous?.previous_caps ? { previous_caps: previous.previous_caps } : {}),
+  };
+  await mkdir(dirname(storeMetaPath(store)), { recursive: true });
+  await writeFileAtomic(storeMetaPath(store), `${JSON.stringify(meta, null, 2)}\n`);
+}

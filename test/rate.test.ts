@@ -1,0 +1,18 @@
+import test from 'ava';
+import { runExperiment } from '../src/coordinator.js';
+import { Store } from '../src/store/store.js';
+import type { ExperimentConfig } from '../src/types.js';
+import { tempDir } from './helpers.js';
+
+test('--rate: no rolling second of a multi-process run holds more than N episode starts', async (t) => {
+  const rate = 4;
+  const experiment: ExperimentConfig = { name: 'rate', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 4, threads: 2, processes: 2, episodeMs: 0, cap: 10, seed: 1, rate };
+  const { manifest, report } = await runExperiment({ experiment, store: new Store(await tempDir()) });
+  t.true(report.zeroLoss);
+  const starts = manifest.episodes!.map((e) => Date.parse(e.started_at!)).sort((a, b) => a - b);
+  t.is(starts.length, 12);
+  // N+1 starts within one second would break the bound: each start and the N-th after it are at least 1000 ms apart.
+  for (let i = 0; i + rate < starts.length; i++) t.true(starts[i + rate]! - starts[i]! >= 1000, `starts ${i} and ${i + rate} are ${starts[i + rate]! - starts[i]!} ms apart`);
+  // And the limiter is what spaced them: 12 starts at 4/s span at least 2 s.
+  t.true(starts.at(-1)! - starts[0]! >= 2000);
+});

@@ -1,0 +1,112 @@
+/** The pure rules behind reading reference stores, on literal hand-written inputs. */
+import test from 'ava';
+import { audit, episodeFact } from '../src/audit.js';
+import { auditSections } from '../src/audit-sections.js';
+import { decideWriteCap, inferAuditCap, REFERENCE_CAP } from '../src/cap.js';
+import { countActions } from '../src/domains/domain.js';
+import { hotPot } from '../src/domains/hot_pot.js';
+import { readEpisodeText } from '../src/episode-read.js';
+import { compareObservations, emptyPlaybook } from '../src/merge.js';
+import { referenceDeltas } from '../src/reference.js';
+import { reliabilityRank } from '../src/reliability.js';
+import type { EpisodeRecord } from '../src/types.js';
+import { obs } from './helpers.js';
+
+const refRecord = (id: string, actions: unknown[], observations: unknown[], score: number): EpisodeRecord =>
+  ({ episode_id: id, timestamp: '2025-11-17T10:00:00', trajectory: { episode_id: id, actions, observations, final_beliefs: { heating_rate_mean: { value: 2 } } }, outcome: { score } }) as unknown as EpisodeRecord;
+
+test('unknown reliabilities rank by the reference rule: HIGH > SYNTHETIC_HIGH > MEDIUM = SYNTHETIC_MEDIUM > LOW = SYNTHETIC_LOW > anything else', (t) => {
+  const order = ['HIGH', 'SYNTHETIC_HIGH', 'MEDIUM', 'SYNTHETIC_MEDIUM', 'LOW', 'SYNTHETIC_LOW', 'WHATEVER'].map(reliabilityRank);
+  t.deepEqual(order, [0, 1, 2, 2, 3, 3, 4]);
+  const keys = [obs('a', 'LOW', 0.9), { ...obs('b'), reliability: 'SYNTHETIC_HIGH' }, { ...obs('c'), reliability: 'ODD' }, obs('d', 'HIGH', 0.1)];
+  t.deepEqual([...keys].sort(compareObservations).map((o) => o.episode_id), ['d', 'b', 'a', 'c']);
+});
+
+test('null actions are skipped and object actions read as Python str(), null observations ignored: never a crash', (t) => {
+  t.is(countActions([null, { name: 'toggle_stove' }, 'measure_temp()', 7, undefined], ['toggle']), 1);
+  t.is(countActions([['flip', 1], { a: null }], ['flip', 'none']), 2);
+  t.is(hotPot.reflect({ actions: [null, 'measure_temp()'] as string[], observations: [null, { power_setting: 'HIGH' }] as Record<string, unknown>[] }).reliability, 'HIGH');
+  t.is(hotPot.reflect({ actions: [{ op: 'set_power', to: 2 }] as unknown as string[], observations: [] }).reliability, 'LOW');
+});
+
+test('episode files the audit cannot use are findings, never exceptions', (t) => {
+  const bad: [string, RegExp][] = [
+    ['', /empty/],
+    ['{"episode_id": "x"', /not valid JSON/],
+    ['[1]', /not a JSON object/],
+    ['{"episode_id": "s", "reliability": "SYNTHETIC_HIGH", "observations": []}', /no `outcome`.*SYNTHETIC_HIGH.*unknown fields reliability, observations/],
+    ['{"episode_id": "y", "outcome": {"score": "high"}}', /numeric `outcome.score`/],
+    ['{"episode_id": "z", "outcome": {"score": 1, "observation": null}}', /not an observation/],
+  ];
+  for (const [text, why] of bad) {
+    const r = readEpisodeText(text, 'f.json');
+    t.false(r.ok, text);
+    if (!r.ok) t.regex(r.finding.problem, why);
+  }
+  const odd = readEpisodeText(JSON.stringify(refRecord('e', [null, { a: 1 }], [null], 0.5)), 'e.json');
+  t.true(odd.ok);
+  if (odd.ok) t.deepEqual(odd.notes, ['1 null action(s) skipped', '1 non-string action(s) read as Python str()', '1 null or non-object trajectory observation(s) skipped']);
+  const synthetic = readEpisodeText(JSON.stringify({ episode_id: 'e', outcome: { score: 1, observation: { ...obs('e'), reliability: 'SYNTHETIC_HIGH' } } }), 'e.json');
+  t.true(synthetic.ok && synthetic.notes[0]!.includes('SYNTHETIC_HIGH'));
+});
+
+test('the reference curate rules: beliefs from final_beliefs, reliability by reflection, strategies and troubleshooting by score', (t) => {
+  const good = referenceDeltas(refRecord('g', ['measure_temp()'], [{ power_setting: 'HIGH' }], 0.9), 'hot_pot_controlled');
+  t.like(good.observations[0], { episode_id: 'g', reliability: 'HIGH', score: 0.9, beliefs: { heating_rate_mean: { value: 2 } }, context: { power_setting: 'HIGH' }, metadata: { patterns: ['Achieved 90% accuracy'], failures: [] } });
+  t.deepEqual(good.strategies_and_rules.map((e) => e.content), ['Achieved 90% accuracy']);
+  const poor = referenceDeltas(refRecord('p', ['toggle_stove()'], [], 0.125), 'hot_pot');
+  t.like(poor.observations[0], { reliability: 'LOW', context: { power_setting: 'MIXED' }, metadata: { failures: ['Low score: 12%'] } });
+  t.deepEqual(poor.troubleshooting.map((e) => e.content), ['Low score: 12%']);
+  t.deepEqual(poor.strategies_and_rules, []);
+  t.is(referenceDeltas(refRecord('u', [], [], 0.6), 'molecules').observations[0]!.reliability, 'MEDIUM');
+});
+
+test('write cap: a store without a record refuses a cap below its largest playbook; a recorded cap is the default, lowering refused, raising recorded', (t) => {
+  const sizes = [{ domain: 'hot_pot', file: '/s/hot_pot/playbook.json', observations: 110 }, { domain: 'chem_tile', file: '/s/chem_tile/playbook.json', observations: 199 }];
+  const refused = t.throws(() => decideWriteCap(null, undefined, sizes));
+  t.regex(refused!.message, /chem_tile\/playbook.json holds 199, .*hot_pot\/playbook.json holds 110 observations, more than the cap of 10 .*--cap 199/);
+  t.deepEqual(decideWriteCap(null, 199, sizes), { cap: 199, record: true });
+  const recorded = { cap: 20, source: '/s/metadata/store.json' };
+  t.deepEqual(decideWriteCap(recorded, undefined, []), { cap: 20, record: false });
+  t.deepEqual(decideWriteCap(recorded, 20, []), { cap: 20, record: false });
+  t.like(decideWriteCap(recorded, 30, []), { cap: 30, record: true });
+  t.regex(t.throws(() => decideWriteCap(recorded, 10, []))!.message, /--cap 10: this store keeps 20 .*store.json/);
+  t.throws(() => decideWriteCap(recorded, undefined, sizes), { message: /--cap 199/ });
+});
+
+test('audit cap: --cap, else the record, else the larger of the reference cap and the largest playbook, with the reason', (t) => {
+  const sizes = [{ domain: 'hot_pot', file: 'x', observations: 110 }];
+  t.deepEqual(inferAuditCap(7, { cap: 20, source: 's' }, sizes), { cap: 7, reason: 'set by --cap' });
+  t.like(inferAuditCap(undefined, { cap: 20, source: 's' }, sizes), { cap: 20 });
+  t.like(inferAuditCap(undefined, null, sizes), { cap: 110 });
+  t.regex(inferAuditCap(undefined, null, sizes).reason, /largest playbook \(hot_pot, 110/);
+  t.like(inferAuditCap(undefined, null, []), { cap: REFERENCE_CAP });
+});
+
+test('a 15-episode unlocked reference run that kept 5 of 15 is counted as 10 lost, not 5: the cap is inferred, not 10', (t) => {
+  const files = Array.from({ length: 15 }, (_, i) => refRecord(`hot_pot_20251117_1000${String(i).padStart(2, '0')}`, ['measure_temp()'], [], 0.5 + i / 100));
+  const kept = files.slice(0, 5).map((f) => ({ ...obs(f.episode_id), score: f.outcome.score }));
+  const report = audit({ store: '/s', recordedCap: null, manifests: [], domains: [{ domain: 'hot_pot', playbook: { ...emptyPlaybook(), observations: kept }, episodes: files.map((f) => episodeFact(f, 'hot_pot')) }] });
+  t.like(report.domains[0], { expected: 15, lost: 10 });
+  t.is(report.cap, REFERENCE_CAP);
+  t.false(report.zeroLoss);
+});
+
+test('sections: duplicates are counted, lost entries within the keep rule found; only ace-orch entries count as loss', (t) => {
+  const e = (src: string, content: string, timestamp?: string) => ({ source_episode: src, content, ...(timestamp ? { timestamp } : {}) });
+  const playbook = { ...emptyPlaybook(), strategies_and_rules: [e('a', 'x', '2026-01-02'), e('a', 'x', '2026-01-02'), e('a', 'x', '2026-01-02')] };
+  const fromFiles = [
+    { section: 'strategies_and_rules' as const, entry: e('a', 'x', '2026-01-02'), derived: false },
+    { section: 'strategies_and_rules' as const, entry: e('b', 'y', '2026-01-03'), derived: false },
+    { section: 'troubleshooting' as const, entry: e('r', 'Low score: 40%', '2025-01-01'), derived: true },
+  ];
+  const s = auditSections(playbook, fromFiles);
+  t.like(s, { duplicates: 2, lost: 2, lostExact: 1 });
+  t.deepEqual(s.duplicateEntries, [{ section: 'strategies_and_rules', source_episode: 'a', content: 'x', count: 3 }]);
+  t.deepEqual(s.lostEntries.map((x) => [x.section, x.source_episode, x.derived]), [['strategies_and_rules', 'b', false], ['troubleshooting', 'r', true]]);
+  // Outside the keep rule (keep 1, and b is more recent than a): a is not lost.
+  t.like(auditSections({ ...emptyPlaybook(), strategies_and_rules: [e('b', 'y', '2026-01-03')] }, fromFiles.slice(0, 2), () => true, 1), { lost: 0 });
+  // Duplicates alone never make a loss.
+  const dupOnly = audit({ store: '/s', cap: 10, manifests: [], domains: [{ domain: 'hot_pot', playbook, episodes: [] }] });
+  t.true(dupOnly.zeroLoss);
+});

@@ -1,0 +1,75 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Store } from '../src/store/store.js';
+import { cli } from './cli-helper.js';
+import { CLI, ROOT, tempDir } from './helpers.js';
+
+const DOMAINS = ['hot_pot', 'chem_tile', 'switch_light'];
+
+/** Every episode file of the store, name -> content. */
+async function episodeFiles(store: Store): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const d of DOMAINS) for (const f of await store.listEpisodeFiles(d)) out.set(f, await readFile(f, 'utf8'));
+  return out;
+}
+
+/** Starts a multi-process run in its own process group and SIGKILLs the whole group once `acknowledged` episodes are done. */
+function runAndKill(storeDir: string, acknowledged: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const args = ['run', '--domains', DOMAINS.join(','), '--episodes', '10', '--processes', '2', '--threads', '1', '--episode-ms', '150', '--progress', 'lines', '--store', storeDir];
+    const child = spawn(process.execPath, ['--import=tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let stderr = '';
+    let killed = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const done = Math.max(0, ...[...stderr.matchAll(/\] (\d+)\/30 done/g)].map((m) => Number(m[1])));
+      if (!killed && done >= acknowledged) {
+        killed = true;
+        process.kill(-child.pid!, 'SIGKILL');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => (killed ? resolve() : reject(new Error(`run ended (${code ?? signal}) before ${acknowledged} episodes: ${stderr}`))));
+  });
+}
+
+test('resume after SIGKILL of a multi-process run: every episode exactly once, done ones never re-played, zero loss', async (t) => {
+  const dir = await tempDir();
+  const store = new Store(dir);
+  await runAndKill(dir, 9);
+  const [name] = await readdir(store.runsDir());
+  const runId = name!.replace(/\.json$/, '');
+  const before = await episodeFiles(store);
+  t.true(before.size >= 9 && before.size < 30, `${before.size} episode files after the kill`);
+
+  const r = await cli(['run', '--resume', runId, '--store', dir]);
+  t.is(r.code, 0, r.stderr + r.stdout);
+  t.regex(r.stderr, new RegExp(`resuming run ${runId}: \\d+ episodes done`));
+  t.regex(r.stdout, /Zero loss/);
+
+  const after = await episodeFiles(store);
+  t.is(after.size, 30, 'one file per episode');
+  for (const [file, content] of before) t.is(after.get(file), content, `${file} was not played again`);
+  const manifest = JSON.parse(await readFile(store.manifestPath(runId), 'utf8'));
+  t.is(manifest.status, 'complete');
+  t.is(manifest.episodes.length, 30);
+  t.is(new Set(manifest.episodes.map((e: { episode_id: string }) => e.episode_id)).size, 30, 'every episode exactly once');
+  t.true(manifest.episodes.every((e: { status: string }) => e.status === 'ok'));
+  t.is(manifest.resumed_at.length, 1);
+  for (const d of DOMAINS) {
+    const playbook = await store.readPlaybook(d);
+    t.is(new Set(playbook.observations.map((o) => o.episode_id)).size, playbook.observations.length);
+  }
+  const audit = await cli(['audit', '--store', dir, '--run', runId]);
+  t.is(audit.code, 0, audit.stdout);
+
+  // A complete run: resuming changes nothing and says so.
+  const manifestBytes = await readFile(store.manifestPath(runId), 'utf8');
+  const again = await cli(['run', '--resume', runId, '--store', dir]);
+  t.is(again.code, 0, again.stderr);
+  t.regex(again.stdout, /is complete: .* nothing to do/);
+  t.is(await readFile(store.manifestPath(runId), 'utf8'), manifestBytes);
+  t.deepEqual(await episodeFiles(store), after);
+});
