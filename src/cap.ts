@@ -83,7 +83,7 @@ export interface AuditCap {
  * read as ranked out and loss is never under-counted.
  */
 export function inferAuditCap(flag: number | undefined, recorded: RecordedCap | null, sizes: readonly PlaybookSize[]): AuditCap {
-  if (flag !== undefined) return { cap: flag, reason: 'set by --cap' };
+  if (flag !== undefined) return { cap: flag, reason: 'as given (--cap, or the cap the run was made with)' };
   if (recorded) return { cap: recorded.cap, reason: `the store's cap, recorded in ${recorded.source}` };
   const largest = [...sizes].sort((a, b) => b.observations - a.observations)[0];
   if (largest && largest.observations > REFERENCE_CAP) {

@@ -111,18 +111,19 @@ test('a manifest written before episodes carried traces still makes a report, wi
   t.regex(html, /table class="lock"/);
 });
 
-test('run --report on a run with a failing episode shows its error code, a red cross on the timeline and the missing file', async (t) => {
+test('run --report on a run with a failing episode shows its error code, a red cross on the timeline and the failed count', async (t) => {
   const dir = await tempDir();
   await writeJson(join(dir, 'exp.json'), { name: 'flaky', domains: ['flaky', 'hot_pot'], episodes: 4, threads: 2, seed: 5, modules: [new URL('./fixtures/flaky-domain.mjs', import.meta.url).pathname] });
   const out = join(dir, 'flaky.html');
   const r = await cli(['run', join(dir, 'exp.json'), '--store', join(dir, 'store'), '--report', out]);
-  t.is(r.code, 1, r.stderr);
+  t.is(r.code, 4, r.stderr);
   t.regex(r.stderr, /report written to/);
   const html = await readFile(out, 'utf8');
   const failures = /<table class="failures">.*?<tbody>(.*?)<\/tbody>/s.exec(html)![1]!;
   t.is([...failures.matchAll(/<tr>/g)].length, 1, 'one failed episode');
   t.regex(failures, /flaky-0002.*<td class="bad">failed<\/td><td class="text"><code>E_EPISODE<\/code><\/td><td class="text">simulated crash in the flaky domain<\/td>/s);
-  t.regex(html, /<tr data-domain="flaky">.*?<td data-field="missingFiles" class="bad">1<\/td>/s);
+  // A failed episode owes no file: it is counted as failed, not as a missing file (loss).
+  t.regex(html, /<tr data-domain="flaky">.*?<td data-field="missingFiles">0<\/td>.*?<td data-field="failed" class="warn">1<\/td>/s);
   const crosses = /<g class="mark-symbol role-mark failed_marks"[^>]*>(.*?)<\/g>/s.exec(html)![1]!;
   t.is([...crosses.matchAll(/<path/g)].length, 1);
 });
