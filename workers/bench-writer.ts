@@ -8,11 +8,14 @@ import { baselineMerge } from '../src/bench/baseline.js';
 import type { CommitReply, CommitRequest, WriterTask, WriterTimings } from '../src/bench/types.js';
 import { benchDeltas, BENCH_DOMAIN } from '../src/bench/observations.js';
 import { Store } from '../src/store/store.js';
+import { openStore } from '../src/store/open.js';
 
 /** Unacknowledged merges a batched writer may have outstanding. */
 const WINDOW = 32;
 
 export default async function benchWriter(task: WriterTask): Promise<WriterTimings> {
+  // The locked path goes through whichever backend the store value names; baseline and unlocked are the file store's.
+  const backend = openStore(task.store, { cap: task.cap, lock: task.lock });
   const store = new Store(task.store, { cap: task.cap, lock: task.lock });
   const file = store.playbookPath(BENCH_DOMAIN);
   const out: WriterTimings = { writer: task.writer, waitMs: [], holdMs: [], retries: 0, keys: [] };
@@ -20,7 +23,7 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   task.port?.on('message', (r: CommitReply) => pending.get(r.seq)?.(r));
 
   // Warm up (module loading, first file handles, JIT) on a scratch domain, so the clock measures merges.
-  await new Store(task.store, { cap: task.cap, lock: task.lock }).merge(`warmup-${task.writer}`, benchDeltas(task.writer, -1));
+  await backend.merge(`warmup-${task.writer}`, benchDeltas(task.writer, -1));
 
   // Start together: block until every writer of this process has arrived and the process says go.
   const b = new Int32Array(task.barrier);
@@ -59,9 +62,10 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
       inFlight.add(ack);
       void ack.finally(() => inFlight.delete(ack)).catch(() => {});
       if (inFlight.size >= WINDOW) await Promise.race(inFlight);
-    } else record(await store.merge(BENCH_DOMAIN, deltas));
+    } else record(await backend.merge(BENCH_DOMAIN, deltas));
   }
   await Promise.all(inFlight);
   task.port?.close();
+  await backend.close();
   return out;
 }

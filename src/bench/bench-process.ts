@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import { siblingModule } from '../module-file.js';
 import { GroupCommitter } from '../store/committer.js';
 import { lockTurnsWorkerData } from '../store/local-turns.js';
-import { Store } from '../store/store.js';
+import { openStore } from '../store/open.js';
 import { BENCH_DOMAIN } from './observations.js';
 import type { CommitReply, CommitRequest, FromBenchProcess, ToBenchProcess, WriterTask, WriterTimings } from './types.js';
 
@@ -24,7 +24,7 @@ const pool = new Piscina<WriterTask, WriterTimings>({
   minThreads: job.writers.length,
   maxThreads: job.writers.length,
 });
-const committer = new GroupCommitter(new Store(job.store, { cap: job.cap, lock: job.lock }));
+const committer = new GroupCommitter(openStore(job.store, { cap: job.cap, lock: job.lock }));
 const barrier = new SharedArrayBuffer(8);
 const b = new Int32Array(barrier);
 

@@ -10,7 +10,7 @@ import { compareObservations } from '../merge.js';
 import { siblingModule } from '../module-file.js';
 import { percentiles } from '../stats.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
-import { Store } from '../store/store.js';
+import { openStore } from '../store/open.js';
 import { deal } from '../shards.js';
 import { BENCH_DOMAIN } from './observations.js';
 import type { BenchOptions, BenchResult, FromBenchProcess, WriterTimings } from './types.js';
@@ -23,9 +23,10 @@ function processFile(): string {
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
-export async function runBench(storeDir: string, options: Partial<BenchOptions> = {}): Promise<BenchResult> {
+/** `store`: a scratch directory, or a PostgreSQL URL naming a scratch schema (the locked method only). */
+export async function runBench(storeValue: string, options: Partial<BenchOptions> = {}): Promise<BenchResult> {
   const o = { ...DEFAULT_BENCH, ...options };
-  const store = new Store(storeDir, { cap: o.playbookSize });
+  const store = openStore(storeValue, { cap: o.playbookSize });
   await store.init([BENCH_DOMAIN]);
   const shares = deal(
     Array.from({ length: o.writers }, (_, w) => w),
@@ -65,6 +66,7 @@ export async function runBench(storeDir: string, options: Partial<BenchOptions> 
     .slice(0, o.playbookSize)
     .map((k) => k.episode_id);
   const kept = new Set((await store.readPlaybook(BENCH_DOMAIN)).observations.map((x) => x.episode_id));
+  await store.close();
   const total = o.writers * o.merges;
   return {
     method: o.method,

@@ -6,6 +6,8 @@ import type { Argv } from 'yargs';
 import { runMatrix } from '../bench/matrix.js';
 import type { MatrixReport } from '../bench/matrix.js';
 import { runBench } from '../bench/run-bench.js';
+import { formatPgBench } from '../bench/pg-format.js';
+import { runPgBench } from '../bench/pg-bench.js';
 import type { BenchResult } from '../bench/types.js';
 import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -14,6 +16,7 @@ import type { CommitMode } from '../types.js';
 import type { Io } from './io.js';
 
 export interface BenchArgs {
+  pg?: string;
   writers: number;
   processes: number;
   merges: number;
@@ -35,6 +38,7 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('baseline', { type: 'boolean', default: false, describe: 'The original fix: a lock polled every 100 ms, re-read, merge, temp file and rename, no fsync' })
     .option('playbook-size', { type: 'number', default: 10, describe: 'Observations the playbook keeps (its cap)' })
     .option('matrix', { type: 'boolean', default: false, describe: 'Run the fixed matrix (baseline, 1/4/8 writers × each/batched, cost vs episodes, audit time) as one table' })
+    .option('pg', { type: 'string', describe: 'postgres://… : merges/s into one PostgreSQL playbook from 5 processes (group commit) beside the file store, and episodes/s through pg-boss with 1, 2, 3 workers; on scratch schemas, dropped after' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
 
@@ -86,6 +90,13 @@ export async function executeBench(args: BenchArgs, io: Io): Promise<number> {
   const scratch = await mkdtemp(join(tmpdir(), 'ace-bench-'));
   const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
   try {
+    if (args.pg !== undefined) {
+      const r = await runPgBench(args.pg, scratch, (line) => io.progress(line));
+      io.progress('');
+      if (args.json) io.out(JSON.stringify({ machine, ...r }));
+      else io.out(`ace-orch bench --pg on ${machine}\n\n${formatPgBench(r)}`);
+      return r.merges.file.lost + r.merges.postgres.lost > 0 ? EXIT.loss : EXIT.ok;
+    }
     if (args.matrix) {
       const m = await runMatrix(scratch, (line) => io.progress(line));
       io.progress('');
