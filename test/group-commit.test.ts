@@ -1,11 +1,12 @@
 /** Group commit: one lock and one durable write for many episodes, each acknowledged only once durable. */
 import test from 'ava';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { runExperiment } from '../src/coordinator.js';
 import { BadInputError } from '../src/errors.js';
 import { GroupCommitter } from '../src/store/committer.js';
 import { Store } from '../src/store/store.js';
-import { deltasOf, obs, tempDir } from './helpers.js';
+import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';
 
 const onDisk = async (store: Store): Promise<string[]> =>
   JSON.parse(await readFile(store.playbookPath('hot_pot'), 'utf8').catch(() => '{"observations":[]}'))
@@ -78,4 +79,32 @@ test('a batched run across 4 processes × 4 threads loses nothing and needs fewe
   const contention = Object.values(manifest.contention!);
   t.is(contention.reduce((n, c) => n + c.count, 0), 60);
   t.true(contention.reduce((n, c) => n + c.merges, 0) <= 60);
+});
+
+test('a batch makes its episode files durable before its merge; a conflicting file refuses only its own episode', async (t) => {
+  let filesAtMerge: string[] = [];
+  const store = new Store(await tempDir(), {
+    asyncIo: true,
+    faults: async (point) => {
+      if (point === 'locked') filesAtMerge = (await store.listEpisodeFiles('hot_pot')).map((f) => basename(f)).sort();
+    },
+  });
+  await store.init(['hot_pot']);
+  // An older file under b's id with other content: b must be refused, and must not reach the playbook.
+  await writeFile(store.episodePath('hot_pot', 'b'), '{"other": true}\n');
+  const committer = new GroupCommitter(store);
+  const submit = (id: string) => committer.submit('hot_pot', deltasOf(obs(id)), episodeRecord(obs(id)));
+  const results = await Promise.allSettled([submit('a'), submit('b'), submit('c')]);
+  t.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
+  t.true(results[1]!.status === 'rejected' && results[1].reason instanceof BadInputError);
+  t.deepEqual(filesAtMerge, ['a.json', 'b.json', 'c.json'], 'every file of the batch was in place when the lock was taken');
+  t.deepEqual(await onDisk(store), ['a', 'c']);
+  t.is(await readFile(store.episodePath('hot_pot', 'b'), 'utf8'), '{"other": true}\n', 'the older file is untouched');
+  t.deepEqual(JSON.parse(await readFile(store.episodePath('hot_pot', 'a'), 'utf8')), episodeRecord(obs('a')));
+  // A retried submit of an acknowledged episode writes nothing new and changes nothing.
+  const again = await submit('a');
+  t.false(again.changed);
 });

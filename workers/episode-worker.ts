@@ -54,7 +54,9 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     playMs = performance.now() - playStarted;
     clock.played = epochMs();
     const { record, deltas } = recordPlay({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now }, play);
-    await store.writeEpisode(task.domain, record);
+    const batched = task.mode === 'locked' && task.commit === 'batched';
+    // Batched: the group committer makes this file durable together with the rest of its batch, before the merge.
+    if (!batched) await store.writeEpisode(task.domain, record);
     const done = {
       ok: true as const,
       episode_id: id,
@@ -65,7 +67,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       clock,
     };
     // Batched: the process's group committer merges these and acknowledges the episode.
-    if (task.mode === 'locked' && task.commit === 'batched') return { ...done, ms: performance.now() - started, playMs, deltas };
+    if (batched) return { ...done, ms: performance.now() - started, playMs, deltas, record };
     const merge =
       task.mode === 'unlocked'
         ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, foreignWrites: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
