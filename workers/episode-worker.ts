@@ -1,6 +1,7 @@
 /**
  * Piscina worker: plays one episode and persists it through the store —
- * episode file first (the durable record), then the locked playbook merge.
+ * episode file first (the durable record), then the locked playbook merge;
+ * in `batched` mode it hands both to the process's group committer instead.
  * Errors come back as typed outcomes, never as thrown errors, so their codes
  * survive the thread boundary.
  */
