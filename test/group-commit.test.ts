@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { runExperiment } from '../src/coordinator.js';
 import { BadInputError } from '../src/errors.js';
 import { GroupCommitter } from '../src/store/committer.js';
+import { repairStore } from '../src/repair.js';
 import { Store } from '../src/store/store.js';
 import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';
 
@@ -107,4 +108,23 @@ test('a batch makes its episode files durable before its merge; a conflicting fi
   // A retried submit of an acknowledged episode writes nothing new and changes nothing.
   const again = await submit('a');
   t.false(again.changed);
+});
+
+test('a batch that fails between its episode files and its merge acknowledges nobody, and repair merges the files', async (t) => {
+  const dir = await tempDir();
+  const failing = new Store(dir, {
+    faults: (point) => {
+      if (point === 'locked') throw new Error('crash after the episode files, before the merge');
+    },
+  });
+  await failing.init(['hot_pot']);
+  const committer = new GroupCommitter(failing);
+  const results = await Promise.allSettled(['a', 'b'].map((id) => committer.submit('hot_pot', deltasOf(obs(id)), episodeRecord(obs(id)))));
+  t.true(results.every((r) => r.status === 'rejected'), 'nothing acknowledged');
+  const store = new Store(dir);
+  t.deepEqual((await store.listEpisodeFiles('hot_pot')).map((f) => basename(f)).sort(), ['a.json', 'b.json']);
+  t.deepEqual(await onDisk(store), []);
+  const repair = await repairStore(store, { cap: 10 });
+  t.deepEqual(repair.domains[0]!.recovered, ['a', 'b']);
+  t.deepEqual(await onDisk(store), ['a', 'b']);
 });
