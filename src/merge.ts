@@ -91,6 +91,8 @@ export function applyDeltas(current: Playbook, deltas: Deltas, cap = DEFAULT_CAP
 /** True when applying deltas would change nothing, so the write can be skipped. */
 export function sameContent(a: Playbook, b: Playbook): boolean {
   if (a.observations.length !== b.observations.length) return false;
+  // The usual case, a new episode kept, differs in its ids: decided without serializing the playbook.
+  if (a.observations.some((o, i) => o.episode_id !== b.observations[i]!.episode_id)) return false;
   for (const key of ['observations', ...SECTION_NAMES] as const) {
     if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return false;
   }

@@ -4,7 +4,7 @@
  */
 import type { EpisodeClock } from './episode-clock.js';
 import type { LockOptions } from './store/lock.js';
-import type { AnyReliability, CommitMode, Deltas, ExperimentConfig, WriteMode } from './types.js';
+import type { AnyReliability, CommitMode, Deltas, EpisodeRecord, ExperimentConfig, WriteMode } from './types.js';
 
 /** A flag shared by a process's scheduler and its worker threads: 1 once the run is stopping. */
 export function createStopFlag(): Int32Array {
@@ -79,6 +79,8 @@ export interface EpisodeDone extends AttemptLog {
   merge?: MergeTiming;
   /** Set by a worker in `batched` mode: the deltas to commit; the episode is acknowledged only after. */
   deltas?: Deltas;
+  /** Set with `deltas`: the episode file, which the group committer makes durable (with others of its batch) before the merge. */
+  record?: EpisodeRecord;
   /** Where and when it ran; `acked` is stamped by the scheduler. */
   clock?: EpisodeClock;
 }

@@ -56,7 +56,8 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
     idleTimeout: 1_000,
   });
   const queue = new PQueue({ concurrency });
-  const store = openStore(options.store, { cap: experiment.cap, lock: options.lock });
+  // Non-blocking fsyncs (file store): this thread's event loop hands the next episodes to the worker threads meanwhile.
+  const store = openStore(options.store, { cap: experiment.cap, lock: options.lock, asyncIo: true });
   const committer = new GroupCommitter(store);
   // Commits still pending; settled ones leave, so a long run does not keep one promise per episode.
   const commits = new Set<Promise<void>>();
@@ -138,9 +139,9 @@ function acknowledged(outcome: EpisodeOutcome): EpisodeOutcome {
 }
 
 async function commitThenReport(committer: GroupCommitter, outcome: EpisodeOutcome & { ok: true }, report: (o: EpisodeOutcome) => void): Promise<void> {
-  const { deltas, ...done } = outcome;
+  const { deltas, record, ...done } = outcome;
   try {
-    const r = await committer.submit(done.domain, deltas!);
+    const r = await committer.submit(done.domain, deltas!, record);
     report({ ...done, merge: { waitMs: r.waitMs, holdMs: r.holdMs, retries: r.retries, bytes: r.bytes, changed: r.changed, refused: r.refused, foreignWrites: r.foreignWrites, reclaimed: r.reclaimed, batch: r.batch } });
   } catch (err) {
     report({

@@ -1,11 +1,13 @@
 /** Group commit: one lock and one durable write for many episodes, each acknowledged only once durable. */
 import test from 'ava';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { runExperiment } from '../src/coordinator.js';
 import { BadInputError } from '../src/errors.js';
 import { GroupCommitter } from '../src/store/committer.js';
+import { repairStore } from '../src/repair.js';
 import { Store } from '../src/store/store.js';
-import { deltasOf, obs, tempDir } from './helpers.js';
+import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';
 
 const onDisk = async (store: Store): Promise<string[]> =>
   JSON.parse(await readFile(store.playbookPath('hot_pot'), 'utf8').catch(() => '{"observations":[]}'))
@@ -78,4 +80,51 @@ test('a batched run across 4 processes × 4 threads loses nothing and needs fewe
   const contention = Object.values(manifest.contention!);
   t.is(contention.reduce((n, c) => n + c.count, 0), 60);
   t.true(contention.reduce((n, c) => n + c.merges, 0) <= 60);
+});
+
+test('a batch makes its episode files durable before its merge; a conflicting file refuses only its own episode', async (t) => {
+  let filesAtMerge: string[] = [];
+  const store = new Store(await tempDir(), {
+    asyncIo: true,
+    faults: async (point) => {
+      if (point === 'locked') filesAtMerge = (await store.listEpisodeFiles('hot_pot')).map((f) => basename(f)).sort();
+    },
+  });
+  await store.init(['hot_pot']);
+  // An older file under b's id with other content: b must be refused, and must not reach the playbook.
+  await writeFile(store.episodePath('hot_pot', 'b'), '{"other": true}\n');
+  const committer = new GroupCommitter(store);
+  const submit = (id: string) => committer.submit('hot_pot', deltasOf(obs(id)), episodeRecord(obs(id)));
+  const results = await Promise.allSettled([submit('a'), submit('b'), submit('c')]);
+  t.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
+  t.true(results[1]!.status === 'rejected' && results[1].reason instanceof BadInputError);
+  t.deepEqual(filesAtMerge, ['a.json', 'b.json', 'c.json'], 'every file of the batch was in place when the lock was taken');
+  t.deepEqual(await onDisk(store), ['a', 'c']);
+  t.is(await readFile(store.episodePath('hot_pot', 'b'), 'utf8'), '{"other": true}\n', 'the older file is untouched');
+  t.deepEqual(JSON.parse(await readFile(store.episodePath('hot_pot', 'a'), 'utf8')), episodeRecord(obs('a')));
+  // A retried submit of an acknowledged episode writes nothing new and changes nothing.
+  const again = await submit('a');
+  t.false(again.changed);
+});
+
+test('a batch that fails between its episode files and its merge acknowledges nobody, and repair merges the files', async (t) => {
+  const dir = await tempDir();
+  const failing = new Store(dir, {
+    faults: (point) => {
+      if (point === 'locked') throw new Error('crash after the episode files, before the merge');
+    },
+  });
+  await failing.init(['hot_pot']);
+  const committer = new GroupCommitter(failing);
+  const results = await Promise.allSettled(['a', 'b'].map((id) => committer.submit('hot_pot', deltasOf(obs(id)), episodeRecord(obs(id)))));
+  t.true(results.every((r) => r.status === 'rejected'), 'nothing acknowledged');
+  const store = new Store(dir);
+  t.deepEqual((await store.listEpisodeFiles('hot_pot')).map((f) => basename(f)).sort(), ['a.json', 'b.json']);
+  t.deepEqual(await onDisk(store), []);
+  const repair = await repairStore(store, { cap: 10 });
+  t.deepEqual(repair.domains[0]!.recovered, ['a', 'b']);
+  t.deepEqual(await onDisk(store), ['a', 'b']);
 });

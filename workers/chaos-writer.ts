@@ -46,18 +46,18 @@ export default async function chaosWriter({ job, thread, port }: ChaosThreadTask
     const prior = await store.readPlaybook(domainName);
     const { record, deltas } = playEpisode({ runId, domain, index: n, seed: job.seed, prior: { ...prior, observations: prior.observations.slice(0, 10) }, now: new Date().toISOString() });
     post({ type: 'started' });
-    await store.writeEpisode(domainName, record);
     if (job.commit === 'batched') {
-      // The process's committer merges and acknowledges; this thread waits for its turn to go on.
+      // The process's committer writes the episode file with its batch's, merges and acknowledges; this thread waits for its turn to go on.
       const error = await new Promise<string | undefined>((r) => {
         committed.set(n, r);
-        post({ type: 'commit', seq: n, domain: domainName, episode_id: record.episode_id, deltas });
+        post({ type: 'commit', seq: n, domain: domainName, episode_id: record.episode_id, deltas, record });
       });
       committed.delete(n);
       if (error) throw new Error(error);
       n++;
       continue;
     }
+    await store.writeEpisode(domainName, record);
     const merge = await store.merge(domainName, deltas);
     // A short think time, as real episodes have, keeps the (never capped) playbooks from growing needlessly fast.
     await new Promise((r) => setTimeout(r, 5));

@@ -1,6 +1,7 @@
 /**
  * Piscina worker: plays one episode and persists it through the store —
- * episode file first (the durable record), then the locked playbook merge.
+ * episode file first (the durable record), then the locked playbook merge;
+ * in `batched` mode it hands both to the process's group committer instead.
  * Errors come back as typed outcomes, never as thrown errors, so their codes
  * survive the thread boundary.
  */
@@ -56,7 +57,9 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     playMs = performance.now() - playStarted;
     clock.played = epochMs();
     const { record, deltas } = recordPlay({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now }, play);
-    await store.writeEpisode(task.domain, record);
+    const batched = task.mode === 'locked' && task.commit === 'batched';
+    // Batched: the group committer makes this file durable together with the rest of its batch, before the merge.
+    if (!batched) await store.writeEpisode(task.domain, record);
     const done = {
       ok: true as const,
       episode_id: id,
@@ -67,7 +70,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       clock,
     };
     // Batched: the process's group committer merges these and acknowledges the episode.
-    if (task.mode === 'locked' && task.commit === 'batched') return { ...done, ms: performance.now() - started, playMs, deltas };
+    if (batched) return { ...done, ms: performance.now() - started, playMs, deltas, record };
     if (task.mode === 'unlocked' && !(store instanceof Store)) throw new BadInputError('--no-lock reproduces the file store\'s pre-fix loss; it has no meaning for a PostgreSQL store');
     const merge =
       task.mode === 'unlocked' && store instanceof Store

@@ -12,6 +12,9 @@ import { emptyPlaybook } from '../merge.js';
 import { loadAuditInput } from '../store/snapshot.js';
 import { Store } from '../store/store.js';
 import { runBench } from './run-bench.js';
+import { runEpisodeRows } from './episodes.js';
+import type { EpisodeRow } from './episodes.js';
+import { loadavg } from 'node:os';
 import type { BenchOptions, BenchResult } from './types.js';
 
 export interface MatrixRow {
@@ -26,6 +29,10 @@ export interface MatrixReport {
   /** Milliseconds per merge for one writer as episodes per domain grow (the capped playbook stays small). */
   costPerMerge: { episodes: number; msPerMerge: number }[];
   audit: { episodeFiles: number; seconds: number };
+  /** Whole episodes end to end beside the durable-file floor (src/bench/episodes.ts). */
+  episodes: EpisodeRow[];
+  /** 1-minute load average before and after: the machine may be shared, so ratios matter more than rates. */
+  load: { before: number; after: number };
 }
 
 const SHAPES: [string, Partial<BenchOptions>][] = [
@@ -53,6 +60,7 @@ function seedEpisodes(store: Store, n: number): void {
 }
 
 export async function runMatrix(scratch: string, onProgress: (line: string) => void = () => {}): Promise<MatrixReport> {
+  const before = loadavg()[0]!;
   const rows: MatrixRow[] = [];
   let n = 0;
   for (const [label, shape] of SHAPES) {
@@ -77,5 +85,7 @@ export async function runMatrix(scratch: string, onProgress: (line: string) => v
   const t0 = performance.now();
   audit(await loadAuditInput(store));
   const seconds = Math.round(performance.now() - t0) / 1000;
-  return { rows, costPerMerge, audit: { episodeFiles: 10_000, seconds } };
+  const episodes = await runEpisodeRows(join(scratch, 'episodes'), onProgress);
+  const round2 = (x: number): number => Math.round(x * 100) / 100;
+  return { rows, costPerMerge, audit: { episodeFiles: 10_000, seconds }, episodes, load: { before: round2(before), after: round2(loadavg()[0]!) } };
 }

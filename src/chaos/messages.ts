@@ -1,7 +1,7 @@
 /** Typed messages of `chaos`: the orchestrator, its writer processes, and their writer threads. */
 import type { FaultPoint } from '../store/store.js';
 import type { LockOptions } from '../store/lock.js';
-import type { CommitMode, Deltas } from '../types.js';
+import type { CommitMode, Deltas, EpisodeRecord } from '../types.js';
 
 export type FaultAction = 'kill' | 'pause';
 
@@ -37,13 +37,14 @@ export type FromWriter =
   | { type: 'at-point'; point: FaultPoint; action: FaultAction }
   | { type: 'error'; message: string };
 
-/** Writer thread -> its process, in batched mode: commit these deltas, then acknowledge. */
+/** Writer thread -> its process, in batched mode: write this episode file (with the batch's others), commit these deltas, then acknowledge. */
 export interface CommitAsk {
   type: 'commit';
   seq: number;
   domain: string;
   episode_id: string;
   deltas: Deltas;
+  record: EpisodeRecord;
 }
 
 /** Writer process -> one of its threads. */

@@ -29,7 +29,7 @@ let armedThread = -1;
 
 // Batched: this process's committer does the merges, so faults are aimed here rather than at a thread.
 const park = faultPark((point, action) => send({ type: 'at-point', point, action }));
-const committer = job.commit === 'batched' ? new GroupCommitter(new Store(job.store, { cap: job.cap, lock: job.lock, maxAttempts: 50, faults: park.faults })) : null;
+const committer = job.commit === 'batched' ? new GroupCommitter(new Store(job.store, { cap: job.cap, lock: job.lock, maxAttempts: 50, faults: park.faults, asyncIo: true })) : null;
 
 // Ready only once every thread runs and has started an episode: an aim at a process whose threads are still
 // loading would wait on nothing.
@@ -44,7 +44,7 @@ ports.forEach(({ port1 }, thread) =>
   port1.on('message', (msg: FromWriter | CommitAsk) => {
     if (msg.type === 'started') noteStarted(thread);
     if (msg.type !== 'commit') return send(msg);
-    committer!.submit(msg.domain, msg.deltas).then(
+    committer!.submit(msg.domain, msg.deltas, msg.record).then(
       (r) => {
         send({ type: 'ack', ack: { episode_id: msg.episode_id, domain: msg.domain, refused: r.refused / r.batch, reclaimed: r.reclaimed / r.batch, waitMs: r.waitMs } });
         port1.postMessage({ type: 'committed', seq: msg.seq } satisfies ToThread);

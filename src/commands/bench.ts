@@ -73,6 +73,13 @@ function formatMatrix(m: MatrixReport): string {
     ),
     '',
     `audit of ${m.audit.episodeFiles.toLocaleString('en-US')} episode files: ${m.audit.seconds} s`,
+    '',
+    markdownTable(
+      ['Whole episodes (--episode-ms 0) and the file floor', 'per s', 'vs one by one', 'lost'],
+      m.episodes.map((e) => [e.label, e.perSec, e.vsOneByOne ?? '', e.lost]),
+    ),
+    '',
+    `load average (1 min): ${m.load.before} before, ${m.load.after} after`,
   ].join('\n');
 }
 
@@ -102,7 +109,7 @@ export async function executeBench(args: BenchArgs, io: Io): Promise<number> {
       io.progress('');
       if (args.json) io.out(JSON.stringify({ machine, ...m }));
       else io.out(`ace-orch bench --matrix on ${machine}\n\n${formatMatrix(m)}`);
-      return m.rows.some((r) => r.result.lost > 0) ? EXIT.loss : EXIT.ok;
+      return m.rows.some((r) => r.result.lost > 0) || m.episodes.some((e) => e.lost > 0) ? EXIT.loss : EXIT.ok;
     }
     const method = args.baseline ? 'baseline' : args.lock ? 'locked' : 'unlocked';
     io.progress(`bench: ${args.writers} writers × ${args.merges} merges ...`);

@@ -1,17 +1,23 @@
 /**
- * Group commit: the writers of one process hand their deltas to one committer
- * per domain, which takes everything pending, merges it under one lock
- * acquisition with one durable write, and only then resolves each writer's
- * promise. Cross-process safety is the store's: the committer still takes the
+ * Group commit: the writers of one process hand their deltas (and, from
+ * worker threads, their episode records) to one committer per domain, which
+ * takes everything pending, makes the batch's episode files durable together
+ * (parallel fsyncs, one directory fsync), then merges the deltas under one
+ * lock acquisition with one durable write, and only then resolves each
+ * writer's promise. Files before the merge, as in the one-by-one path: a
+ * crash in between leaves files `repair` merges, never a merge without its file.
+ * Cross-process safety is the store's: the committer still takes the
  * domain's lock, reads under it and passes the fence.
  */
 import { combineDeltas } from '../merge.js';
-import type { Deltas } from '../types.js';
+import type { Deltas, EpisodeRecord } from '../types.js';
 import type { StoreBackend } from './backend.js';
-import type { MergeResult } from './store.js';
+import type { MergeResult, Store } from './store.js';
 
 interface Pending {
   deltas: Deltas;
+  /** The episode file to make durable before the merge; absent when the caller wrote it already. */
+  record?: EpisodeRecord;
   resolve: (result: MergeResult & { batch: number }) => void;
   reject: (err: unknown) => void;
 }
@@ -20,14 +26,20 @@ export class GroupCommitter {
   private readonly pending = new Map<string, Pending[]>();
   private readonly flushing = new Set<string>();
 
-  /** Any backend: the committer needs only its merge. */
-  constructor(private readonly store: Pick<StoreBackend, 'merge'>) {}
+  /**
+   * Any backend: the committer needs its merge and its episode write. A backend that can make
+   * many episode records durable at once (the file store's parallel fsyncs) offers `writeEpisodes`.
+   */
+  constructor(private readonly store: Pick<StoreBackend, 'merge' | 'writeEpisode'> & Partial<Pick<Store, 'writeEpisodes'>>) {}
 
-  /** Resolves once these deltas are durable in the playbook, with the merge that carried them. */
-  submit(domain: string, deltas: Deltas): Promise<MergeResult & { batch: number }> {
+  /**
+   * Resolves once these deltas are durable in the playbook (and `record`, if given, in its episode
+   * file), with the merge that carried them.
+   */
+  submit(domain: string, deltas: Deltas, record?: EpisodeRecord): Promise<MergeResult & { batch: number }> {
     return new Promise((resolve, reject) => {
       const queue = this.pending.get(domain) ?? [];
-      queue.push({ deltas, resolve, reject });
+      queue.push({ deltas, resolve, reject, ...(record ? { record } : {}) });
       this.pending.set(domain, queue);
       if (!this.flushing.has(domain)) {
         // Start on the next turn of the event loop, so everything submitted in this one (say, several
@@ -41,7 +53,9 @@ export class GroupCommitter {
   /** Commits batches until nothing is pending: whatever arrives during a commit goes in the next one. */
   private async flush(domain: string): Promise<void> {
     try {
-      for (let batch = this.take(domain); batch.length > 0; batch = this.take(domain)) {
+      for (let taken = this.take(domain); taken.length > 0; taken = this.take(domain)) {
+        const batch = await this.writeFiles(domain, taken);
+        if (batch.length === 0) continue;
         try {
           const result = await this.store.merge(domain, combineDeltas(batch.map((p) => p.deltas)));
           for (const p of batch) p.resolve({ ...result, batch: batch.length });
@@ -52,6 +66,30 @@ export class GroupCommitter {
     } finally {
       this.flushing.delete(domain);
     }
+  }
+
+  /** Makes the batch's episode files durable; rejects those refused and returns the rest. */
+  private async writeFiles(domain: string, batch: Pending[]): Promise<Pending[]> {
+    const withFile = batch.filter((p) => p.record);
+    if (withFile.length === 0) return batch;
+    let results: (boolean | Error)[];
+    try {
+      const records = withFile.map((p) => p.record!);
+      results = this.store.writeEpisodes
+        ? await this.store.writeEpisodes(domain, records)
+        : await Promise.all(records.map((r) => this.store.writeEpisode(domain, r).then(() => true, (err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+    } catch (err) {
+      results = withFile.map(() => err as Error);
+    }
+    const refused = new Set<Pending>();
+    withFile.forEach((p, i) => {
+      const r = results[i];
+      if (r instanceof Error) {
+        refused.add(p);
+        p.reject(r);
+      }
+    });
+    return batch.filter((p) => !refused.has(p));
   }
 
   private take(domain: string): Pending[] {

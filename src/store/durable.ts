@@ -30,6 +30,26 @@ function writeTemp(file: string, data: string, fsync = true): void {
   }
 }
 
+export async function writeTempAsync(file: string, data: string, fsync: boolean): Promise<void> {
+  const handle = await fs.promises.open(file, 'wx');
+  try {
+    await handle.writeFile(data);
+    if (fsync) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsync of a directory without blocking the thread (see AtomicWriteOptions.async). */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {
@@ -40,6 +60,11 @@ export function fsyncDir(dir: string): void {
 }
 
 export interface AtomicWriteOptions {
+  /**
+   * Write and fsync the temp file through libuv's thread pool instead of blocking the thread: for a
+   * caller on the main thread, whose event loop keeps feeding worker threads meanwhile. @default false
+   */
+  async?: boolean;
   /** fsync the temp file and the directory. Off only for the unlocked reproduction path. @default true */
   fsync?: boolean;
   /**
@@ -61,7 +86,8 @@ export async function writeFileAtomic(file: string, data: string, options: Atomi
   const fsync = options.fsync ?? true;
   const temp = tempPathFor(file);
   try {
-    writeTemp(temp, data, fsync);
+    if (options.async) await writeTempAsync(temp, data, fsync);
+    else writeTemp(temp, data, fsync);
     // Awaited only when a hook is asynchronous: a needless await would hold the lock across an event-loop turn.
     const before = options.beforeCommit?.();
     if (before) await before;

@@ -17,7 +17,9 @@ import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, Loc
 import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
 import { parseManifest, parsePlaybook } from '../validate.js';
-import { createFileDurable, fileIdentity, fsyncDir, readWithIdentity, removeStaleTemps, writeFileAtomic } from './durable.js';
+import { createFileDurable, fileIdentity, fsyncDir, fsyncDirAsync, readWithIdentity, removeStaleTemps, writeFileAtomic } from './durable.js';
+import { createFilesDurable } from './durable-batch.js';
+import type { NewFileResult } from './durable-batch.js';
 import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
 import type { AuditInput } from '../audit.js';
 import type { StoreBackend } from './backend.js';
@@ -40,6 +42,11 @@ export interface StoreOptions {
   maxAttempts: number;
   /** Called at each fault point of a merge; tests and `chaos` use it to crash or pause a writer there. @default undefined */
   faults?: (point: FaultPoint) => void | Promise<void>;
+  /**
+   * fsync without blocking the thread (see AtomicWriteOptions.async): for the group committer on a
+   * process's main thread, whose event loop must keep feeding the worker threads. @default false
+   */
+  asyncIo?: boolean;
 }
 
 export const DEFAULT_STORE_OPTIONS: StoreOptions = { cap: DEFAULT_CAP, lock: DEFAULT_LOCK_OPTIONS, maxAttempts: 5 };
@@ -89,6 +96,9 @@ function assertPlatform(): void {
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
+
+const episodeText = (record: EpisodeRecord): string => `${JSON.stringify(record, null, 2)}\n`;
+const conflictError = (file: string): BadInputError => new BadInputError(`${file} already exists with different content; refusing to overwrite it`, file);
 
 /** The file backend of the store interface (src/store/backend.ts). */
 export class Store implements StoreBackend {
@@ -192,7 +202,22 @@ export class Store implements StoreBackend {
   async writeEpisode(domain: string, record: EpisodeRecord): Promise<void> {
     await this.ensureDomain(domain);
     const file = this.episodePath(domain, record.episode_id);
-    createFileDurable(file, `${JSON.stringify(record, null, 2)}\n`, () => new BadInputError(`${file} already exists with different content; refusing to overwrite it`, file));
+    createFileDurable(file, episodeText(record), () => conflictError(file));
+  }
+
+  /**
+   * Writes many episodes' durable records together (parallel fsyncs, one directory fsync), each
+   * with writeEpisode's contract; resolves, per record, with true, false (identical retry) or the
+   * error that refused it, once every created file is durable.
+   */
+  async writeEpisodes(domain: string, records: readonly EpisodeRecord[]): Promise<NewFileResult[]> {
+    await this.ensureDomain(domain);
+    return createFilesDurable(
+      records.map((record) => {
+        const file = this.episodePath(domain, record.episode_id);
+        return { file, data: episodeText(record), onConflict: () => conflictError(file) };
+      }),
+    );
   }
 
   /**
@@ -235,7 +260,10 @@ export class Store implements StoreBackend {
         });
         // The rename becomes durable here, outside the lock: the next writer may already build on the
         // renamed file, but its content includes ours, and nothing is acknowledged before this fsync.
-        if (value.changed) fsyncDir(this.domainDir(domain));
+        if (value.changed) {
+          if (this.options.asyncIo) await fsyncDirAsync(this.domainDir(domain));
+          else fsyncDir(this.domainDir(domain));
+        }
         result.waitMs += timing.waitMs;
         result.holdMs += timing.holdMs;
         result.retries += timing.retries;
@@ -277,6 +305,7 @@ export class Store implements StoreBackend {
     };
     const bytes = await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, {
       deferDirSync: true,
+      async: this.options.asyncIo ?? false,
       beforeCommit: faults ? async () => (await faults('temp-written'), await fence()) : fence,
       afterRename: () => {
         flock.drop();
