@@ -1,12 +1,9 @@
 /** `ace-orch repair`: re-merge what crashed writers left unmerged; optionally rebuild a corrupt playbook. */
 import type { Argv } from 'yargs';
-import { audit } from '../audit.js';
 import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit, markdownTable } from '../format.js';
-import { repairStore } from '../repair.js';
-import { assertStoreExists, loadAuditInput } from '../store/snapshot.js';
-import { Store } from '../store/store.js';
+import { repair as repairStoreAndAudit } from '../library.js';
 import type { Io } from './io.js';
 
 export interface RepairArgs {
@@ -30,10 +27,7 @@ export function repairBuilder<T>(y: Argv<T>) {
 
 export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
   if (args.cap !== undefined && (!Number.isInteger(args.cap) || args.cap < 1)) throw new BadInputError(`--cap: Expected a positive integer, got \`${args.cap}\``);
-  const store = new Store(args.store);
-  await assertStoreExists(store);
-  const repair = await repairStore(store, { rebuild: args.rebuild, cap: args.cap });
-  const report = audit(await loadAuditInput(store, { cap: args.cap }));
+  const { audit: report, ...repair } = await repairStoreAndAudit(args.store, { rebuild: args.rebuild, cap: args.cap });
   if (args.json) {
     io.out(JSON.stringify({ ...repair, audit: auditJson(report) }));
   } else {

@@ -4,13 +4,13 @@ import { runExperiment } from '../coordinator.js';
 import type { ResumePlan } from '../coordinator.js';
 import { planResume, readRunToResume } from '../resume.js';
 import { assertStoreExists } from '../store/snapshot.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, runExitCode } from '../exit-codes.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
 import { BadInputError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
 import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
-import type { CommitMode, ExperimentConfig, RunManifest } from '../types.js';
+import type { CommitMode, ExperimentConfig } from '../types.js';
 import { emptyProgress, nextLineAt, progressLine } from '../progress.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
@@ -141,11 +141,4 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     return EXIT.usage;
   }
   return runExitCode(report.zeroLoss, manifest);
-}
-
-/** Loss first (the store's fault), then an interruption, then failed episodes (the agent's fault). */
-export function runExitCode(zeroLoss: boolean, manifest: RunManifest): number {
-  if (!zeroLoss) return EXIT.loss;
-  if (manifest.status === 'interrupted') return EXIT.interrupted;
-  return manifest.episodes?.some((e) => e.status === 'failed') || manifest.status === 'stopped' ? EXIT.failed : EXIT.ok;
 }
