@@ -23,7 +23,7 @@ import type { ReportArgs } from './commands/report.js';
 import type { RepairArgs } from './commands/repair.js';
 import { executeRun, runBuilder } from './commands/run.js';
 import type { RunArgs } from './commands/run.js';
-import { AceError, UsageError } from './errors.js';
+import { AceError, BadInputError, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 
 function packageVersion(): string {
@@ -122,6 +122,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 4 nothing lost but episodes failed, 130 interrupted.')
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
+      // yargs rethrows a `coerce` error (src/commands/flags.ts) as a YError carrying only its message.
+      if (err?.name === 'YError') throw new BadInputError(err.message);
       throw err ?? new UsageError(`${msg} (see ace-orch --help)`);
     });
   for (const c of COMMANDS) {

@@ -16,6 +16,7 @@ import type { CommitMode, WriteMode } from '../types.js';
 import { parseJson } from '../validate.js';
 import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
 import type { ExperimentArgs } from './experiment-args.js';
+import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 import { prepareReport, reportComparison, reportDiff, reportOption } from './report-flag.js';
 import { splitList } from './io.js';
@@ -42,7 +43,7 @@ export function compareBuilder<T>(y: Argv<T>) {
   )
     .option('modes', { type: 'string', default: 'unlocked,locked', describe: 'Write modes to run, in column order: unlocked (pre-fix), locked' })
     .option('commit', commitOption)
-    .option('repeat', { type: 'number', default: 1, describe: 'Runs per mode; cells then show min/median/max' })
+    .option('repeat', { type: 'number', default: 1, coerce: intFlag('repeat'), describe: 'Runs per mode; cells then show min/median/max' })
     .option('store', { type: 'string', describe: 'Directory for the fresh stores, one per mode and repeat (default ./stores/compare-<time>)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
     .option('report', reportOption);
@@ -80,7 +81,6 @@ export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSi
   const modes = splitList(args.modes) ?? [];
   const bad = modes.filter((m) => !MODES.includes(m as WriteMode));
   if (!modes.length || bad.length) throw new BadInputError(`--modes: Expected a list of ${MODES.join(', ')}, got \`${args.modes}\``);
-  if (!Number.isInteger(args.repeat) || args.repeat < 1) throw new BadInputError(`--repeat: Expected a positive integer, got \`${args.repeat}\``);
   const experiment = await experimentFromArgs(files[0], args);
   const reportFile = await prepareReport(args.report);
   const base = resolve(args.store ?? join('stores', `compare-${newRunId()}`));

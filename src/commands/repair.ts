@@ -1,9 +1,9 @@
 /** `ace-orch repair`: re-merge what crashed writers left unmerged; optionally rebuild a corrupt playbook. */
 import type { Argv } from 'yargs';
-import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit, markdownTable } from '../format.js';
 import { repair as repairStoreAndAudit } from '../library.js';
+import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 
 export interface RepairArgs {
@@ -21,12 +21,11 @@ export function repairBuilder<T>(y: Argv<T>) {
       default: false,
       describe: 'Move a corrupt playbook.json aside (renamed, never deleted) and rebuild it from the episode files',
     })
-    .option('cap', { type: 'number', describe: "Observations a playbook keeps: the store's recorded cap unless given (10 for a store with none); lower than the store's cap or than a playbook holds is refused (exit 2)" })
+    .option('cap', { type: 'number', coerce: intFlag('cap'), describe: "Observations a playbook keeps: the store's recorded cap unless given (10 for a store with none); lower than the store's cap or than a playbook holds is refused (exit 2)" })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
 
 export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
-  if (args.cap !== undefined && (!Number.isInteger(args.cap) || args.cap < 1)) throw new BadInputError(`--cap: Expected a positive integer, got \`${args.cap}\``);
   const { audit: report, ...repair } = await repairStoreAndAudit(args.store, { rebuild: args.rebuild, cap: args.cap });
   if (args.json) {
     io.out(JSON.stringify({ ...repair, audit: auditJson(report) }));

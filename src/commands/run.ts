@@ -6,7 +6,8 @@ import { planResume, readRunToResume } from '../resume.js';
 import { assertStoreExists } from '../store/snapshot.js';
 import { EXIT, runExitCode } from '../exit-codes.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
-import { BadInputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { intFlag } from './flags.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
 import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
@@ -37,7 +38,7 @@ export function runBuilder<T>(y: Argv<T>) {
       describe: 'Write through the locked merge store; --no-lock uses the pre-fix unlocked read-modify-write, to reproduce the loss',
     })
     .option('commit', commitOption)
-    .option('lock-timeout', { type: 'number', default: 30_000, describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
+    .option('lock-timeout', { type: 'number', default: 30_000, coerce: intFlag('lock-timeout', { unit: 'ms' }), describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
     .option('progress', {
       choices: ['auto', 'lines', 'none'] as const,
@@ -67,7 +68,6 @@ async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; e
 }
 
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
-  if (!Number.isInteger(args.lockTimeout) || args.lockTimeout < 1) throw new BadInputError(`--lock-timeout: Expected a positive integer (ms), got \`${args.lockTimeout}\``);
   const reportFile = await prepareReport(args.report);
   let resume: ResumePlan | undefined;
   let experiment: ExperimentConfig;
