@@ -52,7 +52,7 @@ export interface RepairReport {
  * reference tool's rules (src/reference.ts). An observation still in the
  * playbook is never re-merged, so repair cannot replace what a user has.
  */
-export function repairDeltas(record: EpisodeRecord, domain: string, observationLost: boolean, lostSections: ReadonlySet<string>): Deltas {
+function repairDeltas(record: EpisodeRecord, domain: string, observationLost: boolean, lostSections: ReadonlySet<string>): Deltas {
   const all = deltasOfEpisode(record, domain);
   const out = emptyDeltas();
   if (observationLost) out.observations.push(...all.observations);

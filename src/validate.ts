@@ -26,7 +26,7 @@ export function parseJson(text: string, file: string, what: string): unknown {
   }
 }
 
-export function checkObservation(o: unknown, where: string, file: string): Observation {
+function checkObservation(o: unknown, where: string, file: string): Observation {
   if (!isObject(o)) throw new BadInputError(`${file}: ${where} is not an object`, file);
   if (typeof o['episode_id'] !== 'string' || o['episode_id'] === '') {
     throw new BadInputError(`${file}: ${where} has no \`episode_id\` string, got ${show(o['episode_id'])}`, file);
@@ -41,7 +41,7 @@ export function checkObservation(o: unknown, where: string, file: string): Obser
   return o as unknown as Observation;
 }
 
-export function checkPlaybook(value: unknown, file: string): Playbook {
+function checkPlaybook(value: unknown, file: string): Playbook {
   if (!isObject(value)) throw new BadInputError(`${file}: playbook is not a JSON object`, file);
   for (const key of ['observations', ...SECTION_NAMES]) {
     if (!Array.isArray(value[key])) throw new BadInputError(`${file}: playbook section \`${key}\` is missing or not an array`, file);
