@@ -65,6 +65,11 @@ const setup = (async () => {
   const installed = await must('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], app);
   const t2 = performance.now();
   for (const f of ['consumer.mjs', 'consumer.ts']) await cp(join(FIXTURES, f), join(app, f));
+  // The README's library example, as written there, so it cannot drift from the API.
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const example = /## Use it as a library[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!example) throw new Error('README.md has no ```ts example under "Use it as a library"');
+  await writeFile(join(app, 'readme-example.ts'), example);
   return { dir, app, tarball, installLog: installed.stdout + installed.stderr, packMs: t1 - t0, installMs: t2 - t1 };
 })();
 // Each test awaits it; an early failure must not surface as an unhandled rejection before they do.
@@ -116,7 +121,7 @@ test.serial('plain JavaScript runs 2 domains × 3 episodes with zero loss, and t
   t.regex(out['bad'].message, /options\.experiment.*episodes/);
 });
 
-test.serial('TypeScript type-checks against the shipped declarations', async (t) => {
+test.serial('TypeScript (a user module and the README example) type-checks against the shipped declarations', async (t) => {
   t.timeout(LONG);
   const { app } = await setup;
   const tsconfig = {
@@ -130,7 +135,7 @@ test.serial('TypeScript type-checks against the shipped declarations', async (t)
       types: ['node'],
       typeRoots: [join(ROOT, 'node_modules', '@types')],
     },
-    files: ['consumer.ts'],
+    files: ['consumer.ts', 'readme-example.ts'],
   };
   await writeFile(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
   const r = await sh(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], app);
