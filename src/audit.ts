@@ -135,7 +135,7 @@ function sizesOf(domains: readonly DomainState[]): PlaybookSize[] {
 }
 
 /** Real loss: observations or section entries ace-orch's rules say must be there, a missing file, or a playbook that cannot be read. */
-export function domainLost(d: DomainAudit): boolean {
+function domainLost(d: DomainAudit): boolean {
   return d.lost > 0 || d.missingFiles > 0 || d.playbookError !== null || d.sections.lostExact > 0;
 }
 

@@ -1,7 +1,7 @@
-#!/usr/bin/env node
 /**
  * ace-orch: registers one module per command. Handlers return exit codes;
- * this file alone turns errors into one-line messages and sets the exit code.
+ * `main` alone turns errors into one-line messages and an exit code.
+ * Importing this module runs nothing: src/bin.ts is the executable entry.
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
@@ -27,7 +27,7 @@ import { executeRun, runBuilder } from './commands/run.js';
 import { executeWorker, workerBuilder } from './commands/worker.js';
 import type { WorkerArgs } from './commands/worker.js';
 import type { RunArgs } from './commands/run.js';
-import { AceError, UsageError } from './errors.js';
+import { AceError, BadInputError, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 
 function packageVersion(): string {
@@ -118,10 +118,11 @@ const COMMANDS: CommandSpec[] = [
   },
 ];
 
-async function main(): Promise<number> {
+/** Parses `argv` (as `process.argv`) and runs the command; resolves to its exit code. */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const io = processIo();
   let code: number = EXIT.ok;
-  let cli = yargs(hideBin(process.argv))
+  let cli = yargs(hideBin([...argv]))
     .scriptName('ace-orch')
     .usage('$0 <command> [options]\n\nRuns parallel agent episodes into locked ACE playbooks and audits them for lost observations.')
     .demandCommand(1, 'Name a command: run, audit, compare, report, repair, chaos, bench, export or worker')
@@ -137,6 +138,8 @@ async function main(): Promise<number> {
     .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 4 nothing lost but episodes failed, 130 interrupted.')
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
+      // yargs rethrows a `coerce` error (src/commands/flags.ts) as a YError carrying only its message.
+      if (err?.name === 'YError') throw new BadInputError(err.message);
       throw err ?? new UsageError(`${msg} (see ace-orch --help)`);
     });
   for (const c of COMMANDS) {
@@ -148,11 +151,11 @@ async function main(): Promise<number> {
   return code;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
+/** Runs the CLI and sets `process.exitCode`: an AceError becomes its one-line message, anything else an internal error. */
+export async function runCli(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (err: unknown) {
     if (err instanceof AceError) {
       process.stderr.write(`ace-orch: ${err.message}\n`);
       process.exitCode = err.exitCode;
@@ -161,5 +164,5 @@ main().then(
       process.stderr.write(`ace-orch: internal error: ${e?.message ?? String(err)}${process.env['ACE_DEBUG'] ? `\n${e?.stack}` : ' (set ACE_DEBUG=1 for a stack trace)'}\n`);
       process.exitCode = EXIT.internal;
     }
-  },
-);
+  }
+}

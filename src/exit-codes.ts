@@ -1,4 +1,6 @@
 /** The CLI's exit codes, in one place. */
+import type { RunManifest } from './types.js';
+
 export const EXIT = {
   /** Everything ran and the audit found nothing lost or missing. */
   ok: 0,
@@ -13,3 +15,13 @@ export const EXIT = {
   /** Stopped by SIGINT/SIGTERM after in-flight episodes finished their writes (128 + SIGINT). */
   interrupted: 130,
 } as const;
+
+/**
+ * The exit code of a finished run: loss first (the store's fault), then an
+ * interruption, then failed episodes (the agent's fault).
+ */
+export function runExitCode(zeroLoss: boolean, manifest: RunManifest): number {
+  if (!zeroLoss) return EXIT.loss;
+  if (manifest.status === 'interrupted') return EXIT.interrupted;
+  return manifest.episodes?.some((e) => e.status === 'failed') || manifest.status === 'stopped' ? EXIT.failed : EXIT.ok;
+}

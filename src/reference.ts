@@ -12,7 +12,7 @@ import type { Deltas, EpisodeRecord, Observation, SectionEntry, Trajectory } fro
  * The reflection rules for a domain folder. Like the reference, `hot_pot_test`
  * and `hot_pot_controlled` use hot_pot's rules.
  */
-export function reflectionDomain(name: string): Domain | undefined {
+function reflectionDomain(name: string): Domain | undefined {
   return findDomain(name) ?? findDomain(name.replaceAll('_test', '').replaceAll('_controlled', ''));
 }
 
@@ -21,7 +21,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** The trajectory as the rules read it: missing lists are empty; null entries stay (the rules skip them). */
-export function trajectoryOf(record: { trajectory?: unknown }): Trajectory {
+function trajectoryOf(record: { trajectory?: unknown }): Trajectory {
   const t = isObject(record.trajectory) ? record.trajectory : {};
   return {
     actions: (Array.isArray(t['actions']) ? t['actions'] : []) as string[],
@@ -30,7 +30,7 @@ export function trajectoryOf(record: { trajectory?: unknown }): Trajectory {
 }
 
 /** Python's `f"{x:.0f}"`: round half to even, as the reference prints percentages. */
-export function pyPercent(score: number): string {
+function pyPercent(score: number): string {
   const x = score * 100;
   const r = Math.round(x);
   return String(Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r);

@@ -32,7 +32,7 @@ export interface ScheduleOptions extends ShardJob {
 }
 
 /** The worker file next to this module, in src/ under tsx or dist/ when built. */
-export function workerFile(): string {
+function workerFile(): string {
   return siblingModule(import.meta.url, '../workers/episode-worker').href;
 }
 

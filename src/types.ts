@@ -40,10 +40,6 @@ export interface SectionEntry {
   [key: string]: unknown;
 }
 
-export interface Strategy extends SectionEntry {
-  confidence: number;
-}
-
 export type SectionName = 'strategies_and_rules' | 'troubleshooting' | 'context_patterns';
 export const SECTION_NAMES: readonly SectionName[] = ['strategies_and_rules', 'troubleshooting', 'context_patterns'];
 

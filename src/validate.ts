@@ -26,7 +26,7 @@ export function parseJson(text: string, file: string, what: string): unknown {
   }
 }
 
-export function checkObservation(o: unknown, where: string, file: string): Observation {
+function checkObservation(o: unknown, where: string, file: string): Observation {
   if (!isObject(o)) throw new BadInputError(`${file}: ${where} is not an object`, file);
   if (typeof o['episode_id'] !== 'string' || o['episode_id'] === '') {
     throw new BadInputError(`${file}: ${where} has no \`episode_id\` string, got ${show(o['episode_id'])}`, file);

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runExperiment } from '../src/coordinator.js';
-import { runExitCode } from '../src/commands/run.js';
+import { runExitCode } from '../src/exit-codes.js';
 import { EXIT } from '../src/exit-codes.js';
 import { readExperimentFile, resolveExperiment } from '../src/experiment.js';
 import { Store } from '../src/store/store.js';

@@ -7,7 +7,7 @@ import type { LockOptions } from '../src/store/lock.js';
 import type { Deltas, EpisodeRecord, Observation, Reliability } from '../src/types.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(ROOT, 'src', 'cli.ts');
+export const CLI = join(ROOT, 'src', 'bin.ts');
 
 export async function tempDir(prefix = 'ace-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));

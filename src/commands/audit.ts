@@ -1,10 +1,10 @@
 /** `ace-orch audit`: the observation-loss table of any store in the ACE layout. */
 import type { Argv } from 'yargs';
 import { audit } from '../audit.js';
-import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit } from '../format.js';
 import { openStore } from '../store/open.js';
+import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 
 export interface AuditArgs {
@@ -18,14 +18,11 @@ export function auditBuilder<T>(y: Argv<T>) {
   return y
     .option('store', { type: 'string', default: './memory', describe: 'Store to audit: a directory or postgres://user@host:5432/db[?schema=NAME]' })
     .option('run', { type: 'string', describe: "Audit one run's episodes (expected is still computed over the whole domain)" })
-    .option('cap', { type: 'number', describe: "Observations a playbook keeps (default: the store's recorded cap; for a store that records none, the larger of the reference tool's 100 and the largest playbook)" })
+    .option('cap', { type: 'number', coerce: intFlag('cap'), describe: "Observations a playbook keeps (default: the store's recorded cap; for a store that records none, the larger of the reference tool's 100 and the largest playbook)" })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
 
 export async function executeAudit(args: AuditArgs, io: Io): Promise<number> {
-  if (args.cap !== undefined && (!Number.isInteger(args.cap) || args.cap < 1)) {
-    throw new BadInputError(`--cap: Expected a positive integer, got \`${args.cap}\``);
-  }
   const store = openStore(args.store);
   const input = await store.auditInput({ runId: args.run ?? null, cap: args.cap }).finally(() => store.close());
   const report = audit(input);

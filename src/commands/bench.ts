@@ -13,6 +13,7 @@ import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { markdownTable } from '../format.js';
 import type { CommitMode } from '../types.js';
+import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 
 export interface BenchArgs {
@@ -30,13 +31,13 @@ export interface BenchArgs {
 
 export function benchBuilder<T>(y: Argv<T>) {
   return y
-    .option('writers', { type: 'number', default: 4, describe: 'Writer threads in all, spread over the processes' })
-    .option('processes', { type: 'number', default: 1, describe: 'OS processes the writers are spread over' })
-    .option('merges', { type: 'number', default: 200, describe: 'Observations each writer merges, as fast as it can' })
+    .option('writers', { type: 'number', default: 4, coerce: intFlag('writers'), describe: 'Writer threads in all, spread over the processes' })
+    .option('processes', { type: 'number', default: 1, coerce: intFlag('processes'), describe: 'OS processes the writers are spread over' })
+    .option('merges', { type: 'number', default: 200, coerce: intFlag('merges'), describe: 'Observations each writer merges, as fast as it can' })
     .option('commit', { choices: ['each', 'batched'] as const, default: 'each' as const, describe: 'each: one locked merge per observation; batched: group commit per process' })
     .option('lock', { type: 'boolean', default: true, describe: '--no-lock: the unlocked read-modify-write (loses observations)' })
     .option('baseline', { type: 'boolean', default: false, describe: 'The original fix: a lock polled every 100 ms, re-read, merge, temp file and rename, no fsync' })
-    .option('playbook-size', { type: 'number', default: 10, describe: 'Observations the playbook keeps (its cap)' })
+    .option('playbook-size', { type: 'number', default: 10, coerce: intFlag('playbook-size'), describe: 'Observations the playbook keeps (its cap)' })
     .option('matrix', { type: 'boolean', default: false, describe: 'Run the fixed matrix (baseline, 1/4/8 writers × each/batched, cost vs episodes, audit time) as one table' })
     .option('pg', { type: 'string', describe: 'postgres://… : merges/s into one PostgreSQL playbook from 5 processes (group commit) beside the file store, and episodes/s through pg-boss with 1, 2, 3 workers; on scratch schemas, dropped after' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
@@ -83,15 +84,7 @@ function formatMatrix(m: MatrixReport): string {
   ].join('\n');
 }
 
-function positive(v: number, flag: string): void {
-  if (!Number.isInteger(v) || v < 1) throw new BadInputError(`--${flag}: Expected a positive integer, got \`${v}\``);
-}
-
 export async function executeBench(args: BenchArgs, io: Io): Promise<number> {
-  positive(args.writers, 'writers');
-  positive(args.processes, 'processes');
-  positive(args.merges, 'merges');
-  positive(args.playbookSize, 'playbook-size');
   if (args.baseline && !args.lock) throw new BadInputError('--baseline and --no-lock name two different write paths; pick one');
   // Scratch stores of this invocation only, removed when it ends: no user data lives here.
   const scratch = await mkdtemp(join(tmpdir(), 'ace-bench-'));

@@ -10,6 +10,7 @@ import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { markdownTable } from '../format.js';
 import type { CommitMode } from '../types.js';
+import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 
 export interface ChaosArgs {
@@ -26,11 +27,11 @@ export interface ChaosArgs {
 export function chaosBuilder<T>(y: Argv<T>) {
   return y
     .option('store', { type: 'string', describe: 'Fresh store directory to torture (default ./stores/chaos-<time>); must be empty' })
-    .option('processes', { type: 'number', default: 3, describe: 'Writer processes alive at any time' })
-    .option('threads', { type: 'number', default: 2, describe: 'Writer threads per process' })
-    .option('kills', { type: 'number', describe: 'Stop after this many SIGKILLs (default 20)' })
-    .option('duration', { type: 'number', describe: 'Stop after this many seconds instead of a number of kills' })
-    .option('seed', { type: 'number', default: 1, describe: 'Seed for the choice of victims, moments and fault points' })
+    .option('processes', { type: 'number', default: 3, coerce: intFlag('processes'), describe: 'Writer processes alive at any time' })
+    .option('threads', { type: 'number', default: 2, coerce: intFlag('threads'), describe: 'Writer threads per process' })
+    .option('kills', { type: 'number', coerce: intFlag('kills'), describe: 'Stop after this many SIGKILLs (default 20)' })
+    .option('duration', { type: 'number', coerce: intFlag('duration'), describe: 'Stop after this many seconds instead of a number of kills' })
+    .option('seed', { type: 'number', default: 1, coerce: intFlag('seed', { min: 0 }), describe: 'Seed for the choice of victims, moments and fault points' })
     .option('commit', { choices: ['each', 'batched'] as const, default: 'each' as const, describe: 'each: writer threads merge; batched: each process\'s group committer merges (faults are aimed there)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the report as one JSON object on stdout' })
     .conflicts('kills', 'duration');
@@ -54,17 +55,8 @@ const ROWS: [keyof ChaosReport, string][] = [
   ['lostAfterRepair', 'lost after repair (must be 0)'],
 ];
 
-function positive(v: number | undefined, flag: string): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new BadInputError(`--${flag}: Expected a positive integer, got \`${v}\``);
-}
-
 export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
   requireFileStore('chaos', args.store, 'its faults are aimed at the file lock, temp file and rename');
-  positive(args.processes, 'processes');
-  positive(args.threads, 'threads');
-  positive(args.kills, 'kills');
-  positive(args.duration, 'duration');
-  if (!Number.isInteger(args.seed) || args.seed < 0) throw new BadInputError(`--seed: Expected a non-negative integer, got \`${args.seed}\``);
   const store = resolve(args.store ?? join('stores', `chaos-${newRunId()}`));
   if ((await readdir(store).catch(() => [])).length) throw new BadInputError(`--store: ${store} is not empty; chaos needs a fresh store and never reuses one`, store);
   await mkdir(store, { recursive: true }).catch((err: Error) => {

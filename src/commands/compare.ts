@@ -3,21 +3,21 @@
  * a fresh store with the same seeds, and show lost observations side by side;
  * or compare two saved reports (before and after a change).
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { requireFileStore } from '../store/backend.js';
-import { countsOf, diffReports, lockedRunsClean, parseSavedReport, regressed } from '../compare.js';
-import type { ModeComparison } from '../compare.js';
-import { newRunId, runExperiment } from '../coordinator.js';
+import { diffReports, lockedRunsClean, parseSavedReport, regressed } from '../compare.js';
+import { compareModes } from '../compare-run.js';
+import { newRunId } from '../coordinator.js';
 import { BadInputError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatDiff, formatModeComparison } from '../format-compare.js';
-import { Store } from '../store/store.js';
 import type { CommitMode, WriteMode } from '../types.js';
 import { parseJson } from '../validate.js';
 import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
 import type { ExperimentArgs } from './experiment-args.js';
+import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 import { prepareReport, reportComparison, reportDiff, reportOption } from './report-flag.js';
 import { splitList } from './io.js';
@@ -44,7 +44,7 @@ export function compareBuilder<T>(y: Argv<T>) {
   )
     .option('modes', { type: 'string', default: 'unlocked,locked', describe: 'Write modes to run, in column order: unlocked (pre-fix), locked' })
     .option('commit', commitOption)
-    .option('repeat', { type: 'number', default: 1, describe: 'Runs per mode; cells then show min/median/max' })
+    .option('repeat', { type: 'number', default: 1, coerce: intFlag('repeat'), describe: 'Runs per mode; cells then show min/median/max' })
     .option('store', { type: 'string', describe: 'Directory for the fresh stores, one per mode and repeat (default ./stores/compare-<time>)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
     .option('report', reportOption);
@@ -74,11 +74,6 @@ async function compareReports(a: string, b: string, args: CompareArgs, io: Io): 
   return regressed(rows) ? EXIT.loss : EXIT.ok;
 }
 
-async function assertFresh(dir: string): Promise<void> {
-  const names = await readdir(dir).catch(() => []);
-  if (names.length) throw new BadInputError(`--store: ${dir} is not empty; compare needs fresh stores and never reuses or wipes one`, dir);
-}
-
 export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSignal): Promise<number> {
   requireFileStore('compare', args.store, 'it creates one fresh store directory per write mode, and --no-lock is file-only');
   const files = args.files ?? [];
@@ -88,26 +83,19 @@ export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSi
   const modes = splitList(args.modes) ?? [];
   const bad = modes.filter((m) => !MODES.includes(m as WriteMode));
   if (!modes.length || bad.length) throw new BadInputError(`--modes: Expected a list of ${MODES.join(', ')}, got \`${args.modes}\``);
-  if (!Number.isInteger(args.repeat) || args.repeat < 1) throw new BadInputError(`--repeat: Expected a positive integer, got \`${args.repeat}\``);
   const experiment = await experimentFromArgs(files[0], args);
   const reportFile = await prepareReport(args.report);
   const base = resolve(args.store ?? join('stores', `compare-${newRunId()}`));
 
-  const comparison: ModeComparison = { modes: Object.fromEntries(modes.map((m) => [m, { runs: [] }])) };
-  const total = modes.length * args.repeat;
-  let n = 0;
-  let fatal: string | undefined;
-  for (let r = 1; r <= args.repeat && !signal?.aborted && !fatal; r++) {
-    for (const mode of modes as WriteMode[]) {
-      if (signal?.aborted || fatal) break;
-      const dir = join(base, `${mode}-${r}`);
-      await assertFresh(dir);
-      io.progress(`compare: run ${++n}/${total} (${mode}, repeat ${r}) ...`);
-      const result = await runExperiment({ experiment, store: new Store(dir, { cap: experiment.cap }), mode, commit: args.commit, signal });
-      fatal = result.fatal?.message;
-      comparison.modes[mode]!.runs.push(countsOf(result.report));
-    }
-  }
+  const { comparison, fatal } = await compareModes({
+    experiment,
+    storeDir: base,
+    modes: modes as WriteMode[],
+    repeat: args.repeat,
+    commit: args.commit,
+    signal,
+    onRun: (r) => io.progress(`compare: run ${r.n}/${r.total} (${r.mode}, repeat ${r.repeat}) ...`),
+  });
   io.progress('');
   if (args.json) io.out(JSON.stringify({ ...comparison, stores: base }));
   else {

@@ -1,8 +1,8 @@
 /** `ace-orch repair`: re-merge what crashed writers left unmerged; optionally rebuild a corrupt playbook. */
 import type { Argv } from 'yargs';
+import { EXIT } from '../exit-codes.js';
 import { audit } from '../audit.js';
 import { BadInputError } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
 import { auditJson, formatAudit, markdownTable } from '../format.js';
 import { repairStore } from '../repair.js';
 import { assertStoreExists } from '../store/snapshot.js';
@@ -11,6 +11,7 @@ import { PgStore } from '../store/pg/pg-store.js';
 import { repairPgStore } from '../store/pg/repair.js';
 import { Store } from '../store/store.js';
 import type { RepairReport } from '../repair.js';
+import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 
 export interface RepairArgs {
@@ -28,12 +29,11 @@ export function repairBuilder<T>(y: Argv<T>) {
       default: false,
       describe: 'Move a corrupt playbook.json aside (renamed, never deleted) and rebuild it from the episode files',
     })
-    .option('cap', { type: 'number', describe: "Observations a playbook keeps: the store's recorded cap unless given (10 for a store with none); lower than the store's cap or than a playbook holds is refused (exit 2)" })
+    .option('cap', { type: 'number', coerce: intFlag('cap'), describe: "Observations a playbook keeps: the store's recorded cap unless given (10 for a store with none); lower than the store's cap or than a playbook holds is refused (exit 2)" })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
 
 export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
-  if (args.cap !== undefined && (!Number.isInteger(args.cap) || args.cap < 1)) throw new BadInputError(`--cap: Expected a positive integer, got \`${args.cap}\``);
   const store = openStore(args.store);
   let repair: RepairReport;
   let report;

@@ -13,7 +13,7 @@ export interface ReportArgs {
   title?: string;
 }
 
-export const DEFAULT_REPORT = 'ace-orch-report.html';
+const DEFAULT_REPORT = 'ace-orch-report.html';
 
 export function reportBuilder<T>(y: Argv<T>) {
   return y

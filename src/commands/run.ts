@@ -4,16 +4,17 @@ import { runExperiment } from '../coordinator.js';
 import type { ResumePlan } from '../coordinator.js';
 import { planResume, readRunToResume } from '../resume.js';
 import { assertStoreExists } from '../store/snapshot.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, runExitCode } from '../exit-codes.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
 import { BadInputError, UsageError } from '../errors.js';
+import { intFlag } from './flags.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
 import { isPostgresUrl } from '../store/backend.js';
 import type { StoreBackend } from '../store/backend.js';
 import { openStore } from '../store/open.js';
 import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
-import type { CommitMode, ExperimentConfig, RunManifest } from '../types.js';
+import type { CommitMode, ExperimentConfig } from '../types.js';
 import { emptyProgress, nextLineAt, progressLine } from '../progress.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
@@ -42,7 +43,7 @@ export function runBuilder<T>(y: Argv<T>) {
       describe: 'Write through the locked merge store; --no-lock uses the pre-fix unlocked read-modify-write, to reproduce the loss',
     })
     .option('commit', commitOption)
-    .option('lock-timeout', { type: 'number', default: 30_000, describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
+    .option('lock-timeout', { type: 'number', default: 30_000, coerce: intFlag('lock-timeout', { unit: 'ms' }), describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
     .option('progress', {
       choices: ['auto', 'lines', 'none'] as const,
@@ -73,7 +74,6 @@ async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; e
 }
 
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
-  if (!Number.isInteger(args.lockTimeout) || args.lockTimeout < 1) throw new BadInputError(`--lock-timeout: Expected a positive integer (ms), got \`${args.lockTimeout}\``);
   const reportFile = await prepareReport(args.report);
   let resume: ResumePlan | undefined;
   let experiment: ExperimentConfig;
@@ -164,11 +164,4 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     return EXIT.usage;
   }
   return runExitCode(report.zeroLoss, manifest);
-}
-
-/** Loss first (the store's fault), then an interruption, then failed episodes (the agent's fault). */
-export function runExitCode(zeroLoss: boolean, manifest: RunManifest): number {
-  if (!zeroLoss) return EXIT.loss;
-  if (manifest.status === 'interrupted') return EXIT.interrupted;
-  return manifest.episodes?.some((e) => e.status === 'failed') || manifest.status === 'stopped' ? EXIT.failed : EXIT.ok;
 }

@@ -138,7 +138,7 @@ export function countActions(actions: readonly unknown[], needles: readonly stri
 }
 
 /** Python's `str()` of a JSON value, so substring rules match the reference tool's on any action. */
-export function pythonStr(v: unknown): string {
+function pythonStr(v: unknown): string {
   return typeof v === 'string' ? v : pythonRepr(v);
 }
 

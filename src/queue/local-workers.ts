@@ -9,7 +9,7 @@ export interface LocalWorkers {
 }
 
 export function startLocalWorkers(queue: string, count: number, threads: number, concurrency: number): LocalWorkers {
-  const cli = fileURLToPath(siblingModule(import.meta.url, '../cli'));
+  const cli = fileURLToPath(siblingModule(import.meta.url, '../bin'));
   const children: ChildProcess[] = Array.from({ length: count }, (_, i) =>
     // The worker inherits our execArgv, so it runs TypeScript under tsx exactly when we do.
     fork(cli, ['worker', '--queue', queue, '--threads', String(threads), '--concurrency', String(concurrency), '--name', `local-${i + 1}:${process.pid}`], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),

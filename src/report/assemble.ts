@@ -4,15 +4,15 @@ import type { Classified } from './classify.js';
 import type { LossTable, RunView, SourceView } from './model.js';
 
 /** A store with many runs shows its latest this many. */
-export const MAX_RUNS = 10;
+const MAX_RUNS = 10;
 
 type Playbooks = SourceView['playbooks'];
 
-export function lossTable(report: AuditReport): LossTable {
+function lossTable(report: AuditReport): LossTable {
   return { scope: report.runId ? `run ${report.runId}` : `store ${report.store}`, zeroLoss: report.zeroLoss, rows: report.domains };
 }
 
-export function runView(m: RunManifest): RunView {
+function runView(m: RunManifest): RunView {
   return {
     runId: m.run_id,
     mode: m.mode,

@@ -25,7 +25,7 @@ async function isDir(path: string): Promise<boolean> {
 }
 
 /** A store has `domains/` or `runs/`. */
-export async function isStore(dir: string): Promise<boolean> {
+async function isStore(dir: string): Promise<boolean> {
   return (await isDir(join(dir, 'domains'))) || (await isDir(join(dir, 'runs')));
 }
 
@@ -83,7 +83,7 @@ async function fromFile(file: string): Promise<SourceView[]> {
 }
 
 /** One source path: a file, a store, or a directory of stores (what `compare` leaves), each store side by side. */
-export async function loadSource(path: string): Promise<SourceView[]> {
+async function loadSource(path: string): Promise<SourceView[]> {
   const s = await stat(path).catch(() => null);
   if (!s) throw new BadInputError(`${path}: no such file or directory`, path);
   if (!s.isDirectory()) return fromFile(path);

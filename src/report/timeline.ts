@@ -36,7 +36,7 @@ export interface Timeline {
   untraced: number;
 }
 
-export function laneName(pid: number, thread: number): string {
+function laneName(pid: number, thread: number): string {
   return `pid ${pid} · thread ${thread}`;
 }
 

@@ -1,0 +1,157 @@
+/**
+ * The package as a user gets it: `npm pack` (which runs prepack, building dist), install the
+ * tarball into a fresh project, import the API from JavaScript and TypeScript, run an
+ * experiment, run the `ace-orch` bin.
+ *
+ * Offline and quick: the consumer's node_modules starts with copies of this project's production
+ * dependencies, so npm only adds the tarball and fs-ext (from the npm cache; the registry only if
+ * the cache lacks it). fs-ext is left out of the copies so the package's postinstall patches and
+ * rebuilds a pristine, hoisted fs-ext as it does in a user's project.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT, tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'consumer');
+const LONG = 10 * 60_000;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function sh(cmd: string, args: string[], cwd: string): Promise<Run> {
+  try {
+    const { stdout, stderr } = await run(cmd, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, npm_config_update_notifier: 'false' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
+  }
+}
+
+async function must(cmd: string, args: string[], cwd: string): Promise<Run> {
+  const r = await sh(cmd, args, cwd);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  return r;
+}
+
+/** This project's production dependencies (top-level folders; nested ones come along), without fs-ext. */
+async function productionDeps(): Promise<string[]> {
+  const { stdout } = await must('npm', ['ls', '--omit=dev', '--all', '--parseable'], ROOT);
+  const top = join(ROOT, 'node_modules');
+  return stdout
+    .split('\n')
+    .filter((p) => p.startsWith(top + '/'))
+    .map((p) => relative(top, p))
+    .filter((rel) => /^(@[^/]+\/)?[^/@]+$/.test(rel) && rel !== 'fs-ext' && !rel.includes('/node_modules/'));
+}
+
+const setup = (async () => {
+  const dir = await tempDir('ace-pack-');
+  const app = join(dir, 'app');
+  await mkdir(join(app, 'node_modules'), { recursive: true });
+  const t0 = performance.now();
+  const packed = await must('npm', ['pack', '--json', '--pack-destination', dir], ROOT);
+  const tarball = join(dir, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+  const t1 = performance.now();
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+  for (const rel of await productionDeps()) await cp(join(ROOT, 'node_modules', rel), join(app, 'node_modules', rel), { recursive: true });
+  const installed = await must('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], app);
+  const t2 = performance.now();
+  for (const f of ['consumer.mjs', 'consumer.ts']) await cp(join(FIXTURES, f), join(app, f));
+  // The README's library example, as written there, so it cannot drift from the API.
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const example = /## Use it as a library[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!example) throw new Error('README.md has no ```ts example under "Use it as a library"');
+  await writeFile(join(app, 'readme-example.ts'), example);
+  return { dir, app, tarball, installLog: installed.stdout + installed.stderr, packMs: t1 - t0, installMs: t2 - t1 };
+})();
+// Each test awaits it; an early failure must not surface as an unhandled rejection before they do.
+setup.catch(() => {});
+
+test.after.always(async () => {
+  const { dir } = await setup.catch(() => ({ dir: undefined }));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test.serial('npm pack ships the built library, its declarations, the bin and the fs-ext fix', async (t) => {
+  t.timeout(LONG);
+  const { tarball, installLog, packMs, installMs, app } = await setup;
+  t.log(`npm pack (with the prepack build) ${Math.round(packMs / 1000)} s; consumer install ${Math.round(installMs / 1000)} s`);
+  const { stdout } = await must('tar', ['tzf', tarball], ROOT);
+  for (const f of ['package/dist/src/index.js', 'package/dist/src/index.d.ts', 'package/dist/src/bin.js', 'package/dist/workers/episode-worker.js', 'package/scripts/patch-fs-ext.mjs']) {
+    t.true(stdout.includes(`${f}\n`), `${f} is in the tarball`);
+  }
+  t.false(/package\/(src|test)\//.test(stdout), 'sources and tests stay out of the tarball');
+  t.regex(installLog, /fs-ext patched for worker threads and rebuilt/);
+  const source = await readFile(join(app, 'node_modules', 'fs-ext', 'fs-ext.cc'), 'utf8');
+  t.false(/f_\w+_symbol/.test(source), 'the consumer’s hoisted fs-ext is the patched one');
+});
+
+test.serial('importing the package starts nothing and prints nothing', async (t) => {
+  t.timeout(LONG);
+  const { app } = await setup;
+  const r = await must(process.execPath, ['--input-type=module', '-e', "const m = await import('ace-orchestrator'); if (typeof m.runExperiment !== 'function') process.exit(9);"], app);
+  t.is(r.stdout + r.stderr, '');
+});
+
+test.serial('plain JavaScript runs 2 domains × 3 episodes with zero loss, and the audit catches a dropped observation', async (t) => {
+  t.timeout(LONG);
+  const { app, dir } = await setup;
+  const r = await must(process.execPath, ['consumer.mjs', join(dir, 'js-store')], app);
+  const out = JSON.parse(r.stdout) as Record<string, any>;
+  t.is(out['exitCode'], out['okCode']);
+  t.is(out['status'], 'complete');
+  t.true(out['zeroLoss']);
+  t.is(out['episodeEvents'], 6);
+  const expected = ['chem_tile', 'hot_pot'].map((domain) => ({ domain, files: 3, observations: 3, lost: 0 }));
+  const byName = (ds: { domain: string }[]) => [...ds].sort((a, b) => a.domain.localeCompare(b.domain));
+  t.deepEqual(byName(out['run']), expected);
+  t.true(out['audit'].zeroLoss);
+  t.deepEqual(byName(out['audit'].domains), expected);
+  t.false(out['tampered'].zeroLoss);
+  t.is(out['tampered'].domains.find((d: { domain: string }) => d.domain === 'hot_pot').lost, 1);
+  t.like(out['bad'], { isBadInput: true, code: 'E_BAD_INPUT', exitCode: 2 });
+  t.regex(out['bad'].message, /options\.experiment.*episodes/);
+});
+
+test.serial('TypeScript (a user module and the README example) type-checks against the shipped declarations', async (t) => {
+  t.timeout(LONG);
+  const { app } = await setup;
+  const tsconfig = {
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      types: ['node'],
+      typeRoots: [join(ROOT, 'node_modules', '@types')],
+    },
+    files: ['consumer.ts', 'readme-example.ts'],
+  };
+  await writeFile(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
+  const r = await sh(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], app);
+  t.is(r.code, 0, r.stdout + r.stderr);
+});
+
+test.serial('the ace-orch bin prints its help and runs an experiment', async (t) => {
+  t.timeout(LONG);
+  const { app, dir } = await setup;
+  const bin = join(app, 'node_modules', '.bin', 'ace-orch');
+  const help = await must(bin, ['--help'], app);
+  t.regex(help.stdout, /ace-orch <command> \[options\]/);
+  const store = join(dir, 'bin-store');
+  const r = await sh(bin, ['run', '--domains', 'hot_pot', '--episodes', '2', '--threads', '1', '--store', store, '--json'], app);
+  t.is(r.code, 0, r.stderr);
+  t.true((JSON.parse(r.stdout) as { zeroLoss: boolean }).zeroLoss);
+  const audited = await sh(bin, ['audit', '--store', store], app);
+  t.is(audited.code, 0, audited.stderr);
+});
