@@ -1,10 +1,8 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli } from './cli-helper.js';
-import { BUILTIN_DOMAINS } from '../src/domains/index.js';
-import { tempDir, until, writeJson } from './helpers.js';
+import { tempDir, untilLine, writeJson } from './helpers.js';
 
 test('run prints the loss table and exits 0; --json prints one object', async (t) => {
   const store = await tempDir();
@@ -68,10 +66,9 @@ test('a corrupt playbook stops run with exit 2; audit marks its row (exit 1); it
 
 test('SIGINT stops scheduling, lets in-flight episodes finish, and records the run', async (t) => {
   const store = await tempDir();
-  // Interrupted once the first episode is acknowledged (its observation is in a playbook), with many still to come.
-  const firstAck = (): boolean => BUILTIN_DOMAINS.some((d) => existsSync(join(store, 'domains', d, 'playbook.json')));
-  const r = await cli(['run', '--episodes', '50', '--threads', '2', '--episode-ms', '100', '--store', store, '--json'], (child) => {
-    void until(firstAck).then(() => child.kill('SIGINT'));
+  // Interrupted once the run reports its first 10% acknowledged (--progress lines), with many still to come.
+  const r = await cli(['run', '--episodes', '50', '--threads', '2', '--episode-ms', '100', '--store', store, '--json', '--progress', 'lines'], (child) => {
+    void untilLine(child.stderr!, (line) => / [1-9]\d*\/150 done/.test(line)).then(() => child.kill('SIGINT'));
   });
   t.is(r.code, 130, r.stderr);
   t.regex(r.stderr, /stopping \(SIGINT received\)/);

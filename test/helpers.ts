@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readdirSync } from 'node:fs';
+import { readdirSync, watch } from 'node:fs';
 import type { LockOptions } from '../src/store/lock.js';
 import type { Deltas, EpisodeRecord, Observation, Reliability } from '../src/types.js';
 
@@ -45,9 +45,55 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
  */
 export const PATIENT_LOCK: LockOptions = { staleMs: 120_000, timeoutMs: 120_000, minRetryMs: 1, maxRetryMs: 25 };
 
-/** Resolves once `condition` holds, looking again on every poll of the event loop: a wait for an event, not a time. */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+/**
+ * Resolves once `condition` holds, checking it again on every change inotify reports in `dir`
+ * (which must exist): a wait for a file-system event, not a time.
+ */
+export function untilInDir(dir: string, condition: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const watcher = watch(dir);
+    const check = (): void => {
+      if (!condition()) return;
+      watcher.close();
+      resolve();
+    };
+    watcher.on('change', check);
+    watcher.on('error', (err) => (watcher.close(), reject(err)));
+    check(); // It may hold already, before any event.
+  });
+}
+
+/** The lines a child prints on one stream, and a wait for what they say. */
+export interface LineLog {
+  readonly lines: readonly string[];
+  /** Resolves once `holds(lines)` is true, checked on every line: an event the child reports, not a time. */
+  until(holds: (lines: readonly string[]) => boolean): Promise<void>;
+}
+
+export function watchLines(stream: NodeJS.ReadableStream): LineLog {
+  const lines: string[] = [];
+  const waiters = new Set<{ holds: (lines: readonly string[]) => boolean; resolve: () => void; reject: (err: Error) => void }>();
+  let buffered = '';
+  stream.on('data', (chunk: Buffer | string) => {
+    buffered += chunk;
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    lines.push(...parts);
+    for (const w of waiters) if (w.holds(lines)) (waiters.delete(w), w.resolve());
+  });
+  stream.once('end', () => {
+    for (const w of waiters) w.reject(new Error(`the stream ended before the awaited line; it printed:\n${lines.join('\n')}`));
+    waiters.clear();
+  });
+  return {
+    lines,
+    until: (holds) => (holds(lines) ? Promise.resolve() : new Promise((resolve, reject) => waiters.add({ holds, resolve, reject }))),
+  };
+}
+
+/** Resolves once the child prints a line that `matches` on `stream`. */
+export function untilLine(stream: NodeJS.ReadableStream, matches: (line: string) => boolean): Promise<void> {
+  return watchLines(stream).until((lines) => lines.some(matches));
 }
 
 /** The fair lock's queued waiters for `file` (marker names), in arrival order. */

@@ -9,7 +9,7 @@ import lockfile from 'proper-lockfile';
 import { hashKey } from '../src/rng.js';
 import { takeTurn } from '../src/store/local-turns.js';
 import { withLock } from '../src/store/lock.js';
-import { PATIENT_LOCK, queuedWaiters, tempDir, until } from './helpers.js';
+import { PATIENT_LOCK, queuedWaiters, tempDir, untilInDir } from './helpers.js';
 
 const QUEUE_WRITER = fileURLToPath(new URL('./fixtures/queue-writer.ts', import.meta.url));
 
@@ -30,12 +30,13 @@ test('writer processes get the lock in the order they queued, and one that just 
   const log = join(dir, 'order.log');
   // Held here, so every writer must queue in playbook.json.waiters/.
   const release = await lockfile.lock(file, { realpath: false });
+  await mkdir(`${file}.waiters`, { recursive: true });
   const exits: Promise<number | null>[] = [];
   for (const name of ['a', 'b', 'c']) {
     const child = fork(QUEUE_WRITER, [file, log, name, '2'], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     exits.push(new Promise((r) => child.once('exit', (code) => r(code))));
     // The next writer starts only once this one's marker is in the queue: arrival order is a, b, c.
-    await until(() => queuedWaiters(file).some((m) => m.includes(`-${child.pid}-`)));
+    await untilInDir(`${file}.waiters`, () => queuedWaiters(file).some((m) => m.includes(`-${child.pid}-`)));
   }
   t.is(queuedWaiters(file).length, 3);
   await release();
@@ -54,7 +55,7 @@ test('a waiter killed while queued does not hold up the ones behind it', async (
   const release = await lockfile.lock(file, { realpath: false });
   // Nothing goes stale or times out under PATIENT_LOCK: only seeing that the waiter ahead is dead lets this one through.
   const waiting = withLock(file, PATIENT_LOCK, async () => 'mine');
-  await until(() => queuedWaiters(file).length === 2);
+  await untilInDir(`${file}.waiters`, () => queuedWaiters(file).length === 2);
   await release();
   const { value, timing } = await waiting;
   t.is(value, 'mine');

@@ -9,20 +9,22 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { cli } from './cli-helper.js';
 import { freshPgSchema, PG_URL, pgUnavailable, sql } from './conformance/backends.js';
 import { createHosts, netnsUnavailable } from './fixtures/netns.js';
 import type { NsHost } from './fixtures/netns.js';
-import { CLI, ROOT } from './helpers.js';
+import { CLI, ROOT, watchLines } from './helpers.js';
+import type { LineLog } from './helpers.js';
 
 const CLAIM_SECONDS = 3;
 
-/** Bounded in count and time: looks every 200 ms at what the store says. */
-async function until(what: string, check: () => Promise<boolean>, limitMs = 180_000): Promise<void> {
-  for (const end = Date.now() + limitMs; Date.now() < end; await sleep(200)) if (await check()) return;
-  throw new Error(`gave up waiting for ${what}`);
-}
+/** Episode ids a worker's --verbose log says it did `verb` (claimed or committed). */
+const said = (lines: readonly string[], verb: 'claimed' | 'committed'): string[] => lines.filter((l) => l.startsWith(`${verb} `)).map((l) => l.slice(verb.length + 1));
+/** Claims a worker holds according to its log: claimed and not (yet) committed. */
+const held = (lines: readonly string[]): Set<string> => {
+  const committed = new Set(said(lines, 'committed'));
+  return new Set(said(lines, 'claimed').filter((id) => !committed.has(id)));
+};
 
 test('three hosts: a worker SIGKILLed and a link cut past the claim expiry; every episode exactly once, zero loss', async (t) => {
   const why = (await pgUnavailable()) ?? netnsUnavailable();
@@ -36,7 +38,7 @@ test('three hosts: a worker SIGKILLed and a link cut past the claim expiry; ever
   const storeSchema = new URL(store.store).searchParams.get('schema')!;
   const queueSchema = `ace_q_${randomBytes(5).toString('hex')}`;
   const net = await createHosts(3, { host: '127.0.0.1', port: 5432 });
-  const workers: { host: NsHost; child: ReturnType<typeof spawn>; exited: Promise<number | null> }[] = [];
+  const workers: { host: NsHost; child: ReturnType<typeof spawn>; exited: Promise<number | null>; log: LineLog }[] = [];
   t.teardown(async () => {
     for (const w of workers) w.child.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.exited));
@@ -49,26 +51,26 @@ test('three hosts: a worker SIGKILLed and a link cut past the claim expiry; ever
   const run = cli(['run', '--store', store.store, '--queue', queueOnHost, '--episodes', '100', '--threads', '2', '--episode-ms', '50', '--claim-seconds', String(CLAIM_SECONDS), '--json']);
   for (const host of net.hosts) {
     const queue = `postgres://root@${host.pgHost}:${host.pgPort}/test?schema=${queueSchema}`;
-    const child = spawn('ip', ['netns', 'exec', host.name, process.execPath, '--import=tsx', CLI, 'worker', '--queue', queue, '--threads', '2', '--concurrency', '4', '--name', host.name, '--host', host.name], {
+    // --verbose: each worker reports its claims and commits on stderr, and the test waits on those reports.
+    const child = spawn('ip', ['netns', 'exec', host.name, process.execPath, '--import=tsx', CLI, 'worker', '--queue', queue, '--threads', '2', '--concurrency', '4', '--name', host.name, '--host', host.name, '--verbose'], {
       cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    workers.push({ host, child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) });
+    workers.push({ host, child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))), log: watchLines(child.stderr!) });
   }
-  const committed = async (worker?: string): Promise<number> =>
-    Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM "${storeSchema}".episodes${worker ? ' WHERE worker = $1' : ''}`, worker ? [worker] : []).catch(() => [{ n: '0' }]))[0]!.n);
-
-  const [killed, cutOff] = workers;
-  await until('the first host to commit 10 episodes', async () => (await committed(killed!.host.name)) >= 10);
+  const [killed, cutOff, survivor] = workers;
+  // Each is stopped once it has committed 10 episodes and holds claims it has not committed yet.
+  const busy = (lines: readonly string[]): boolean => said(lines, 'committed').length >= 10 && held(lines).size > 0;
+  await killed!.log.until(busy);
   killed!.child.kill('SIGKILL');
   await killed!.exited;
 
-  await until('the second host to commit 10 episodes', async () => (await committed(cutOff!.host.name)) >= 10);
+  await cutOff!.log.until(busy);
   net.cut(cutOff!.host);
-  const cutAt = Date.now();
-  const before = await committed();
-  // Longer than the claim expiry (plus pg-boss's maintenance pass), while the third host keeps committing.
-  await until('the claim expiry to pass with the link down', async () => Date.now() - cutAt > (CLAIM_SECONDS + 5) * 1000 && (await committed()) >= before + 20);
+  const stranded = held(cutOff!.log.lines);
+  // The link stays down until another host has committed an episode the cut-off host was holding: its claim
+  // expired (pg-boss's expiry, then its maintenance pass) and was taken again. That is the event, not a time.
+  await survivor!.log.until((lines) => said(lines, 'committed').some((id) => stranded.has(id)));
   net.restore(cutOff!.host);
 
   const result = await run;

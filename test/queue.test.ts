@@ -8,10 +8,9 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { assertOneLineError, cli } from './cli-helper.js';
 import { freshPgSchema, PG_URL, pgUnavailable, sql } from './conformance/backends.js';
-import { CLI, ROOT } from './helpers.js';
+import { CLI, ROOT, watchLines } from './helpers.js';
 
 const pgTest = (title: string, body: (t: ExecutionContext) => Promise<void>): void =>
   test(title, async (t) => {
@@ -31,27 +30,23 @@ async function freshRun(t: ExecutionContext): Promise<{ store: string; queue: st
   return { store: f.store, queue: `${PG_URL}?schema=${queueSchema}`, storeSchema: new URL(f.store).searchParams.get('schema')!, queueSchema };
 }
 
+/** A worker process; with --verbose it reports every claim and commit on stderr, which the test waits on. */
 function startWorker(queue: string, name: string, extra: string[] = []) {
-  const child = spawn(process.execPath, ['--import=tsx', CLI, 'worker', '--queue', queue, '--name', name, '--threads', '2', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
+  const child = spawn(process.execPath, ['--import=tsx', CLI, 'worker', '--queue', queue, '--name', name, '--threads', '2', '--verbose', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = watchLines(child.stderr);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  return { child, exited, stderr: () => stderr };
+  return { child, exited, log, stderr: () => log.lines.join('\n') };
 }
 
-/** Waits (bounded) until `check` holds, looking every 100 ms: the store is the only witness of remote workers. */
-async function until(what: string, check: () => Promise<boolean>, limitMs = 120_000): Promise<void> {
-  for (const end = Date.now() + limitMs; Date.now() < end; await sleep(100)) if (await check()) return;
-  throw new Error(`gave up waiting for ${what}`);
-}
+const count = (lines: readonly string[], verb: 'claimed' | 'committed'): number => lines.filter((l) => l.startsWith(`${verb} `)).length;
 
 pgTest('a worker killed mid-episode loses its claims; the others play them; every episode exactly once, zero loss', async (t) => {
   const r = await freshRun(t);
   const run = cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot,chem_tile', '--episodes', '30', '--threads', '2', '--episode-ms', '200', '--claim-seconds', '3', '--json']);
   const a = startWorker(r.queue, 'A', ['--concurrency', '4']);
   const b = startWorker(r.queue, 'B', ['--concurrency', '4']);
-  const committedBy = async (w: string) => Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM "${r.storeSchema}".episodes WHERE worker = $1`, [w]).catch(() => [{ n: '0' }]))[0]!.n);
-  await until('worker A to commit 3 episodes', async () => (await committedBy('A')) >= 3);
+  // Killed once it has committed 3 episodes and holds claims it has not committed.
+  await a.log.until((lines) => count(lines, 'committed') >= 3 && count(lines, 'claimed') > count(lines, 'committed'));
   a.child.kill('SIGKILL');
   await a.exited;
 

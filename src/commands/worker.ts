@@ -1,8 +1,8 @@
 /** `ace-orch worker`: claim episodes from a pg-boss queue on any host, play them here, commit them to the run's store. */
 import type { Argv } from 'yargs';
-import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { runWorker } from '../queue/worker.js';
+import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 
 export interface WorkerArgs {
@@ -11,24 +11,20 @@ export interface WorkerArgs {
   concurrency?: number;
   name?: string;
   host?: string;
+  verbose: boolean;
 }
 
 export function workerBuilder<T>(y: Argv<T>) {
   return y
     .option('queue', { type: 'string', demandOption: true, describe: 'The queue: postgres://user@host:5432/db[?schema=NAME] (pg-boss schema, default pgboss); the runs\' stores live in the same database' })
-    .option('threads', { type: 'number', default: 2, describe: 'Worker threads playing episodes on this host' })
-    .option('concurrency', { type: 'number', describe: 'Episodes claimed and in flight at once (default: --threads); raise it for episodes that mostly wait on model calls' })
+    .option('threads', { type: 'number', default: 2, coerce: intFlag('threads'), describe: 'Worker threads playing episodes on this host' })
+    .option('concurrency', { type: 'number', coerce: intFlag('concurrency'), describe: 'Episodes claimed and in flight at once (default: --threads); raise it for episodes that mostly wait on model calls' })
     .option('name', { type: 'string', describe: 'This worker\'s name in run manifests (default <hostname>:<pid>)' })
-    .option('host', { type: 'string', describe: 'The host name recorded in run manifests (default the OS host name)' });
-}
-
-function positive(value: number | undefined, flag: string): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new BadInputError(`--${flag}: Expected a positive integer, got \`${value}\``);
+    .option('host', { type: 'string', describe: 'The host name recorded in run manifests (default the OS host name)' })
+    .option('verbose', { type: 'boolean', default: false, describe: 'Also print a line for every episode claimed and every episode committed (for logs)' });
 }
 
 export async function executeWorker(args: WorkerArgs, io: Io, signal: AbortSignal): Promise<number> {
-  positive(args.threads, 'threads');
-  positive(args.concurrency, 'concurrency');
   const totals = await runWorker({
     queue: args.queue,
     threads: args.threads,
@@ -38,6 +34,8 @@ export async function executeWorker(args: WorkerArgs, io: Io, signal: AbortSigna
     onEvent: (e) => {
       if (e.type === 'started') io.err(`worker ${e.worker.worker} on ${e.worker.host}: claiming episodes (SIGTERM finishes in-flight episodes, then exits)`);
       if (e.type === 'warning') io.err(`warning: ${e.message}`);
+      if (args.verbose && e.type === 'claimed') io.err(`claimed ${e.episode_id}`);
+      if (args.verbose && e.type === 'episode' && e.outcome === 'committed') io.err(`committed ${e.episode_id}`);
       if (e.type === 'episode' && e.outcome === 'failed') io.err(`episode ${e.episode_id} failed: ${e.error}`);
       if (e.type === 'episode' && e.outcome === 'claim-lost') io.err(`episode ${e.episode_id}: claim expired before commit; another worker plays it`);
     },

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type PgBoss from 'pg-boss';
 import { Piscina } from 'piscina';
 import { describeError } from '../errors.js';
+import { episodeId } from '../episode.js';
 import { siblingModule } from '../module-file.js';
 import { PgStore } from '../store/pg/pg-store.js';
 import type { WriterId } from '../store/pg/pg-store.js';
@@ -34,6 +35,7 @@ export interface WorkerOptions {
 
 export type WorkerEvent =
   | { type: 'started'; worker: WriterId }
+  | { type: 'claimed'; episode_id: string }
   | { type: 'episode'; episode_id: string; outcome: ClaimOutcome | 'failed'; error?: string }
   | { type: 'warning'; message: string };
 
@@ -75,17 +77,18 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
 
   const handle = async (job: PgBoss.JobWithMetadata<EpisodeJob>): Promise<void> => {
     const { store, committer } = committerFor(job.data);
-    const episodeId = `${job.data.runId}/${job.data.domain}#${job.data.index}`;
+    const id = episodeId(job.data.runId, job.data.domain, job.data.index);
+    emit({ type: 'claimed', episode_id: id });
     try {
       const played = await pool.run({ storeUrl: store.root, job: job.data });
       const outcome = await committer.submit({ jobId: job.id, retryCount: job.retryCount, domain: job.data.domain, record: played.record, deltas: played.deltas });
       totals[outcome === 'committed' ? 'committed' : 'claimLost']++;
-      emit({ type: 'episode', episode_id: played.record.episode_id, outcome });
+      emit({ type: 'episode', episode_id: id, outcome });
     } catch (err) {
       totals.failed++;
       // pg-boss retries it (on this worker or another) until the job's retry limit.
       await boss.fail(EPISODE_QUEUE, job.id, { message: describeError(err) }).catch(() => {});
-      emit({ type: 'episode', episode_id: episodeId, outcome: 'failed', error: describeError(err) });
+      emit({ type: 'episode', episode_id: id, outcome: 'failed', error: describeError(err) });
     }
   };
 
