@@ -15,6 +15,7 @@
  */
 import { BadInputError } from './errors.js';
 import { DEFAULT_CAP } from './merge.js';
+import type { RunManifest } from './types.js';
 
 /** The reference tool's cap for its toy domains (`MAX_TOY_OBSERVATIONS` in `ace_playbook.py`). */
 export const REFERENCE_CAP = 100;
@@ -27,6 +28,32 @@ export interface RecordedCap {
 }
 
 /** How many observations a playbook holds now. */
+/** What a store records about its cap (`metadata/store.json`, or the PostgreSQL `meta` row). */
+export interface CapRecord {
+  /** Observations each playbook of this store keeps. */
+  cap: number;
+  recorded_by: 'ace-orch';
+  recorded_at: string;
+  /** Earlier caps, oldest first, when the cap was raised. */
+  previous_caps?: number[];
+}
+
+/** The record after writing `cap`: earlier caps are kept, the one replaced is appended. */
+export function nextCapRecord(previous: CapRecord | null, cap: number, now: string): CapRecord {
+  const earlier = previous && previous.cap !== cap ? [...(previous.previous_caps ?? []), previous.cap] : previous?.previous_caps;
+  return { cap, recorded_by: 'ace-orch', recorded_at: now, ...(earlier ? { previous_caps: earlier } : {}) };
+}
+
+/** For a store written before the cap was recorded: the largest cap any of its run manifests names. */
+export function capFromManifests(manifests: readonly RunManifest[], sourceOf: (m: RunManifest) => string): RecordedCap | null {
+  let best: RecordedCap | null = null;
+  for (const m of manifests) {
+    const cap = m.config?.cap;
+    if (typeof cap === 'number' && (!best || cap > best.cap)) best = { cap, source: sourceOf(m) };
+  }
+  return best;
+}
+
 export interface PlaybookSize {
   domain: string;
   file: string;

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { audit } from './audit.js';
+import { BadInputError } from './errors.js';
 import { episodeTrace, epochMs } from './episode-clock.js';
 import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
@@ -78,6 +79,8 @@ export function newRunId(now = new Date()): string {
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const { store } = options;
   const mode = options.mode ?? 'locked';
+  // Once per run, before anything is written or played: not per episode after its (paid) model calls.
+  if (mode === 'unlocked' && store.kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${store.location}`);
   const commit = options.commit ?? DEFAULT_COMMIT;
   const emit = options.onEvent ?? (() => {});
   // A database store's tables must exist to be read; creating them writes no user data.

@@ -10,7 +10,7 @@ import { BUILTIN_DOMAINS, domainNames, findDomain } from './domains/index.js';
 import { BadInputError } from './errors.js';
 import { DEFAULT_CAP } from './merge.js';
 import type { ExperimentConfig } from './types.js';
-import { parseJson, show } from './validate.js';
+import { parseJson, positiveInt, show } from './validate.js';
 
 export const DEFAULT_EXPERIMENT: ExperimentConfig = {
   name: 'default',
@@ -56,13 +56,6 @@ export async function readExperimentFile(file: string): Promise<ExperimentInput>
     return { ...(v as ExperimentInput), modules: urls };
   }
   return v as ExperimentInput;
-}
-
-function positiveInt(value: unknown, name: string, where: string, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new BadInputError(`${where}: Expected \`${name}\` to be a positive integer${max < Infinity ? ` up to ${max}` : ''}, got \`${show(value)}\``);
-  }
-  return value;
 }
 
 function nonNegativeInt(value: unknown, name: string, where: string, max: number): number {

@@ -67,6 +67,12 @@ export interface MergeTiming {
   batch?: number;
 }
 
+/** The timing fields of a merge's result, as they cross the thread or process boundary (nothing else of it does). */
+export function mergeTiming(r: Omit<MergeTiming, 'batch'>, batch?: number): MergeTiming {
+  const { waitMs, holdMs, retries, bytes, changed, refused, foreignWrites, reclaimed } = r;
+  return { waitMs, holdMs, retries, bytes, changed, refused, foreignWrites, reclaimed, ...(batch !== undefined ? { batch } : {}) };
+}
+
 export interface EpisodeDone extends AttemptLog {
   ok: true;
   episode_id: string;

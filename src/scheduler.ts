@@ -10,7 +10,7 @@ import { epochMs } from './episode-clock.js';
 import { episodeId } from './episode.js';
 import { siblingModule } from './module-file.js';
 import { playAttempts } from './attempts.js';
-import { createStopFlag, raiseStopFlag } from './messages.js';
+import { createStopFlag, mergeTiming, raiseStopFlag } from './messages.js';
 import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messages.js';
 import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
 import { GroupCommitter } from './store/committer.js';
@@ -57,7 +57,7 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
   });
   const queue = new PQueue({ concurrency });
   // Non-blocking fsyncs (file store): this thread's event loop hands the next episodes to the worker threads meanwhile.
-  const store = openStore(options.store, { cap: experiment.cap, lock: options.lock, asyncIo: true });
+  const store = await openStore(options.store, { cap: experiment.cap, lock: options.lock, asyncIo: true });
   const committer = new GroupCommitter(store);
   // Commits still pending; settled ones leave, so a long run does not keep one promise per episode.
   const commits = new Set<Promise<void>>();
@@ -142,7 +142,7 @@ async function commitThenReport(committer: GroupCommitter, outcome: EpisodeOutco
   const { deltas, record, ...done } = outcome;
   try {
     const r = await committer.submit(done.domain, deltas!, record);
-    report({ ...done, merge: { waitMs: r.waitMs, holdMs: r.holdMs, retries: r.retries, bytes: r.bytes, changed: r.changed, refused: r.refused, foreignWrites: r.foreignWrites, reclaimed: r.reclaimed, batch: r.batch } });
+    report({ ...done, merge: mergeTiming(r, r.batch) });
   } catch (err) {
     report({
       ok: false,

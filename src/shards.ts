@@ -16,6 +16,8 @@ export interface ShardRunOptions {
   /** Also fire the in-flight episodes' ctx.signal (an interruption, not just a stop). */
   cancel?: AbortSignal;
   onOutcome: (outcome: EpisodeOutcome) => void;
+  /** A shard started an episode (its first attempt). */
+  onStart?: (assignment: Assignment) => void;
   onRetry?: (assignment: Assignment, error: string) => void;
   /** The run's rate limit, shared by every shard. */
   gate?: () => Promise<number>;
@@ -54,7 +56,10 @@ export async function runShards(options: ShardRunOptions): Promise<void> {
           options.signal?.addEventListener('abort', stop);
           options.cancel?.addEventListener('abort', cancel);
           child.on('message', (msg: FromShard) => {
-            if (msg.type === 'started') inFlight.set(key(msg.assignment), msg.assignment);
+            if (msg.type === 'started') {
+              inFlight.set(key(msg.assignment), msg.assignment);
+              options.onStart?.(msg.assignment);
+            }
             else if (msg.type === 'retry') options.onRetry?.(msg.assignment, msg.error);
             else if (msg.type === 'gate') {
               void options.gate?.().then((at) => {

@@ -17,6 +17,14 @@ export function show(v: unknown): string {
   return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
+/** `where: Expected \`name\` to be a positive integer[ up to max], got \`value\`` (exit 2) unless it is one. */
+export function positiveInt(value: unknown, name: string, where: string, max = Infinity, file?: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new BadInputError(`${where}: Expected \`${name}\` to be a positive integer${max < Infinity ? ` up to ${max}` : ''}, got \`${show(value)}\``, file);
+  }
+  return value;
+}
+
 export function parseJson(text: string, file: string, what: string): unknown {
   try {
     return JSON.parse(text);

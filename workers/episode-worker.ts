@@ -12,10 +12,11 @@ import { findDomain } from '../src/domains/index.js';
 import { loadDomainModules } from '../src/domains/load.js';
 import { AceError, BadInputError, LockTimeoutError } from '../src/errors.js';
 import { episodeId, episodeRngs, recordPlay } from '../src/episode.js';
+import { mergeTiming } from '../src/messages.js';
 import type { EpisodeOutcome, EpisodeTask } from '../src/messages.js';
 import { applyDeltas } from '../src/merge.js';
 import type { StoreBackend } from '../src/store/backend.js';
-import { openStore } from '../src/store/open.js';
+import { openStoreInThread } from '../src/store/open-in-thread.js';
 import { Store } from '../src/store/store.js';
 import { raceTimeout, runStopSignal } from './attempt.js';
 
@@ -25,7 +26,7 @@ function storeFor(task: EpisodeTask): StoreBackend {
   const key = `${task.store}\0${task.cap}`;
   let store = stores.get(key);
   if (!store) {
-    store = openStore(task.store, { cap: task.cap, lock: task.lock });
+    store = openStoreInThread(task.store, { cap: task.cap, lock: task.lock });
     stores.set(key, store);
   }
   return store;
@@ -71,7 +72,6 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     };
     // Batched: the process's group committer merges these and acknowledges the episode.
     if (batched) return { ...done, ms: performance.now() - started, playMs, deltas, record };
-    if (task.mode === 'unlocked' && !(store instanceof Store)) throw new BadInputError('--no-lock reproduces the file store\'s pre-fix loss; it has no meaning for a PostgreSQL store');
     const merge =
       task.mode === 'unlocked' && store instanceof Store
         ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, foreignWrites: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
@@ -80,7 +80,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       ...done,
       ms: performance.now() - started,
       playMs,
-      merge: { waitMs: merge.waitMs, holdMs: merge.holdMs, retries: merge.retries, bytes: merge.bytes, changed: merge.changed, refused: merge.refused, foreignWrites: merge.foreignWrites, reclaimed: merge.reclaimed },
+      merge: mergeTiming(merge),
     };
   } catch (err) {
     const e = err as Error;

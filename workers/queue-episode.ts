@@ -21,7 +21,8 @@ export default async function playQueued(task: QueueEpisodeTask): Promise<Played
   if (!domain) throw new BadInputError(`unknown domain \`${task.job.domain}\``);
   let store = stores.get(task.storeUrl);
   if (!store) {
-    store = new PgStore(task.storeUrl, { cap: task.job.cap }, 1);
+    // Read-only here (the claim committer writes): no cap to give it.
+    store = new PgStore(task.storeUrl, {}, 1);
     stores.set(task.storeUrl, store);
   }
   const prior = await store.readPlaybook(task.job.domain);

@@ -24,7 +24,7 @@ const pool = new Piscina<WriterTask, WriterTimings>({
   minThreads: job.writers.length,
   maxThreads: job.writers.length,
 });
-const committer = new GroupCommitter(openStore(job.store, { cap: job.cap, lock: job.lock }));
+const committer = new GroupCommitter(await openStore(job.store, { cap: job.cap, lock: job.lock }));
 const barrier = new SharedArrayBuffer(8);
 const b = new Int32Array(barrier);
 

@@ -26,7 +26,7 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 /** `store`: a scratch directory, or a PostgreSQL URL naming a scratch schema (the locked method only). */
 export async function runBench(storeValue: string, options: Partial<BenchOptions> = {}): Promise<BenchResult> {
   const o = { ...DEFAULT_BENCH, ...options };
-  const store = openStore(storeValue, { cap: o.playbookSize });
+  const store = await openStore(storeValue, { cap: o.playbookSize });
   await store.init([BENCH_DOMAIN]);
   const shares = deal(
     Array.from({ length: o.writers }, (_, w) => w),

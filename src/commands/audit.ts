@@ -23,7 +23,7 @@ export function auditBuilder<T>(y: Argv<T>) {
 }
 
 export async function executeAudit(args: AuditArgs, io: Io): Promise<number> {
-  const store = openStore(args.store);
+  const store = await openStore(args.store);
   const input = await store.auditInput({ runId: args.run ?? null, cap: args.cap }).finally(() => store.close());
   const report = audit(input);
   const unfinished = input.manifests.filter((m) => m.status === 'running' && (!args.run || m.run_id === args.run));

@@ -7,7 +7,6 @@ import { runMatrix } from '../bench/matrix.js';
 import type { MatrixReport } from '../bench/matrix.js';
 import { runBench } from '../bench/run-bench.js';
 import { formatPgBench } from '../bench/pg-format.js';
-import { runPgBench } from '../bench/pg-bench.js';
 import type { BenchResult } from '../bench/types.js';
 import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -91,6 +90,7 @@ export async function executeBench(args: BenchArgs, io: Io): Promise<number> {
   const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
   try {
     if (args.pg !== undefined) {
+      const { runPgBench } = await import('../bench/pg-bench.js');
       const r = await runPgBench(args.pg, scratch, (line) => io.progress(line));
       io.progress('');
       if (args.json) io.out(JSON.stringify({ machine, ...r }));

@@ -4,8 +4,6 @@ import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { markdownTable } from '../format.js';
 import { isPostgresUrl } from '../store/backend.js';
-import { exportStore } from '../store/pg/export.js';
-import { PgStore } from '../store/pg/pg-store.js';
 import type { Io } from './io.js';
 
 export interface ExportArgs {
@@ -23,6 +21,8 @@ export function exportBuilder<T>(y: Argv<T>) {
 
 export async function executeExport(args: ExportArgs, io: Io): Promise<number> {
   if (!isPostgresUrl(args.store)) throw new UsageError(`--store ${args.store}: export reads a PostgreSQL store (postgres://…); a directory already is the file layout`);
+  // The PostgreSQL client is loaded by the commands that use it, not by every command of the CLI.
+  const [{ exportStore }, { PgStore }] = await Promise.all([import('../store/pg/export.js'), import('../store/pg/pg-store.js')]);
   const store = new PgStore(args.store);
   try {
     const report = await exportStore(store, args.to);

@@ -7,9 +7,8 @@ import { auditJson, formatAudit, markdownTable } from '../format.js';
 import { repairStore } from '../repair.js';
 import { assertStoreExists } from '../store/snapshot.js';
 import { openStore } from '../store/open.js';
-import { PgStore } from '../store/pg/pg-store.js';
-import { repairPgStore } from '../store/pg/repair.js';
-import { Store } from '../store/store.js';
+import type { PgStore } from '../store/pg/pg-store.js';
+import type { Store } from '../store/store.js';
 import type { RepairReport } from '../repair.js';
 import { intFlag } from './flags.js';
 import type { Io } from './io.js';
@@ -34,17 +33,17 @@ export function repairBuilder<T>(y: Argv<T>) {
 }
 
 export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
-  const store = openStore(args.store);
+  const store = await openStore(args.store);
   let repair: RepairReport;
   let report;
   try {
-    if (store instanceof PgStore) {
+    if (store.kind === 'postgres') {
       if (args.rebuild) throw new BadInputError(`--rebuild moves a torn playbook file aside; a PostgreSQL playbook row (${store.location}) cannot be torn`);
-      repair = await repairPgStore(store, { cap: args.cap });
+      const { repairPgStore } = await import('../store/pg/repair.js');
+      repair = await repairPgStore(store as PgStore, { cap: args.cap });
     } else {
-      if (!(store instanceof Store)) throw new Error(`repair: no repair for the ${store.kind} backend`);
-      await assertStoreExists(store);
-      repair = await repairStore(store, { rebuild: args.rebuild, cap: args.cap });
+      await assertStoreExists(store as Store);
+      repair = await repairStore(store as Store, { rebuild: args.rebuild, cap: args.cap });
     }
     report = audit(await store.auditInput({ cap: args.cap }));
   } finally {

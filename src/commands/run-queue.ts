@@ -2,10 +2,10 @@
 import type { Argv } from 'yargs';
 import type { RunResult } from '../coordinator.js';
 import { BadInputError } from '../errors.js';
-import { runDistributed } from '../queue/distributed-run.js';
 import type { StoreBackend } from '../store/backend.js';
-import { PgStore } from '../store/pg/pg-store.js';
+import type { PgStore } from '../store/pg/pg-store.js';
 import type { ExperimentConfig } from '../types.js';
+import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 
 export interface QueueRunArgs {
@@ -17,28 +17,24 @@ export interface QueueRunArgs {
 export function queueOptions<T>(y: Argv<T>) {
   return y
     .option('queue', { type: 'string', describe: 'Distribute the episodes through this pg-boss queue (postgres://…, the same database as --store) to `ace-orch worker`s on any host' })
-    .option('workers', { type: 'number', default: 0, describe: 'With --queue: also start this many local workers (each with --threads threads)' })
-    .option('claim-seconds', { type: 'number', default: 60, describe: 'With --queue: a claim not committed within this many seconds expires and its episode goes to another worker' });
-}
-
-function nonNegative(value: number | undefined, flag: string, min: number): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < min)) throw new BadInputError(`--${flag}: Expected an integer of at least ${min}, got \`${value}\``);
+    .option('workers', { type: 'number', default: 0, coerce: intFlag('workers', { min: 0 }), describe: 'With --queue: also start this many local workers (each with --threads threads)' })
+    .option('claim-seconds', { type: 'number', default: 60, coerce: intFlag('claim-seconds'), describe: 'With --queue: a claim not committed within this many seconds expires and its episode goes to another worker' });
 }
 
 /** Checks the queue flags whether or not --queue is given, so a stray --workers is not silently ignored. */
 export function checkQueueArgs(args: QueueRunArgs, processes: number): void {
-  nonNegative(args.workers, 'workers', 0);
-  nonNegative(args.claimSeconds, 'claim-seconds', 1);
   if (args.queue === undefined && args.workers > 0) throw new BadInputError('--workers starts queue workers; give --queue postgres://… too');
   if (args.queue !== undefined && processes > 1) throw new BadInputError('--processes and --queue both spread episodes; use --workers with --queue');
 }
 
 export async function queuedRun(store: StoreBackend, experiment: ExperimentConfig, capFromStore: boolean, args: QueueRunArgs & { queue: string }, io: Io, signal?: AbortSignal): Promise<RunResult> {
-  if (!(store instanceof PgStore)) throw new BadInputError(`--queue needs a PostgreSQL --store the workers can reach (postgres://…, the queue's database), not ${store.location}`);
+  if (store.kind !== 'postgres') throw new BadInputError(`--queue needs a PostgreSQL --store the workers can reach (postgres://…, the queue's database), not ${store.location}`);
+  // pg-boss is loaded only for a queued run.
+  const { runDistributed } = await import('../queue/distributed-run.js');
   let shown = false;
   return runDistributed({
     experiment,
-    store,
+    store: store as PgStore,
     queue: args.queue,
     workers: args.workers,
     concurrency: experiment.concurrency,

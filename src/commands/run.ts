@@ -11,6 +11,7 @@ import { intFlag } from './flags.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
 import { isPostgresUrl } from '../store/backend.js';
+import { maskUrl } from '../store/pg/url.js';
 import type { StoreBackend } from '../store/backend.js';
 import { openStore } from '../store/open.js';
 import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
@@ -84,7 +85,9 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     resume = r.plan;
     experiment = r.experiment;
   } else ({ experiment, capRequested } = await experimentAndCapFromArgs(args.experiment, args));
-  const store = openStore(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
+  // The report reads the run's playbooks from files; a PostgreSQL store is reported through its export.
+  if (reportFile && isPostgresUrl(args.store)) throw new UsageError(`--report reads a file store; for ${maskUrl(args.store)}, run \`ace-orch export\` and then \`ace-orch report\` on the export`);
+  const store = await openStore(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
   try {
     return await runOn(store, { experiment, capRequested, reportFile, ...(resume ? { resume } : {}) }, args, io, signal);
   } finally {
@@ -100,7 +103,6 @@ interface RunPlan {
 }
 
 async function runOn(store: StoreBackend, { experiment, capRequested, reportFile, resume }: RunPlan, args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
-  if (!args.lock && store.kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${store.location}`);
   checkQueueArgs(args, experiment.processes);
   const progress = emptyProgress(0);
   const t0 = performance.now();

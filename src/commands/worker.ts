@@ -1,7 +1,6 @@
 /** `ace-orch worker`: claim episodes from a pg-boss queue on any host, play them here, commit them to the run's store. */
 import type { Argv } from 'yargs';
 import { EXIT } from '../exit-codes.js';
-import { runWorker } from '../queue/worker.js';
 import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 
@@ -25,6 +24,8 @@ export function workerBuilder<T>(y: Argv<T>) {
 }
 
 export async function executeWorker(args: WorkerArgs, io: Io, signal: AbortSignal): Promise<number> {
+  // pg-boss is loaded by the one command that needs it, not by every command of the CLI.
+  const { runWorker } = await import('../queue/worker.js');
   const totals = await runWorker({
     queue: args.queue,
     threads: args.threads,

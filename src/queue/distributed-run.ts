@@ -87,14 +87,14 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     for (let i = 0; i < jobs.length; i += 1000) await boss.insert(jobs.slice(i, i + 1000));
     // Poll the store: workers on other hosts report nothing to us; what is committed is the truth.
     while (!o.signal?.aborted) {
-      progress = (await store.transaction((c) => c.query<{ done: number; failed: number }>(countSql, [runId, EPISODE_QUEUE]))).rows[0]!;
+      progress = (await store.query<{ done: number; failed: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
       o.onProgress?.({ runId, ...progress, total });
       if (progress.done + progress.failed >= total) break;
       await sleep(500, undefined, { signal: o.signal }).catch(() => {});
     }
     if (o.signal?.aborted) {
       // Unclaimed episodes of this run are withdrawn; claimed ones finish on their workers.
-      await store.transaction((c) => c.query(`DELETE FROM "${queueTarget.schema}".job WHERE name = $1 AND state IN ('created', 'retry') AND data->>'runId' = $2`, [EPISODE_QUEUE, runId]));
+      await store.query(`DELETE FROM "${queueTarget.schema}".job WHERE name = $1 AND state IN ('created', 'retry') AND data->>'runId' = $2`, [EPISODE_QUEUE, runId]);
     }
   } finally {
     await workers?.stop();

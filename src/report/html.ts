@@ -13,7 +13,7 @@ import { STYLE } from './style.js';
 import { renderSvg } from './svg.js';
 
 /** Marks a file as an ace-orch report: only such a file is overwritten by a new one. */
-export const GENERATOR = 'ace-orch report';
+import { GENERATOR } from './output.js';
 
 async function lostChart(bars: readonly LostBar[], groupTitle: string, what: string): Promise<string> {
   if (!bars.length) return '';

@@ -37,18 +37,23 @@ async function storesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-async function playbooksOf(store: Store, domains: readonly string[]): Promise<SourceView['playbooks']> {
+/** The readable playbooks of these domains; a torn one is left out here (the loss table marks it). */
+function playbooksOf(store: Store, domains: readonly string[]): SourceView['playbooks'] {
   return domains.flatMap((domain) => {
-    const { playbook, exists } = store.readPlaybookFile(domain);
-    return exists ? [{ domain, playbook }] : [];
+    try {
+      const { playbook, exists } = store.readPlaybookFile(domain);
+      return exists ? [{ domain, playbook }] : [];
+    } catch {
+      return [];
+    }
   });
 }
 
 async function fromStore(dir: string, label: string): Promise<SourceView> {
-  const store = new Store(dir);
-  const input = await loadAuditInput(store);
-  const report = audit(input);
-  return storeSource(label, report, input.manifests, await playbooksOf(store, report.domains.map((d) => d.domain)));
+  const input = await loadAuditInput(new Store(dir));
+  // The audit's read of each playbook is the page's: nothing is read twice.
+  const playbooks = input.domains.flatMap((d) => (d.playbook ? [{ domain: d.domain, playbook: d.playbook }] : []));
+  return storeSource(label, audit(input), input.manifests, playbooks);
 }
 
 async function fromFile(file: string): Promise<SourceView[]> {
@@ -64,7 +69,7 @@ async function fromFile(file: string): Promise<SourceView[]> {
       // A manifest inside a store (<store>/runs/<id>.json) brings that store's playbooks.
       const root = dirname(dirname(file));
       const inStore = basename(dirname(file)) === 'runs' && (await isStore(root));
-      const playbooks = inStore ? await playbooksOf(new Store(root), c.manifest.config.domains ?? []) : [];
+      const playbooks = inStore ? playbooksOf(new Store(root), c.manifest.config.domains ?? []) : [];
       return [manifestSource(file, c.manifest, playbooks, inStore ? root : undefined)];
     }
     case 'run-json':
@@ -73,7 +78,7 @@ async function fromFile(file: string): Promise<SourceView[]> {
       if (!dir || !(await isStore(dir))) return [reportJsonSource(file, c, undefined, [])];
       const store = new Store(dir);
       const manifest = c.report.runId ? (await store.readManifests()).find((m) => m.run_id === c.report.runId) : undefined;
-      return [reportJsonSource(file, c, manifest, await playbooksOf(store, c.report.domains.map((d) => d.domain)))];
+      return [reportJsonSource(file, c, manifest, playbooksOf(store, c.report.domains.map((d) => d.domain)))];
     }
     case 'compare-json':
       return [{ ...(c.stores ? await comparisonSource(c.comparison, c.stores) : compareSource(file, c, [])), label: file }];
@@ -103,7 +108,7 @@ export async function loadSources(paths: readonly string[]): Promise<SourceView[
 
 /** The run that just finished (`run --report`): its manifest and its store's playbooks. */
 export async function runSource(manifest: RunManifest, storeDir: string): Promise<SourceView> {
-  return manifestSource(`run ${manifest.run_id}`, manifest, await playbooksOf(new Store(storeDir), manifest.config.domains), storeDir);
+  return manifestSource(`run ${manifest.run_id}`, manifest, playbooksOf(new Store(storeDir), manifest.config.domains), storeDir);
 }
 
 /** The comparison that just finished (`compare --report`), with the runs of the stores it made. */

@@ -8,7 +8,9 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { BadInputError } from '../errors.js';
 import { writeFileAtomic } from '../store/durable.js';
-import { GENERATOR } from './html.js';
+
+/** The page's generator tag: how an earlier report is told from a file the user wants kept. */
+export const GENERATOR = 'ace-orch report';
 
 /** Resolves `--out` and throws a BadInputError naming it when a report cannot be written there. */
 export async function checkOut(out: string, flag = '--out'): Promise<string> {

@@ -3,11 +3,11 @@
  * so the page needs no script and no network when opened. Vega's SVG renderer
  * needs no DOM and no canvas (text widths are estimated without one).
  */
-import { parse, View } from 'vega';
-import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 
 export async function renderSvg(spec: TopLevelSpec, title: string): Promise<string> {
+  // Loaded when a chart is drawn: every other command (and `run` without --report) starts without them.
+  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();

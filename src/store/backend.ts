@@ -50,10 +50,6 @@ export function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//i.test(value);
 }
 
-export function backendKind(value: string): BackendKind {
-  return isPostgresUrl(value) ? 'postgres' : 'file';
-}
-
 /** For commands not yet ported to PostgreSQL: one line and exit 2, rather than a directory named `postgres:`. */
 export function requireFileStore(command: string, value: string | undefined, why: string): void {
   if (value !== undefined && isPostgresUrl(value)) throw new UsageError(`${command} --store ${maskUrl(value)}: not supported for PostgreSQL stores yet (${why}); give a directory`);

@@ -2,9 +2,15 @@
 import type { StoreBackend } from './backend.js';
 import { isPostgresUrl } from './backend.js';
 import { Store } from './store.js';
-import { PgStore } from './pg/pg-store.js';
 import type { StoreOptions } from './store.js';
 
-export function openStore(value: string, options: Partial<StoreOptions> = {}): StoreBackend {
-  return isPostgresUrl(value) ? new PgStore(value, options) : new Store(value, options);
+/**
+ * For the main thread of a command or process. Worker threads use `openStoreInThread`
+ * (src/store/open-in-thread.ts): a dynamic import() there cannot load TypeScript under tsx.
+ */
+export async function openStore(value: string, options: Partial<StoreOptions> = {}): Promise<StoreBackend> {
+  if (!isPostgresUrl(value)) return new Store(value, options);
+  // Loaded only for a PostgreSQL store: a file-store run, and each of its worker threads, never loads the client.
+  const { PgStore } = await import('./pg/pg-store.js');
+  return new PgStore(value, options);
 }

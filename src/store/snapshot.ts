@@ -87,5 +87,5 @@ export async function loadAuditInput(store: Store, options: SnapshotOptions = {}
     if (domains.length === 0) throw new BadInputError(`store ${store.root} has no domains (expected ${store.root}/domains/<domain>/playbook.json); is --store pointing at an ACE store?`, store.root);
   }
   const states = await Promise.all(domains.map((d) => readDomainState(store, d)));
-  return { store: store.root, cap: options.cap, recordedCap: await readRecordedCap(store), domains: states, manifests, runId };
+  return { store: store.root, cap: options.cap, recordedCap: await readRecordedCap(store, manifests), domains: states, manifests, runId };
 }

@@ -5,21 +5,15 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { decideWriteCap, type CapDecision, type PlaybookSize, type RecordedCap } from '../cap.js';
+import { capFromManifests, decideWriteCap, nextCapRecord, type CapDecision, type CapRecord, type PlaybookSize, type RecordedCap } from '../cap.js';
 import { BadInputError } from '../errors.js';
-import { parseJson, show } from '../validate.js';
+import { parseJson, positiveInt } from '../validate.js';
 import { writeFileAtomic } from './durable.js';
 import type { Store } from './store.js';
+import type { RunManifest } from '../types.js';
 
 /** `<store>/metadata/store.json` */
-export interface StoreMeta {
-  /** Observations each playbook of this store keeps. */
-  cap: number;
-  recorded_by: 'ace-orch';
-  recorded_at: string;
-  /** Earlier caps, oldest first, when the cap was raised. */
-  previous_caps?: number[];
-}
+export type StoreMeta = CapRecord;
 
 export function storeMetaPath(store: Store): string {
   return join(store.root, 'metadata', 'store.json');
@@ -41,8 +35,7 @@ async function readStoreMeta(store: Store): Promise<StoreMeta | null> {
     throw err;
   }
   const v = parseJson(text, file, 'store metadata') as Partial<StoreMeta> | null;
-  const cap = v?.cap;
-  if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 1) throw new BadInputError(`${file}: Expected \`cap\` to be a positive integer, got \`${show(cap)}\``, file);
+  positiveInt(v?.cap, 'cap', file, Infinity, file);
   return v as StoreMeta;
 }
 
@@ -51,15 +44,10 @@ async function readStoreMeta(store: Store): Promise<StoreMeta | null> {
  * ace-orch) the largest cap its run manifests name, else null: ace-orch never
  * wrote here.
  */
-export async function readRecordedCap(store: Store): Promise<RecordedCap | null> {
+export async function readRecordedCap(store: Store, manifests?: readonly RunManifest[]): Promise<RecordedCap | null> {
   const meta = await readStoreMeta(store);
   if (meta) return { cap: meta.cap, source: storeMetaPath(store) };
-  let best: RecordedCap | null = null;
-  for (const m of await store.readManifests()) {
-    const cap = m.config?.cap;
-    if (typeof cap === 'number' && (!best || cap > best.cap)) best = { cap, source: store.manifestPath(m.run_id) };
-  }
-  return best;
+  return capFromManifests(manifests ?? (await store.readManifests()), (m) => store.manifestPath(m.run_id));
 }
 
 /** Observations each readable playbook holds now; a torn one is left to whoever reads it next. */
@@ -99,13 +87,7 @@ export async function settleWriteCap(store: Store, requested: number | undefined
 
 /** Writes `metadata/store.json` with this cap, keeping the earlier ones. */
 export async function recordCap(store: Store, cap: number): Promise<void> {
-  const previous = await readStoreMeta(store);
-  const meta: StoreMeta = {
-    cap,
-    recorded_by: 'ace-orch',
-    recorded_at: new Date().toISOString(),
-    ...(previous && previous.cap !== cap ? { previous_caps: [...(previous.previous_caps ?? []), previous.cap] } : previous?.previous_caps ? { previous_caps: previous.previous_caps } : {}),
-  };
+  const meta = nextCapRecord(await readStoreMeta(store), cap, new Date().toISOString());
   await mkdir(dirname(storeMetaPath(store)), { recursive: true });
   await writeFileAtomic(storeMetaPath(store), `${JSON.stringify(meta, null, 2)}\n`);
 }

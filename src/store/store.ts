@@ -9,7 +9,7 @@
  *   <store>/domains/<domain>/metadata/stats.json
  *   <store>/runs/<run_id>.json
  */
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { assertWithinCap } from '../cap.js';
@@ -70,17 +70,21 @@ export interface MergeResult {
 }
 
 /** A playbook's `generation`, wherever the key stands; 0 when it has none (another tool wrote it). */
-export function generationOf(playbook: Playbook): number {
+function generationOf(playbook: Playbook): number {
   const g = playbook['generation'];
   return typeof g === 'number' && Number.isSafeInteger(g) && g >= 0 ? g : 0;
 }
 
 /** The generation of the file on disk now, by parsing it; 0 when missing, torn or without the key. */
 function readGenerationOnDisk(file: string): number {
-  const read = readWithIdentity(file);
-  if (!read) return 0;
+  let text: string;
   try {
-    const parsed = JSON.parse(read.text) as unknown;
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return 0;
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
     return parsed !== null && typeof parsed === 'object' ? generationOf(parsed as Playbook) : 0;
   } catch {
     return 0;

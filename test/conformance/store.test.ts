@@ -15,7 +15,9 @@ import { BadInputError } from '../../src/errors.js';
 import { applyDeltas, combineDeltas, emptyPlaybook } from '../../src/merge.js';
 import type { StoreBackend } from '../../src/store/backend.js';
 import { GroupCommitter } from '../../src/store/committer.js';
-import { openStore } from '../../src/store/open.js';
+import { isPostgresUrl } from '../../src/store/backend.js';
+import { PgStore } from '../../src/store/pg/pg-store.js';
+import { Store } from '../../src/store/store.js';
 import type { StoreOptions } from '../../src/store/store.js';
 import { observationFor } from '../fixtures/writer.js';
 import { deltasOf, episodeRecord, obs } from '../helpers.js';
@@ -42,7 +44,8 @@ async function fresh(t: ExecutionContext, backend: BackendHarness, options: Part
     await f.cleanup();
   });
   const open = (o: Partial<StoreOptions> = options): StoreBackend => {
-    const s = openStore(f.store, o);
+    // The backend the value names, as openStore picks it (opened synchronously, for many opens per test).
+    const s: StoreBackend = isPostgresUrl(f.store) ? new PgStore(f.store, o) : new Store(f.store, o);
     opened.push(s);
     return s;
   };

@@ -116,8 +116,19 @@ export class PgStore implements StoreBackend {
     );
   }
 
-  private query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return this.transaction((c) => c.query<R>(sql, values));
+  /**
+   * One statement, atomic on its own (autocommit: no BEGIN/COMMIT round trips), retried on a
+   * transient failure. Reads on the hot path (a playbook per episode) go through here.
+   */
+  async query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    await this.open(false);
+    return withRetry(
+      () => this.pool.query<R>(sql, values),
+      (r) => {
+        this.retried++;
+        this.onRetry(r);
+      },
+    );
   }
 
   async readPlaybook(domain: string): Promise<Playbook> {
@@ -217,8 +228,9 @@ export async function insertEpisode(c: pg.PoolClient, table: string, domain: str
 
 /** A run's committed episodes as manifest entries, with the host and worker that committed each. */
 export async function runEpisodeEntries(store: PgStore, runId: string): Promise<EpisodeEntry[]> {
-  const r = await store.transaction((c) =>
-    c.query<{ episode_id: string; domain: string; record: EpisodeRecord; host: string | null; worker: string | null }>(`SELECT episode_id, domain, record, host, worker FROM ${store.t.episodes} WHERE run_id = $1 ORDER BY episode_id`, [runId]),
+  const r = await store.query<{ episode_id: string; domain: string; record: EpisodeRecord; host: string | null; worker: string | null }>(
+    `SELECT episode_id, domain, record, host, worker FROM ${store.t.episodes} WHERE run_id = $1 ORDER BY episode_id`,
+    [runId],
   );
   return r.rows.map(({ episode_id, domain, record, host, worker }) => ({
     episode_id,

@@ -17,6 +17,7 @@ export async function repairPgStore(store: PgStore, options: Omit<RepairOptions,
   const manifests = await store.readManifests();
   const decision = await store.settleCap(options.cap);
   const cap = decision.cap;
+  let capRecorded = !decision.record;
   const writer = new PgStore(store.root, { ...store.options, cap }, 1);
   const domains: DomainRepair[] = [];
   const states: DomainState[] = [];
@@ -30,7 +31,7 @@ export async function repairPgStore(store: PgStore, options: Omit<RepairOptions,
       const sources = new Set([...lostObs, ...sections.lostEntries.map((e) => e.source_episode)]);
       const records = sources.size ? (await store.listEpisodes(domain)).filter((e) => sources.has(e.record.episode_id)) : [];
       if (records.length) {
-        if (decision.record) await store.recordCap(cap);
+        if (!capRecorded) capRecorded = (await store.recordCap(cap), true);
         await writer.merge(domain, combineDeltas(records.map((e) => repairDeltas(e.record, domain, lostObs.has(e.record.episode_id), lostSections))));
       }
       domains.push({ domain, episodeFiles: state.episodes.length, recovered: [...lostObs].sort(), sectionEntriesRestored: lostSections.size, tempFilesRemoved: 0 });

@@ -25,5 +25,5 @@ export async function pgAuditInput(store: PgStore, options: SnapshotOptions = {}
     if (domains.length === 0) throw new BadInputError(`store ${store.location} has no domains; is --store pointing at an ACE store?`);
   }
   const states = await Promise.all(domains.map((d) => pgDomainState(store, d)));
-  return { store: store.location, cap: options.cap, recordedCap: await pgRecordedCap(store), domains: states, manifests, runId };
+  return { store: store.location, cap: options.cap, recordedCap: await pgRecordedCap(store, manifests), domains: states, manifests, runId };
 }
