@@ -79,7 +79,8 @@ test('--concurrency runs more episodes at once than there are threads', async (t
   const { manifest, report } = await runExperiment({ experiment, store });
   t.true(manifest.episodes!.every((e) => e.status === 'ok'), JSON.stringify(manifest.episodes!.filter((e) => e.status !== 'ok')));
   t.is(manifest.timings!.concurrency, 4);
-  t.true(manifest.timings!.efficiency! > 0 && manifest.timings!.efficiency! <= 1, String(manifest.timings!.efficiency));
+  // The gathered plays take almost no time, so under load the efficiency may round to 0: only its range is certain.
+  t.true(manifest.timings!.efficiency! >= 0 && manifest.timings!.efficiency! <= 1, String(manifest.timings!.efficiency));
   t.true(report.zeroLoss);
 });
 
