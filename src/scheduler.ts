@@ -5,16 +5,12 @@
  * directly, and by each shard process of a multi-process run.
  */
 import PQueue from 'p-queue';
-import { Piscina } from 'piscina';
 import { epochMs } from './episode-clock.js';
-import { episodeId } from './episode.js';
-import { siblingModule } from './module-file.js';
-import { playAttempts } from './attempts.js';
+import { episodePool, playOnPool } from './episode-pool.js';
 import { createStopFlag, mergeTiming, raiseStopFlag } from './messages.js';
 import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messages.js';
 import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
 import { GroupCommitter } from './store/committer.js';
-import { lockTurnsWorkerData } from './store/local-turns.js';
 import { openStore } from './store/open.js';
 
 /** A shard's job, plus how to report back. */
@@ -31,11 +27,6 @@ export interface ScheduleOptions extends ShardJob {
   onOutcome: (outcome: EpisodeOutcome) => void;
 }
 
-/** The worker file next to this module, in src/ under tsx or dist/ when built. */
-function workerFile(): string {
-  return siblingModule(import.meta.url, '../workers/episode-worker').href;
-}
-
 /** Round-robin over domains, so every domain's playbook sees concurrent writers from the start. */
 export function roundRobin(domains: readonly string[], episodes: number): Assignment[] {
   const out: Assignment[] = [];
@@ -47,14 +38,7 @@ export function roundRobin(domains: readonly string[], episodes: number): Assign
 export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> {
   const { experiment } = options;
   const concurrency = experiment.concurrency ?? experiment.threads;
-  const pool = new Piscina<EpisodeTask, EpisodeOutcome>({
-    filename: workerFile(),
-    workerData: lockTurnsWorkerData(),
-    minThreads: experiment.threads,
-    maxThreads: experiment.threads,
-    concurrentTasksPerWorker: Math.ceil(concurrency / experiment.threads),
-    idleTimeout: 1_000,
-  });
+  const pool = episodePool(experiment.threads, concurrency);
   const queue = new PQueue({ concurrency });
   // Non-blocking fsyncs (file store): this thread's event loop hands the next episodes to the worker threads meanwhile.
   const store = await openStore(options.store, { cap: experiment.cap, lock: options.lock, asyncIo: true });
@@ -89,30 +73,17 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
       void queue.add(async () => {
         if (options.signal?.aborted) return;
         let began = 0;
-        const played = await playAttempts(
-          (attempt) =>
-            pool.run({ ...task, attempt }).catch(
-              (err: Error): EpisodeOutcome => ({
-                ok: false,
-                episode_id: episodeId(options.runId, a.domain, a.index),
-                domain: a.domain,
-                index: a.index,
-                ms: 0,
-                error: { code: 'E_WORKER', message: `worker thread failed: ${err.message}`, fatal: false },
-              }),
-            ),
-          {
-            retries: experiment.retries ?? 0,
-            retryDelayMs: experiment.retryDelayMs ?? 1000,
-            signal: options.signal,
-            gate: options.gate,
-            onFirstStart: () => {
-              began = performance.now();
-              options.onStart?.(a);
-            },
-            onRetry: (error) => options.onRetry?.(a, error),
+        const played = await playOnPool(pool, task, {
+          retries: experiment.retries ?? 0,
+          retryDelayMs: experiment.retryDelayMs ?? 1000,
+          signal: options.signal,
+          gate: options.gate,
+          onFirstStart: () => {
+            began = performance.now();
+            options.onStart?.(a);
           },
-        );
+          onRetry: (error) => options.onRetry?.(a, error),
+        });
         if (!played) return;
         // The episode's time spans all its attempts and backoffs: what it held a slot for.
         const outcome = { ...played, ms: performance.now() - began };

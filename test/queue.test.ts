@@ -8,9 +8,10 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { assertOneLineError, cli } from './cli-helper.js';
 import { freshPgSchema, PG_URL, pgUnavailable, sql } from './conformance/backends.js';
-import { CLI, ROOT, watchLines } from './helpers.js';
+import { CLI, ROOT, tempDir, watchLines, writeJson } from './helpers.js';
 
 const pgTest = (title: string, body: (t: ExecutionContext) => Promise<void>): void =>
   test(title, async (t) => {
@@ -82,4 +83,32 @@ pgTest('--queue without a reachable PostgreSQL store, or on another database, is
   assertOneLineError(t, await cli(['worker', '--queue', 'postgres://root:hunter2@127.0.0.1:1/test']), 'queue postgres://root:***@127.0.0.1:1/test cannot be reached');
   assertOneLineError(t, await cli(['run', '--workers', '2', '--episodes', '1', '--store', r.store]), '--workers');
   t.deepEqual(await sql(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [r.queueSchema]), [], 'no queue schema was created');
+});
+
+pgTest('an async domain plays through the queue as it does locally: ctx, --episode-timeout, --retries; a final failure is not re-queued; every episode exactly once', async (t) => {
+  const r = await freshRun(t);
+  const dir = await tempDir();
+  const file = join(dir, 'async.json');
+  // The fixture's episode 1 throws on its first attempt, 2 hangs past the timeout on it, 3 fails with `retryable: false`.
+  await writeJson(file, { name: 'async-queue', seed: 1, domains: ['async_probe'], episodes: 6, threads: 2, concurrency: 4, episodeTimeoutMs: 1500, retries: 1, retryDelayMs: 10, modules: [join(ROOT, 'test/fixtures/async-domain.mjs')] });
+  const result = await cli(['run', file, '--store', r.store, '--queue', r.queue, '--workers', '2', '--json']);
+  t.is(result.code, 4, `one episode failed for good: exit 4\n${result.stderr}`);
+  t.like(JSON.parse(result.stdout), { zeroLoss: true, status: 'complete' });
+
+  const episodes = await sql<{ episode_id: string; record: { index: number; outcome: { observation: { context: Record<string, unknown> } } } }>(`SELECT episode_id, record FROM "${r.storeSchema}".episodes`);
+  t.deepEqual(episodes.map((e) => e.record.index).sort(), [0, 1, 2, 4, 5], 'every episode but the refused one committed');
+  t.is(new Set(episodes.map((e) => e.episode_id)).size, 5, 'each once');
+  const ctx = new Map(episodes.map((e) => [e.record.index, e.record.outcome.observation.context]));
+  for (const e of episodes) t.like(ctx.get(e.record.index), { episode_id: e.episode_id, index: e.record.index, signal: true, prior_strategies: ctx.get(e.record.index)!['prior_strategies'] });
+  t.is(ctx.get(1)!['attempt'], 1, 'the throwing first attempt was retried in the worker');
+  t.is(ctx.get(2)!['attempt'], 1, 'the hanging first attempt timed out and was retried');
+  t.is(ctx.get(0)!['attempt'], 0);
+
+  const jobs = await sql<{ index: number; state: string; retry_count: number }>(`SELECT (data->>'index')::int AS index, state, retry_count FROM "${r.queueSchema}".job WHERE name = 'ace-episodes'`);
+  t.deepEqual(jobs.filter((j) => j.state !== 'completed').map((j) => [j.index, j.state, j.retry_count]), [[3, 'failed', 0]], 'the refused episode failed once, for good: pg-boss did not re-queue it');
+  const [manifest] = await sql<{ body: { episodes: { index: number; status: string; error?: string }[] } }>(`SELECT body FROM "${r.storeSchema}".manifests`);
+  const failed = manifest!.body.episodes.filter((e) => e.status === 'failed');
+  t.is(failed.length, 1);
+  t.like(failed[0], { index: 3 });
+  t.regex(failed[0]!.error!, /refused/, 'the manifest carries the episode\'s own error');
 });

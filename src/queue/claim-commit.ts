@@ -5,7 +5,8 @@
  * that expired and went to another worker has a higher count), live episodes'
  * records are inserted, each domain's playbook is merged once, and the live
  * jobs are completed through pg-boss on the same connection. Nothing is
- * acknowledged before COMMIT; a lost claim commits nothing.
+ * acknowledged before COMMIT; a lost claim commits nothing. A failed
+ * episode's job is failed the same way: only under its live claim.
  */
 import type PgBoss from 'pg-boss';
 import { combineDeltas } from '../merge.js';
@@ -69,6 +70,24 @@ export class ClaimCommitter {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /**
+   * Fails the job under its live claim, with the episode's error as its output. `final`: the episode's
+   * own attempts (--retries) are spent, so pg-boss must not queue it again (its retries are for lost
+   * claims). A lost claim fails nothing: another worker holds the episode now.
+   */
+  fail(item: Pick<Claimed, 'jobId' | 'retryCount'>, error: { code: string; message: string }, final: boolean): Promise<'failed' | 'claim-lost'> {
+    return this.store.transaction(async (c) => {
+      const live = await c.query(
+        `UPDATE "${this.bossSchema}".job SET retry_limit = CASE WHEN $4 THEN retry_count ELSE retry_limit END WHERE name = $1 AND id = $2 AND state = 'active' AND retry_count = $3`,
+        [EPISODE_QUEUE, item.jobId, item.retryCount, final],
+      );
+      if (!live.rowCount) return 'claim-lost';
+      const fail = this.boss.fail.bind(this.boss) as (name: string, id: string, output: object, options: PgBoss.ConnectionOptions) => Promise<unknown>;
+      await fail(EPISODE_QUEUE, item.jobId, { ...error, ...this.writer }, { db: { executeSql: (text, values) => c.query(text, values) } });
+      return 'failed';
+    });
   }
 
   /** One transaction for the batch; returns the job ids committed. */

@@ -79,7 +79,7 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     await store.writeManifest(manifest);
     const jobs = assignments.map((a) => ({
       name: EPISODE_QUEUE,
-      data: { storeSchema: store.schema, runId, domain: a.domain, index: a.index, seed: experiment.seed, cap: experiment.cap, episodeMs: experiment.episodeMs, modules: experiment.modules ?? [] } satisfies EpisodeJob,
+      data: { storeSchema: store.schema, runId, domain: a.domain, index: a.index, seed: experiment.seed, cap: experiment.cap, episodeMs: experiment.episodeMs, modules: experiment.modules ?? [], timeoutMs: experiment.episodeTimeoutMs ?? 0, retries: experiment.retries ?? 0, retryDelayMs: experiment.retryDelayMs ?? 1000 } satisfies EpisodeJob,
       expireInSeconds: o.claimSeconds ?? 60,
       retryLimit: 20,
       retryDelay: 0,
@@ -103,9 +103,16 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   const seconds = (performance.now() - started) / 1000;
   const entries: EpisodeEntry[] = await runEpisodeEntries(store, runId);
   const committed = new Set(entries.map((e) => e.episode_id));
-  for (const a of assignments) {
-    const id = episodeId(runId, a.domain, a.index);
-    if (!committed.has(id) && progress.failed > 0) entries.push({ episode_id: id, domain: a.domain, index: a.index, status: 'failed', error: 'its job failed on every try (see the workers\' logs)' });
+  // An episode whose attempts all failed: its job failed for good, with the episode's error as output.
+  const failedJobs = await store.query<{ domain: string; index: number; output: { code?: string; message?: string; worker?: string; host?: string } | null }>(
+    `SELECT data->>'domain' AS domain, (data->>'index')::int AS index, output FROM "${queueTarget.schema}".job WHERE name = $1 AND state = 'failed' AND data->>'runId' = $2`,
+    [EPISODE_QUEUE, runId],
+  );
+  for (const { domain, index, output } of failedJobs.rows) {
+    const id = episodeId(runId, domain, index);
+    if (committed.has(id)) continue;
+    const error = output?.code ? `${output.code}: ${output.message}` : (output?.message ?? 'its job failed (see the workers\' logs)');
+    entries.push({ episode_id: id, domain, index, status: 'failed', error, ...(output?.host ? { host: output.host } : {}), ...(output?.worker ? { worker: output.worker } : {}) });
   }
   for (const e of entries) manifest.domains[e.domain]![e.status === 'ok' ? 'completed' : 'failed']++;
   Object.assign(manifest, {

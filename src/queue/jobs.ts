@@ -25,6 +25,10 @@ export interface EpisodeJob {
   cap: number;
   episodeMs: number;
   modules: string[];
+  /** The run's --episode-timeout, --retries and --retry-delay: a worker plays the episode's attempts as a local run does. */
+  timeoutMs?: number;
+  retries?: number;
+  retryDelayMs?: number;
 }
 
 export interface QueueOptions {

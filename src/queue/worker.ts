@@ -7,10 +7,12 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type PgBoss from 'pg-boss';
-import { Piscina } from 'piscina';
+import { episodePool, playOnPool } from '../episode-pool.js';
 import { describeError } from '../errors.js';
 import { episodeId } from '../episode.js';
-import { siblingModule } from '../module-file.js';
+import { createStopFlag } from '../messages.js';
+import type { EpisodeTask } from '../messages.js';
+import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { PgStore } from '../store/pg/pg-store.js';
 import type { WriterId } from '../store/pg/pg-store.js';
 import { storeUrlIn } from '../store/pg/url.js';
@@ -18,7 +20,6 @@ import { ClaimCommitter } from './claim-commit.js';
 import type { ClaimOutcome } from './claim-commit.js';
 import { EPISODE_QUEUE, openQueue } from './jobs.js';
 import type { EpisodeJob } from './jobs.js';
-import type { PlayedEpisode, QueueEpisodeTask } from './messages.js';
 
 export interface WorkerOptions {
   queue: string;
@@ -45,22 +46,15 @@ export interface WorkerTotals {
   failed: number;
 }
 
-function threadFile(): string {
-  return siblingModule(import.meta.url, '../../workers/queue-episode').href;
-}
-
 export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
   const emit = options.onEvent ?? (() => {});
   const { boss, target } = await openQueue(options.queue, {}, (err) => emit({ type: 'warning', message: `queue: ${describeError(err)}` }));
   const writer: WriterId = { host: options.id?.host ?? hostname(), worker: options.id?.worker ?? `${hostname()}:${process.pid}` };
-  // Episodes mostly wait (on model calls, or --episode-ms): each thread interleaves its share of the claims.
-  const pool = new Piscina<QueueEpisodeTask, PlayedEpisode>({
-    filename: threadFile(),
-    minThreads: options.threads,
-    maxThreads: options.threads,
-    concurrentTasksPerWorker: Math.max(1, Math.ceil(options.concurrency / options.threads)),
-    idleTimeout: 1_000,
-  });
+  // The local runs' pool and attempt path: the threads play a claimed episode and write nothing (batched
+  // commit hands back its record and deltas), so only this thread's claim check decides what commits.
+  const pool = episodePool(options.threads, options.concurrency);
+  // Never raised: SIGTERM lets held episodes finish, so their ctx.signal fires only on --episode-timeout.
+  const stopFlag = createStopFlag();
   const committers = new Map<string, { store: PgStore; committer: ClaimCommitter }>();
   const committerFor = (job: EpisodeJob) => {
     const key = `${job.storeSchema}\0${job.cap}`;
@@ -77,17 +71,42 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
 
   const handle = async (job: PgBoss.JobWithMetadata<EpisodeJob>): Promise<void> => {
     const { store, committer } = committerFor(job.data);
-    const id = episodeId(job.data.runId, job.data.domain, job.data.index);
+    const { runId, domain, index } = job.data;
+    const id = episodeId(runId, domain, index);
+    const claim = { jobId: job.id, retryCount: job.retryCount };
     emit({ type: 'claimed', episode_id: id });
     try {
-      const played = await pool.run({ storeUrl: store.root, job: job.data });
-      const outcome = await committer.submit({ jobId: job.id, retryCount: job.retryCount, domain: job.data.domain, record: played.record, deltas: played.deltas });
-      totals[outcome === 'committed' ? 'committed' : 'claimLost']++;
-      emit({ type: 'episode', episode_id: id, outcome });
+      const task: Omit<EpisodeTask, 'attempt'> = {
+        store: store.root,
+        runId,
+        domain,
+        index,
+        seed: job.data.seed,
+        cap: job.data.cap,
+        lock: DEFAULT_LOCK_OPTIONS,
+        episodeMs: job.data.episodeMs,
+        modules: job.data.modules,
+        mode: 'locked',
+        commit: 'batched',
+        timeoutMs: job.data.timeoutMs ?? 0,
+        stopFlag,
+      };
+      const played = await playOnPool(pool, task, { retries: job.data.retries ?? 0, retryDelayMs: job.data.retryDelayMs ?? 1000 });
+      if (played?.ok && played.record && played.deltas) {
+        const outcome = await committer.submit({ ...claim, domain, record: played.record, deltas: played.deltas });
+        totals[outcome === 'committed' ? 'committed' : 'claimLost']++;
+        emit({ type: 'episode', episode_id: id, outcome });
+      } else {
+        // The episode's attempts are spent: it fails for good, as in a local run.
+        const error = played && !played.ok ? played.error : { code: 'E_EPISODE', message: 'the episode was not played' };
+        const outcome = await committer.fail(claim, error, true);
+        totals[outcome === 'failed' ? 'failed' : 'claimLost']++;
+        emit({ type: 'episode', episode_id: id, outcome, ...(outcome === 'failed' ? { error: `${error.code}: ${error.message}` } : {}) });
+      }
     } catch (err) {
+      // Committing failed (the server or the link): pg-boss queues the episode again, on this worker or another.
       totals.failed++;
-      // pg-boss retries it (on this worker or another) until the job's retry limit.
-      await boss.fail(EPISODE_QUEUE, job.id, { message: describeError(err) }).catch(() => {});
+      await committer.fail(claim, { code: 'E_COMMIT', message: describeError(err) }, false).catch(() => {});
       emit({ type: 'episode', episode_id: id, outcome: 'failed', error: describeError(err) });
     }
   };
