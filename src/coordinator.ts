@@ -5,19 +5,16 @@
  * store themselves; the coordinator never writes a playbook.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { audit } from './audit.js';
 import { BadInputError } from './errors.js';
 import { episodeTrace, epochMs } from './episode-clock.js';
 import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
 import { rateGate } from './rate-gate.js';
 import { roundRobin, scheduleEpisodes } from './scheduler.js';
-import { abandonedRuns } from './run-liveness.js';
+import { closeRun, openRun, runningManifest } from './run-frame.js';
 import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
 import type { StoreBackend } from './store/backend.js';
-import { platformGuarantee } from './store/platform.js';
 import type { AuditReport, CommitMode, EpisodeEntry, ExperimentConfig, LockStats, RunManifest, WriteMode } from './types.js';
 
 /** How a run commits merges unless told otherwise. */
@@ -57,6 +54,8 @@ export interface ResumePlan {
 export type RunEvent =
   | { type: 'started'; runId: string; total: number }
   | { type: 'episode'; outcome: EpisodeOutcome; done: number; total: number }
+  /** A queued run sees no episode's outcome, only counts in the store and queue: done includes failed. */
+  | { type: 'progress'; done: number; failed: number; inFlight: number; total: number }
   | { type: 'episode-started'; assignment: Assignment }
   | { type: 'retry'; assignment: Assignment; error: string }
   | { type: 'stopping'; reason: string }
@@ -83,25 +82,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   if (mode === 'unlocked' && store.kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${store.location}`);
   const commit = options.commit ?? DEFAULT_COMMIT;
   const emit = options.onEvent ?? (() => {});
-  // A database store's tables must exist to be read; creating them writes no user data.
-  if (store.kind !== 'file') await store.init(options.experiment.domains);
-  // Before anything is written: a store never loses what it holds to a smaller cap.
-  const cap = await store.settleCap(options.capFromStore ? undefined : options.experiment.cap);
-  const experiment: ExperimentConfig = { ...options.experiment, cap: cap.cap };
-  const platformNote = store.kind === 'file' ? platformGuarantee(process.platform).note : undefined;
-  if (platformNote) emit({ type: 'warning', message: platformNote });
-  // A corrupt playbook stops the run before anything is written, and is left untouched.
-  for (const d of experiment.domains) await store.readPlaybook(d);
-  await store.init(experiment.domains);
-  if (cap.record) await store.recordCap(cap.cap);
-  if (cap.note) emit({ type: 'warning', message: cap.note });
-
-  for (const dead of abandonedRuns(await store.readManifests())) {
-    emit({
-      type: 'warning',
-      message: `run ${dead.run_id} in this store ended abnormally (process ${dead.pid} is gone); \`ace-orch repair --store ${store.location}\` re-merges what it left unmerged`,
-    });
-  }
+  const experiment = await openRun(store, options.experiment, options.capFromStore ?? false, (message) => emit({ type: 'warning', message }));
 
   const resume = options.resume;
   const runId = resume?.manifest.run_id ?? options.runId ?? newRunId();
@@ -113,17 +94,9 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   });
   const manifest: RunManifest = {
     ...resume?.manifest,
-    run_id: runId,
-    mode,
-    commit,
-    status: 'running',
-    started_at: resume?.manifest.started_at ?? new Date().toISOString(),
-    pid: process.pid,
-    host: hostname(),
-    store: store.location,
-    config: experiment,
+    ...runningManifest(runId, experiment, mode, commit, { store: store.location }),
     domains: Object.fromEntries(experiment.domains.map((d) => [d, counts(d)])),
-    ...(resume ? { resumed_at: [...(resume.manifest.resumed_at ?? []), new Date().toISOString()] } : {}),
+    ...(resume ? { started_at: resume.manifest.started_at, resumed_at: [...(resume.manifest.resumed_at ?? []), new Date().toISOString()] } : {}),
   };
   // A resumed run's manifest says `running` again, with this pid and only its done episodes, until the end.
   delete manifest.finished_at;
@@ -225,18 +198,6 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : {}),
   } satisfies Partial<RunManifest>);
 
-  const input = await store.auditInput({ runId, cap: experiment.cap });
-  const report = audit({ ...input, manifests: [manifest] });
-  manifest.audit = report;
-  await store.writeManifest(manifest);
-  for (const d of experiment.domains) {
-    await store.updateStats(d, (prev) => ({
-      domain: d,
-      updated_at: manifest.finished_at,
-      runs: (typeof prev['runs'] === 'number' ? prev['runs'] : 0) + 1,
-      episodes_merged: (typeof prev['episodes_merged'] === 'number' ? prev['episodes_merged'] : 0) + manifest.domains[d]!.completed - counts(d).completed,
-      last_run: { run_id: runId, mode, episodes: manifest.domains[d], contention: contention[d] },
-    }));
-  }
+  const report = await closeRun(store, manifest, (d) => counts(d).completed);
   return { manifest, report, ...(fatal ? { fatal } : {}) };
 }

@@ -91,9 +91,12 @@ pgTest('an async domain plays through the queue as it does locally: ctx, --episo
   const file = join(dir, 'async.json');
   // The fixture's episode 1 throws on its first attempt, 2 hangs past the timeout on it, 3 fails with `retryable: false`.
   await writeJson(file, { name: 'async-queue', seed: 1, domains: ['async_probe'], episodes: 6, threads: 2, concurrency: 4, episodeTimeoutMs: 1500, retries: 1, retryDelayMs: 10, modules: [join(ROOT, 'test/fixtures/async-domain.mjs')] });
-  const result = await cli(['run', file, '--store', r.store, '--queue', r.queue, '--workers', '2', '--json']);
+  const result = await cli(['run', file, '--store', r.store, '--queue', r.queue, '--workers', '2', '--json', '--progress', 'lines']);
   t.is(result.code, 4, `one episode failed for good: exit 4\n${result.stderr}`);
   t.like(JSON.parse(result.stdout), { zeroLoss: true, status: 'complete' });
+  t.regex(result.stderr, /^\[#{20}\] 6\/6 done, 0 in flight, 1 failed, .*ETA 0s$/m, '--progress lines: the local runs\' progress line');
+  const [stats] = await sql<{ body: { runs: number; episodes_merged: number } }>(`SELECT body FROM "${r.storeSchema}".stats WHERE domain = 'async_probe'`);
+  t.like(stats?.body, { runs: 1, episodes_merged: 5 }, 'the run is in the domain\'s stats, as a local run is');
 
   const episodes = await sql<{ episode_id: string; record: { index: number; outcome: { observation: { context: Record<string, unknown> } } } }>(`SELECT episode_id, record FROM "${r.storeSchema}".episodes`);
   t.deepEqual(episodes.map((e) => e.record.index).sort(), [0, 1, 2, 4, 5], 'every episode but the refused one committed');

@@ -1,6 +1,6 @@
 /** The `--queue` side of `ace-orch run`: flags, checks and progress for a distributed run. */
 import type { Argv } from 'yargs';
-import type { RunResult } from '../coordinator.js';
+import type { RunEvent, RunResult } from '../coordinator.js';
 import { BadInputError } from '../errors.js';
 import type { StoreBackend } from '../store/backend.js';
 import type { PgStore } from '../store/pg/pg-store.js';
@@ -27,11 +27,10 @@ export function checkQueueArgs(args: QueueRunArgs, processes: number): void {
   if (args.queue !== undefined && processes > 1) throw new BadInputError('--processes and --queue both spread episodes; use --workers with --queue');
 }
 
-export async function queuedRun(store: StoreBackend, experiment: ExperimentConfig, capFromStore: boolean, args: QueueRunArgs & { queue: string }, io: Io, signal?: AbortSignal): Promise<RunResult> {
+export async function queuedRun(store: StoreBackend, experiment: ExperimentConfig, capFromStore: boolean, args: QueueRunArgs & { queue: string }, io: Io, onEvent: (e: RunEvent) => void, signal?: AbortSignal): Promise<RunResult> {
   if (store.kind !== 'postgres') throw new BadInputError(`--queue needs a PostgreSQL --store the workers can reach (postgres://…, the queue's database), not ${store.location}`);
   // pg-boss is loaded only for a queued run.
   const { runDistributed } = await import('../queue/distributed-run.js');
-  let shown = false;
   return runDistributed({
     experiment,
     store: store as PgStore,
@@ -41,12 +40,9 @@ export async function queuedRun(store: StoreBackend, experiment: ExperimentConfi
     claimSeconds: args.claimSeconds,
     capFromStore,
     signal,
-    onProgress: (p) => {
-      if (!shown) io.err(`run ${p.runId}: ${p.total} episodes queued; ${args.workers ? `${args.workers} local workers started` : 'start `ace-orch worker --queue …` on your hosts'}`);
-      shown = true;
-      const width = 24;
-      const filled = Math.round(((p.done + p.failed) / p.total) * width);
-      io.progress(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} episodes committed${p.failed ? `, ${p.failed} failed` : ''}`);
+    onEvent: (e) => {
+      if (e.type === 'started') io.err(`run ${e.runId}: ${e.total} episodes queued; ${args.workers ? `${args.workers} local workers started` : 'start `ace-orch worker --queue …` on your hosts'}`);
+      onEvent(e);
     },
   });
 }

@@ -1,7 +1,7 @@
 /** `ace-orch run`: run an experiment on a store, then audit the run. */
 import type { Argv } from 'yargs';
 import { runExperiment } from '../coordinator.js';
-import type { ResumePlan } from '../coordinator.js';
+import type { ResumePlan, RunEvent } from '../coordinator.js';
 import { planResume, readRunToResume } from '../resume.js';
 import { assertStoreExists } from '../store/snapshot.js';
 import { EXIT, runExitCode } from '../exit-codes.js';
@@ -115,7 +115,30 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
       nextLine = nextLineAt(progress.done, progress.total);
     }
   };
-  const result = args.queue !== undefined ? await queuedRun(store, experiment, !capRequested, { ...args, queue: args.queue }, io, signal) : await runExperiment({
+  // Local and queued runs report through the same events, so --progress means the same for both.
+  const onEvent = (e: RunEvent): void => {
+    if (e.type === 'started') {
+      progress.total = e.total;
+      nextLine = nextLineAt(0, e.total);
+      if (args.queue === undefined) io.progress(`run ${e.runId}: ${e.total} episodes, ${experiment.concurrency ?? experiment.threads} in flight on ${experiment.threads} threads`);
+    }
+    if (e.type === 'progress') Object.assign(progress, { done: e.done, failed: e.failed, inFlight: e.inFlight });
+    if (e.type === 'episode-started') progress.inFlight++;
+    if (e.type === 'retry') progress.retried++;
+    if (e.type === 'episode') {
+      progress.done = e.done;
+      progress.inFlight = Math.max(0, progress.inFlight - 1);
+      if (!e.outcome.ok) {
+        progress.failed++;
+        io.err(`episode ${e.outcome.domain} #${e.outcome.index} failed: ${e.outcome.error.code}: ${e.outcome.error.message}`);
+      }
+    }
+    if (e.type === 'episode-started' || e.type === 'episode' || e.type === 'progress') show();
+    if (e.type === 'stopping') io.err(`stopping (${e.reason}): letting in-flight episodes finish their writes`);
+    if (e.type === 'shard-error') io.err(e.message);
+    if (e.type === 'warning') io.err(`warning: ${e.message}`);
+  };
+  const result = args.queue !== undefined ? await queuedRun(store, experiment, !capRequested, { ...args, queue: args.queue }, io, onEvent, signal) : await runExperiment({
     experiment,
     store,
     mode: resume ? resume.manifest.mode : args.lock ? 'locked' : 'unlocked',
@@ -124,27 +147,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     capFromStore: resume ? false : !capRequested,
     signal,
     ...(resume ? { resume } : {}),
-    onEvent: (e) => {
-      if (e.type === 'started') {
-        progress.total = e.total;
-        nextLine = nextLineAt(0, e.total);
-        io.progress(`run ${e.runId}: ${e.total} episodes, ${experiment.concurrency ?? experiment.threads} in flight on ${experiment.threads} threads`);
-      }
-      if (e.type === 'episode-started') progress.inFlight++;
-      if (e.type === 'retry') progress.retried++;
-      if (e.type === 'episode') {
-        progress.done = e.done;
-        progress.inFlight = Math.max(0, progress.inFlight - 1);
-        if (!e.outcome.ok) {
-          progress.failed++;
-          io.err(`episode ${e.outcome.domain} #${e.outcome.index} failed: ${e.outcome.error.code}: ${e.outcome.error.message}`);
-        }
-      }
-      if (e.type === 'episode-started' || e.type === 'episode') show();
-      if (e.type === 'stopping') io.err(`stopping (${e.reason}): letting in-flight episodes finish their writes`);
-      if (e.type === 'shard-error') io.err(e.message);
-      if (e.type === 'warning') io.err(`warning: ${e.message}`);
-    },
+    onEvent,
   });
   io.progress('');
   const { manifest, report } = result;
@@ -155,7 +158,8 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
-    io.out(`concurrency ${manifest.timings?.concurrency}, efficiency ${Math.round((manifest.timings?.efficiency ?? 0) * 100)}% (play time of the episodes / (wall time × concurrency))`);
+    // A queued run's episodes are played by workers it does not know the number of.
+    if (manifest.timings?.concurrency !== undefined) io.out(`concurrency ${manifest.timings.concurrency}, efficiency ${Math.round((manifest.timings.efficiency ?? 0) * 100)}% (play time of the episodes / (wall time × concurrency))`);
     io.out('');
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));

@@ -3,13 +3,12 @@
  * in the store while workers on any host play them, then writes the manifest
  * (with the host and worker of every episode) and audits the run.
  */
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { audit } from '../audit.js';
 import { newRunId } from '../coordinator.js';
-import type { RunResult } from '../coordinator.js';
+import type { RunEvent, RunResult } from '../coordinator.js';
 import { episodeId } from '../episode.js';
 import { BadInputError } from '../errors.js';
+import { closeRun, openRun, runningManifest } from '../run-frame.js';
 import { roundRobin } from '../scheduler.js';
 import { runEpisodeEntries } from '../store/pg/pg-store.js';
 import type { PgStore } from '../store/pg/pg-store.js';
@@ -32,7 +31,8 @@ export interface DistributedRunOptions {
   /** True when `experiment.cap` is only the default: the store's recorded cap applies (see RunOptions). @default false */
   capFromStore?: boolean;
   signal?: AbortSignal;
-  onProgress?: (p: { runId: string; done: number; failed: number; total: number }) => void;
+  /** started, warning, progress (polled from the store and queue), stopping. */
+  onEvent?: (event: RunEvent) => void;
 }
 
 /** Same server, port and database: the claim check and the merge must share one transaction. */
@@ -49,34 +49,22 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   if (!sameDatabase(queueTarget.connectionString, storeTarget.connectionString)) {
     throw new BadInputError(`--queue ${queueTarget.masked} and --store ${storeTarget.masked} must name the same PostgreSQL database: an episode's job completes in its merge's transaction`);
   }
-  await store.init();
-  // Before anything is queued: the store's cap, never below what a playbook holds (src/cap.ts).
-  const cap = await store.settleCap(o.capFromStore ? undefined : o.experiment.cap);
-  const experiment: ExperimentConfig = { ...o.experiment, cap: cap.cap };
-  if (cap.record) await store.recordCap(cap.cap);
+  const emit = o.onEvent ?? (() => {});
+  const experiment = await openRun(store, o.experiment, o.capFromStore ?? false, (message) => emit({ type: 'warning', message }));
   const { boss } = await openQueue(o.queue);
   const runId = newRunId();
   const assignments = roundRobin(experiment.domains, experiment.episodes);
   const total = assignments.length;
-  const manifest: RunManifest = {
-    run_id: runId,
-    mode: 'locked',
-    commit: 'batched',
-    status: 'running',
-    started_at: new Date().toISOString(),
-    pid: process.pid,
-    host: hostname(),
-    queue: queueTarget.masked,
-    config: experiment,
-    domains: Object.fromEntries(experiment.domains.map((d) => [d, { scheduled: experiment.episodes, completed: 0, failed: 0 }])),
-  };
+  const manifest = runningManifest(runId, experiment, 'locked', 'batched', { queue: queueTarget.masked });
   const workers = o.workers ? startLocalWorkers(o.queue, o.workers, experiment.threads, o.concurrency ?? experiment.threads) : null;
   const countSql = `SELECT (SELECT count(*) FROM ${store.t.episodes} WHERE run_id = $1)::int AS done,
-    (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND state = 'failed' AND data->>'runId' = $1)::int AS failed`;
+    (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND state = 'failed' AND data->>'runId' = $1)::int AS failed,
+    (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND state = 'active' AND data->>'runId' = $1)::int AS active`;
   const started = performance.now();
-  let progress = { done: 0, failed: 0 };
+  let progress = { done: 0, failed: 0, active: 0 };
   try {
     await store.writeManifest(manifest);
+    emit({ type: 'started', runId, total });
     const jobs = assignments.map((a) => ({
       name: EPISODE_QUEUE,
       data: { storeSchema: store.schema, runId, domain: a.domain, index: a.index, seed: experiment.seed, cap: experiment.cap, episodeMs: experiment.episodeMs, modules: experiment.modules ?? [], timeoutMs: experiment.episodeTimeoutMs ?? 0, retries: experiment.retries ?? 0, retryDelayMs: experiment.retryDelayMs ?? 1000 } satisfies EpisodeJob,
@@ -87,12 +75,13 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     for (let i = 0; i < jobs.length; i += 1000) await boss.insert(jobs.slice(i, i + 1000));
     // Poll the store: workers on other hosts report nothing to us; what is committed is the truth.
     while (!o.signal?.aborted) {
-      progress = (await store.query<{ done: number; failed: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
-      o.onProgress?.({ runId, ...progress, total });
+      progress = (await store.query<{ done: number; failed: number; active: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
+      emit({ type: 'progress', done: progress.done + progress.failed, failed: progress.failed, inFlight: progress.active, total });
       if (progress.done + progress.failed >= total) break;
       await sleep(500, undefined, { signal: o.signal }).catch(() => {});
     }
     if (o.signal?.aborted) {
+      emit({ type: 'stopping', reason: String(o.signal.reason ?? 'interrupted') });
       // Unclaimed episodes of this run are withdrawn; claimed ones finish on their workers.
       await store.query(`DELETE FROM "${queueTarget.schema}".job WHERE name = $1 AND state IN ('created', 'retry') AND data->>'runId' = $2`, [EPISODE_QUEUE, runId]);
     }
@@ -122,8 +111,6 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     timings: { seconds: Math.round(seconds * 1000) / 1000, episodesPerSec: Math.round((committed.size / seconds) * 10) / 10 },
     ...(o.signal?.aborted ? { stop_reason: String(o.signal.reason) } : {}),
   } satisfies Partial<RunManifest>);
-  const report = audit({ ...(await store.auditInput({ runId, cap: experiment.cap })), manifests: [manifest] });
-  manifest.audit = report;
-  await store.writeManifest(manifest);
+  const report = await closeRun(store, manifest);
   return { manifest, report };
 }
