@@ -12,8 +12,12 @@ import { episodeId } from './episode.js';
 import type { EpisodeOutcome, EpisodeTask } from './messages.js';
 import { siblingModule } from './module-file.js';
 import { lockTurnsWorkerData } from './store/local-turns.js';
+import { readyCounter, threadsReady } from './thread-ready.js';
 
-export type EpisodePool = Piscina<EpisodeTask, EpisodeOutcome>;
+export type EpisodePool = Piscina<EpisodeTask, EpisodeOutcome> & {
+  /** Resolves once every thread has loaded the episode worker (a thread that fails to start rejects it). */
+  ready(): Promise<void>;
+};
 
 /** The worker file next to this module, in src/ under tsx or dist/ when built. */
 function workerFile(): string {
@@ -22,14 +26,21 @@ function workerFile(): string {
 
 /** `threads` threads, each playing up to ⌈concurrency / threads⌉ episodes at once (episodes mostly wait). */
 export function episodePool(threads: number, concurrency: number): EpisodePool {
-  return new Piscina<EpisodeTask, EpisodeOutcome>({
+  const counter = readyCounter();
+  const pool = new Piscina<EpisodeTask, EpisodeOutcome>({
     filename: workerFile(),
-    workerData: lockTurnsWorkerData(),
+    workerData: { ...lockTurnsWorkerData(), ...counter },
     minThreads: threads,
     maxThreads: threads,
     concurrentTasksPerWorker: Math.max(1, Math.ceil(concurrency / threads)),
     idleTimeout: 1_000,
   });
+  const ready = (): Promise<void> => {
+    let onError: (err: unknown) => void = () => {};
+    const failed = new Promise<never>((_, reject) => pool.once('error', (onError = reject)));
+    return Promise.race([threadsReady(counter, threads), failed]).finally(() => pool.off('error', onError));
+  };
+  return Object.assign(pool, { ready });
 }
 
 /** Plays the episode's attempts on the pool; a thread that dies fails its attempt (E_WORKER), retried like any failure. */

@@ -18,9 +18,12 @@ import { applyDeltas } from '../src/merge.js';
 import type { StoreBackend } from '../src/store/backend.js';
 import { openStoreInThread } from '../src/store/open-in-thread.js';
 import { Store } from '../src/store/store.js';
+import { markThreadReady } from '../src/thread-ready.js';
 import { raceTimeout, runStopSignal } from './attempt.js';
 
 const stores = new Map<string, StoreBackend>();
+// Every import above is loaded: the pool may count this thread as started.
+markThreadReady();
 
 function storeFor(task: EpisodeTask): StoreBackend {
   const key = `${task.store}\0${task.cap}`;

@@ -33,7 +33,11 @@ export async function executeWorker(args: WorkerArgs, io: Io, signal: AbortSigna
     id: { ...(args.host ? { host: args.host } : {}), ...(args.name ? { worker: args.name } : {}) },
     signal,
     onEvent: (e) => {
-      if (e.type === 'started') io.err(`worker ${e.worker.worker} on ${e.worker.host}: claiming episodes (SIGTERM finishes in-flight episodes, then exits)`);
+      if (e.type === 'started') {
+        io.err(`worker ${e.worker.worker} on ${e.worker.host}: claiming episodes (SIGTERM finishes in-flight episodes, then exits)`);
+        // Started by `run --workers` (src/queue/local-workers.ts): the run queues its episodes once its workers claim.
+        process.send?.({ type: 'claiming' });
+      }
       if (e.type === 'warning') io.err(`warning: ${e.message}`);
       if (args.verbose && e.type === 'claimed') io.err(`claimed ${e.episode_id}`);
       if (args.verbose && e.type === 'episode' && e.outcome === 'committed') io.err(`committed ${e.episode_id}`);

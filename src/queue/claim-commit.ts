@@ -10,7 +10,7 @@
  */
 import type PgBoss from 'pg-boss';
 import { combineDeltas } from '../merge.js';
-import { insertEpisode } from '../store/pg/pg-store.js';
+import { insertEpisodes } from '../store/pg/pg-store.js';
 import type { PgStore, WriterId } from '../store/pg/pg-store.js';
 import { lockPlaybook, mergeLocked } from '../store/pg/playbook-rows.js';
 import type { Deltas, EpisodeRecord } from '../types.js';
@@ -100,7 +100,7 @@ export class ClaimCommitter {
       );
       const tokens = new Map(rows.rows.map((r) => [r.id, r.retry_count]));
       const live = items.filter((i) => tokens.get(i.jobId) === i.retryCount);
-      for (const i of live) await insertEpisode(c, t.episodes, i.domain, i.record, this.writer, location);
+      await insertEpisodes(c, t.episodes, live, this.writer, location);
       // Domains in a fixed order, so two workers' batches never wait on each other's rows in a cycle.
       for (const domain of [...new Set(live.map((i) => i.domain))].sort()) {
         const row = await lockPlaybook(c, t.playbooks, domain, `${location} playbook ${domain}`);

@@ -72,6 +72,8 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
       retryLimit: 20,
       retryDelay: 0,
     }));
+    // Local workers get their episodes once all of them claim: the first one up would otherwise take a full batch while the others start.
+    if (workers) await Promise.race([workers.claiming, new Promise((resolve) => o.signal?.addEventListener('abort', resolve, { once: true }))]);
     for (let i = 0; i < jobs.length; i += 1000) await boss.insert(jobs.slice(i, i + 1000));
     // Poll the store: workers on other hosts report nothing to us; what is committed is the truth.
     while (!o.signal?.aborted) {

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { siblingModule } from '../module-file.js';
 
 export interface LocalWorkers {
+  /** Resolves once every worker claims (or has exited). */
+  claiming: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -15,7 +17,9 @@ export function startLocalWorkers(queue: string, count: number, threads: number,
     fork(cli, ['worker', '--queue', queue, '--threads', String(threads), '--concurrency', String(concurrency), '--name', `local-${i + 1}:${process.pid}`], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
   );
   const exits = children.map((c) => new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', () => resolve()))));
+  const claiming = children.map((c, i) => Promise.race([exits[i], new Promise<void>((resolve) => c.on('message', (m: { type?: string }) => m?.type === 'claiming' && resolve()))]));
   return {
+    claiming: Promise.all(claiming).then(() => {}),
     stop: async () => {
       for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
       await Promise.all(exits);

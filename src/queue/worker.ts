@@ -1,7 +1,7 @@
 /**
  * `ace-orch worker`: claims episodes from the pg-boss queue, plays them on a
  * local Piscina pool and commits them under their claims. Up to `concurrency`
- * episodes are in flight (claimed, playing or committing). When the signal
+ * episodes play at once, and up to as many more wait for their group commit. When the signal
  * aborts it claims nothing more, finishes what it holds, and returns.
  */
 import { hostname } from 'node:os';
@@ -11,7 +11,7 @@ import { episodePool, playOnPool } from '../episode-pool.js';
 import { describeError } from '../errors.js';
 import { episodeId } from '../episode.js';
 import { createStopFlag } from '../messages.js';
-import type { EpisodeTask } from '../messages.js';
+import type { EpisodeOutcome, EpisodeTask } from '../messages.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { PgStore } from '../store/pg/pg-store.js';
 import type { WriterId } from '../store/pg/pg-store.js';
@@ -67,31 +67,21 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
     return c;
   };
   const totals: WorkerTotals = { committed: 0, claimLost: 0, failed: 0 };
-  const inFlight = new Set<Promise<void>>();
+  // As in a local run, a slot is an episode playing: once played, it waits for its group commit without one.
+  const playing = new Set<Promise<void>>();
+  const settling = new Set<Promise<void>>();
+  const track = (set: Set<Promise<void>>, p: Promise<void>): void => {
+    set.add(p);
+    void p.finally(() => set.delete(p));
+  };
 
-  const handle = async (job: PgBoss.JobWithMetadata<EpisodeJob>): Promise<void> => {
-    const { store, committer } = committerFor(job.data);
+  /** Commits a played episode, or fails its job, under the claim; never rejects. */
+  const settle = async (job: PgBoss.JobWithMetadata<EpisodeJob>, played: EpisodeOutcome | undefined): Promise<void> => {
+    const { committer } = committerFor(job.data);
     const { runId, domain, index } = job.data;
     const id = episodeId(runId, domain, index);
     const claim = { jobId: job.id, retryCount: job.retryCount };
-    emit({ type: 'claimed', episode_id: id });
     try {
-      const task: Omit<EpisodeTask, 'attempt'> = {
-        store: store.root,
-        runId,
-        domain,
-        index,
-        seed: job.data.seed,
-        cap: job.data.cap,
-        lock: DEFAULT_LOCK_OPTIONS,
-        episodeMs: job.data.episodeMs,
-        modules: job.data.modules,
-        mode: 'locked',
-        commit: 'batched',
-        timeoutMs: job.data.timeoutMs ?? 0,
-        stopFlag,
-      };
-      const played = await playOnPool(pool, task, { retries: job.data.retries ?? 0, retryDelayMs: job.data.retryDelayMs ?? 1000 });
       if (played?.ok && played.record && played.deltas) {
         const outcome = await committer.submit({ ...claim, domain, record: played.record, deltas: played.deltas });
         totals[outcome === 'committed' ? 'committed' : 'claimLost']++;
@@ -111,12 +101,45 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
     }
   };
 
-  emit({ type: 'started', worker: writer });
+  const play = async (job: PgBoss.JobWithMetadata<EpisodeJob>): Promise<void> => {
+    const { store } = committerFor(job.data);
+    const { runId, domain, index } = job.data;
+    emit({ type: 'claimed', episode_id: episodeId(runId, domain, index) });
+    const task: Omit<EpisodeTask, 'attempt'> = {
+      store: store.root,
+      runId,
+      domain,
+      index,
+      seed: job.data.seed,
+      cap: job.data.cap,
+      lock: DEFAULT_LOCK_OPTIONS,
+      episodeMs: job.data.episodeMs,
+      modules: job.data.modules,
+      mode: 'locked',
+      commit: 'batched',
+      timeoutMs: job.data.timeoutMs ?? 0,
+      stopFlag,
+    };
+    const played = await playOnPool(pool, task, { retries: job.data.retries ?? 0, retryDelayMs: job.data.retryDelayMs ?? 1000 }).catch((err: unknown): EpisodeOutcome => ({
+      ok: false,
+      episode_id: episodeId(runId, domain, index),
+      domain,
+      index,
+      ms: 0,
+      error: { code: 'E_WORKER', message: describeError(err), fatal: false },
+    }));
+    track(settling, settle(job, played));
+  };
+
   try {
+    // Threads still starting would hold claims whose clock runs: claim once they can play.
+    await pool.ready();
+    emit({ type: 'started', worker: writer });
     while (!options.signal.aborted) {
-      const room = options.concurrency - inFlight.size;
-      if (room <= 0) {
-        await Promise.race(inFlight);
+      const room = options.concurrency - playing.size;
+      // Played episodes waiting to commit still hold their claims: at most `concurrency` of them too.
+      if (room <= 0 || settling.size >= options.concurrency) {
+        await Promise.race([...playing, ...settling]);
         continue;
       }
       let jobs: PgBoss.JobWithMetadata<EpisodeJob>[];
@@ -127,13 +150,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
         emit({ type: 'warning', message: `claiming from ${target.masked} failed: ${describeError(err)}; retrying` });
         jobs = [];
       }
-      for (const job of jobs) {
-        const p = handle(job).finally(() => inFlight.delete(p));
-        inFlight.add(p);
-      }
+      for (const job of jobs) track(playing, play(job));
       if (jobs.length === 0) await sleep(options.pollMs ?? 250, undefined, { signal: options.signal }).catch(() => {});
     }
-    await Promise.all(inFlight);
+    await Promise.all(playing);
+    await Promise.all(settling);
   } finally {
     await pool.destroy();
     for (const { store } of committers.values()) await store.close();

@@ -226,6 +226,19 @@ export async function insertEpisode(c: pg.PoolClient, table: string, domain: str
   return false;
 }
 
+/** Several records in one statement (one round trip, not one each); a conflicting id goes through insertEpisode's check. */
+export async function insertEpisodes(c: pg.PoolClient, table: string, items: readonly { domain: string; record: EpisodeRecord }[], writer: WriterId, location: string): Promise<void> {
+  if (!items.length) return;
+  const r = await c.query<{ episode_id: string }>(
+    `INSERT INTO ${table} (episode_id, domain, run_id, record, host, worker)
+     SELECT e.id, e.domain, e.run_id, e.record, $5, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::json[]) AS e(id, domain, run_id, record)
+     ON CONFLICT (episode_id) DO NOTHING RETURNING episode_id`,
+    [items.map((i) => i.record.episode_id), items.map((i) => i.domain), items.map((i) => i.record.run_id ?? null), items.map((i) => JSON.stringify(i.record)), writer.host, writer.worker],
+  );
+  const inserted = new Set(r.rows.map((row) => row.episode_id));
+  for (const i of items) if (!inserted.has(i.record.episode_id)) await insertEpisode(c, table, i.domain, i.record, writer, location);
+}
+
 /** A run's committed episodes as manifest entries, with the host and worker that committed each. */
 export async function runEpisodeEntries(store: PgStore, runId: string): Promise<EpisodeEntry[]> {
   const r = await store.query<{ episode_id: string; domain: string; record: EpisodeRecord; host: string | null; worker: string | null }>(
