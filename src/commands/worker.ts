@@ -17,7 +17,7 @@ export function workerBuilder<T>(y: Argv<T>) {
   return y
     .option('queue', { type: 'string', demandOption: true, describe: 'The queue: postgres://user@host:5432/db[?schema=NAME] (pg-boss schema, default pgboss); the runs\' stores live in the same database' })
     .option('threads', { type: 'number', default: 2, coerce: intFlag('threads'), describe: 'Worker threads playing episodes on this host' })
-    .option('concurrency', { type: 'number', coerce: intFlag('concurrency'), describe: 'Episodes claimed and in flight at once (default: --threads); raise it for episodes that mostly wait on model calls' })
+    .option('concurrency', { type: 'number', coerce: intFlag('concurrency'), describe: 'Episodes playing at once (default: --threads); raise it for episodes that mostly wait on model calls' })
     .option('name', { type: 'string', describe: 'This worker\'s name in run manifests (default <hostname>:<pid>)' })
     .option('host', { type: 'string', describe: 'The host name recorded in run manifests (default the OS host name)' })
     .option('verbose', { type: 'boolean', default: false, describe: 'Also print a line for every episode claimed and every episode committed (for logs)' });

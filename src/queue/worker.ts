@@ -1,8 +1,9 @@
 /**
  * `ace-orch worker`: claims episodes from the pg-boss queue, plays them on a
  * local Piscina pool and commits them under their claims. Up to `concurrency`
- * episodes play at once, and up to as many more wait for their group commit. When the signal
- * aborts it claims nothing more, finishes what it holds, and returns.
+ * episodes play at once, and up to as many more wait for their group commit.
+ * When the signal aborts it claims nothing more, finishes what it holds, and
+ * returns.
  */
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,7 +25,7 @@ import type { EpisodeJob } from './jobs.js';
 export interface WorkerOptions {
   queue: string;
   threads: number;
-  /** Episodes claimed at once. @default threads */
+  /** Episodes playing at once (as many again may wait for their commit). @default threads */
   concurrency: number;
   /** Recorded with every episode this worker commits. @default os.hostname() and pid */
   id?: Partial<WriterId>;
