@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { audit } from './audit.js';
+import { registeredReflection } from './domains/index.js';
 import { BadInputError } from './errors.js';
 import { episodeTrace, epochMs } from './episode-clock.js';
 import { episodeId } from './episode.js';
@@ -225,7 +226,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : {}),
   } satisfies Partial<RunManifest>);
 
-  const input = await store.auditInput({ runId, cap: experiment.cap });
+  const input = await store.auditInput({ runId, cap: experiment.cap, rules: registeredReflection });
   const report = audit({ ...input, manifests: [manifest] });
   manifest.audit = report;
   await store.writeManifest(manifest);

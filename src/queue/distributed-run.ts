@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { audit } from '../audit.js';
+import { registeredReflection } from '../domains/index.js';
 import { newRunId } from '../coordinator.js';
 import type { RunResult } from '../coordinator.js';
 import { episodeId } from '../episode.js';
@@ -115,7 +116,7 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     timings: { seconds: Math.round(seconds * 1000) / 1000, episodesPerSec: Math.round((committed.size / seconds) * 10) / 10 },
     ...(o.signal?.aborted ? { stop_reason: String(o.signal.reason) } : {}),
   } satisfies Partial<RunManifest>);
-  const report = audit({ ...(await store.auditInput({ runId, cap: experiment.cap })), manifests: [manifest] });
+  const report = audit({ ...(await store.auditInput({ runId, cap: experiment.cap, rules: registeredReflection })), manifests: [manifest] });
   manifest.audit = report;
   await store.writeManifest(manifest);
   return { manifest, report };
