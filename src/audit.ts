@@ -7,7 +7,7 @@ import { auditSections, type FileSectionEntry } from './audit-sections.js';
 import { inferAuditCap, type PlaybookSize, type RecordedCap } from './cap.js';
 import type { FileFinding } from './episode-read.js';
 import { compareObservations } from './merge.js';
-import { deltasOfEpisode } from './reference.js';
+import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
 import type { AuditReport, DomainAudit, EpisodeRecord, ObservationKey, Playbook, RunManifest } from './types.js';
 import { SECTION_NAMES } from './types.js';
 
@@ -51,8 +51,8 @@ export interface AuditInput {
  * section entries. Files written by the reference tool carry no
  * `outcome.observation`; for those the reference's rules apply (src/reference.ts).
  */
-export function episodeFact(record: EpisodeRecord, domain: string): EpisodeFact {
-  const deltas = deltasOfEpisode(record, domain);
+export function episodeFact(record: EpisodeRecord, domain: string, rules: ReflectionRules = builtInReflection): EpisodeFact {
+  const deltas = deltasOfEpisode(record, domain, rules);
   const o = deltas.observations[0]!;
   const derived = !record.outcome.observation;
   return {

@@ -3,18 +3,11 @@
  * experiment, and between two saved reports. Pure.
  */
 import { BadInputError } from './errors.js';
-import type { AuditReport } from './types.js';
+import { quantile } from './stats.js';
+import type { AuditReport, DomainAudit } from './types.js';
 
-/** The per-domain numbers a comparison is made of. */
-export interface DomainCounts {
-  domain: string;
-  episodesRun: number | null;
-  episodeFiles: number;
-  playbookObservations: number;
-  lost: number;
-  missingFiles: number;
-  unexpected: number;
-}
+/** The per-domain numbers a comparison is made of: the audit's own fields. */
+export type DomainCounts = Pick<DomainAudit, 'domain' | 'episodesRun' | 'episodeFiles' | 'playbookObservations' | 'lost' | 'missingFiles' | 'unexpected'>;
 
 export interface RunCounts {
   domains: DomainCounts[];
@@ -49,9 +42,7 @@ export interface Spread {
 export function spread(values: readonly number[]): Spread {
   const s = [...values].sort((a, b) => a - b);
   if (s.length === 0) return { min: 0, median: 0, max: 0 };
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { min: s[0]!, median, max: s.at(-1)! };
+  return { min: s[0]!, median: quantile(s, 50), max: s.at(-1)! };
 }
 
 /** A domain's value across a mode's repeats. */

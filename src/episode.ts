@@ -2,7 +2,7 @@
  * One episode, as a pure function: (seed, domain, index, prior) -> the
  * episode record and the deltas it adds to the playbook. The worker does the I/O.
  */
-import type { Domain, DomainPlay } from './domains/index.js';
+import type { Domain, DomainPlay } from './domains/domain.js';
 import { createRng } from './rng.js';
 import type { Rng } from './rng.js';
 import type { Deltas, EpisodeRecord, Observation, Playbook, SectionEntry } from './types.js';

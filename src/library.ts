@@ -6,6 +6,7 @@
 import { audit as auditInput } from './audit.js';
 import { runExperiment as runOnPool } from './coordinator.js';
 import type { RunEvent, RunResult } from './coordinator.js';
+import { registeredReflection } from './domains/index.js';
 import { loadDomainModules, resolveModules } from './domains/load.js';
 import { runExitCode, EXIT } from './exit-codes.js';
 import { resolveExperiment } from './experiment.js';
@@ -87,7 +88,7 @@ export interface AuditOptions {
 
 /** Audits a store for lost observations: what `ace-orch audit` does. Reads only. */
 export async function audit(store: Store | string, options: AuditOptions = {}): Promise<AuditReport> {
-  return auditInput(await loadAuditInput(storeOf(store), options));
+  return auditInput(await loadAuditInput(storeOf(store), { ...options, rules: registeredReflection }));
 }
 
 /** What {@link repair} resolves to: what it re-merged, and the audit of the store afterwards. */
@@ -102,6 +103,6 @@ export interface RepairResult extends RepairReport {
 export async function repair(store: Store | string, options: RepairOptions = {}): Promise<RepairResult> {
   const s = storeOf(store);
   await assertStoreExists(s);
-  const report = await repairStore(s, options);
+  const report = await repairStore(s, { rules: registeredReflection, ...options });
   return { ...report, audit: await audit(s, { cap: options.cap }) };
 }

@@ -4,7 +4,9 @@
  */
 import type { EpisodeClock } from './episode-clock.js';
 import type { LockOptions } from './store/lock.js';
-import type { AnyReliability, CommitMode, Deltas, EpisodeRecord, ExperimentConfig, WriteMode } from './types.js';
+import type { AnyReliability, CommitMode, Deltas, EpisodeRecord, ExperimentConfig, MergeTiming, WriteMode } from './types.js';
+
+export type { MergeTiming };
 
 /** A flag shared by a process's scheduler and its worker threads: 1 once the run is stopping. */
 export function createStopFlag(): Int32Array {
@@ -51,21 +53,6 @@ export interface AttemptLog {
   playMs?: number;
 }
 
-export interface MergeTiming {
-  waitMs: number;
-  holdMs: number;
-  retries: number;
-  bytes: number;
-  changed: boolean;
-  /** Writes refused by the fence (or a lost lease) before this merge landed. */
-  refused: number;
-  /** Writes refused because another tool rewrote the playbook without this project's lock (then retried). */
-  foreignWrites: number;
-  /** Stale locks reclaimed by this merge. */
-  reclaimed: number;
-  /** Episodes carried by this merge (1 unless group-committed). @default 1 */
-  batch?: number;
-}
 
 /** The timing fields of a merge's result, as they cross the thread or process boundary (nothing else of it does). */
 export function mergeTiming(r: Omit<MergeTiming, 'batch'>, batch?: number): MergeTiming {

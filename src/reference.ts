@@ -4,16 +4,30 @@
  * Pure. The audit uses it to know what a reference episode should have left
  * in the playbook; `repair` uses it to put exactly that back.
  */
-import type { Domain } from './domains/index.js';
-import { findDomain } from './domains/index.js';
+import type { Domain } from './domains/domain.js';
+import { chemTile } from './domains/chem_tile.js';
+import { hotPot } from './domains/hot_pot.js';
+import { switchLight } from './domains/switch_light.js';
 import type { Deltas, EpisodeRecord, Observation, SectionEntry, Trajectory } from './types.js';
+
+/**
+ * Where the audit finds a domain's reflection rules. The rules reach this pure
+ * code as a parameter: the I/O layers that own the domain registry (a run
+ * with user modules, the library after `registerDomain`) pass its lookup.
+ */
+export type ReflectionRules = (domain: string) => Pick<Domain, 'reflect'> | undefined;
+
+const BUILT_IN = new Map<string, Pick<Domain, 'reflect'>>([hotPot, chemTile, switchLight].map((d) => [d.name, d]));
+
+/** The built-in domains' rules: the default where no registry is given. */
+export const builtInReflection: ReflectionRules = (name) => BUILT_IN.get(name);
 
 /**
  * The reflection rules for a domain folder. Like the reference, `hot_pot_test`
  * and `hot_pot_controlled` use hot_pot's rules.
  */
-function reflectionDomain(name: string): Domain | undefined {
-  return findDomain(name) ?? findDomain(name.replaceAll('_test', '').replaceAll('_controlled', ''));
+function reflectionDomain(name: string, rules: ReflectionRules): Pick<Domain, 'reflect'> | undefined {
+  return rules(name) ?? rules(name.replaceAll('_test', '').replaceAll('_controlled', ''));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -53,8 +67,8 @@ function hotPotContext(trajectory: Trajectory, reliability: string): Record<stri
  * per failure. Entries carry the episode's timestamp so ace-orch's
  * "most recent 10" rule can place them.
  */
-export function referenceDeltas(record: EpisodeRecord, domainName: string): Deltas {
-  const domain = reflectionDomain(domainName);
+export function referenceDeltas(record: EpisodeRecord, domainName: string, rules: ReflectionRules = builtInReflection): Deltas {
+  const domain = reflectionDomain(domainName, rules);
   const trajectory = trajectoryOf(record);
   const reflection = domain ? domain.reflect(trajectory) : { reliability: 'MEDIUM' as const, reason: '' };
   const score = record.outcome.score;
@@ -83,9 +97,9 @@ export function referenceDeltas(record: EpisodeRecord, domainName: string): Delt
 }
 
 /** The deltas an episode file stands for: its own when ace-orch wrote it, else the reference tool's rules. */
-export function deltasOfEpisode(record: EpisodeRecord, domainName: string): Deltas {
+export function deltasOfEpisode(record: EpisodeRecord, domainName: string, rules: ReflectionRules = builtInReflection): Deltas {
   const own = record.outcome.observation;
-  if (!own) return referenceDeltas(record, domainName);
+  if (!own) return referenceDeltas(record, domainName, rules);
   const s = record.outcome.sections;
   return {
     observations: [own],

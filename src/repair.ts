@@ -11,7 +11,7 @@ import type { DomainState } from './audit.js';
 import { BadInputError } from './errors.js';
 import { combineDeltas, emptyDeltas } from './merge.js';
 import { readEpisodeText } from './episode-read.js';
-import { deltasOfEpisode } from './reference.js';
+import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
 import { abandonedRuns } from './run-liveness.js';
 import { removeStaleTemps } from './store/durable.js';
 import { readDomainState } from './store/snapshot.js';
@@ -26,6 +26,8 @@ export interface RepairOptions {
   rebuild?: boolean;
   /** Requested cap, checked against the store's (src/cap.ts). @default the store's recorded cap, else 10 */
   cap?: number;
+  /** The domains' reflection rules, for episode files the reference tool wrote. @default the built-in domains' */
+  rules?: ReflectionRules;
 }
 
 export interface DomainRepair {
@@ -53,8 +55,14 @@ export interface RepairReport {
  * reference tool's rules (src/reference.ts). An observation still in the
  * playbook is never re-merged, so repair cannot replace what a user has.
  */
-export function repairDeltas(record: EpisodeRecord, domain: string, observationLost: boolean, lostSections: ReadonlySet<string>): Deltas {
-  const all = deltasOfEpisode(record, domain);
+export function repairDeltas(
+  record: EpisodeRecord,
+  domain: string,
+  observationLost: boolean,
+  lostSections: ReadonlySet<string>,
+  rules: ReflectionRules = builtInReflection,
+): Deltas {
+  const all = deltasOfEpisode(record, domain, rules);
   const out = emptyDeltas();
   if (observationLost) out.observations.push(...all.observations);
   for (const s of SECTION_NAMES) out[s].push(...all[s].filter((e) => lostSections.has(JSON.stringify([s, e.source_episode, e.content]))));
@@ -71,7 +79,7 @@ export async function remergeLost(
   state: DomainState,
   cap: number,
   runId: string | null,
-  beforeWrite?: () => Promise<void>,
+  { beforeWrite, rules = builtInReflection }: { beforeWrite?: () => Promise<void>; rules?: ReflectionRules } = {},
 ): Promise<{ recovered: string[]; sectionEntriesRestored: number }> {
   const { lostIds, sections } = auditDomain(state, [], cap, runId);
   const lostObs = new Set(lostIds);
@@ -83,7 +91,7 @@ export async function remergeLost(
     const deltas = await Promise.all(
       lost.map(async (e) => {
         const read = readEpisodeText(await readFile(e.file!, 'utf8'), e.file!);
-        return read.ok ? repairDeltas(read.record, state.domain, lostObs.has(e.key.episode_id), lostSections) : emptyDeltas();
+        return read.ok ? repairDeltas(read.record, state.domain, lostObs.has(e.key.episode_id), lostSections, rules) : emptyDeltas();
       }),
     );
     await new Store(store.root, { ...store.options, cap }).merge(state.domain, combineDeltas(deltas));
@@ -116,10 +124,13 @@ export async function repairStore(store: Store, options: RepairOptions = {}): Pr
       }
       movedAside = await moveAside(store, domain);
     }
-    const state = await readDomainState(store, domain);
+    const state = await readDomainState(store, domain, options.rules);
     states.push(state);
-    const { recovered, sectionEntriesRestored } = await remergeLost(store, state, cap, null, async () => {
-      if (!capRecorded) capRecorded = (await recordCap(store, cap), true);
+    const { recovered, sectionEntriesRestored } = await remergeLost(store, state, cap, null, {
+      rules: options.rules,
+      beforeWrite: async () => {
+        if (!capRecorded) capRecorded = (await recordCap(store, cap), true);
+      },
     });
     const tempFilesRemoved = removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs);
     domains.push({

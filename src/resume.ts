@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { ResumePlan } from './coordinator.js';
+import { registeredReflection } from './domains/index.js';
 import { loadDomainModules } from './domains/load.js';
 import { episodeId } from './episode.js';
 import { BadInputError } from './errors.js';
@@ -54,8 +55,8 @@ export async function planResume(store: Store, manifest: RunManifest): Promise<R
   const withFile = new Map<string, EpisodeEntry>();
   const recovered: string[] = [];
   for (const domain of config.domains) {
-    const state = await readDomainState(store, domain);
-    recovered.push(...(await remergeLost(store, state, config.cap, manifest.run_id)).recovered);
+    const state = await readDomainState(store, domain, registeredReflection);
+    recovered.push(...(await remergeLost(store, state, config.cap, manifest.run_id, { rules: registeredReflection })).recovered);
     for (const e of state.episodes.filter((f) => f.run_id === manifest.run_id)) {
       const before = previous.get(e.episode_id);
       withFile.set(e.episode_id, before?.status === 'ok' ? before : { episode_id: e.episode_id, domain, index: e.index ?? -1, status: 'ok', score: e.key.score, reliability: e.key.reliability });

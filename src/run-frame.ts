@@ -7,6 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { audit } from './audit.js';
+import { registeredReflection } from './domains/index.js';
 import { abandonedRuns } from './run-liveness.js';
 import type { StoreBackend } from './store/backend.js';
 import { platformGuarantee } from './store/platform.js';
@@ -55,7 +56,7 @@ export function runningManifest(runId: string, experiment: ExperimentConfig, mod
  */
 export async function closeRun(store: StoreBackend, manifest: RunManifest, earlier: (domain: string) => number = () => 0): Promise<AuditReport> {
   const { config, run_id: runId, mode } = manifest;
-  const input = await store.auditInput({ runId, cap: config.cap });
+  const input = await store.auditInput({ runId, cap: config.cap, rules: registeredReflection });
   const report = audit({ ...input, manifests: [manifest] });
   manifest.audit = report;
   await store.writeManifest(manifest);

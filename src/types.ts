@@ -176,6 +176,23 @@ export interface Percentiles {
   max: number;
 }
 
+/** What one merge reports about its lock and write: the input of the lock statistics. */
+export interface MergeTiming {
+  waitMs: number;
+  holdMs: number;
+  retries: number;
+  bytes: number;
+  changed: boolean;
+  /** Writes refused by the fence (or a lost lease) before this merge landed. */
+  refused: number;
+  /** Writes refused because another tool rewrote the playbook without this project's lock (then retried). */
+  foreignWrites: number;
+  /** Stale locks reclaimed by this merge. */
+  reclaimed: number;
+  /** Episodes carried by this merge (1 unless group-committed). @default 1 */
+  batch?: number;
+}
+
 export interface LockStats {
   count: number;
   waitMs: Percentiles;

@@ -34,18 +34,37 @@ export function parseJson(text: string, file: string, what: string): unknown {
   }
 }
 
+/** A check of one field of an object read from disk: throws a BadInputError, or returns nothing. */
+type FieldCheck = ((value: unknown, o: Record<string, unknown>, where: string, file: string) => void) | 'carried';
+
+/**
+ * Every field of Observation, with what the tool checks before it relies on
+ * it. The mapped type makes the compiler refuse a field without an entry, so
+ * the checks cannot drift from the type. `carried`: the tool copies the field
+ * as written (other tools' playbooks may omit it or shape it their way) and
+ * never reads it for a decision.
+ */
+const OBSERVATION_FIELDS: { [K in keyof Observation]-?: FieldCheck } = {
+  episode_id: (v, _o, where, file) => {
+    if (typeof v !== 'string' || v === '') throw new BadInputError(`${file}: ${where} has no \`episode_id\` string, got ${show(v)}`, file);
+  },
+  score: (v, o, where, file) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`score\` that is not a number: ${show(v)}`, file);
+  },
+  // Other tools write reliabilities such as SYNTHETIC_HIGH; src/reliability.ts ranks any string.
+  reliability: (v, o, where, file) => {
+    if (typeof v !== 'string' || v === '') throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`reliability\` that is not a string: ${show(v)}`, file);
+  },
+  timestamp: 'carried',
+  beliefs: 'carried',
+  context: 'carried',
+  reason: 'carried',
+  metadata: 'carried',
+};
+
 function checkObservation(o: unknown, where: string, file: string): Observation {
   if (!isObject(o)) throw new BadInputError(`${file}: ${where} is not an object`, file);
-  if (typeof o['episode_id'] !== 'string' || o['episode_id'] === '') {
-    throw new BadInputError(`${file}: ${where} has no \`episode_id\` string, got ${show(o['episode_id'])}`, file);
-  }
-  if (typeof o['score'] !== 'number' || !Number.isFinite(o['score'])) {
-    throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`score\` that is not a number: ${show(o['score'])}`, file);
-  }
-  // Other tools write reliabilities such as SYNTHETIC_HIGH; src/reliability.ts ranks any string.
-  if (typeof o['reliability'] !== 'string' || o['reliability'] === '') {
-    throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`reliability\` that is not a string: ${show(o['reliability'])}`, file);
-  }
+  for (const [field, check] of Object.entries(OBSERVATION_FIELDS)) if (check !== 'carried') check(o[field], o, where, file);
   return o as unknown as Observation;
 }
 

@@ -61,6 +61,14 @@ test('the reference curate rules: beliefs from final_beliefs, reliability by ref
   t.is(referenceDeltas(refRecord('u', [], [], 0.6), 'molecules').observations[0]!.reliability, 'MEDIUM');
 });
 
+test('a domain the user registered reflects by its own rules, which reach the pure audit as a parameter; without them it is MEDIUM, as in the reference', (t) => {
+  const rules = (name: string) => (name === 'molecules' ? { reflect: () => ({ reliability: 'HIGH' as const, reason: 'registered' }) } : undefined);
+  const record = refRecord('m', [], [], 0.6);
+  t.like(referenceDeltas(record, 'molecules_test', rules).observations[0], { reliability: 'HIGH', reason: 'registered' });
+  t.is(episodeFact(record, 'molecules', rules).key.reliability, 'HIGH');
+  t.is(episodeFact(record, 'molecules').key.reliability, 'MEDIUM');
+});
+
 test('write cap: a store without a record refuses a cap below its largest playbook; a recorded cap is the default, lowering refused, raising recorded', (t) => {
   const sizes = [{ domain: 'hot_pot', file: '/s/hot_pot/playbook.json', observations: 110 }, { domain: 'chem_tile', file: '/s/chem_tile/playbook.json', observations: 199 }];
   const refused = t.throws(() => decideWriteCap(null, undefined, sizes));

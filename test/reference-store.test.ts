@@ -114,7 +114,7 @@ test('a merge never cuts a playbook that holds more than its cap: it refuses, le
 });
 
 test("a user domain whose reflection rules throw on a file makes that file a finding, not a crash", async (t) => {
-  const { registerDomain } = await import('../src/domains/index.js');
+  const { registerDomain, registeredReflection } = await import('../src/domains/index.js');
   const { hotPot } = await import('../src/domains/hot_pot.js');
   const { readDomainState } = await import('../src/store/snapshot.js');
   const { Store } = await import('../src/store/store.js');
@@ -123,7 +123,7 @@ test("a user domain whose reflection rules throw on a file makes that file a fin
   registerDomain({ ...hotPot, name: 'brittle', reflect: (tr) => ({ reliability: (tr.actions as string[]).map((a) => a.toLowerCase()) && 'HIGH', reason: '' }) });
   const root = await tempDir();
   await writeJson(join(root, 'domains', 'brittle', 'episodes', 'b.json'), referenceEpisode('b', [null], [], 0.5));
-  const state = await readDomainState(new Store(root), 'brittle');
+  const state = await readDomainState(new Store(root), 'brittle', registeredReflection);
   t.deepEqual(state.episodes, []);
   t.regex(state.findings![0]!.problem, /reflection rules failed/);
 });

@@ -4,7 +4,8 @@
  * writer of its process (processes are lined up by the orchestrator).
  */
 import { applyDeltas } from '../src/merge.js';
-import { baselineMerge } from '../src/bench/baseline.js';
+import { baselineMerge } from '../src/repro/original-fix.js';
+import { overwriteUnlocked } from '../src/repro/unlocked.js';
 import type { CommitReply, CommitRequest, WriterTask, WriterTimings } from '../src/bench/types.js';
 import { benchDeltas, BENCH_DOMAIN } from '../src/bench/observations.js';
 import { Store } from '../src/store/store.js';
@@ -45,7 +46,7 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
     if (task.method === 'baseline') record(await baselineMerge(file, deltas, task.cap));
     else if (task.method === 'unlocked') {
       const t0 = performance.now();
-      await store.overwriteUnlocked(BENCH_DOMAIN, applyDeltas(await store.readPlaybook(BENCH_DOMAIN), deltas, task.cap));
+      await overwriteUnlocked(store, BENCH_DOMAIN, applyDeltas(await store.readPlaybook(BENCH_DOMAIN), deltas, task.cap));
       record({ waitMs: 0, holdMs: performance.now() - t0, retries: 0 });
     } else if (task.commit === 'batched') {
       const ack = new Promise<void>((resolve, reject) => {

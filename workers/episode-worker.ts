@@ -17,6 +17,7 @@ import type { EpisodeOutcome, EpisodeTask } from '../src/messages.js';
 import { applyDeltas } from '../src/merge.js';
 import type { StoreBackend } from '../src/store/backend.js';
 import { openStoreInThread } from '../src/store/open-in-thread.js';
+import { overwriteUnlocked } from '../src/repro/unlocked.js';
 import { Store } from '../src/store/store.js';
 import { markThreadReady } from '../src/thread-ready.js';
 import { raceTimeout, runStopSignal } from './attempt.js';
@@ -77,7 +78,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     if (batched) return { ...done, ms: performance.now() - started, playMs, deltas, record };
     const merge =
       task.mode === 'unlocked' && store instanceof Store
-        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, foreignWrites: 0, reclaimed: 0, bytes: await store.overwriteUnlocked(task.domain, applyDeltas(prior, deltas, task.cap)) }
+        ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, foreignWrites: 0, reclaimed: 0, bytes: await overwriteUnlocked(store, task.domain, applyDeltas(prior, deltas, task.cap)) }
         : await store.merge(task.domain, deltas);
     return {
       ...done,

@@ -4,6 +4,8 @@ import { chemTile } from './chem_tile.js';
 import { hotPot } from './hot_pot.js';
 import { switchLight } from './switch_light.js';
 
+import type { ReflectionRules } from '../reference.js';
+
 export type { Domain, DomainPlay, Reflection } from './domain.js';
 
 const registry = new Map<string, Domain>([hotPot, chemTile, switchLight].map((d) => [d.name, d]));
@@ -23,3 +25,6 @@ export function findDomain(name: string): Domain | undefined {
 export function domainNames(): string[] {
   return [...registry.keys()];
 }
+
+/** The registry's reflection rules, for the audit and repair of stores whose domains a user registered. */
+export const registeredReflection: ReflectionRules = (name) => registry.get(name);

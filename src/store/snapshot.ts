@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { episodeFact } from '../audit.js';
 import type { AuditInput, DomainState, EpisodeFact } from '../audit.js';
 import { readEpisodeText } from '../episode-read.js';
+import { builtInReflection, type ReflectionRules } from '../reference.js';
 import type { FileFinding } from '../episode-read.js';
 import { readRecordedCap } from './store-meta.js';
 import { BadInputError } from '../errors.js';
@@ -28,7 +29,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
  * One domain as the audit sees it. Never throws on a file's content: a torn
  * playbook becomes `playbookError`, an unusable episode file a finding.
  */
-export async function readDomainState(store: Store, domain: string): Promise<DomainState> {
+export async function readDomainState(store: Store, domain: string, rules: ReflectionRules = builtInReflection): Promise<DomainState> {
   let playbook: DomainState['playbook'] = null;
   let playbookError: string | undefined;
   try {
@@ -48,7 +49,7 @@ export async function readDomainState(store: Store, domain: string): Promise<Dom
       continue;
     }
     try {
-      episodes.push({ ...episodeFact(read.record, domain), file });
+      episodes.push({ ...episodeFact(read.record, domain, rules), file });
     } catch (err) {
       // A user domain's reflection rules may not expect what another tool wrote: a finding, never exit 3.
       findings.push({ file, episode_id: read.record.episode_id, used: false, problem: `the domain's reflection rules failed on it: ${(err as Error).message}` });
@@ -62,6 +63,8 @@ export async function readDomainState(store: Store, domain: string): Promise<Dom
 export interface SnapshotOptions {
   runId?: string | null;
   cap?: number;
+  /** The domains' reflection rules for episode files the reference tool wrote (the registry's, where user domains may be registered). @default the built-in domains' */
+  rules?: ReflectionRules;
 }
 
 export async function assertStoreExists(store: Store): Promise<void> {
@@ -86,6 +89,6 @@ export async function loadAuditInput(store: Store, options: SnapshotOptions = {}
     // Most likely the wrong directory: say so rather than report zero loss over nothing.
     if (domains.length === 0) throw new BadInputError(`store ${store.root} has no domains (expected ${store.root}/domains/<domain>/playbook.json); is --store pointing at an ACE store?`, store.root);
   }
-  const states = await Promise.all(domains.map((d) => readDomainState(store, d)));
+  const states = await Promise.all(domains.map((d) => readDomainState(store, d, options.rules)));
   return { store: store.root, cap: options.cap, recordedCap: await readRecordedCap(store, manifests), domains: states, manifests, runId };
 }

@@ -323,18 +323,6 @@ export class Store implements StoreBackend {
     return { changed: true, bytes, generation: generation + 1 };
   }
 
-  /**
-   * The pre-fix write path, kept only to reproduce the loss it caused: no
-   * lock, no re-read, no merge — the caller's copy, loaded when its episode
-   * started, replaces whatever is on disk. The rename keeps files whole, so
-   * concurrent readers still parse; what is lost is every write since the
-   * copy was read.
-   */
-  async overwriteUnlocked(domain: string, playbook: Playbook): Promise<number> {
-    await this.ensureDomain(domain);
-    return writeFileAtomic(this.playbookPath(domain), `${JSON.stringify(playbook, null, 2)}\n`, { fsync: false });
-  }
-
   async writeManifest(manifest: RunManifest): Promise<void> {
     await mkdir(this.runsDir(), { recursive: true });
     await writeFileAtomic(this.manifestPath(manifest.run_id), `${JSON.stringify(manifest, null, 2)}\n`);

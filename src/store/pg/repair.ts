@@ -23,7 +23,7 @@ export async function repairPgStore(store: PgStore, options: Omit<RepairOptions,
   const states: DomainState[] = [];
   try {
     for (const domain of await store.listDomains()) {
-      const state = await pgDomainState(store, domain);
+      const state = await pgDomainState(store, domain, options.rules);
       states.push(state);
       const { lostIds, sections } = auditDomain(state, [], cap, null);
       const lostObs = new Set(lostIds);
@@ -32,7 +32,7 @@ export async function repairPgStore(store: PgStore, options: Omit<RepairOptions,
       const records = sources.size ? (await store.listEpisodes(domain)).filter((e) => sources.has(e.record.episode_id)) : [];
       if (records.length) {
         if (!capRecorded) capRecorded = (await store.recordCap(cap), true);
-        await writer.merge(domain, combineDeltas(records.map((e) => repairDeltas(e.record, domain, lostObs.has(e.record.episode_id), lostSections))));
+        await writer.merge(domain, combineDeltas(records.map((e) => repairDeltas(e.record, domain, lostObs.has(e.record.episode_id), lostSections, options.rules))));
       }
       domains.push({ domain, episodeFiles: state.episodes.length, recovered: [...lostObs].sort(), sectionEntriesRestored: lostSections.size, tempFilesRemoved: 0 });
     }

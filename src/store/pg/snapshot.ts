@@ -4,11 +4,12 @@ import type { AuditInput, DomainState } from '../../audit.js';
 import { BadInputError } from '../../errors.js';
 import type { SnapshotOptions } from '../snapshot.js';
 import type { PgStore } from './pg-store.js';
+import { builtInReflection, type ReflectionRules } from '../../reference.js';
 import { pgRecordedCap } from './meta.js';
 
-export async function pgDomainState(store: PgStore, domain: string): Promise<DomainState> {
+export async function pgDomainState(store: PgStore, domain: string, rules: ReflectionRules = builtInReflection): Promise<DomainState> {
   const row = await store.readPlaybookRow(domain);
-  const episodes = (await store.listEpisodes(domain)).map(({ record }) => episodeFact(record, domain));
+  const episodes = (await store.listEpisodes(domain)).map(({ record }) => episodeFact(record, domain, rules));
   return { domain, playbook: row.exists ? row.playbook : null, episodes, findings: [] };
 }
 
@@ -24,6 +25,6 @@ export async function pgAuditInput(store: PgStore, options: SnapshotOptions = {}
     domains = [...new Set([...(await store.listDomains()), ...manifests.flatMap((m) => m.config.domains ?? [])])].sort();
     if (domains.length === 0) throw new BadInputError(`store ${store.location} has no domains; is --store pointing at an ACE store?`);
   }
-  const states = await Promise.all(domains.map((d) => pgDomainState(store, d)));
+  const states = await Promise.all(domains.map((d) => pgDomainState(store, d, options.rules)));
   return { store: store.location, cap: options.cap, recordedCap: await pgRecordedCap(store, manifests), domains: states, manifests, runId };
 }
