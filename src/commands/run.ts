@@ -61,17 +61,22 @@ const EXPERIMENT_FLAGS = ['domains', 'episodes', 'threads', 'processes', 'episod
 async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; experiment: ExperimentConfig; done?: number }> {
   const extra = [args.experiment && 'an experiment file', ...EXPERIMENT_FLAGS.filter((k) => args[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)].filter(Boolean);
   if (extra.length) throw new UsageError(`--resume runs the run's own config; drop ${extra.join(', ')}`);
-  if (isPostgresUrl(args.store)) throw new UsageError('--resume: not supported for PostgreSQL stores yet; a distributed run (--queue) resumes by starting workers again');
-  const store = new Store(args.store);
-  await assertStoreExists(store);
-  const manifest = await readRunToResume(store, args.resume!);
-  const { complete, plan, recovered } = await planResume(store, manifest);
-  if (complete) {
-    io.out(`Run ${manifest.run_id} is complete: every episode has its file and its merge; nothing to do, nothing written.`);
-    return { experiment: manifest.config, done: EXIT.ok };
+  if (args.queue !== undefined) throw new UsageError('--resume plays the run here; a distributed run (--queue) resumes by starting workers again');
+  const store = await openStore(args.store);
+  try {
+    if (store instanceof Store) await assertStoreExists(store);
+    const manifest = await readRunToResume(store, args.resume!);
+    const { complete, plan, recovered } = await planResume(store, manifest);
+    const record = store.kind === 'file' ? 'file' : 'record';
+    if (complete) {
+      io.out(`Run ${manifest.run_id} is complete: every episode has its ${record} and its merge; nothing to do, nothing written.`);
+      return { experiment: manifest.config, done: EXIT.ok };
+    }
+    io.err(`resuming run ${manifest.run_id}: ${plan.keep.length} episodes done (${recovered.length} merged from their ${record}s now), ${plan.assignments.length} to play`);
+    return { plan, experiment: manifest.config };
+  } finally {
+    await store.close();
   }
-  io.err(`resuming run ${manifest.run_id}: ${plan.keep.length} episodes done (${recovered.length} merged from their files now), ${plan.assignments.length} to play`);
-  return { plan, experiment: manifest.config };
 }
 
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
