@@ -10,8 +10,6 @@ import { BadInputError, UsageError } from '../errors.js';
 import { intFlag } from './flags.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
-import { isPostgresUrl } from '../store/backend.js';
-import { maskUrl } from '../store/pg/url.js';
 import type { StoreBackend } from '../store/backend.js';
 import { openStore } from '../store/open.js';
 import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
@@ -90,8 +88,6 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     resume = r.plan;
     experiment = r.experiment;
   } else ({ experiment, capRequested } = await experimentAndCapFromArgs(args.experiment, args));
-  // The report reads the run's playbooks from files; a PostgreSQL store is reported through its export.
-  if (reportFile && isPostgresUrl(args.store)) throw new UsageError(`--report reads a file store; for ${maskUrl(args.store)}, run \`ace-orch export\` and then \`ace-orch report\` on the export`);
   const store = await openStore(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
   try {
     return await runOn(store, { experiment, capRequested, reportFile, ...(resume ? { resume } : {}) }, args, io, signal);
@@ -165,7 +161,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));
   }
-  if (reportFile) await reportRun(reportFile, manifest, store.location, io);
+  if (reportFile) await reportRun(reportFile, manifest, store, io);
   if (result.fatal) {
     io.err(`ace-orch: ${result.fatal.message}`);
     return EXIT.usage;

@@ -1,6 +1,7 @@
 /**
- * Reads the sources named to `ace-orch report`: a store directory, a run
- * manifest, or the `--json` output of run, audit or compare. The thin I/O
+ * Reads the sources named to `ace-orch report`: a store directory or
+ * PostgreSQL URL, a run manifest, or the `--json` output of run, audit or
+ * compare. Stores are read through their backend. The thin I/O
  * side of classify.ts and assemble.ts; a source that is none of these is bad
  * input naming it.
  */
@@ -9,7 +10,10 @@ import { basename, dirname, join } from 'node:path';
 import { audit } from '../audit.js';
 import type { ModeComparison } from '../compare.js';
 import { BadInputError } from '../errors.js';
-import { loadAuditInput } from '../store/snapshot.js';
+import { isPostgresUrl } from '../store/backend.js';
+import type { StoreBackend } from '../store/backend.js';
+import { openStore } from '../store/open.js';
+import type { PgStore } from '../store/pg/pg-store.js';
 import { Store } from '../store/store.js';
 import type { RunManifest } from '../types.js';
 import { parseJson } from '../validate.js';
@@ -49,8 +53,29 @@ function playbooksOf(store: Store, domains: readonly string[]): SourceView['play
   });
 }
 
+/** The same from either backend; a PostgreSQL playbook row that does not validate is left out too. */
+async function storePlaybooks(store: StoreBackend, domains: readonly string[]): Promise<SourceView['playbooks']> {
+  if (store instanceof Store) return playbooksOf(store, domains);
+  const rows = await Promise.all(domains.map((domain) => (store as PgStore).readPlaybookRow(domain).then((row) => ({ domain, row }), () => null)));
+  return rows.flatMap((r) => (r?.row.exists ? [{ domain: r.domain, playbook: r.row.playbook }] : []));
+}
+
+/** Opens the store a `postgres://` value names for `use`, and closes it after. */
+async function withPgStore<T>(url: string, use: (store: StoreBackend) => Promise<T>): Promise<T> {
+  const store = await openStore(url);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
 async function fromStore(dir: string, label: string): Promise<SourceView> {
-  const input = await loadAuditInput(new Store(dir));
+  return fromBackend(new Store(dir), label);
+}
+
+async function fromBackend(store: StoreBackend, label: string): Promise<SourceView> {
+  const input = await store.auditInput();
   // The audit's read of each playbook is the page's: nothing is read twice.
   const playbooks = input.domains.flatMap((d) => (d.playbook ? [{ domain: d.domain, playbook: d.playbook }] : []));
   return storeSource(label, audit(input), input.manifests, playbooks);
@@ -75,10 +100,14 @@ async function fromFile(file: string): Promise<SourceView[]> {
     case 'run-json':
     case 'audit-json': {
       const dir = c.report.store;
+      const withStore = async (store: StoreBackend): Promise<SourceView[]> => {
+        const manifest = c.report.runId ? (await store.readManifests()).find((m) => m.run_id === c.report.runId) : undefined;
+        return [reportJsonSource(file, c, manifest, await storePlaybooks(store, c.report.domains.map((d) => d.domain)))];
+      };
+      // A PostgreSQL store named with its password masked, gone, or unreachable gives the output alone, as a removed directory does.
+      if (dir && isPostgresUrl(dir) && !dir.includes(':***@')) return withPgStore(dir, withStore).catch(() => [reportJsonSource(file, c, undefined, [])]);
       if (!dir || !(await isStore(dir))) return [reportJsonSource(file, c, undefined, [])];
-      const store = new Store(dir);
-      const manifest = c.report.runId ? (await store.readManifests()).find((m) => m.run_id === c.report.runId) : undefined;
-      return [reportJsonSource(file, c, manifest, playbooksOf(store, c.report.domains.map((d) => d.domain)))];
+      return withStore(new Store(dir));
     }
     case 'compare-json':
       return [{ ...(c.stores ? await comparisonSource(c.comparison, c.stores) : compareSource(file, c, [])), label: file }];
@@ -89,6 +118,7 @@ async function fromFile(file: string): Promise<SourceView[]> {
 
 /** One source path: a file, a store, or a directory of stores (what `compare` leaves), each store side by side. */
 async function loadSource(path: string): Promise<SourceView[]> {
+  if (isPostgresUrl(path)) return [await withPgStore(path, (store) => fromBackend(store, store.location))];
   const s = await stat(path).catch(() => null);
   if (!s) throw new BadInputError(`${path}: no such file or directory`, path);
   if (!s.isDirectory()) return fromFile(path);
@@ -107,8 +137,8 @@ export async function loadSources(paths: readonly string[]): Promise<SourceView[
 }
 
 /** The run that just finished (`run --report`): its manifest and its store's playbooks. */
-export async function runSource(manifest: RunManifest, storeDir: string): Promise<SourceView> {
-  return manifestSource(`run ${manifest.run_id}`, manifest, playbooksOf(new Store(storeDir), manifest.config.domains), storeDir);
+export async function runSource(manifest: RunManifest, store: StoreBackend): Promise<SourceView> {
+  return manifestSource(`run ${manifest.run_id}`, manifest, await storePlaybooks(store, manifest.config.domains), store.location);
 }
 
 /** The comparison that just finished (`compare --report`), with the runs of the stores it made. */
