@@ -14,6 +14,7 @@ import { isPostgresUrl } from '../store/backend.js';
 import type { StoreBackend } from '../store/backend.js';
 import { openStore } from '../store/open.js';
 import type { PgStore } from '../store/pg/pg-store.js';
+import { maskUrl } from '../store/pg/url.js';
 import { Store } from '../store/store.js';
 import type { RunManifest } from '../types.js';
 import { parseJson } from '../validate.js';
@@ -39,6 +40,13 @@ async function storesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const n of names) if (await isStore(join(dir, n))) out.push(join(dir, n));
   return out;
+}
+
+/** The stores `compare` made under `base`: directories `<mode>-<repeat>/`, or schemas `NAME_<mode>_<repeat>` of a PostgreSQL URL. */
+async function comparedStores(base: string): Promise<string[]> {
+  if (!isPostgresUrl(base)) return storesUnder(base);
+  const { pgStoresUnder } = await import('../store/pg/schemas.js');
+  return pgStoresUnder(base);
 }
 
 /** The readable playbooks of these domains; a torn one is left out here (the loss table marks it). */
@@ -116,9 +124,20 @@ async function fromFile(file: string): Promise<SourceView[]> {
   }
 }
 
+/** A PostgreSQL store, or the schemas `compare` made under the URL's schema, each store side by side. */
+async function fromPgUrl(url: string): Promise<SourceView[]> {
+  const { pgHoldsStore, pgStoresUnder } = await import('../store/pg/schemas.js');
+  const stores = (await pgHoldsStore(url)) ? [url] : await pgStoresUnder(url);
+  // Neither: opening it says why in one line (no ace-orch tables, newer schema).
+  if (stores.length === 0) stores.push(url);
+  const out: SourceView[] = [];
+  for (const store of stores) out.push(await withPgStore(store, (s) => fromBackend(s, s.location)));
+  return out;
+}
+
 /** One source path: a file, a store, or a directory of stores (what `compare` leaves), each store side by side. */
 async function loadSource(path: string): Promise<SourceView[]> {
-  if (isPostgresUrl(path)) return [await withPgStore(path, (store) => fromBackend(store, store.location))];
+  if (isPostgresUrl(path)) return fromPgUrl(path);
   const s = await stat(path).catch(() => null);
   if (!s) throw new BadInputError(`${path}: no such file or directory`, path);
   if (!s.isDirectory()) return fromFile(path);
@@ -144,6 +163,10 @@ export async function runSource(manifest: RunManifest, store: StoreBackend): Pro
 /** The comparison that just finished (`compare --report`), with the runs of the stores it made. */
 export async function comparisonSource(comparison: ModeComparison, storesDir: string): Promise<SourceView> {
   const manifests: RunManifest[] = [];
-  for (const dir of await storesUnder(storesDir)) manifests.push(...(await new Store(dir).readManifests()));
-  return compareSource(`compare ${storesDir}`, { kind: 'compare-json', comparison, stores: storesDir }, manifests);
+  const pg = isPostgresUrl(storesDir);
+  // Stores that are gone (or a server that cannot be reached) leave the comparison's table without its runs.
+  const stores = await comparedStores(storesDir).catch((err: unknown) => (pg ? [] : Promise.reject(err)));
+  for (const store of stores) manifests.push(...(pg ? await withPgStore(store, (s) => s.readManifests()) : await new Store(store).readManifests()));
+  const shown = pg ? maskUrl(storesDir) : storesDir;
+  return compareSource(`compare ${shown}`, { kind: 'compare-json', comparison, stores: shown }, manifests);
 }
