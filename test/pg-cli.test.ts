@@ -40,7 +40,8 @@ pgTest('bad postgres:// input is one line naming the URL with the password maske
     ['audit', '--store', 'postgres://nobody:hunter2@127.0.0.1:5432/test'],
     ['repair', '--store', 'postgres://root:hunter2@127.0.0.1:5432/no_such_db_ace'],
     ['export', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--to', join(dir, 'out')],
-    ['chaos', '--store', 'postgres://root:hunter2@127.0.0.1:5432/test'],
+    ['chaos', '--store', 'postgres://root:hunter2@127.0.0.1:1/test'],
+    ['compare', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--modes', 'locked'],
   ]) {
     const r = await cli(args);
     assertOneLineError(t, r, 'postgres://', ':***@');
