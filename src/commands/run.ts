@@ -64,6 +64,8 @@ async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; e
   try {
     if (store instanceof Store) await assertStoreExists(store);
     const manifest = await readRunToResume(store, args.resume!);
+    // Its jobs are still queued: playing them here too would play (and pay for) them twice.
+    if (manifest.queue) throw new BadInputError(`--resume: run ${manifest.run_id} was distributed through queue ${manifest.queue}; start \`ace-orch worker --queue ...\` again to finish it`);
     const { complete, plan, recovered } = await planResume(store, manifest);
     const record = store.kind === 'file' ? 'file' : 'record';
     if (complete) {
