@@ -30,6 +30,7 @@ import { Store } from '../store/store.js';
 import { emptyPlaybook } from '../merge.js';
 import type { CommitMode, Playbook } from '../types.js';
 import { parsePlaybook } from '../validate.js';
+import { CHAOS_JOB_ENV } from './messages.js';
 import type { Ack, FromWriter, ToWriter, WriterJob } from './messages.js';
 import { chaosOk, judge } from './verdict.js';
 import type { ChaosReport, DomainEvidence } from './verdict.js';
@@ -97,7 +98,8 @@ async function chaosOn(store: StoreBackend, options: ChaosOptions, rng: Rng, loc
   const spawn = (): Writer => {
     const tag = `s${options.seed}-w${++incarnation}`;
     const job: WriterJob = { store: store.root, domains, cap: KEEP_ALL, seed: options.seed, lock, tag, commit: options.commit ?? 'each' };
-    const child = fork(writerFile(), [JSON.stringify(job), String(options.threads)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // The job goes in the environment, which only this user can read: a store URL may hold a password, and arguments are public.
+    const child = fork(writerFile(), [String(options.threads)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, [CHAOS_JOB_ENV]: JSON.stringify(job) } });
     let onReady!: () => void;
     const w: Writer = { child, ready: new Promise((r) => (onReady = r)), exited: new Promise((r) => child.once('exit', () => r())), alive: true, atPoint: null };
     child.once('exit', () => {

@@ -10,10 +10,11 @@ import { GroupCommitter } from '../store/committer.js';
 import { lockTurnsWorkerData } from '../store/local-turns.js';
 import { openStore } from '../store/open.js';
 import { faultPark } from './fault-park.js';
+import { CHAOS_JOB_ENV } from './messages.js';
 import type { CommitAsk, FromWriter, ToThread, ToWriter, WriterJob } from './messages.js';
 
-const job = JSON.parse(process.argv[2]!) as WriterJob;
-const threads = Number(process.argv[3]);
+const job = JSON.parse(process.env[CHAOS_JOB_ENV]!) as WriterJob;
+const threads = Number(process.argv[2]);
 const send = (msg: FromWriter): void => {
   process.send?.(msg);
 };
