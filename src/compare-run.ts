@@ -24,7 +24,7 @@ export interface CompareModesOptions {
    * file store's pre-fix write path.
    */
   storeDir: string;
-  /** Write modes, in column order. @default ['unlocked', 'locked'] */
+  /** Write modes, in column order. @default ['unlocked', 'locked']; ['locked'] on PostgreSQL */
   modes?: readonly WriteMode[];
   /** Runs per mode. @default 1 */
   repeat?: number;
@@ -64,7 +64,7 @@ export const UNLOCKED_ON_PG =
 /** Runs the experiment once per mode and repeat, each on a fresh store under `storeDir`; refuses a non-empty one. */
 export async function compareModes(options: CompareModesOptions): Promise<CompareModesResult> {
   const { experiment, signal } = options;
-  const modes = options.modes ?? ['unlocked', 'locked'];
+  const modes = options.modes ?? (isPostgresUrl(options.storeDir) ? ['locked'] : ['unlocked', 'locked']);
   const repeat = options.repeat ?? 1;
   const comparison: ModeComparison = { modes: Object.fromEntries(modes.map((m) => [m, { runs: [] }])) };
   const total = modes.length * repeat;
