@@ -1,5 +1,5 @@
 /** `report` and `run --report` on a PostgreSQL store: read through the backend, the same model as the report of its export. */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSources } from '../src/report/load.js';
 import type { SourceView } from '../src/report/model.js';
@@ -28,6 +28,15 @@ pgTest('report of a postgres:// store equals the report of its export; run --rep
   t.is(fromPg[0]!.playbooks.length, 2);
   t.is(fromPg[0]!.runs[0]!.episodes.length, 8);
   t.deepEqual(modelOf(fromPg), modelOf(fromFiles));
+
+  // The --json output of a run on it brings the run's manifest and the store's playbooks, as a store directory's does.
+  const runJson = join(dir, 'run.json');
+  const again = await cli(['run', '--store', url, '--domains', 'hot_pot', '--episodes', '2', '--threads', '1', '--json']);
+  t.is(again.code, 0, again.stderr);
+  await writeFile(runJson, again.stdout);
+  const [fromJson] = await loadSources([runJson]);
+  t.is(fromJson!.playbooks.length, 1);
+  t.is(fromJson!.runs[0]!.episodes.length, 2, 'the manifest, read from the store');
 
   const out = join(dir, 'store.html');
   const r = await cli(['report', url, '--out', out]);
