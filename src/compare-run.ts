@@ -1,6 +1,8 @@
 /**
  * Runs one experiment per write mode (and repeat), each on a fresh store with
  * the same seeds, and collects the loss counts: the work of `ace-orch compare`.
+ * The stores are directories under one directory, or schemas of one
+ * PostgreSQL database named after one base schema.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,15 +10,21 @@ import { countsOf } from './compare.js';
 import type { ModeComparison } from './compare.js';
 import { runExperiment } from './coordinator.js';
 import { BadInputError } from './errors.js';
-import { Store } from './store/store.js';
+import { isPostgresUrl } from './store/backend.js';
+import { openStore } from './store/open.js';
 import type { CommitMode, ExperimentConfig, WriteMode } from './types.js';
 
 /** Options of {@link compareModes}. */
 export interface CompareModesOptions {
   experiment: ExperimentConfig;
-  /** Directory that receives one fresh store per mode and repeat, named `<mode>-<repeat>`. */
+  /**
+   * Directory that receives one fresh store per mode and repeat, named `<mode>-<repeat>`; or a
+   * `postgres://` URL whose schema NAME (default `ace`) names one fresh schema per mode and repeat,
+   * `NAME_<mode>_<repeat>`. PostgreSQL runs only the locked mode: the unlocked one reproduces the
+   * file store's pre-fix write path.
+   */
   storeDir: string;
-  /** Write modes, in column order. @default ['unlocked', 'locked'] */
+  /** Write modes, in column order. @default ['unlocked', 'locked']; ['locked'] on PostgreSQL */
   modes?: readonly WriteMode[];
   /** Runs per mode. @default 1 */
   repeat?: number;
@@ -40,22 +48,37 @@ async function assertFresh(dir: string): Promise<void> {
   if (names.length) throw new BadInputError(`--store: ${dir} is not empty; compare needs fresh stores and never reuses or wipes one`, dir);
 }
 
+/** Where each run's store goes; every name is checked before the first run. Loads the PostgreSQL client only for a URL. */
+async function storePlaces(base: string, modes: readonly WriteMode[], repeat: number): Promise<{ place: (mode: WriteMode, r: number) => string; assertFresh: (store: string) => Promise<void> }> {
+  if (!isPostgresUrl(base)) return { place: (mode, r) => join(base, `${mode}-${r}`), assertFresh };
+  if (modes.includes('unlocked')) throw new BadInputError(UNLOCKED_ON_PG);
+  const { assertFreshPgStore, pgStoreUnder } = await import('./store/pg/schemas.js');
+  for (const mode of modes) pgStoreUnder(base, mode, repeat);
+  return { place: (mode, r) => pgStoreUnder(base, mode, r), assertFresh: (url) => assertFreshPgStore(url, 'compare') };
+}
+
+/** Why compare runs only the locked mode on PostgreSQL. */
+export const UNLOCKED_ON_PG =
+  '--modes unlocked: the unlocked mode reproduces the file store\'s pre-fix read-modify-write of playbook.json; a PostgreSQL store has no such write path (every merge locks its row), so give --modes locked';
+
 /** Runs the experiment once per mode and repeat, each on a fresh store under `storeDir`; refuses a non-empty one. */
 export async function compareModes(options: CompareModesOptions): Promise<CompareModesResult> {
   const { experiment, signal } = options;
-  const modes = options.modes ?? ['unlocked', 'locked'];
+  const modes = options.modes ?? (isPostgresUrl(options.storeDir) ? ['locked'] : ['unlocked', 'locked']);
   const repeat = options.repeat ?? 1;
   const comparison: ModeComparison = { modes: Object.fromEntries(modes.map((m) => [m, { runs: [] }])) };
   const total = modes.length * repeat;
   let n = 0;
   let fatal: string | undefined;
+  const places = await storePlaces(options.storeDir, modes, repeat);
   for (let r = 1; r <= repeat && !signal?.aborted && !fatal; r++) {
     for (const mode of modes) {
       if (signal?.aborted || fatal) break;
-      const dir = join(options.storeDir, `${mode}-${r}`);
-      await assertFresh(dir);
-      options.onRun?.({ n: ++n, total, mode, repeat: r, store: dir });
-      const result = await runExperiment({ experiment, store: new Store(dir, { cap: experiment.cap }), mode, commit: options.commit, signal });
+      const place = places.place(mode, r);
+      await places.assertFresh(place);
+      const store = await openStore(place, { cap: experiment.cap });
+      options.onRun?.({ n: ++n, total, mode, repeat: r, store: store.location });
+      const result = await runExperiment({ experiment, store, mode, commit: options.commit, signal }).finally(() => store.close());
       fatal = result.fatal?.message;
       comparison.modes[mode]!.runs.push(countsOf(result.report));
     }

@@ -69,6 +69,23 @@ export function repairDeltas(
   return out;
 }
 
+/** What the audit finds lost of a domain's recorded episodes (of run `runId` only, or all), as repair re-merges it. Pure. */
+export interface LostInDomain {
+  /** Episodes whose observation is lost. */
+  lostObs: Set<string>;
+  /** Lost section entries, as JSON of [section, source_episode, content]. */
+  lostSections: Set<string>;
+  /** Episodes with anything to re-merge. */
+  sources: Set<string>;
+}
+
+export function lostInDomain(state: DomainState, cap: number, runId: string | null): LostInDomain {
+  const { lostIds, sections } = auditDomain(state, [], cap, runId);
+  const lostObs = new Set(lostIds);
+  const lostSections = new Set(sections.lostEntries.map((e) => JSON.stringify([e.section, e.source_episode, e.content])));
+  return { lostObs, lostSections, sources: new Set([...lostObs, ...sections.lostEntries.map((e) => e.source_episode)]) };
+}
+
 /**
  * Merges, in one locked merge, what the audit finds lost of the episodes whose file is there
  * (of run `runId` only, or all): their observations and the section entries the playbook should
@@ -81,11 +98,8 @@ export async function remergeLost(
   runId: string | null,
   { beforeWrite, rules = builtInReflection }: { beforeWrite?: () => Promise<void>; rules?: ReflectionRules } = {},
 ): Promise<{ recovered: string[]; sectionEntriesRestored: number }> {
-  const { lostIds, sections } = auditDomain(state, [], cap, runId);
-  const lostObs = new Set(lostIds);
-  const lostSections = new Set(sections.lostEntries.map((e) => JSON.stringify([e.section, e.source_episode, e.content])));
-  const sectionSources = new Set(sections.lostEntries.map((e) => e.source_episode));
-  const lost = state.episodes.filter((e) => lostObs.has(e.key.episode_id) || sectionSources.has(e.key.episode_id));
+  const { lostObs, lostSections, sources } = lostInDomain(state, cap, runId);
+  const lost = state.episodes.filter((e) => sources.has(e.key.episode_id));
   if (lost.length) {
     await beforeWrite?.();
     const deltas = await Promise.all(

@@ -1,9 +1,10 @@
 /**
  * `run --resume`: finishes a run that was interrupted, crashed or had failures.
- * It merges the run's episodes that have a file but no merge (as `repair`
- * does), keeps every episode with a file as done (never re-played: with real
- * model calls they cost money), and plans only the episodes without a file,
- * with the run's own ids and config. Bad input is refused before anything is written.
+ * It merges the run's episodes that have a record (a file, or a row) but no
+ * merge (as `repair` does), keeps every episode with a record as done (never
+ * re-played: with real model calls they cost money), and plans only the
+ * episodes without one, with the run's own ids and config. Works on both
+ * backends. Bad input is refused before anything is written.
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -15,8 +16,11 @@ import { BadInputError } from './errors.js';
 import { remergeLost } from './repair.js';
 import { processAlive } from './run-liveness.js';
 import { roundRobin } from './scheduler.js';
+import type { DomainState } from './audit.js';
+import type { StoreBackend } from './store/backend.js';
+import type { PgStore } from './store/pg/pg-store.js';
 import { readDomainState } from './store/snapshot.js';
-import type { Store } from './store/store.js';
+import { Store } from './store/store.js';
 import type { EpisodeEntry, RunManifest } from './types.js';
 import { parseManifest } from './validate.js';
 
@@ -28,9 +32,23 @@ export interface ResumeResult {
   recovered: string[];
 }
 
+/** Refuses a run whose process is still alive on this host: resuming it would play its episodes twice. */
+function assertNotRunning(manifest: RunManifest, file?: string): void {
+  if (manifest.status === 'running' && (manifest.host ?? hostname()) === hostname() && processAlive(manifest.pid)) {
+    throw new BadInputError(`--resume: run ${manifest.run_id} is still running (pid ${manifest.pid}); stop it first`, file);
+  }
+}
+
 /** Reads and checks the run's manifest: it must exist in this store, belong to it, and not be running still. */
-export async function readRunToResume(store: Store, runId: string): Promise<RunManifest> {
+export async function readRunToResume(store: StoreBackend, runId: string): Promise<RunManifest> {
   if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new BadInputError(`--resume: \`${runId}\` is not a run id`);
+  if (!(store instanceof Store)) {
+    // Read from the store's own table, where only runs on this store write: a host may reach the server under another address.
+    const manifest = (await store.readManifests()).find((m) => m.run_id === runId);
+    if (!manifest) throw new BadInputError(`--resume: no run \`${runId}\` in store ${store.location}`);
+    assertNotRunning(manifest);
+    return manifest;
+  }
   const file = store.manifestPath(runId);
   let text: string;
   try {
@@ -42,28 +60,41 @@ export async function readRunToResume(store: Store, runId: string): Promise<RunM
   if (manifest.run_id !== runId || (manifest.store !== undefined && manifest.store !== store.root)) {
     throw new BadInputError(`--resume: ${file} belongs to run ${manifest.run_id} of store ${manifest.store ?? '?'}, not to run ${runId} of ${store.root}`, file);
   }
-  if (manifest.status === 'running' && (manifest.host ?? hostname()) === hostname() && processAlive(manifest.pid)) {
-    throw new BadInputError(`--resume: run ${runId} is still running (pid ${manifest.pid}); stop it first`, file);
-  }
+  assertNotRunning(manifest, file);
   return manifest;
 }
 
-export async function planResume(store: Store, manifest: RunManifest): Promise<ResumeResult> {
+/** Each domain's state, after merging what run `runId` recorded but never merged; the ids merged now. */
+async function remergeRun(store: StoreBackend, domains: readonly string[], cap: number, runId: string): Promise<{ states: DomainState[]; recovered: string[] }> {
+  if (!(store instanceof Store)) {
+    // Loaded only for a PostgreSQL store, as openStore does.
+    const { pgRemergeRun } = await import('./store/pg/repair.js');
+    return pgRemergeRun(store as PgStore, domains, cap, runId, registeredReflection);
+  }
+  const states: DomainState[] = [];
+  const recovered: string[] = [];
+  for (const domain of domains) {
+    const state = await readDomainState(store, domain, registeredReflection);
+    states.push(state);
+    recovered.push(...(await remergeLost(store, state, cap, runId, { rules: registeredReflection })).recovered);
+  }
+  return { states, recovered };
+}
+
+export async function planResume(store: StoreBackend, manifest: RunManifest): Promise<ResumeResult> {
   const { config } = manifest;
   await loadDomainModules(config.modules ?? []);
   const previous = new Map((manifest.episodes ?? []).map((e) => [e.episode_id, e]));
-  const withFile = new Map<string, EpisodeEntry>();
-  const recovered: string[] = [];
-  for (const domain of config.domains) {
-    const state = await readDomainState(store, domain, registeredReflection);
-    recovered.push(...(await remergeLost(store, state, config.cap, manifest.run_id, { rules: registeredReflection })).recovered);
+  const withRecord = new Map<string, EpisodeEntry>();
+  const { states, recovered } = await remergeRun(store, config.domains, config.cap, manifest.run_id);
+  for (const state of states) {
     for (const e of state.episodes.filter((f) => f.run_id === manifest.run_id)) {
       const before = previous.get(e.episode_id);
-      withFile.set(e.episode_id, before?.status === 'ok' ? before : { episode_id: e.episode_id, domain, index: e.index ?? -1, status: 'ok', score: e.key.score, reliability: e.key.reliability });
+      withRecord.set(e.episode_id, before?.status === 'ok' ? before : { episode_id: e.episode_id, domain: state.domain, index: e.index ?? -1, status: 'ok', score: e.key.score, reliability: e.key.reliability });
     }
   }
-  const assignments = roundRobin(config.domains, config.episodes).filter((a) => !withFile.has(episodeId(manifest.run_id, a.domain, a.index)));
-  const keep = [...withFile.values()];
+  const assignments = roundRobin(config.domains, config.episodes).filter((a) => !withRecord.has(episodeId(manifest.run_id, a.domain, a.index)));
+  const keep = [...withRecord.values()];
   const complete = assignments.length === 0 && recovered.length === 0 && manifest.status === 'complete' && keep.length === (manifest.episodes?.length ?? -1);
   return { complete, recovered, plan: { manifest, keep, assignments } };
 }

@@ -28,3 +28,22 @@ export function assertOneLineError(t: ExecutionContext, r: CliResult, ...needles
   for (const n of needles) t.true(r.stderr.includes(n), `stderr names ${n}: ${r.stderr}`);
 }
 
+/** Starts a multi-process run in its own process group and SIGKILLs the whole group once `acknowledged` episodes are done. */
+export function runAndKill(store: string, domains: readonly string[], acknowledged: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const args = ['run', '--domains', domains.join(','), '--episodes', '10', '--processes', '2', '--threads', '1', '--episode-ms', '150', '--progress', 'lines', '--store', store];
+    const child = spawn(process.execPath, ['--import=tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let stderr = '';
+    let killed = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const done = Math.max(0, ...[...stderr.matchAll(new RegExp(`\\] (\\d+)/${domains.length * 10} done`, 'g'))].map((m) => Number(m[1])));
+      if (!killed && done >= acknowledged) {
+        killed = true;
+        process.kill(-child.pid!, 'SIGKILL');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => (killed ? resolve() : reject(new Error(`run ended (${code ?? signal}) before ${acknowledged} episodes: ${stderr}`))));
+  });
+}

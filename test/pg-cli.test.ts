@@ -1,24 +1,9 @@
 /** The CLI on a PostgreSQL store: run, audit, repair and export, and bad input naming the URL. */
-import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli } from './cli-helper.js';
-import { freshPgSchema, pgUnavailable } from './conformance/backends.js';
+import { freshUrl, pgTest } from './pg-test.js';
 import { tempDir } from './helpers.js';
-
-const pgTest = (title: string, body: (t: ExecutionContext) => Promise<void>): void =>
-  test(title, async (t) => {
-    const why = await pgUnavailable();
-    if (why) return void (t.log(`SKIPPED: ${why}`), t.pass());
-    await body(t);
-  });
-
-async function freshUrl(t: ExecutionContext): Promise<string> {
-  const f = await freshPgSchema();
-  t.teardown(() => f.cleanup());
-  return f.store;
-}
 
 pgTest('run, audit and repair on postgres://; export writes the file layout whose audit equals the source', async (t) => {
   const url = await freshUrl(t);
@@ -55,7 +40,8 @@ pgTest('bad postgres:// input is one line naming the URL with the password maske
     ['audit', '--store', 'postgres://nobody:hunter2@127.0.0.1:5432/test'],
     ['repair', '--store', 'postgres://root:hunter2@127.0.0.1:5432/no_such_db_ace'],
     ['export', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--to', join(dir, 'out')],
-    ['chaos', '--store', 'postgres://root:hunter2@127.0.0.1:5432/test'],
+    ['chaos', '--store', 'postgres://root:hunter2@127.0.0.1:1/test'],
+    ['compare', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--modes', 'locked'],
   ]) {
     const r = await cli(args);
     assertOneLineError(t, r, 'postgres://', ':***@');

@@ -1,10 +1,8 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Store } from '../src/store/store.js';
-import { cli } from './cli-helper.js';
-import { CLI, ROOT, tempDir } from './helpers.js';
+import { cli, runAndKill } from './cli-helper.js';
+import { tempDir } from './helpers.js';
 
 const DOMAINS = ['hot_pot', 'chem_tile', 'switch_light'];
 
@@ -15,30 +13,10 @@ async function episodeFiles(store: Store): Promise<Map<string, string>> {
   return out;
 }
 
-/** Starts a multi-process run in its own process group and SIGKILLs the whole group once `acknowledged` episodes are done. */
-function runAndKill(storeDir: string, acknowledged: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const args = ['run', '--domains', DOMAINS.join(','), '--episodes', '10', '--processes', '2', '--threads', '1', '--episode-ms', '150', '--progress', 'lines', '--store', storeDir];
-    const child = spawn(process.execPath, ['--import=tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-    let stderr = '';
-    let killed = false;
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const done = Math.max(0, ...[...stderr.matchAll(/\] (\d+)\/30 done/g)].map((m) => Number(m[1])));
-      if (!killed && done >= acknowledged) {
-        killed = true;
-        process.kill(-child.pid!, 'SIGKILL');
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => (killed ? resolve() : reject(new Error(`run ended (${code ?? signal}) before ${acknowledged} episodes: ${stderr}`))));
-  });
-}
-
 test('resume after SIGKILL of a multi-process run: every episode exactly once, done ones never re-played, zero loss', async (t) => {
   const dir = await tempDir();
   const store = new Store(dir);
-  await runAndKill(dir, 9);
+  await runAndKill(dir, DOMAINS, 9);
   const [name] = await readdir(store.runsDir());
   const runId = name!.replace(/\.json$/, '');
   const before = await episodeFiles(store);

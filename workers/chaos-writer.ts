@@ -10,7 +10,7 @@ import { faultPark } from '../src/chaos/fault-park.js';
 import type { CommitAsk, FromWriter, ToThread, WriterJob } from '../src/chaos/messages.js';
 import { findDomain } from '../src/domains/index.js';
 import { playEpisode } from '../src/episode.js';
-import { Store } from '../src/store/store.js';
+import { openStoreInThread } from '../src/store/open-in-thread.js';
 
 export interface ChaosThreadTask {
   job: WriterJob;
@@ -31,7 +31,8 @@ export default async function chaosWriter({ job, thread, port }: ChaosThreadTask
   const post = (msg: FromWriter | CommitAsk): void => port.postMessage(msg);
   const committed = new Map<number, (error?: string) => void>();
 
-  const store = new Store(job.store, {
+  // A directory or a PostgreSQL URL: both backends reach the same three fault points in their merge.
+  const store = openStoreInThread(job.store, {
     cap: job.cap,
     lock: job.lock,
     // Many retries: a paused or killed holder can make a merge lose its lease more than once.
@@ -65,5 +66,6 @@ export default async function chaosWriter({ job, thread, port }: ChaosThreadTask
     n++;
   }
   port.close();
+  await store.close();
   return n;
 }

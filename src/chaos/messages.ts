@@ -5,6 +5,9 @@ import type { CommitMode, Deltas, EpisodeRecord } from '../types.js';
 
 export type FaultAction = 'kill' | 'pause';
 
+/** The environment variable that carries a writer process's job (JSON). */
+export const CHAOS_JOB_ENV = 'ACE_CHAOS_JOB';
+
 export interface WriterJob {
   store: string;
   domains: string[];

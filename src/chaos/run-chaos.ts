@@ -4,7 +4,9 @@
  * points, some at random moments), pauses others with SIGSTOP for longer than
  * the stale time, restarts the killed ones, then checks every playbook,
  * repairs, and audits. The Jepsen discipline: count what was acknowledged,
- * what survived, what was lost, what appeared unexpectedly.
+ * what survived, what was lost, what appeared unexpectedly. The store is a
+ * directory or a PostgreSQL schema; the fault points are the same three
+ * moments of each backend's merge (row locked, row updated, committed).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -13,22 +15,28 @@ import { fileURLToPath } from 'node:url';
 import { audit } from '../audit.js';
 import { siblingModule } from '../module-file.js';
 import { BUILTIN_DOMAINS } from '../domains/index.js';
+import { BadInputError } from '../errors.js';
 import { repairStore } from '../repair.js';
+import type { RepairReport } from '../repair.js';
 import { createRng } from '../rng.js';
 import type { Rng } from '../rng.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import type { LockOptions } from '../store/lock.js';
-import { loadAuditInput } from '../store/snapshot.js';
+import type { StoreBackend } from '../store/backend.js';
+import { openStore } from '../store/open.js';
+import type { PgStore } from '../store/pg/pg-store.js';
 import type { FaultPoint } from '../store/store.js';
 import { Store } from '../store/store.js';
 import { emptyPlaybook } from '../merge.js';
 import type { CommitMode, Playbook } from '../types.js';
 import { parsePlaybook } from '../validate.js';
+import { CHAOS_JOB_ENV } from './messages.js';
 import type { Ack, FromWriter, ToWriter, WriterJob } from './messages.js';
 import { chaosOk, judge } from './verdict.js';
 import type { ChaosReport, DomainEvidence } from './verdict.js';
 
 export interface ChaosOptions {
+  /** A fresh store directory, or a `postgres://` URL naming a fresh schema. */
   store: string;
   /** Writer processes alive at any time. @default 3 */
   processes: number;
@@ -69,7 +77,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const rng: Rng = createRng(`chaos:${options.seed}`);
   const lock: LockOptions = { ...DEFAULT_LOCK_OPTIONS, staleMs: options.staleMs ?? 2_000 };
   const pauseMs = lock.staleMs + 1_500;
-  const store = new Store(options.store, { cap: KEEP_ALL, lock });
+  const store = await openStore(options.store, { cap: KEEP_ALL, lock });
+  try {
+    return await chaosOn(store, options, rng, lock, pauseMs);
+  } finally {
+    await store.close();
+  }
+}
+
+async function chaosOn(store: StoreBackend, options: ChaosOptions, rng: Rng, lock: LockOptions, pauseMs: number): Promise<ChaosReport> {
   const domains = [...BUILTIN_DOMAINS];
   await store.init(domains);
   const progress = options.onProgress ?? (() => {});
@@ -82,7 +98,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const spawn = (): Writer => {
     const tag = `s${options.seed}-w${++incarnation}`;
     const job: WriterJob = { store: store.root, domains, cap: KEEP_ALL, seed: options.seed, lock, tag, commit: options.commit ?? 'each' };
-    const child = fork(writerFile(), [JSON.stringify(job), String(options.threads)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // The job goes in the environment, which only this user can read: a store URL may hold a password, and arguments are public.
+    const child = fork(writerFile(), [String(options.threads)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, [CHAOS_JOB_ENV]: JSON.stringify(job) } });
     let onReady!: () => void;
     const w: Writer = { child, ready: new Promise((r) => (onReady = r)), exited: new Promise((r) => child.once('exit', () => r())), alive: true, atPoint: null };
     child.once('exit', () => {
@@ -187,22 +204,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (const w of writers) if (w.alive) w.child.kill('SIGKILL');
 
   // Check every playbook as it was left, before repair touches anything.
-  const evidence: DomainEvidence[] = [];
-  for (const domain of domains) {
-    const file = store.playbookPath(domain);
-    let playbook: Playbook | null = null;
-    try {
-      playbook = parsePlaybook(await readFile(file, 'utf8'), file);
-    } catch (err) {
-      // A domain no writer reached has no playbook yet; anything unreadable is torn.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') playbook = emptyPlaybook();
-    }
-    const episodeIds = new Set((await store.listEpisodeFiles(domain)).map((f) => f.slice(f.lastIndexOf('/') + 1, -'.json'.length)));
-    evidence.push({ domain, playbook, file, episodeIds });
-  }
+  const evidence = store instanceof Store ? await fileEvidence(store, domains) : await pgEvidence(store as PgStore, domains);
   const verdict = judge(acks, evidence);
-  const repair = verdict.tornFiles.length ? null : await repairStore(store, { cap: KEEP_ALL });
-  const after = verdict.tornFiles.length ? null : audit(await loadAuditInput(store, { cap: KEEP_ALL }));
+  const repair = verdict.tornFiles.length ? null : await repairChaosStore(store);
+  const after = verdict.tornFiles.length ? null : audit(await store.auditInput({ cap: KEEP_ALL }));
   const reclaims = acks.filter((a) => a.reclaimed > 0);
   const report: ChaosReport = {
     episodesStarted: started,
@@ -230,4 +235,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   report.writerErrors = errors;
   report.ok = chaosOk(report) && errors.length === 0;
   return report;
+}
+
+/** Each playbook file as the writers left it, and the episode files. */
+async function fileEvidence(store: Store, domains: readonly string[]): Promise<DomainEvidence[]> {
+  const evidence: DomainEvidence[] = [];
+  for (const domain of domains) {
+    const file = store.playbookPath(domain);
+    let playbook: Playbook | null = null;
+    try {
+      playbook = parsePlaybook(await readFile(file, 'utf8'), file);
+    } catch (err) {
+      // A domain no writer reached has no playbook yet; anything unreadable is torn.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') playbook = emptyPlaybook();
+    }
+    const episodeIds = new Set((await store.listEpisodeFiles(domain)).map((f) => f.slice(f.lastIndexOf('/') + 1, -'.json'.length)));
+    evidence.push({ domain, playbook, file, episodeIds });
+  }
+  return evidence;
+}
+
+/** Each playbook row as the writers left it (a body that does not validate counts as torn), and the episode records. */
+async function pgEvidence(store: PgStore, domains: readonly string[]): Promise<DomainEvidence[]> {
+  const evidence: DomainEvidence[] = [];
+  for (const domain of domains) {
+    const file = `${store.location} playbook ${domain}`;
+    const playbook = await store.readPlaybookRow(domain).then(
+      (row) => row.playbook,
+      (err: unknown) => (err instanceof BadInputError ? null : Promise.reject(err)),
+    );
+    const episodeIds = new Set((await store.listEpisodes(domain)).map((e) => e.record.episode_id));
+    evidence.push({ domain, playbook, file, episodeIds });
+  }
+  return evidence;
+}
+
+async function repairChaosStore(store: StoreBackend): Promise<RepairReport> {
+  if (store instanceof Store) return repairStore(store, { cap: KEEP_ALL });
+  const { repairPgStore } = await import('../store/pg/repair.js');
+  return repairPgStore(store as PgStore, { cap: KEEP_ALL });
 }

@@ -8,12 +8,13 @@ import { Piscina } from 'piscina';
 import { siblingModule } from '../module-file.js';
 import { GroupCommitter } from '../store/committer.js';
 import { lockTurnsWorkerData } from '../store/local-turns.js';
-import { Store } from '../store/store.js';
+import { openStore } from '../store/open.js';
 import { faultPark } from './fault-park.js';
+import { CHAOS_JOB_ENV } from './messages.js';
 import type { CommitAsk, FromWriter, ToThread, ToWriter, WriterJob } from './messages.js';
 
-const job = JSON.parse(process.argv[2]!) as WriterJob;
-const threads = Number(process.argv[3]);
+const job = JSON.parse(process.env[CHAOS_JOB_ENV]!) as WriterJob;
+const threads = Number(process.argv[2]);
 const send = (msg: FromWriter): void => {
   process.send?.(msg);
 };
@@ -29,7 +30,8 @@ let armedThread = -1;
 
 // Batched: this process's committer does the merges, so faults are aimed here rather than at a thread.
 const park = faultPark((point, action) => send({ type: 'at-point', point, action }));
-const committer = job.commit === 'batched' ? new GroupCommitter(new Store(job.store, { cap: job.cap, lock: job.lock, maxAttempts: 50, faults: park.faults, asyncIo: true })) : null;
+const committerStore = job.commit === 'batched' ? await openStore(job.store, { cap: job.cap, lock: job.lock, maxAttempts: 50, faults: park.faults, asyncIo: true }) : null;
+const committer = committerStore ? new GroupCommitter(committerStore) : null;
 
 // Ready only once every thread runs and has started an episode: an aim at a process whose threads are still
 // loading would wait on nothing.
@@ -76,6 +78,7 @@ const runs = ports.map(({ port2 }, thread) => pool.run({ job, thread, port: port
 Promise.all(runs).then(
   async () => {
     await pool.destroy();
+    await committerStore?.close();
     process.disconnect?.();
   },
   (err: Error) => {

@@ -2,7 +2,8 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { requireFileStore } from '../store/backend.js';
+import { isPostgresUrl } from '../store/backend.js';
+import { maskUrl } from '../store/pg/url.js';
 import { runChaos } from '../chaos/run-chaos.js';
 import type { ChaosReport } from '../chaos/verdict.js';
 import { newRunId } from '../coordinator.js';
@@ -26,7 +27,10 @@ export interface ChaosArgs {
 
 export function chaosBuilder<T>(y: Argv<T>) {
   return y
-    .option('store', { type: 'string', describe: 'Fresh store directory to torture (default ./stores/chaos-<time>); must be empty' })
+    .option('store', {
+      type: 'string',
+      describe: 'Fresh store directory to torture (default ./stores/chaos-<time>); must be empty. Or postgres://user@host:5432/db[?schema=NAME]: a schema holding no store yet',
+    })
     .option('processes', { type: 'number', default: 3, coerce: intFlag('processes'), describe: 'Writer processes alive at any time' })
     .option('threads', { type: 'number', default: 2, coerce: intFlag('threads'), describe: 'Writer threads per process' })
     .option('kills', { type: 'number', coerce: intFlag('kills'), describe: 'Stop after this many SIGKILLs (default 20)' })
@@ -55,13 +59,27 @@ const ROWS: [keyof ChaosReport, string][] = [
   ['lostAfterRepair', 'lost after repair (must be 0)'],
 ];
 
-export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
-  requireFileStore('chaos', args.store, 'its faults are aimed at the file lock, temp file and rename');
-  const store = resolve(args.store ?? join('stores', `chaos-${newRunId()}`));
+/** A new or empty directory, created: chaos never reuses a store. */
+async function freshDir(value: string | undefined): Promise<string> {
+  const store = resolve(value ?? join('stores', `chaos-${newRunId()}`));
   if ((await readdir(store).catch(() => [])).length) throw new BadInputError(`--store: ${store} is not empty; chaos needs a fresh store and never reuses one`, store);
   await mkdir(store, { recursive: true }).catch((err: Error) => {
     throw new BadInputError(`--store: ${store} cannot be created: ${err.message}`, store);
   });
+  return store;
+}
+
+/** A schema that holds no store yet; chaos creates its tables. */
+async function freshPgSchema(url: string): Promise<string> {
+  const { assertFreshPgStore } = await import('../store/pg/schemas.js');
+  await assertFreshPgStore(url, 'chaos');
+  return url;
+}
+
+export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
+  const pg = args.store !== undefined && isPostgresUrl(args.store);
+  const store = pg ? await freshPgSchema(args.store!) : await freshDir(args.store);
+  const shown = pg ? maskUrl(store) : store;
   const report = await runChaos({
     store,
     processes: args.processes,
@@ -73,9 +91,9 @@ export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
     onProgress: (line) => io.progress(line),
   });
   io.progress('');
-  if (args.json) io.out(JSON.stringify({ store, ...report }));
+  if (args.json) io.out(JSON.stringify({ store: shown, ...report }));
   else {
-    io.out(`Chaos on ${store}: ${args.processes} writer processes × ${args.threads} threads, commit ${args.commit}, pauses of ${report.pauseMs} ms\n`);
+    io.out(`Chaos on ${shown}: ${args.processes} writer processes × ${args.threads} threads, commit ${args.commit}, pauses of ${report.pauseMs} ms\n`);
     io.out(markdownTable(['What', 'Count'], ROWS.map(([k, label]) => [label, String(report[k])])));
     io.out('');
     if (report.ok) io.out('OK: nothing acknowledged was lost, nothing was torn, nothing appeared from nowhere.');

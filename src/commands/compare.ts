@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { requireFileStore } from '../store/backend.js';
+import { isPostgresUrl } from '../store/backend.js';
+import { maskUrl } from '../store/pg/url.js';
 import { diffReports, lockedRunsClean, parseSavedReport, regressed } from '../compare.js';
 import { compareModes } from '../compare-run.js';
 import { newRunId } from '../coordinator.js';
@@ -24,7 +25,8 @@ import { splitList } from './io.js';
 
 export interface CompareArgs extends ExperimentArgs {
   files: string[];
-  modes: string;
+  /** @default 'unlocked,locked'; 'locked' for a PostgreSQL --store */
+  modes?: string;
   repeat: number;
   commit?: CommitMode;
   store?: string;
@@ -42,10 +44,13 @@ export function compareBuilder<T>(y: Argv<T>) {
       describe: 'One experiment file to run per mode; or two saved reports (run manifests, or run/audit --json output) to diff',
     }),
   )
-    .option('modes', { type: 'string', default: 'unlocked,locked', describe: 'Write modes to run, in column order: unlocked (pre-fix), locked' })
+    .option('modes', { type: 'string', describe: 'Write modes to run, in column order: unlocked (pre-fix, file stores only), locked (default: unlocked,locked; locked for postgres://)' })
     .option('commit', commitOption)
     .option('repeat', { type: 'number', default: 1, coerce: intFlag('repeat'), describe: 'Runs per mode; cells then show min/median/max' })
-    .option('store', { type: 'string', describe: 'Directory for the fresh stores, one per mode and repeat (default ./stores/compare-<time>)' })
+    .option('store', {
+      type: 'string',
+      describe: 'Directory for the fresh stores, one per mode and repeat (default ./stores/compare-<time>); or postgres://user@host:5432/db[?schema=NAME]: one fresh schema NAME_<mode>_<repeat> each (NAME defaults to ace)',
+    })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
     .option('report', reportOption);
 }
@@ -75,17 +80,19 @@ async function compareReports(a: string, b: string, args: CompareArgs, io: Io): 
 }
 
 export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSignal): Promise<number> {
-  requireFileStore('compare', args.store, 'it creates one fresh store directory per write mode, and --no-lock is file-only');
   const files = args.files ?? [];
   if (files.length > 2) throw new UsageError(`compare takes one experiment file or two reports, got ${files.length} files`);
   if (files.length === 2) return compareReports(files[0]!, files[1]!, args, io);
 
-  const modes = splitList(args.modes) ?? [];
+  const pg = args.store !== undefined && isPostgresUrl(args.store);
+  const modeList = args.modes ?? (pg ? 'locked' : 'unlocked,locked');
+  const modes = splitList(modeList) ?? [];
   const bad = modes.filter((m) => !MODES.includes(m as WriteMode));
-  if (!modes.length || bad.length) throw new BadInputError(`--modes: Expected a list of ${MODES.join(', ')}, got \`${args.modes}\``);
+  if (!modes.length || bad.length) throw new BadInputError(`--modes: Expected a list of ${MODES.join(', ')}, got \`${modeList}\``);
   const experiment = await experimentFromArgs(files[0], args);
   const reportFile = await prepareReport(args.report);
-  const base = resolve(args.store ?? join('stores', `compare-${newRunId()}`));
+  const base = pg ? args.store! : resolve(args.store ?? join('stores', `compare-${newRunId()}`));
+  const shown = pg ? maskUrl(base) : base;
 
   const { comparison, fatal } = await compareModes({
     experiment,
@@ -97,10 +104,10 @@ export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSi
     onRun: (r) => io.progress(`compare: run ${r.n}/${r.total} (${r.mode}, repeat ${r.repeat}) ...`),
   });
   io.progress('');
-  if (args.json) io.out(JSON.stringify({ ...comparison, stores: base }));
+  if (args.json) io.out(JSON.stringify({ ...comparison, stores: shown }));
   else {
     const where = experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : `${experiment.threads} threads`;
-    io.out(`Compare ${experiment.name}: ${experiment.domains.length} domains × ${experiment.episodes} episodes on ${where}, think time ${experiment.episodeMs} ms, seed ${experiment.seed}; stores under ${base}`);
+    io.out(`Compare ${experiment.name}: ${experiment.domains.length} domains × ${experiment.episodes} episodes on ${where}, think time ${experiment.episodeMs} ms, seed ${experiment.seed}; stores under ${shown}`);
     io.out('');
     io.out(formatModeComparison(comparison, experiment.domains));
     const unlocked = comparison.modes['unlocked']?.runs ?? [];

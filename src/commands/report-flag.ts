@@ -4,6 +4,7 @@ import { comparisonSource, runSource } from '../report/load.js';
 import type { SourceView } from '../report/model.js';
 import { checkOut } from '../report/output.js';
 import type { ModeComparison } from '../compare.js';
+import type { StoreBackend } from '../store/backend.js';
 import type { RunManifest } from '../types.js';
 import type { Io } from './io.js';
 import { writeReport } from './report.js';
@@ -18,8 +19,8 @@ export async function prepareReport(path: string | undefined): Promise<string | 
   return path === undefined ? undefined : checkOut(path, '--report');
 }
 
-export async function reportRun(file: string, manifest: RunManifest, storeDir: string, io: Io): Promise<void> {
-  await writeReport([await runSource(manifest, storeDir)], file, `ace-orch run ${manifest.run_id}`, '--report');
+export async function reportRun(file: string, manifest: RunManifest, store: StoreBackend, io: Io): Promise<void> {
+  await writeReport([await runSource(manifest, store)], file, `ace-orch run ${manifest.run_id}`, '--report');
   io.err(`report written to ${file}`);
 }
 

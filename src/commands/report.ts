@@ -20,7 +20,7 @@ export function reportBuilder<T>(y: Argv<T>) {
     .positional('sources', {
       type: 'string',
       array: true,
-      describe: 'Store directories, run manifests (runs/<id>.json), or the --json output of run, audit or compare; several are shown side by side',
+      describe: 'Store directories or postgres://user@host:5432/db[?schema=NAME] stores, run manifests (runs/<id>.json), or the --json output of run, audit or compare; several are shown side by side',
     })
     .option('out', { type: 'string', default: DEFAULT_REPORT, describe: 'HTML file to write; an existing file is replaced only if it is an ace-orch report' })
     .option('title', { type: 'string', describe: 'Page title (default: "ace-orch report")' });

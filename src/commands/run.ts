@@ -10,8 +10,6 @@ import { BadInputError, UsageError } from '../errors.js';
 import { intFlag } from './flags.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
-import { isPostgresUrl } from '../store/backend.js';
-import { maskUrl } from '../store/pg/url.js';
 import type { StoreBackend } from '../store/backend.js';
 import { openStore } from '../store/open.js';
 import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
@@ -61,17 +59,24 @@ const EXPERIMENT_FLAGS = ['domains', 'episodes', 'threads', 'processes', 'episod
 async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; experiment: ExperimentConfig; done?: number }> {
   const extra = [args.experiment && 'an experiment file', ...EXPERIMENT_FLAGS.filter((k) => args[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)].filter(Boolean);
   if (extra.length) throw new UsageError(`--resume runs the run's own config; drop ${extra.join(', ')}`);
-  if (isPostgresUrl(args.store)) throw new UsageError('--resume: not supported for PostgreSQL stores yet; a distributed run (--queue) resumes by starting workers again');
-  const store = new Store(args.store);
-  await assertStoreExists(store);
-  const manifest = await readRunToResume(store, args.resume!);
-  const { complete, plan, recovered } = await planResume(store, manifest);
-  if (complete) {
-    io.out(`Run ${manifest.run_id} is complete: every episode has its file and its merge; nothing to do, nothing written.`);
-    return { experiment: manifest.config, done: EXIT.ok };
+  if (args.queue !== undefined) throw new UsageError('--resume plays the run here; a distributed run (--queue) resumes by starting workers again');
+  const store = await openStore(args.store);
+  try {
+    if (store instanceof Store) await assertStoreExists(store);
+    const manifest = await readRunToResume(store, args.resume!);
+    // Its jobs are still queued: playing them here too would play (and pay for) them twice.
+    if (manifest.queue) throw new BadInputError(`--resume: run ${manifest.run_id} was distributed through queue ${manifest.queue}; start \`ace-orch worker --queue ...\` again to finish it`);
+    const { complete, plan, recovered } = await planResume(store, manifest);
+    const record = store.kind === 'file' ? 'file' : 'record';
+    if (complete) {
+      io.out(`Run ${manifest.run_id} is complete: every episode has its ${record} and its merge; nothing to do, nothing written.`);
+      return { experiment: manifest.config, done: EXIT.ok };
+    }
+    io.err(`resuming run ${manifest.run_id}: ${plan.keep.length} episodes done (${recovered.length} merged from their ${record}s now), ${plan.assignments.length} to play`);
+    return { plan, experiment: manifest.config };
+  } finally {
+    await store.close();
   }
-  io.err(`resuming run ${manifest.run_id}: ${plan.keep.length} episodes done (${recovered.length} merged from their files now), ${plan.assignments.length} to play`);
-  return { plan, experiment: manifest.config };
 }
 
 export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
@@ -85,8 +90,6 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     resume = r.plan;
     experiment = r.experiment;
   } else ({ experiment, capRequested } = await experimentAndCapFromArgs(args.experiment, args));
-  // The report reads the run's playbooks from files; a PostgreSQL store is reported through its export.
-  if (reportFile && isPostgresUrl(args.store)) throw new UsageError(`--report reads a file store; for ${maskUrl(args.store)}, run \`ace-orch export\` and then \`ace-orch report\` on the export`);
   const store = await openStore(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
   try {
     return await runOn(store, { experiment, capRequested, reportFile, ...(resume ? { resume } : {}) }, args, io, signal);
@@ -164,7 +167,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));
   }
-  if (reportFile) await reportRun(reportFile, manifest, store.location, io);
+  if (reportFile) await reportRun(reportFile, manifest, store, io);
   if (result.fatal) {
     io.err(`ace-orch: ${result.fatal.message}`);
     return EXIT.usage;

@@ -8,8 +8,6 @@
  */
 import type { AuditInput } from '../audit.js';
 import type { CapDecision } from '../cap.js';
-import { UsageError } from '../errors.js';
-import { maskUrl } from './pg/url.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
 import type { SnapshotOptions } from './snapshot.js';
 import type { MergeResult, StoreOptions } from './store.js';
@@ -48,9 +46,4 @@ export interface StoreBackend {
 /** `postgres://` or `postgresql://`: the PostgreSQL backend; anything else is a directory. */
 export function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//i.test(value);
-}
-
-/** For commands not yet ported to PostgreSQL: one line and exit 2, rather than a directory named `postgres:`. */
-export function requireFileStore(command: string, value: string | undefined, why: string): void {
-  if (value !== undefined && isPostgresUrl(value)) throw new UsageError(`${command} --store ${maskUrl(value)}: not supported for PostgreSQL stores yet (${why}); give a directory`);
 }

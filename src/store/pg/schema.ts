@@ -4,7 +4,7 @@
  * (so a failure leaves nothing half-created) and versioned, so a later
  * release can migrate it and an older one refuses a newer schema.
  */
-import type { PoolClient } from 'pg';
+import type { ClientBase, PoolClient } from 'pg';
 import { BadInputError } from '../../errors.js';
 
 /** The schema version this release writes and reads. */
@@ -32,7 +32,7 @@ function ddl(schema: string): string[] {
 }
 
 /** The version a schema holds, or null when it has no store tables yet. */
-async function storedVersion(client: PoolClient, schema: string): Promise<number | null> {
+export async function storedVersion(client: ClientBase, schema: string): Promise<number | null> {
   const exists = await client.query(`SELECT to_regclass($1) AS t`, [`"${schema}".schema_version`]);
   if (exists.rows[0]?.t === null) return null;
   const r = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${tables(schema).version}`);
