@@ -84,6 +84,30 @@ test('--concurrency runs more episodes at once than there are threads', async (t
   t.true(report.zeroLoss);
 });
 
+test('an attempt\'s prior and ctx.playbook hold every observation acknowledged before it started', async (t) => {
+  // A cap above the episode count: nothing acknowledged can have been ranked out.
+  const { experiment, store } = await setup({ domains: ['seen'], episodes: 40, threads: 2, concurrency: 6, cap: 100, modules: [fixture('seen-domain.mjs')] });
+  const { manifest, report } = await runExperiment({ experiment, store });
+  t.true(report.zeroLoss);
+  const seen = new Map<string, { seen: string[]; playbookSeen: string[] }>();
+  for (const name of await files(store, 'seen')) {
+    const record = JSON.parse(await readFile(join(store.episodesDir('seen'), name), 'utf8'));
+    seen.set(record.episode_id, record.outcome.observation.context);
+  }
+  const episodes = manifest.episodes!;
+  let pairs = 0;
+  for (const b of episodes) {
+    const prior = seen.get(b.episode_id)!;
+    t.deepEqual(prior.playbookSeen, prior.seen, 'prior is ctx.playbook.observations');
+    // Start and acknowledgement are stamped in different threads: 1 ms of margin for their clocks.
+    for (const a of episodes.filter((a) => a.trace!.acked_ms + 1 < b.trace!.start_ms)) {
+      pairs++;
+      t.true(prior.seen.includes(a.episode_id), `${b.episode_id} started after ${a.episode_id} was acknowledged but did not see it`);
+    }
+  }
+  t.true(pairs > 0, 'some episodes started after others were acknowledged');
+});
+
 test('--max-failures stops scheduling once more episodes failed, and the run exits 4', async (t) => {
   const { experiment, store } = await setup({ domains: ['async_probe'], episodes: 40, threads: 1, concurrency: 1, maxFailures: 0, modules: [fixture('async-domain.mjs')] });
   const { manifest, report } = await runExperiment({ experiment, store });
