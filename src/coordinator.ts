@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { audit } from './audit.js';
 import { BadInputError } from './errors.js';
 import { episodeTrace, epochMs } from './episode-clock.js';
+import { runEfficiency } from './efficiency.js';
 import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
 import { rateGate } from './rate-gate.js';
@@ -137,6 +138,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   let failures = 0;
   let tooManyFailures = false;
   let busyMs = 0;
+  // Epoch ms of the first episode start any thread or process reported: the end of worker start-up.
+  let firstStart = Infinity;
   const merges = new Map<string, MergeTiming[]>(experiment.domains.map((d) => [d, []]));
   const stopper = new AbortController();
   let fatal: RunResult['fatal'];
@@ -152,6 +155,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const onOutcome = (outcome: EpisodeOutcome): void => {
     const counts = manifest.domains[outcome.domain]!;
     busyMs += outcome.playMs ?? outcome.ms;
+    if (outcome.clock && outcome.clock.start < firstStart) firstStart = outcome.clock.start;
     // The unlocked mode takes no lock: its zero timings are not lock timings.
     const trace = episodeTrace(outcome.clock, traceOrigin, outcome.ok && mode === 'locked' ? outcome.merge : undefined);
     const base: EpisodeEntry = {
@@ -207,6 +211,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   }
   const seconds = (performance.now() - started) / 1000;
   const inFlight = (experiment.concurrency ?? experiment.threads) * experiment.processes;
+  const startupMs = Number.isFinite(firstStart) ? firstStart - traceOrigin : 0;
+  const efficiency = runEfficiency({ playMs: busyMs, wallMs: seconds * 1000, startupMs, concurrency: inFlight, episodes: assignments.length });
   options.signal?.removeEventListener('abort', onAbort);
 
   entries.sort((a, b) => (a.episode_id < b.episode_id ? -1 : 1));
@@ -219,7 +225,10 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       seconds: Math.round(seconds * 1000) / 1000,
       episodesPerSec: Math.round(((entries.length - (resume?.keep.length ?? 0)) / seconds) * 10) / 10,
       concurrency: inFlight,
-      efficiency: Math.round((busyMs / (seconds * 1000 * inFlight)) * 1000) / 1000,
+      lanes: efficiency.lanes,
+      efficiency: efficiency.efficiency,
+      startupSeconds: Math.round(startupMs) / 1000,
+      efficiencyAfterStartup: efficiency.afterStartup,
     },
     contention,
     ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : {}),

@@ -5,6 +5,7 @@ import type { ResumePlan } from '../coordinator.js';
 import { planResume, readRunToResume } from '../resume.js';
 import { assertStoreExists } from '../store/snapshot.js';
 import { EXIT, runExitCode } from '../exit-codes.js';
+import { formatEfficiency } from '../efficiency.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
 import { BadInputError, UsageError } from '../errors.js';
 import { intFlag } from './flags.js';
@@ -155,7 +156,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
-    io.out(`concurrency ${manifest.timings?.concurrency}, efficiency ${Math.round((manifest.timings?.efficiency ?? 0) * 100)}% (play time of the episodes / (wall time × concurrency))`);
+    io.out(formatEfficiency(manifest.timings));
     io.out('');
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));
