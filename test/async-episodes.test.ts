@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import { runExperiment } from '../src/coordinator.js';
 import { runExitCode } from '../src/exit-codes.js';
 import { EXIT } from '../src/exit-codes.js';
@@ -8,6 +9,8 @@ import { readExperimentFile, resolveExperiment } from '../src/experiment.js';
 import { Store } from '../src/store/store.js';
 import type { ExperimentInput } from '../src/experiment.js';
 import { tempDir, writeJson } from './helpers.js';
+// @ts-expect-error: a JavaScript fixture without declarations
+import { ACKS } from './fixtures/seen-domain.mjs';
 
 const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 
@@ -86,8 +89,9 @@ test('--concurrency runs more episodes at once than there are threads', async (t
 
 test('an attempt\'s prior and ctx.playbook hold every observation acknowledged before it started', async (t) => {
   // A cap above the episode count: nothing acknowledged can have been ranked out.
-  const { experiment, store } = await setup({ domains: ['seen'], episodes: 40, threads: 2, concurrency: 6, cap: 100, modules: [fixture('seen-domain.mjs')] });
-  const { manifest, report } = await runExperiment({ experiment, store });
+  const { experiment, store } = await setup({ domains: ['seen'], episodes: 40, threads: 2, concurrency: 6, cap: 100, episodeTimeoutMs: 60_000, modules: [fixture('seen-domain.mjs')] });
+  const acks = new BroadcastChannel(ACKS);
+  const { manifest, report } = await runExperiment({ experiment, store, onEvent: (e) => e.type === 'episode' && acks.postMessage(e.outcome.index) }).finally(() => acks.close());
   t.true(report.zeroLoss);
   const seen = new Map<string, { seen: string[]; playbookSeen: string[] }>();
   for (const name of await files(store, 'seen')) {
