@@ -54,6 +54,8 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
     maxThreads: experiment.threads,
     concurrentTasksPerWorker: Math.ceil(concurrency / experiment.threads),
     idleTimeout: 1_000,
+    // Nothing reads the pool's wait/run histograms: recording them costs the main thread per episode.
+    recordTiming: false,
   });
   const queue = new PQueue({ concurrency });
   // Non-blocking fsyncs (file store): this thread's event loop hands the next episodes to the worker threads meanwhile.
