@@ -96,6 +96,9 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
   }
 }
 
+/** How often the interactive progress line is redrawn at most. */
+const PROGRESS_REDRAW_MS = 100;
+
 interface RunPlan {
   experiment: ExperimentConfig;
   capRequested: boolean;
@@ -108,10 +111,16 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
   const progress = emptyProgress(0);
   const t0 = performance.now();
   let nextLine = 0;
+  let drawnAt = -Infinity;
   const show = (): void => {
-    progress.elapsedMs = performance.now() - t0;
-    if (args.progress === 'auto') io.progress(progressLine(progress));
-    else if (args.progress === 'lines' && (progress.done >= nextLine || progress.done === progress.total)) {
+    const now = performance.now();
+    progress.elapsedMs = now - t0;
+    if (args.progress === 'auto') {
+      // A redraw per episode start and end is a synchronous terminal write each on the thread that feeds the pool: 10 a second are plenty.
+      if (now - drawnAt < PROGRESS_REDRAW_MS && progress.done !== progress.total) return;
+      drawnAt = now;
+      io.progress(progressLine(progress));
+    } else if (args.progress === 'lines' && (progress.done >= nextLine || progress.done === progress.total)) {
       io.err(progressLine(progress));
       nextLine = nextLineAt(progress.done, progress.total);
     }
