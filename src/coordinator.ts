@@ -13,7 +13,8 @@ import { runEfficiency } from './efficiency.js';
 import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
 import { rateGate } from './rate-gate.js';
-import { roundRobin, scheduleEpisodes } from './scheduler.js';
+import { roundRobin, scheduleEpisodes, startEpisodePool } from './scheduler.js';
+import type { EpisodePool } from './scheduler.js';
 import { abandonedRuns } from './run-liveness.js';
 import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
@@ -78,10 +79,23 @@ export function newRunId(now = new Date()): string {
 }
 
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
+  // Once per run, before anything is written or played: not per episode after its (paid) model calls.
+  if (options.mode === 'unlocked' && options.store.kind !== 'file') {
+    throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${options.store.location}`);
+  }
+  // The worker threads boot while the store is prepared below, rather than after it. Shard processes start their own.
+  const pool = options.experiment.processes > 1 ? undefined : startEpisodePool(options.experiment);
+  try {
+    return await runPrepared(options, pool);
+  } finally {
+    // Already destroyed by the scheduler, unless preparing the store failed.
+    await pool?.destroy();
+  }
+}
+
+async function runPrepared(options: RunOptions, pool: EpisodePool | undefined): Promise<RunResult> {
   const { store } = options;
   const mode = options.mode ?? 'locked';
-  // Once per run, before anything is written or played: not per episode after its (paid) model calls.
-  if (mode === 'unlocked' && store.kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${store.location}`);
   const commit = options.commit ?? DEFAULT_COMMIT;
   const emit = options.onEvent ?? (() => {});
   // A database store's tables must exist to be read; creating them writes no user data.
@@ -207,7 +221,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   if (experiment.processes > 1) {
     await runShards({ job, assignments, processes: experiment.processes, signal: stopper.signal, cancel: options.signal, onShardError, ...hooks });
   } else {
-    await scheduleEpisodes({ ...job, assignments, cancel: options.signal, ...hooks });
+    await scheduleEpisodes({ ...job, assignments, cancel: options.signal, ...(pool ? { pool } : {}), ...hooks });
   }
   const seconds = (performance.now() - started) / 1000;
   const inFlight = (experiment.concurrency ?? experiment.threads) * experiment.processes;

@@ -12,13 +12,37 @@ import { siblingModule } from './module-file.js';
 import { playAttempts } from './attempts.js';
 import { createStopFlag, mergeTiming, raiseStopFlag } from './messages.js';
 import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messages.js';
+import type { ExperimentConfig } from './types.js';
 import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
 import { GroupCommitter } from './store/committer.js';
 import { lockTurnsWorkerData } from './store/local-turns.js';
 import { openStore } from './store/open.js';
 
+/** The pool that plays a process's episodes. */
+export type EpisodePool = Piscina<EpisodeTask, EpisodeOutcome>;
+
+/**
+ * Starts the worker threads (Node's start-up and the worker's imports take a while), so that a
+ * caller can start them before its own preparation and overlap the two.
+ */
+export function startEpisodePool(experiment: Pick<ExperimentConfig, 'threads' | 'concurrency'>): EpisodePool {
+  const concurrency = experiment.concurrency ?? experiment.threads;
+  return new Piscina<EpisodeTask, EpisodeOutcome>({
+    filename: workerFile(),
+    workerData: lockTurnsWorkerData(),
+    minThreads: experiment.threads,
+    maxThreads: experiment.threads,
+    concurrentTasksPerWorker: Math.ceil(concurrency / experiment.threads),
+    idleTimeout: 1_000,
+    // Nothing reads the pool's wait/run histograms: recording them costs the main thread per episode.
+    recordTiming: false,
+  });
+}
+
 /** A shard's job, plus how to report back. */
 export interface ScheduleOptions extends ShardJob {
+  /** Started by the caller with startEpisodePool for this experiment; scheduleEpisodes destroys it when done. @default a new pool */
+  pool?: EpisodePool;
   /** Aborting stops scheduling; in-flight episodes finish and write. */
   signal?: AbortSignal;
   /** Aborting (Ctrl-C, SIGTERM) also fires in-flight episodes' `ctx.signal`; episodes that complete still write. */
@@ -47,16 +71,7 @@ export function roundRobin(domains: readonly string[], episodes: number): Assign
 export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> {
   const { experiment } = options;
   const concurrency = experiment.concurrency ?? experiment.threads;
-  const pool = new Piscina<EpisodeTask, EpisodeOutcome>({
-    filename: workerFile(),
-    workerData: lockTurnsWorkerData(),
-    minThreads: experiment.threads,
-    maxThreads: experiment.threads,
-    concurrentTasksPerWorker: Math.ceil(concurrency / experiment.threads),
-    idleTimeout: 1_000,
-    // Nothing reads the pool's wait/run histograms: recording them costs the main thread per episode.
-    recordTiming: false,
-  });
+  const pool = options.pool ?? startEpisodePool(experiment);
   const queue = new PQueue({ concurrency });
   // Non-blocking fsyncs (file store): this thread's event loop hands the next episodes to the worker threads meanwhile.
   const store = await openStore(options.store, { cap: experiment.cap, lock: options.lock, asyncIo: true });
