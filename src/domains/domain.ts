@@ -47,6 +47,7 @@ export interface EpisodeContext {
    * Freshness: each attempt reads the file when it starts, so it holds every
    * observation acknowledged before then (an episode is acknowledged only once its
    * merge is durable) that the cap kept; episodes still committing may be missing.
+   * (`--no-lock`, the pre-fix write path, overwrites observations by design: no such promise.)
    */
   readonly playbook: Readonly<Playbook>;
 }
