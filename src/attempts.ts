@@ -30,6 +30,12 @@ class AttemptFailed extends Error {
 
 const describe = (o: EpisodeFailed): string => `${o.error.code}: ${o.error.message}`;
 
+/** What p-retry does with `retries: 0`: refuses to start once the signal fired, else makes the one attempt. */
+async function firstOnly(once: (attemptNumber: number) => Promise<EpisodeOutcome>, signal: AbortSignal | undefined): Promise<EpisodeOutcome> {
+  signal?.throwIfAborted();
+  return once(1);
+}
+
 /**
  * Plays `attempt(0)`, `attempt(1)`, ... until one succeeds or retrying stops;
  * the outcome carries the attempt log. Undefined when the run stopped before the first attempt began.
@@ -58,7 +64,8 @@ export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcom
   };
   let outcome: EpisodeOutcome;
   try {
-    outcome = await pRetry(once, {
+    // Without retries p-retry only adds its per-call cost: one attempt, the same outcomes.
+    outcome = options.retries === 0 ? await firstOnly(once, options.signal) : await pRetry(once, {
       retries: options.retries,
       factor: 2,
       minTimeout: options.retryDelayMs,

@@ -7,11 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { BadInputError } from './errors.js';
 import { episodeTrace, epochMs } from './episode-clock.js';
+import { runEfficiency } from './efficiency.js';
 import { episodeId } from './episode.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
 import { rateGate } from './rate-gate.js';
 import { roundRobin, scheduleEpisodes } from './scheduler.js';
 import { closeRun, openRun, runningManifest } from './run-frame.js';
+import { episodePool } from './episode-pool.js';
+import type { EpisodePool } from './episode-pool.js';
 import { runShards } from './shards.js';
 import { summarizeMerges } from './stats.js';
 import type { StoreBackend } from './store/backend.js';
@@ -76,10 +79,24 @@ export function newRunId(now = new Date()): string {
 }
 
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
+  // Once per run, before anything is written or played: not per episode after its (paid) model calls.
+  if (options.mode === 'unlocked' && options.store.kind !== 'file') {
+    throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${options.store.location}`);
+  }
+  // The worker threads boot while the store is prepared below, rather than after it. Shard processes start their own.
+  const { threads, concurrency, processes } = options.experiment;
+  const pool = processes > 1 ? undefined : episodePool(threads, concurrency ?? threads);
+  try {
+    return await runPrepared(options, pool);
+  } finally {
+    // Already destroyed by the scheduler, unless preparing the store failed.
+    await pool?.destroy();
+  }
+}
+
+async function runPrepared(options: RunOptions, pool: EpisodePool | undefined): Promise<RunResult> {
   const { store } = options;
   const mode = options.mode ?? 'locked';
-  // Once per run, before anything is written or played: not per episode after its (paid) model calls.
-  if (mode === 'unlocked' && store.kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${store.location}`);
   const commit = options.commit ?? DEFAULT_COMMIT;
   const emit = options.onEvent ?? (() => {});
   const experiment = await openRun(store, options.experiment, options.capFromStore ?? false, (message) => emit({ type: 'warning', message }));
@@ -110,6 +127,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   let failures = 0;
   let tooManyFailures = false;
   let busyMs = 0;
+  // Epoch ms of the first episode start any thread or process reported: the end of worker start-up.
+  let firstStart = Infinity;
   const merges = new Map<string, MergeTiming[]>(experiment.domains.map((d) => [d, []]));
   const stopper = new AbortController();
   let fatal: RunResult['fatal'];
@@ -125,6 +144,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const onOutcome = (outcome: EpisodeOutcome): void => {
     const counts = manifest.domains[outcome.domain]!;
     busyMs += outcome.playMs ?? outcome.ms;
+    if (outcome.clock && outcome.clock.start < firstStart) firstStart = outcome.clock.start;
     // The unlocked mode takes no lock: its zero timings are not lock timings.
     const trace = episodeTrace(outcome.clock, traceOrigin, outcome.ok && mode === 'locked' ? outcome.merge : undefined);
     const base: EpisodeEntry = {
@@ -176,10 +196,12 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   if (experiment.processes > 1) {
     await runShards({ job, assignments, processes: experiment.processes, signal: stopper.signal, cancel: options.signal, onShardError, ...hooks });
   } else {
-    await scheduleEpisodes({ ...job, assignments, cancel: options.signal, ...hooks });
+    await scheduleEpisodes({ ...job, assignments, cancel: options.signal, ...(pool ? { pool } : {}), ...hooks });
   }
   const seconds = (performance.now() - started) / 1000;
   const inFlight = (experiment.concurrency ?? experiment.threads) * experiment.processes;
+  const startupMs = Number.isFinite(firstStart) ? firstStart - traceOrigin : 0;
+  const efficiency = runEfficiency({ playMs: busyMs, wallMs: seconds * 1000, startupMs, concurrency: inFlight, episodes: assignments.length });
   options.signal?.removeEventListener('abort', onAbort);
 
   entries.sort((a, b) => (a.episode_id < b.episode_id ? -1 : 1));
@@ -192,7 +214,10 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       seconds: Math.round(seconds * 1000) / 1000,
       episodesPerSec: Math.round(((entries.length - (resume?.keep.length ?? 0)) / seconds) * 10) / 10,
       concurrency: inFlight,
-      efficiency: Math.round((busyMs / (seconds * 1000 * inFlight)) * 1000) / 1000,
+      lanes: efficiency.lanes,
+      efficiency: efficiency.efficiency,
+      startupSeconds: Math.round(startupMs) / 1000,
+      efficiencyAfterStartup: efficiency.afterStartup,
     },
     contention,
     ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : {}),

@@ -7,6 +7,7 @@
 import PQueue from 'p-queue';
 import { epochMs } from './episode-clock.js';
 import { episodePool, playOnPool } from './episode-pool.js';
+import type { EpisodePool } from './episode-pool.js';
 import { createStopFlag, mergeTiming, raiseStopFlag } from './messages.js';
 import type { Assignment, EpisodeOutcome, EpisodeTask, ShardJob } from './messages.js';
 import { AceError, BadInputError, LockTimeoutError, describeError } from './errors.js';
@@ -15,6 +16,8 @@ import { openStore } from './store/open.js';
 
 /** A shard's job, plus how to report back. */
 export interface ScheduleOptions extends ShardJob {
+  /** Started by the caller (episodePool) for this experiment, so its threads boot during the caller's preparation; scheduleEpisodes destroys it when done. @default a new pool */
+  pool?: EpisodePool;
   /** Aborting stops scheduling; in-flight episodes finish and write. */
   signal?: AbortSignal;
   /** Aborting (Ctrl-C, SIGTERM) also fires in-flight episodes' `ctx.signal`; episodes that complete still write. */
@@ -38,7 +41,7 @@ export function roundRobin(domains: readonly string[], episodes: number): Assign
 export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> {
   const { experiment } = options;
   const concurrency = experiment.concurrency ?? experiment.threads;
-  const pool = episodePool(experiment.threads, concurrency);
+  const pool = options.pool ?? episodePool(experiment.threads, concurrency);
   const queue = new PQueue({ concurrency });
   // Non-blocking fsyncs (file store): this thread's event loop hands the next episodes to the worker threads meanwhile.
   const store = await openStore(options.store, { cap: experiment.cap, lock: options.lock, asyncIo: true });

@@ -237,8 +237,14 @@ export interface RunManifest {
     episodesPerSec: number;
     /** Episodes in flight at most, over all processes. */
     concurrency?: number;
-    /** Sum of episode play times (the agent's own time, think time included) / (wall time × concurrency): how much of the in-flight slots' time went to agents rather than waiting on ace-orch, 0..1. */
+    /** min(concurrency, episodes scheduled): the slots that could ever be busy. */
+    lanes?: number;
+    /** Sum of episode play times (the agent's own time, think time included) / (wall time × lanes): how much of the in-flight slots' time went to agents rather than waiting on ace-orch, 0..1. */
     efficiency?: number;
+    /** From the start of scheduling to the first episode's start: worker start-up, paid once per run. */
+    startupSeconds?: number;
+    /** `efficiency` from the first episode's start: the share once agents could run. */
+    efficiencyAfterStartup?: number;
   };
   /** The store's absolute path when the run was written: `--resume` refuses a manifest copied from elsewhere. */
   store?: string;

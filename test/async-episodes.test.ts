@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import { runExperiment } from '../src/coordinator.js';
 import { runExitCode } from '../src/exit-codes.js';
 import { EXIT } from '../src/exit-codes.js';
@@ -8,6 +9,8 @@ import { readExperimentFile, resolveExperiment } from '../src/experiment.js';
 import { Store } from '../src/store/store.js';
 import type { ExperimentInput } from '../src/experiment.js';
 import { tempDir, writeJson } from './helpers.js';
+// @ts-expect-error: a JavaScript fixture without declarations
+import { ACKS } from './fixtures/seen-domain.mjs';
 
 const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 
@@ -82,6 +85,31 @@ test('--concurrency runs more episodes at once than there are threads', async (t
   // The gathered plays take almost no time, so under load the efficiency may round to 0: only its range is certain.
   t.true(manifest.timings!.efficiency! >= 0 && manifest.timings!.efficiency! <= 1, String(manifest.timings!.efficiency));
   t.true(report.zeroLoss);
+});
+
+test('an attempt\'s prior and ctx.playbook hold every observation acknowledged before it started', async (t) => {
+  // A cap above the episode count: nothing acknowledged can have been ranked out.
+  const { experiment, store } = await setup({ domains: ['seen'], episodes: 40, threads: 2, concurrency: 6, cap: 100, episodeTimeoutMs: 60_000, modules: [fixture('seen-domain.mjs')] });
+  const acks = new BroadcastChannel(ACKS);
+  const { manifest, report } = await runExperiment({ experiment, store, onEvent: (e) => e.type === 'episode' && acks.postMessage(e.outcome.index) }).finally(() => acks.close());
+  t.true(report.zeroLoss);
+  const seen = new Map<string, { seen: string[]; playbookSeen: string[] }>();
+  for (const name of await files(store, 'seen')) {
+    const record = JSON.parse(await readFile(join(store.episodesDir('seen'), name), 'utf8'));
+    seen.set(record.episode_id, record.outcome.observation.context);
+  }
+  const episodes = manifest.episodes!;
+  let pairs = 0;
+  for (const b of episodes) {
+    const prior = seen.get(b.episode_id)!;
+    t.deepEqual(prior.playbookSeen, prior.seen, 'prior is ctx.playbook.observations');
+    // Start and acknowledgement are stamped in different threads: 1 ms of margin for their clocks.
+    for (const a of episodes.filter((a) => a.trace!.acked_ms + 1 < b.trace!.start_ms)) {
+      pairs++;
+      t.true(prior.seen.includes(a.episode_id), `${b.episode_id} started after ${a.episode_id} was acknowledged but did not see it`);
+    }
+  }
+  t.true(pairs > 0, 'some episodes started after others were acknowledged');
 });
 
 test('--max-failures stops scheduling once more episodes failed, and the run exits 4', async (t) => {

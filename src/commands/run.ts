@@ -5,6 +5,7 @@ import type { ResumePlan, RunEvent } from '../coordinator.js';
 import { planResume, readRunToResume } from '../resume.js';
 import { assertStoreExists } from '../store/snapshot.js';
 import { EXIT, runExitCode } from '../exit-codes.js';
+import { formatEfficiency } from '../efficiency.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
 import { BadInputError, UsageError } from '../errors.js';
 import { intFlag } from './flags.js';
@@ -98,6 +99,9 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
   }
 }
 
+/** How often the interactive progress line is redrawn at most. */
+const PROGRESS_REDRAW_MS = 100;
+
 interface RunPlan {
   experiment: ExperimentConfig;
   capRequested: boolean;
@@ -110,10 +114,16 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
   const progress = emptyProgress(0);
   const t0 = performance.now();
   let nextLine = 0;
+  let drawnAt = -Infinity;
   const show = (): void => {
-    progress.elapsedMs = performance.now() - t0;
-    if (args.progress === 'auto') io.progress(progressLine(progress));
-    else if (args.progress === 'lines' && (progress.done >= nextLine || progress.done === progress.total)) {
+    const now = performance.now();
+    progress.elapsedMs = now - t0;
+    if (args.progress === 'auto') {
+      // A redraw per episode start and end is a synchronous terminal write each on the thread that feeds the pool: 10 a second are plenty.
+      if (now - drawnAt < PROGRESS_REDRAW_MS && progress.done !== progress.total) return;
+      drawnAt = now;
+      io.progress(progressLine(progress));
+    } else if (args.progress === 'lines' && (progress.done >= nextLine || progress.done === progress.total)) {
       io.err(progressLine(progress));
       nextLine = nextLineAt(progress.done, progress.total);
     }
@@ -162,7 +172,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
     // A queued run's episodes are played by workers it does not know the number of.
-    if (manifest.timings?.concurrency !== undefined) io.out(`concurrency ${manifest.timings.concurrency}, efficiency ${Math.round((manifest.timings.efficiency ?? 0) * 100)}% (play time of the episodes / (wall time × concurrency))`);
+    if (manifest.timings?.concurrency !== undefined) io.out(formatEfficiency(manifest.timings));
     io.out('');
     io.out(formatAudit(report));
     io.out(formatContention(manifest.contention ?? {}));

@@ -44,6 +44,10 @@ export interface EpisodeContext {
    * The domain's whole playbook as read when the attempt started: observations,
    * strategies_and_rules, troubleshooting and context_patterns. ACE gives it to
    * the agent as context. Read-only: the episode adds to it through its result.
+   * Freshness: each attempt reads the file when it starts, so it holds every
+   * observation acknowledged before then (an episode is acknowledged only once its
+   * merge is durable) that the cap kept; episodes still committing may be missing.
+   * (`--no-lock`, the pre-fix write path, overwrites observations by design: no such promise.)
    */
   readonly playbook: Readonly<Playbook>;
 }

@@ -4,8 +4,9 @@
  * Retrying a whole transaction is safe because every write is idempotent:
  * episodes insert ON CONFLICT DO NOTHING and the merge rules are top-K.
  */
+import { createRequire } from 'node:module';
 import pRetry from 'p-retry';
-import pg from 'pg';
+import type pg from 'pg';
 import { BadInputError } from '../../errors.js';
 
 /** SQLSTATE classes and socket errors that a reconnect can cure. */
@@ -34,9 +35,16 @@ export function openError(masked: string, err: unknown, what: 'store' | 'queue' 
 /** Merges hold their transaction for milliseconds; one silent for this long lost its client. */
 export const IDLE_IN_TRANSACTION_MS = 10_000;
 
+// pg is loaded on the first pool, not on import: every episode worker thread imports the PostgreSQL
+// backend (src/store/open-in-thread.ts), and loading pg cost each thread of a file-store run ~100 ms
+// of start-up. require(), not import(): pg is CommonJS, and a worker thread's import() bypasses tsx's loader.
+const requireModule = createRequire(import.meta.url);
+let pgModule: typeof pg | undefined;
+
 /** A small pool: the process's committer and its threads each hold their own. */
 export function createPool(connectionString: string, max: number): pg.Pool {
-  const pool = new pg.Pool({
+  pgModule ??= requireModule('pg') as typeof pg;
+  const pool = new pgModule.Pool({
     connectionString,
     max,
     connectionTimeoutMillis: 10_000,
