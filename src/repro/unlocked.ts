@@ -3,22 +3,18 @@
  * lock, no re-read, no merge — the caller's copy, loaded when its episode
  * started, replaces whatever is on disk. The rename keeps files whole, so
  * concurrent readers still parse; what is lost is every write since the
- * copy was read. No production write path calls it: `run --mode unlocked`,
+ * copy was read. No production write path calls it: `run --no-lock`,
  * `compare` and the bench use it to show that loss.
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from '../store/durable.js';
 import type { Store } from '../store/store.js';
 import type { Playbook } from '../types.js';
 
-const ready = new WeakMap<Store, Set<string>>();
-
 /** Writes `playbook` over the domain's playbook.json, as the tool did before the fix. Returns the bytes written. */
 export async function overwriteUnlocked(store: Store, domain: string, playbook: Playbook): Promise<number> {
-  const domains = ready.get(store) ?? new Set<string>();
-  ready.set(store, domains);
-  if (!domains.has(domain)) {
-    await store.init([domain]);
-    domains.add(domain);
-  }
-  return writeFileAtomic(store.playbookPath(domain), `${JSON.stringify(playbook, null, 2)}\n`, { fsync: false });
+  const file = store.playbookPath(domain);
+  await mkdir(dirname(file), { recursive: true });
+  return writeFileAtomic(file, `${JSON.stringify(playbook, null, 2)}\n`, { fsync: false });
 }
