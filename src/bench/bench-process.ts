@@ -24,13 +24,13 @@ const pool = new Piscina<WriterTask, WriterTimings>({
   minThreads: job.writers.length,
   maxThreads: job.writers.length,
 });
-const committer = new GroupCommitter(await openStore(job.store, { cap: job.cap, lock: job.lock }));
+const committer = new GroupCommitter(await openStore(job.store, { cap: job.cap, lock: job.lock, shareCommits: job.commit === 'shared' }));
 const barrier = new SharedArrayBuffer(8);
 const b = new Int32Array(barrier);
 
 const runs = job.writers.map((writer) => {
   let port: MessageChannel | undefined;
-  if (job.commit === 'batched' && job.method === 'locked') {
+  if (job.commit !== 'each' && job.method === 'locked') {
     port = new MessageChannel();
     const p = port.port1;
     p.on('message', (req: CommitRequest) => {

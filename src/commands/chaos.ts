@@ -20,7 +20,7 @@ export interface ChaosArgs {
   duration?: number;
   kills?: number;
   seed: number;
-  commit: CommitMode;
+  commit: CommitMode | 'shared';
   json: boolean;
 }
 
@@ -32,7 +32,7 @@ export function chaosBuilder<T>(y: Argv<T>) {
     .option('kills', { type: 'number', coerce: intFlag('kills'), describe: 'Stop after this many SIGKILLs (default 20)' })
     .option('duration', { type: 'number', coerce: intFlag('duration'), describe: 'Stop after this many seconds instead of a number of kills' })
     .option('seed', { type: 'number', default: 1, coerce: intFlag('seed', { min: 0 }), describe: 'Seed for the choice of victims, moments and fault points' })
-    .option('commit', { choices: ['each', 'batched'] as const, default: 'each' as const, describe: 'each: writer threads merge; batched: each process\'s group committer merges (faults are aimed there)' })
+    .option('commit', { choices: ['each', 'batched', 'shared'] as const, default: 'each' as const, describe: 'each: writer threads merge; batched: each process\'s group committer merges (faults are aimed there); shared: batched, and each lock holder folds the other processes\' pending batches' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the report as one JSON object on stdout' })
     .conflicts('kills', 'duration');
 }
@@ -69,7 +69,8 @@ export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
     kills: args.kills,
     durationS: args.duration,
     seed: args.seed,
-    commit: args.commit,
+    commit: args.commit === 'shared' ? 'batched' : args.commit,
+    share: args.commit === 'shared',
     onProgress: (line) => io.progress(line),
   });
   io.progress('');

@@ -195,12 +195,27 @@ export async function withLock<T>(
   options: LockOptions,
   critical: (lease: Lease) => Promise<T>,
 ): Promise<{ value: T; timing: LockTiming }> {
+  const { value, timing } = await withLockUnless(file, options, () => false, critical);
+  return { value: value!, timing };
+}
+
+/**
+ * withLock for a waiter whose work another holder may do meanwhile: `settled` is asked before
+ * queueing and at every wake-up while queued; once it says true the waiter leaves the queue without
+ * taking the lock, and `settled` is true in the result (with no value).
+ */
+export async function withLockUnless<T>(
+  file: string,
+  options: LockOptions,
+  settled: () => boolean | Promise<boolean>,
+  critical: (lease: Lease) => Promise<T>,
+): Promise<{ value?: T; settled: boolean; timing: LockTiming }> {
   const started = performance.now();
   // First this process's own threads take turns; the one whose turn it is queues for the file.
   const turn = await takeTurn(file, started + options.timeoutMs);
   if (!turn) throw new LockTimeoutError(file, options.timeoutMs, 0);
   try {
-    return await withFileLock(file, options, critical, started);
+    return await withFileLock(file, options, settled, critical, started);
   } finally {
     turn.release();
   }
@@ -209,9 +224,10 @@ export async function withLock<T>(
 async function withFileLock<T>(
   file: string,
   options: LockOptions,
+  settled: () => boolean | Promise<boolean>,
   critical: (lease: Lease) => Promise<T>,
   started: number,
-): Promise<{ value: T; timing: LockTiming }> {
+): Promise<{ value?: T; settled: boolean; timing: LockTiming }> {
   let compromised: Error | null = null;
   let reclaimed = false;
   let retries = 0;
@@ -243,11 +259,14 @@ async function withFileLock<T>(
 
   const queue = new WaitQueue(file, options.staleMs);
   const lockDir = `${file}.lock`;
+  const gaveUp = (): { settled: boolean; timing: LockTiming } => ({ settled: true, timing: { waitMs: performance.now() - started, holdMs: 0, retries, reclaimed: false } });
+  if (await settled()) return gaveUp();
   let release = queue.empty() ? tryLock() : null;
   if (!release) {
     queue.enqueue();
     try {
       for (;;) {
+        if (await settled()) return gaveUp();
         const ahead = queue.predecessor();
         if (ahead === null && (release = tryLock())) break;
         const waited = performance.now() - started;
@@ -285,7 +304,7 @@ async function withFileLock<T>(
   }
   const holdMs = performance.now() - acquired;
   releaseQuietly(release, () => compromised !== null);
-  return { value, timing: { waitMs: acquired - started, holdMs, retries, reclaimed: reclaimedStale } };
+  return { value, settled: false, timing: { waitMs: acquired - started, holdMs, retries, reclaimed: reclaimedStale } };
 }
 
 /** Releasing a lock proper-lockfile already marked compromised fails (ERELEASED); there is nothing to release. */
