@@ -1,6 +1,6 @@
 /**
  * Group commit across processes (StoreOptions.shareCommits): a waiter's batch
- * is durable in its pending file before it queues, the holder folds every
+ * is in its pending file before it queues, the holder folds every
  * pending batch into its one durable write, a folded waiter is done without
  * writing, and a process killed at any of the new fault points loses nothing
  * that `repair` does not fold back exactly once.
@@ -49,7 +49,7 @@ test('a shared commit leaves no batch file behind and records its batch id in th
   t.is(folded.length, 2, 'one batch id per merge so far');
 });
 
-for (const point of ['batch-durable', 'before-check', 'folded'] as const) {
+for (const point of ['batch-written', 'before-check', 'folded'] as const) {
   test(`a shared-commit writer killed at "${point}" loses nothing: repair folds its batch exactly once and the audit finds zero loss`, async (t) => {
     const store = await seeded();
     const child = spawnShared(store.root, 'victim', point, 'kill');
@@ -104,7 +104,7 @@ test('the holder folds a waiting process\'s batch; the waiter is done without wr
   // The waiter would kill itself if it ever renamed a playbook of its own.
   const child = spawnShared(store.root, 'waiter', 'renamed', 'kill');
   const waiterResult = resultOf(child);
-  await said(child, 'batch-durable');
+  await said(child, 'batch-written');
   const genBefore = await generation(store);
   open();
   const held = await holding;
@@ -128,7 +128,7 @@ test('a waiter whose batch id the playbook records is done even though the holde
   await reached;
   const child = spawnShared(store.root, 'waiter', 'renamed', 'kill');
   const waiterResult = resultOf(child);
-  await said(child, 'batch-durable');
+  await said(child, 'batch-written');
   open();
   await t.throwsAsync(holding);
   const waiter = await waiterResult;

@@ -51,7 +51,7 @@ export interface ChaosOptions {
 /** Every observation is kept, so an acknowledged one can never be legitimately ranked out. */
 const KEEP_ALL = 1_000_000;
 const POINTS: readonly FaultPoint[] = ['locked', 'temp-written', 'renamed'];
-const SHARED_POINTS: readonly FaultPoint[] = [...POINTS, 'batch-durable', 'folded', 'before-check'];
+const SHARED_POINTS: readonly FaultPoint[] = [...POINTS, 'batch-written', 'folded', 'before-check'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Writer {

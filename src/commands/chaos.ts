@@ -74,7 +74,8 @@ export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
     onProgress: (line) => io.progress(line),
   });
   io.progress('');
-  if (args.json) io.out(JSON.stringify({ store, ...report }));
+  // The report knows the run modes; shared commits are batched ones folded across processes.
+  if (args.json) io.out(JSON.stringify({ store, ...report, commit: args.commit }));
   else {
     io.out(`Chaos on ${store}: ${args.processes} writer processes × ${args.threads} threads, commit ${args.commit}, pauses of ${report.pauseMs} ms\n`);
     io.out(markdownTable(['What', 'Count'], ROWS.map(([k, label]) => [label, String(report[k])])));

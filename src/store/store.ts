@@ -36,11 +36,11 @@ import { platformGuarantee } from './platform.js';
 
 /**
  * Points of a merge where crash tests and `chaos` aim kills and pauses: inside the critical section, and
- * with shared commits (StoreOptions.shareCommits) also after the waiter's batch file is durable
- * (`batch-durable`), after the holder's fold is durable but before it removes the folded batch files
+ * with shared commits (StoreOptions.shareCommits) also after the waiter's batch file is written
+ * (`batch-written`), after the holder's fold is durable but before it removes the folded batch files
  * (`folded`), and before each look of a waiter at whether its batch is in (`before-check`).
  */
-export type FaultPoint = 'locked' | 'temp-written' | 'renamed' | 'batch-durable' | 'folded' | 'before-check';
+export type FaultPoint = 'locked' | 'temp-written' | 'renamed' | 'batch-written' | 'folded' | 'before-check';
 
 export interface StoreOptions {
   /** Observations kept per playbook. @default 10 */
@@ -56,8 +56,8 @@ export interface StoreOptions {
    */
   asyncIo?: boolean;
   /**
-   * Group commit across processes: a merge first makes its deltas durable as a pending batch file,
-   * then queues; whoever holds the lock folds every pending batch into its one durable write, and a
+   * Group commit across processes: a merge first writes its deltas as a pending batch file, then
+   * queues; whoever holds the lock folds every pending batch into its one durable write, and a
    * waiter whose batch was folded meanwhile is done without taking the lock (src/store/pending.ts).
    * @default false
    */
@@ -313,8 +313,8 @@ export class Store implements StoreBackend {
   }
 
   /**
-   * merge() with shared commits: the deltas become a durable pending batch before the lock is asked
-   * for; then either another holder folds the batch (this merge sees it and is done) or this one gets
+   * merge() with shared commits: the deltas become a pending batch file before the lock is asked
+   * for (src/store/pending.ts); then either another holder folds the batch (this merge sees it and is done) or this one gets
    * the lock and folds every pending batch, its own among them, in one durable write. The holder makes
    * that write durable and only then removes the folded batch files, all before releasing the lock, so
    * a waiter woken by the release finds its file gone. A crash anywhere leaves the batch file (which
@@ -325,8 +325,8 @@ export class Store implements StoreBackend {
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
     const asyncIo = this.options.asyncIo ?? false;
-    const own = await writePending(pendingDirOf(file), deltas, asyncIo);
-    if (faults) await faults('batch-durable');
+    const own = await writePending(pendingDirOf(file), deltas);
+    if (faults) await faults('batch-written');
     const watch = new FoldWatch(own, file, asyncIo);
     const folded = async (): Promise<boolean> => {
       if (faults) await faults('before-check');
@@ -337,7 +337,7 @@ export class Store implements StoreBackend {
       result.attempts++;
       try {
         const flock = new CommitFlock(this.referenceLockPath(domain), this.options.lock);
-        const { value, settled, timing } = await withLockUnless(file, this.options.lock, folded, async (lease) => {
+        const { value, settled, timing } = await withLockUnless(file, this.options.lock, { settled: folded, watch: own.file }, async (lease) => {
           try {
             if (faults) await faults('locked');
             if (result.foreignWrites > 0) await flock.take();
