@@ -107,12 +107,12 @@ export function removePending(batches: readonly PendingBatch[]): void {
  * have made its rename durable yet.
  */
 export class FoldWatch {
-  private seen: string | null = null;
-
   constructor(
     private readonly batch: PendingBatch,
     private readonly playbookFile: string,
     private readonly asyncIo: boolean,
+    /** The playbook's identity from before the batch file was written: that version cannot hold the batch. */
+    private seen: string | null,
   ) {}
 
   async folded(): Promise<boolean> {

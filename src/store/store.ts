@@ -325,9 +325,10 @@ export class Store implements StoreBackend {
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
     const asyncIo = this.options.asyncIo ?? false;
+    const before = fileIdentity(file);
     const own = await writePending(pendingDirOf(file), deltas);
     if (faults) await faults('batch-written');
-    const watch = new FoldWatch(own, file, asyncIo);
+    const watch = new FoldWatch(own, file, asyncIo, before);
     const folded = async (): Promise<boolean> => {
       if (faults) await faults('before-check');
       return watch.folded();
