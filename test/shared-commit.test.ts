@@ -16,6 +16,7 @@ import { pendingDirOf } from '../src/store/pending.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import type { FaultPoint, MergeResult, StoreOptions } from '../src/store/store.js';
 import { Store } from '../src/store/store.js';
+import { cli } from './cli-helper.js';
 import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';
 
 const CRASH_WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
@@ -165,3 +166,9 @@ for (const point of ['locked', 'temp-written'] as const) {
     t.deepEqual(await pending(store), []);
   });
 }
+
+test('bench --commit shared: processes fold each other\'s batches and the audit finds nothing lost', async (t) => {
+  const r = await cli(['bench', '--processes', '3', '--writers', '3', '--merges', '40', '--commit', 'shared', '--json']);
+  t.is(r.code, 0, r.stderr);
+  t.like(JSON.parse(r.stdout), { commit: 'shared', processes: 3, merges: 120, lost: 0 });
+});
