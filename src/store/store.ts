@@ -313,13 +313,13 @@ export class Store implements StoreBackend {
   }
 
   /**
-   * merge() with shared commits: the deltas become a pending batch file before the lock is asked
-   * for (src/store/pending.ts); then either another holder folds the batch (this merge sees it and is done) or this one gets
-   * the lock and folds every pending batch, its own among them, in one durable write. The holder makes
-   * that write durable and only then removes the folded batch files, all before releasing the lock, so
-   * a waiter woken by the release finds its file gone. A crash anywhere leaves the batch file (which
-   * the next holder or `repair` folds; folding twice changes nothing, see src/merge.ts) or a playbook
-   * that holds it. The fence is the one of commit().
+   * merge() with shared commits: the deltas become a pending batch file before the lock is asked for
+   * (src/store/pending.ts); then either another holder folds the batch (this merge sees it and is
+   * done) or this one gets the lock and folds every pending batch, its own among them, in one durable
+   * write. The holder makes that write durable and only then removes the folded batch files, all
+   * before releasing the lock, so a waiter woken by the release finds its file gone. A crash anywhere
+   * leaves the batch file (which the next holder or `repair` folds; folding twice changes nothing,
+   * see src/merge.ts) or a playbook that holds it. The fence is the one of commit().
    */
   private async mergeShared(domain: string, deltas: Deltas): Promise<MergeResult> {
     const file = this.playbookPath(domain);
