@@ -9,6 +9,7 @@ import test from 'ava';
 import { fork } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
 import { audit } from '../src/audit.js';
 import { FOLDED_KEY } from '../src/folded-batches.js';
 import { repairStore } from '../src/repair.js';
@@ -17,6 +18,7 @@ import { loadAuditInput } from '../src/store/snapshot.js';
 import type { FaultPoint, MergeResult, StoreOptions } from '../src/store/store.js';
 import { Store } from '../src/store/store.js';
 import { cli } from './cli-helper.js';
+import type { SharedJob } from './fixtures/shared-writer.js';
 import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';
 
 const CRASH_WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
@@ -171,4 +173,16 @@ test('bench --commit shared: processes fold each other\'s batches and the audit 
   const r = await cli(['bench', '--processes', '3', '--writers', '3', '--merges', '40', '--commit', 'shared', '--json']);
   t.is(r.code, 0, r.stderr);
   t.like(JSON.parse(r.stdout), { commit: 'shared', processes: 3, merges: 120, lost: 0 });
+});
+
+test('8 threads queueing on the file lock on their own fold each other\'s batches and lose nothing', async (t) => {
+  const dir = await tempDir();
+  // No shared turn table: every thread queues on the file, as separate processes do.
+  const pool = new Piscina<SharedJob, number>({ filename: new URL('./fixtures/shared-writer.ts', import.meta.url).href, minThreads: 8, maxThreads: 8 });
+  const carried = await Promise.all(Array.from({ length: 8 }, (_, writer) => pool.run({ store: dir, writer, merges: 15 })));
+  await pool.destroy();
+  const store = new Store(dir);
+  t.is((await store.readPlaybook('switch_light')).observations.length, 120);
+  t.deepEqual((await readdir(pendingDirOf(store.playbookPath('switch_light')))).filter((n) => n.endsWith('.json')), []);
+  t.log(`merges carried by another writer's write: ${carried.reduce((a, b) => a + b, 0)} of 120`);
 });
