@@ -14,6 +14,7 @@ import { readEpisodeText } from './episode-read.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
 import { abandonedRuns } from './run-liveness.js';
 import { removeStaleTemps } from './store/durable.js';
+import { pendingDirOf, readPending } from './store/pending.js';
 import { readDomainState } from './store/snapshot.js';
 import { recordCap, settleWriteCap } from './store/store-meta.js';
 import { Store } from './store/store.js';
@@ -39,6 +40,8 @@ export interface DomainRepair {
   /** Where a corrupt playbook was moved before the rebuild. */
   movedAside?: string;
   tempFilesRemoved: number;
+  /** Pending batches of shared commits (src/store/pending.ts) whose processes died before any holder folded them. */
+  pendingBatchesFolded?: number;
 }
 
 export interface RepairReport {
@@ -113,6 +116,19 @@ export async function remergeLost(
   return { recovered: lost.filter((e) => lostObs.has(e.key.episode_id)).map((e) => e.episode_id).sort(), sectionEntriesRestored: lostSections.size };
 }
 
+/**
+ * Folds the batches shared commits left pending (their processes died after making them durable and
+ * before any holder folded them), as the next holder would: one locked shared merge, which folds
+ * every pending batch, makes the write durable, then removes their files. Returns how many there were.
+ */
+async function foldPending(store: Store, domain: string, cap: number, beforeWrite: () => Promise<void>): Promise<number> {
+  const pending = readPending(pendingDirOf(store.playbookPath(domain)));
+  if (pending.length === 0) return 0;
+  await beforeWrite();
+  await new Store(store.root, { ...store.options, cap, shareCommits: true }).merge(domain, emptyDeltas());
+  return pending.length;
+}
+
 async function moveAside(store: Store, domain: string): Promise<string> {
   const target = `${store.playbookPath(domain)}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   await rename(store.playbookPath(domain), target);
@@ -138,21 +154,22 @@ export async function repairStore(store: Store, options: RepairOptions = {}): Pr
       }
       movedAside = await moveAside(store, domain);
     }
+    const beforeWrite = async (): Promise<void> => {
+      if (!capRecorded) capRecorded = (await recordCap(store, cap), true);
+    };
+    const pendingBatchesFolded = await foldPending(store, domain, cap, beforeWrite);
     const state = await readDomainState(store, domain, options.rules);
     states.push(state);
-    const { recovered, sectionEntriesRestored } = await remergeLost(store, state, cap, null, {
-      rules: options.rules,
-      beforeWrite: async () => {
-        if (!capRecorded) capRecorded = (await recordCap(store, cap), true);
-      },
-    });
-    const tempFilesRemoved = removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs);
+    const { recovered, sectionEntriesRestored } = await remergeLost(store, state, cap, null, { rules: options.rules, beforeWrite });
+    const pendingDir = pendingDirOf(store.playbookPath(domain));
+    const tempFilesRemoved = removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs) + removeStaleTemps(pendingDir, store.options.lock.staleMs);
     domains.push({
       domain,
       episodeFiles: state.episodes.length,
       recovered,
       sectionEntriesRestored,
       tempFilesRemoved,
+      ...(pendingBatchesFolded ? { pendingBatchesFolded } : {}),
       ...(movedAside ? { movedAside } : {}),
     });
   }

@@ -108,7 +108,7 @@ test('run warns about a run that died mid-way and repair closes it', async (t) =
   t.notRegex(again.stderr, /ended abnormally/);
 });
 
-for (const commit of ['each', 'batched'] as const) {
+for (const commit of ['each', 'batched', 'shared'] as const) {
   test(`chaos kills and pauses writers (--commit ${commit}), and reports nothing acknowledged lost`, async (t) => {
     const store = join(await tempDir(), 'chaos');
     const r = await cli(['chaos', '--kills', '4', '--processes', '2', '--threads', '2', '--seed', '3', '--commit', commit, '--store', store, '--json']);

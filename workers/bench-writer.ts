@@ -48,7 +48,7 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
       const t0 = performance.now();
       await overwriteUnlocked(store, BENCH_DOMAIN, applyDeltas(await store.readPlaybook(BENCH_DOMAIN), deltas, task.cap));
       record({ waitMs: 0, holdMs: performance.now() - t0, retries: 0 });
-    } else if (task.commit === 'batched') {
+    } else if (task.commit !== 'each') {
       const ack = new Promise<void>((resolve, reject) => {
         pending.set(i, (r) => {
           pending.delete(i);

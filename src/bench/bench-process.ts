@@ -9,7 +9,7 @@ import { siblingModule } from '../module-file.js';
 import { GroupCommitter } from '../store/committer.js';
 import { lockTurnsWorkerData } from '../store/local-turns.js';
 import { openStore } from '../store/open.js';
-import { BENCH_DOMAIN } from './observations.js';
+import { BENCH_DOMAIN, benchDeltas } from './observations.js';
 import type { CommitReply, CommitRequest, FromBenchProcess, ToBenchProcess, WriterTask, WriterTimings } from './types.js';
 
 type Job = Omit<WriterTask, 'writer' | 'port' | 'barrier' | 'parties'> & { writers: number[] };
@@ -24,13 +24,15 @@ const pool = new Piscina<WriterTask, WriterTimings>({
   minThreads: job.writers.length,
   maxThreads: job.writers.length,
 });
-const committer = new GroupCommitter(await openStore(job.store, { cap: job.cap, lock: job.lock }));
+const committer = new GroupCommitter(await openStore(job.store, { cap: job.cap, lock: job.lock, shareCommits: job.commit === 'shared' }));
+// Warm the committer's path too (as each writer thread warms its own), on a scratch domain of this process.
+if (job.commit !== 'each' && job.method === 'locked') await committer.submit(`warmup-p${process.pid}`, benchDeltas(job.writers[0]!, -1));
 const barrier = new SharedArrayBuffer(8);
 const b = new Int32Array(barrier);
 
 const runs = job.writers.map((writer) => {
   let port: MessageChannel | undefined;
-  if (job.commit === 'batched' && job.method === 'locked') {
+  if (job.commit !== 'each' && job.method === 'locked') {
     port = new MessageChannel();
     const p = port.port1;
     p.on('message', (req: CommitRequest) => {

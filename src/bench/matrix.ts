@@ -38,8 +38,12 @@ export interface MatrixReport {
 const SHAPES: [string, Partial<BenchOptions>][] = [
   ['baseline 5×4 in 5 processes', { method: 'baseline', writers: 5, processes: 5, merges: 4 }],
   ['each 5×4 in 5 processes', { writers: 5, processes: 5, merges: 4 }],
+  ['shared 5×4 in 5 processes', { writers: 5, processes: 5, merges: 4, commit: 'shared' }],
   ['baseline 5×200 in 5 processes', { method: 'baseline', writers: 5, processes: 5, merges: 200 }],
   ['each 5×200 in 5 processes', { writers: 5, processes: 5, merges: 200 }],
+  ['batched 5×200 in 5 processes', { writers: 5, processes: 5, merges: 200, commit: 'batched' }],
+  ['shared 5×200 in 5 processes', { writers: 5, processes: 5, merges: 200, commit: 'shared' }],
+  ['shared 5 processes × 4 threads ×500', { writers: 20, processes: 5, merges: 500, commit: 'shared' }],
   ['each 1 writer ×200', { writers: 1, merges: 200 }],
   ['each 4 threads ×200', { writers: 4, merges: 200 }],
   ['each 8 threads ×200', { writers: 8, merges: 200 }],

@@ -48,7 +48,8 @@ export async function runBench(storeValue: string, options: Partial<BenchOptions
         if (m.type === 'done') resolve({ at: performance.now(), timings: m.timings });
         if (m.type === 'error') reject(new Error(`bench writer failed: ${m.message}`));
       });
-      c.once('exit', (code) => reject(new Error(`bench process exited with code ${code}`)));
+      // 'close', not 'exit': it comes after the IPC channel is drained, so a process that said 'done' and exited is never taken for one that died.
+      c.once('close', (code) => reject(new Error(`bench process exited with code ${code}`)));
     });
     return { ready, done };
   });

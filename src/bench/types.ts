@@ -2,6 +2,12 @@
 import type { CommitMode, Deltas, ObservationKey, Percentiles } from '../types.js';
 import type { LockOptions } from '../store/lock.js';
 
+/**
+ * How a bench commits: the run modes (src/types.ts CommitMode), or `shared`: batched, and the processes
+ * fold each other's pending batches (group commit across processes, StoreOptions.shareCommits).
+ */
+export type BenchCommit = CommitMode | 'shared';
+
 /** How writers write: the store's locked merge, the pre-fix unlocked overwrite, or the original fix (100 ms poll, no fsync). */
 export type BenchMethod = 'locked' | 'unlocked' | 'baseline';
 
@@ -13,7 +19,7 @@ export interface BenchOptions {
   /** Merges per writer. @default 200 */
   merges: number;
   /** @default 'each' */
-  commit: CommitMode;
+  commit: BenchCommit;
   /** @default 'locked' */
   method: BenchMethod;
   /** Observations the playbook keeps. @default 10 */
@@ -27,7 +33,7 @@ export interface BenchResult {
   /** Merges in all (writers × merges per writer). */
   merges: number;
   mergesPerWriter: number;
-  commit: CommitMode;
+  commit: BenchCommit;
   seconds: number;
   mergesPerSec: number;
   lockWaitMs: Percentiles;
@@ -43,7 +49,7 @@ export interface WriterTask {
   writer: number;
   merges: number;
   method: BenchMethod;
-  commit: CommitMode;
+  commit: BenchCommit;
   cap: number;
   lock: LockOptions;
   /** Batched mode: where to hand deltas to the process's committer. */

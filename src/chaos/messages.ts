@@ -18,6 +18,8 @@ export interface WriterJob {
   tag: string;
   /** `batched`: threads hand their deltas to the process's group committer, where faults are aimed. */
   commit: CommitMode;
+  /** With `batched`: the committers fold each other's pending batches (StoreOptions.shareCommits). */
+  share: boolean;
 }
 
 export interface Ack {

@@ -7,11 +7,10 @@ import { runMatrix } from '../bench/matrix.js';
 import type { MatrixReport } from '../bench/matrix.js';
 import { runBench } from '../bench/run-bench.js';
 import { formatPgBench } from '../bench/pg-format.js';
-import type { BenchResult } from '../bench/types.js';
+import type { BenchCommit, BenchResult } from '../bench/types.js';
 import { BadInputError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { markdownTable } from '../format.js';
-import type { CommitMode } from '../types.js';
 import { intFlag } from './flags.js';
 import type { Io } from './io.js';
 
@@ -20,7 +19,7 @@ export interface BenchArgs {
   writers: number;
   processes: number;
   merges: number;
-  commit: CommitMode;
+  commit: BenchCommit;
   lock: boolean;
   baseline: boolean;
   playbookSize: number;
@@ -33,7 +32,7 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('writers', { type: 'number', default: 4, coerce: intFlag('writers'), describe: 'Writer threads in all, spread over the processes' })
     .option('processes', { type: 'number', default: 1, coerce: intFlag('processes'), describe: 'OS processes the writers are spread over' })
     .option('merges', { type: 'number', default: 200, coerce: intFlag('merges'), describe: 'Observations each writer merges, as fast as it can' })
-    .option('commit', { choices: ['each', 'batched'] as const, default: 'each' as const, describe: 'each: one locked merge per observation; batched: group commit per process' })
+    .option('commit', { choices: ['each', 'batched', 'shared'] as const, default: 'each' as const, describe: 'each: one locked merge per observation; batched: group commit per process; shared: batched, and each lock holder folds the other processes\' pending batches' })
     .option('lock', { type: 'boolean', default: true, describe: '--no-lock: the unlocked read-modify-write (loses observations)' })
     .option('baseline', { type: 'boolean', default: false, describe: 'The original fix: a lock polled every 100 ms, re-read, merge, temp file and rename, no fsync' })
     .option('playbook-size', { type: 'number', default: 10, coerce: intFlag('playbook-size'), describe: 'Observations the playbook keeps (its cap)' })

@@ -21,7 +21,7 @@ export interface ChaosArgs {
   duration?: number;
   kills?: number;
   seed: number;
-  commit: CommitMode;
+  commit: CommitMode | 'shared';
   json: boolean;
 }
 
@@ -36,7 +36,7 @@ export function chaosBuilder<T>(y: Argv<T>) {
     .option('kills', { type: 'number', coerce: intFlag('kills'), describe: 'Stop after this many SIGKILLs (default 20)' })
     .option('duration', { type: 'number', coerce: intFlag('duration'), describe: 'Stop after this many seconds instead of a number of kills' })
     .option('seed', { type: 'number', default: 1, coerce: intFlag('seed', { min: 0 }), describe: 'Seed for the choice of victims, moments and fault points' })
-    .option('commit', { choices: ['each', 'batched'] as const, default: 'each' as const, describe: 'each: writer threads merge; batched: each process\'s group committer merges (faults are aimed there)' })
+    .option('commit', { choices: ['each', 'batched', 'shared'] as const, default: 'each' as const, describe: 'each: writer threads merge; batched: each process\'s group committer merges (faults are aimed there); shared: batched, and each lock holder folds the other processes\' pending batches' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the report as one JSON object on stdout' })
     .conflicts('kills', 'duration');
 }
@@ -78,6 +78,8 @@ async function freshPgSchema(url: string): Promise<string> {
 
 export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
   const pg = args.store !== undefined && isPostgresUrl(args.store);
+  // Before anything is created: a PostgreSQL store commits each batch in one transaction and has no pending batch files to fold.
+  if (pg && args.commit === 'shared') throw new BadInputError(`--commit shared folds the file store's pending batch files; ${maskUrl(args.store!)} is a PostgreSQL store (use --commit each or batched)`);
   const store = pg ? await freshPgSchema(args.store!) : await freshDir(args.store);
   const shown = pg ? maskUrl(store) : store;
   const report = await runChaos({
@@ -87,11 +89,13 @@ export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
     kills: args.kills,
     durationS: args.duration,
     seed: args.seed,
-    commit: args.commit,
+    commit: args.commit === 'shared' ? 'batched' : args.commit,
+    share: args.commit === 'shared',
     onProgress: (line) => io.progress(line),
   });
   io.progress('');
-  if (args.json) io.out(JSON.stringify({ store: shown, ...report }));
+  // The report knows the run modes; shared commits are batched ones folded across processes.
+  if (args.json) io.out(JSON.stringify({ store: shown, ...report, commit: args.commit }));
   else {
     io.out(`Chaos on ${shown}: ${args.processes} writer processes × ${args.threads} threads, commit ${args.commit}, pauses of ${report.pauseMs} ms\n`);
     io.out(markdownTable(['What', 'Count'], ROWS.map(([k, label]) => [label, String(report[k])])));

@@ -82,25 +82,29 @@ function ownerIsDead(marker: string): boolean {
 }
 
 /**
- * Resolves when `path` changes or disappears (inotify through fs.watch), or
+ * Resolves when one of `paths` changes or disappears (inotify through fs.watch), or
  * after `ms` at the latest: the timer is the fallback for missed events and
- * file systems without notification. Resolves at once if `path` is gone.
+ * file systems without notification. Resolves at once if a path is gone.
  */
-function watchOnce(path: string, ms: number): Promise<void> {
+function watchOnce(paths: readonly string[], ms: number): Promise<void> {
   return new Promise((resolve) => {
-    let watcher: fs.FSWatcher | null = null;
+    const watchers: fs.FSWatcher[] = [];
     const done = (): void => {
       clearTimeout(timer);
-      watcher?.close();
+      for (const w of watchers) w.close();
       resolve();
     };
     const timer = setTimeout(done, ms);
-    try {
-      watcher = fs.watch(path, done);
-      watcher.on('error', done);
-    } catch {
-      // ENOENT: it is already gone, which is what we were waiting for.
-      done();
+    for (const path of paths) {
+      try {
+        const watcher = fs.watch(path, done);
+        watchers.push(watcher);
+        watcher.on('error', done);
+      } catch {
+        // ENOENT: it is already gone, which is what we were waiting for.
+        done();
+        return;
+      }
     }
   });
 }
@@ -195,12 +199,35 @@ export async function withLock<T>(
   options: LockOptions,
   critical: (lease: Lease) => Promise<T>,
 ): Promise<{ value: T; timing: LockTiming }> {
+  const { value, timing } = await withLockUnless(file, options, { settled: () => false }, critical);
+  return { value: value!, timing };
+}
+
+/** What may spare a waiter the lock: another holder doing its work. */
+export interface Unless {
+  /** Asked before queueing and at every wake-up while queued. */
+  settled: () => boolean | Promise<boolean>;
+  /** A path whose change also wakes the waiter (the sign that `settled` may now say true). */
+  watch?: string;
+}
+
+/**
+ * withLock for a waiter whose work another holder may do meanwhile: once `unless.settled` says
+ * true the waiter leaves the queue without taking the lock, and `settled` is true in the result
+ * (with no value).
+ */
+export async function withLockUnless<T>(
+  file: string,
+  options: LockOptions,
+  unless: Unless,
+  critical: (lease: Lease) => Promise<T>,
+): Promise<{ value?: T; settled: boolean; timing: LockTiming }> {
   const started = performance.now();
   // First this process's own threads take turns; the one whose turn it is queues for the file.
   const turn = await takeTurn(file, started + options.timeoutMs);
   if (!turn) throw new LockTimeoutError(file, options.timeoutMs, 0);
   try {
-    return await withFileLock(file, options, critical, started);
+    return await withFileLock(file, options, unless, critical, started);
   } finally {
     turn.release();
   }
@@ -209,9 +236,10 @@ export async function withLock<T>(
 async function withFileLock<T>(
   file: string,
   options: LockOptions,
+  unless: Unless,
   critical: (lease: Lease) => Promise<T>,
   started: number,
-): Promise<{ value: T; timing: LockTiming }> {
+): Promise<{ value?: T; settled: boolean; timing: LockTiming }> {
   let compromised: Error | null = null;
   let reclaimed = false;
   let retries = 0;
@@ -243,11 +271,14 @@ async function withFileLock<T>(
 
   const queue = new WaitQueue(file, options.staleMs);
   const lockDir = `${file}.lock`;
+  const gaveUp = (): { settled: boolean; timing: LockTiming } => ({ settled: true, timing: { waitMs: performance.now() - started, holdMs: 0, retries, reclaimed: false } });
+  if (await unless.settled()) return gaveUp();
   let release = queue.empty() ? tryLock() : null;
   if (!release) {
     queue.enqueue();
     try {
       for (;;) {
+        if (await unless.settled()) return gaveUp();
         const ahead = queue.predecessor();
         if (ahead === null && (release = tryLock())) break;
         const waited = performance.now() - started;
@@ -255,7 +286,7 @@ async function withFileLock<T>(
         // Wake when the waiter ahead takes the lock (its marker goes) or, at the head, when the lock is released.
         // The fallback timer re-checks for stale locks and dead waiters, and covers file systems without inotify.
         const fallback = Math.min(options.maxRetryMs, options.timeoutMs - waited);
-        await watchOnce(ahead ?? lockDir, Math.max(options.minRetryMs, fallback));
+        await watchOnce(unless.watch ? [ahead ?? lockDir, unless.watch] : [ahead ?? lockDir], Math.max(options.minRetryMs, fallback));
       }
     } finally {
       queue.leave();
@@ -285,7 +316,7 @@ async function withFileLock<T>(
   }
   const holdMs = performance.now() - acquired;
   releaseQuietly(release, () => compromised !== null);
-  return { value, timing: { waitMs: acquired - started, holdMs, retries, reclaimed: reclaimedStale } };
+  return { value, settled: false, timing: { waitMs: acquired - started, holdMs, retries, reclaimed: reclaimedStale } };
 }
 
 /** Releasing a lock proper-lockfile already marked compromised fails (ERELEASED); there is nothing to release. */

@@ -14,25 +14,33 @@ import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { assertWithinCap } from '../cap.js';
 import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnsupportedPlatformError } from '../errors.js';
-import { applyDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
+import { applyDeltas, combineDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
+import { withFolded } from '../folded-batches.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
 import { parseManifest, parsePlaybook } from '../validate.js';
 import { createFileDurable, fileIdentity, fsyncDir, fsyncDirAsync, readWithIdentity, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { createFilesDurable } from './durable-batch.js';
 import type { NewFileResult } from './durable-batch.js';
-import { DEFAULT_LOCK_OPTIONS, withLock } from './lock.js';
+import { DEFAULT_LOCK_OPTIONS, withLock, withLockUnless } from './lock.js';
+import { FoldWatch, pendingDirOf, readPending, removePending, stillPending, writePending } from './pending.js';
+import type { PendingBatch } from './pending.js';
 import type { AuditInput } from '../audit.js';
 import type { StoreBackend } from './backend.js';
 import type { CapDecision } from '../cap.js';
 import { recordCap, settleWriteCap } from './store-meta.js';
 import { loadAuditInput } from './snapshot.js';
 import type { SnapshotOptions } from './snapshot.js';
-import type { Lease, LockOptions } from './lock.js';
+import type { Lease, LockOptions, LockTiming } from './lock.js';
 import { CommitFlock } from './flock.js';
 import { platformGuarantee } from './platform.js';
 
-/** Points inside the critical section where crash tests and `chaos` aim kills and pauses. */
-export type FaultPoint = 'locked' | 'temp-written' | 'renamed';
+/**
+ * Points of a merge where crash tests and `chaos` aim kills and pauses: inside the critical section, and
+ * with shared commits (StoreOptions.shareCommits) also after the waiter's batch file is written
+ * (`batch-written`), after the holder's fold is durable but before it removes the folded batch files
+ * (`folded`), and before each look of a waiter at whether its batch is in (`before-check`).
+ */
+export type FaultPoint = 'locked' | 'temp-written' | 'renamed' | 'batch-written' | 'folded' | 'before-check';
 
 export interface StoreOptions {
   /** Observations kept per playbook. @default 10 */
@@ -47,6 +55,13 @@ export interface StoreOptions {
    * process's main thread, whose event loop must keep feeding the worker threads. @default false
    */
   asyncIo?: boolean;
+  /**
+   * Group commit across processes: a merge first writes its deltas as a pending batch file, then
+   * queues; whoever holds the lock folds every pending batch into its one durable write, and a
+   * waiter whose batch was folded meanwhile is done without taking the lock (src/store/pending.ts).
+   * @default false
+   */
+  shareCommits?: boolean;
 }
 
 export const DEFAULT_STORE_OPTIONS: StoreOptions = { cap: DEFAULT_CAP, lock: DEFAULT_LOCK_OPTIONS, maxAttempts: 5 };
@@ -67,6 +82,8 @@ export interface MergeResult {
   reclaimed: number;
   /** The playbook's generation after this merge. */
   generation: number;
+  /** Shared commits: another process's write carried these deltas; this merge wrote nothing. */
+  foldedByOther?: boolean;
 }
 
 /** A playbook's `generation`, wherever the key stands; 0 when it has none (another tool wrote it). */
@@ -99,6 +116,17 @@ function assertPlatform(): void {
 
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+function newResult(): MergeResult {
+  return { waitMs: 0, holdMs: 0, retries: 0, changed: false, bytes: 0, attempts: 0, refused: 0, foreignWrites: 0, reclaimed: 0, generation: 0 };
+}
+
+function addTiming(result: MergeResult, timing: LockTiming): void {
+  result.waitMs += timing.waitMs;
+  result.holdMs += timing.holdMs;
+  result.retries += timing.retries;
+  if (timing.reclaimed) result.reclaimed++;
 }
 
 const episodeText = (record: EpisodeRecord): string => `${JSON.stringify(record, null, 2)}\n`;
@@ -245,9 +273,10 @@ export class Store implements StoreBackend {
    */
   async merge(domain: string, deltas: Deltas): Promise<MergeResult> {
     await this.ensureDomain(domain);
+    if (this.options.shareCommits) return this.mergeShared(domain, deltas);
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
-    const result: MergeResult = { waitMs: 0, holdMs: 0, retries: 0, changed: false, bytes: 0, attempts: 0, refused: 0, foreignWrites: 0, reclaimed: 0, generation: 0 };
+    const result = newResult();
     for (;;) {
       result.attempts++;
       try {
@@ -268,21 +297,73 @@ export class Store implements StoreBackend {
           if (this.options.asyncIo) await fsyncDirAsync(this.domainDir(domain));
           else fsyncDir(this.domainDir(domain));
         }
-        result.waitMs += timing.waitMs;
-        result.holdMs += timing.holdMs;
-        result.retries += timing.retries;
-        if (timing.reclaimed) result.reclaimed++;
+        addTiming(result, timing);
         return { ...result, ...value };
       } catch (err) {
-        if (!(err instanceof LeaseLostError) || result.attempts >= this.options.maxAttempts) throw err;
-        if (err instanceof ForeignWriteError) result.foreignWrites++;
-        else result.refused++;
+        this.countRefusal(result, err);
       }
     }
   }
 
-  /** The critical section of a merge: read, apply, write the temp file, fence, rename. */
-  private async commit(domain: string, deltas: Deltas, lease: Lease, flock: CommitFlock): Promise<{ changed: boolean; bytes: number; generation: number }> {
+  /** A lost lease or foreign write is counted and retried from a fresh read, up to maxAttempts; anything else is thrown. */
+  private countRefusal(result: MergeResult, err: unknown): void {
+    if (!(err instanceof LeaseLostError) || result.attempts >= this.options.maxAttempts) throw err;
+    if (err instanceof ForeignWriteError) result.foreignWrites++;
+    else result.refused++;
+  }
+
+  /**
+   * merge() with shared commits: the deltas become a pending batch file before the lock is asked for
+   * (src/store/pending.ts); then either another holder folds the batch (this merge sees it and is
+   * done) or this one gets the lock and folds every pending batch, its own among them, in one durable
+   * write. The holder makes that write durable and only then removes the folded batch files, all
+   * before releasing the lock, so a waiter woken by the release finds its file gone. A crash anywhere
+   * leaves the batch file (which the next holder or `repair` folds; folding twice changes nothing,
+   * see src/merge.ts) or a playbook that holds it. The fence is the one of commit().
+   */
+  private async mergeShared(domain: string, deltas: Deltas): Promise<MergeResult> {
+    const file = this.playbookPath(domain);
+    const faults = this.options.faults;
+    const asyncIo = this.options.asyncIo ?? false;
+    const before = fileIdentity(file);
+    const own = await writePending(pendingDirOf(file), deltas);
+    if (faults) await faults('batch-written');
+    const watch = new FoldWatch(own, file, asyncIo, before);
+    const folded = async (): Promise<boolean> => {
+      if (faults) await faults('before-check');
+      return watch.folded();
+    };
+    const result = newResult();
+    for (;;) {
+      result.attempts++;
+      try {
+        const flock = new CommitFlock(this.referenceLockPath(domain), this.options.lock);
+        const { value, settled, timing } = await withLockUnless(file, this.options.lock, { settled: folded, watch: own.file }, async (lease) => {
+          try {
+            if (faults) await faults('locked');
+            if (result.foreignWrites > 0) await flock.take();
+            // Folded by the holder before us, after our last look: its write is durable (the file went after it).
+            if (!stillPending(own)) return null;
+            return await this.commit(domain, deltas, lease, flock, own);
+          } finally {
+            flock.drop();
+          }
+        });
+        addTiming(result, timing);
+        if (settled || !value) return { ...result, foldedByOther: true };
+        return { ...result, ...value };
+      } catch (err) {
+        this.countRefusal(result, err);
+      }
+    }
+  }
+
+  /**
+   * The critical section of a merge: read, apply, write the temp file, fence, rename. With `own` (a
+   * shared commit), also fold every pending batch, record their ids, and before returning make the
+   * write durable and remove the folded batch files.
+   */
+  private async commit(domain: string, deltas: Deltas, lease: Lease, flock: CommitFlock, own?: PendingBatch): Promise<{ changed: boolean; bytes: number; generation: number }> {
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
     // Holding the lock, every playbook temp file here is a dead or deposed writer's: remove it.
@@ -290,8 +371,24 @@ export class Store implements StoreBackend {
     const { playbook: current, exists, identity } = this.readPlaybookFile(domain);
     assertWithinCap(current.observations, this.options.cap, file);
     const generation = generationOf(current);
-    const merged = applyDeltas(current, deltas, this.options.cap);
-    if (exists && sameContent(current, merged)) return { changed: false, bytes: 0, generation };
+    const batches = own ? readPending(pendingDirOf(file)) : [];
+    const others = batches.filter((b) => b.id !== own?.id);
+    const merged = withFolded(
+      applyDeltas(current, others.length ? combineDeltas([deltas, ...others.map((b) => b.deltas)]) : deltas, this.options.cap),
+      batches.map((b) => b.id),
+    );
+    const settle = async (): Promise<void> => {
+      if (!own) return;
+      // The folded batch files go only once the playbook holding them is durable.
+      if (this.options.asyncIo) await fsyncDirAsync(this.domainDir(domain));
+      else fsyncDir(this.domainDir(domain));
+      if (faults) await faults('folded');
+      removePending(batches);
+    };
+    if (exists && sameContent(current, merged)) {
+      await settle();
+      return { changed: false, bytes: 0, generation };
+    }
     // `generation` first, so a person reading the file sees it at once.
     const { generation: _old, ...rest } = merged;
     const next = { generation: generation + 1, ...rest };
@@ -320,6 +417,7 @@ export class Store implements StoreBackend {
       if (err.code === 'ENOENT' && err.syscall === 'rename') throw new LockCompromisedError(file, 'temp file removed while paused');
       throw err;
     });
+    await settle();
     return { changed: true, bytes, generation: generation + 1 };
   }
 

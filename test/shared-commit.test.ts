@@ -1,0 +1,188 @@
+/**
+ * Group commit across processes (StoreOptions.shareCommits): a waiter's batch
+ * is in its pending file before it queues, the holder folds every
+ * pending batch into its one durable write, a folded waiter is done without
+ * writing, and a process killed at any of the new fault points loses nothing
+ * that `repair` does not fold back exactly once.
+ */
+import test from 'ava';
+import { fork } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { audit } from '../src/audit.js';
+import { FOLDED_KEY } from '../src/folded-batches.js';
+import { repairStore } from '../src/repair.js';
+import { pendingDirOf } from '../src/store/pending.js';
+import { loadAuditInput } from '../src/store/snapshot.js';
+import type { FaultPoint, MergeResult, StoreOptions } from '../src/store/store.js';
+import { Store } from '../src/store/store.js';
+import { cli } from './cli-helper.js';
+import type { SharedJob } from './fixtures/shared-writer.js';
+import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';
+
+const CRASH_WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
+const LOCK = { staleMs: 2_000, timeoutMs: 20_000, minRetryMs: 1, maxRetryMs: 16 };
+
+function spawnShared(store: string, id: string, point: FaultPoint, action: 'kill' | 'park') {
+  return fork(CRASH_WRITER, [store, id, point, action, 'shared'], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+const exited = (child: ReturnType<typeof fork>) => new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
+const said = (child: ReturnType<typeof fork>, what: string) => new Promise<void>((r) => child.on('message', (m) => m === what && r()));
+const resultOf = (child: ReturnType<typeof fork>) => new Promise<MergeResult>((r) => child.on('message', (m: { result?: MergeResult }) => m.result && r(m.result)));
+
+async function seeded(options: Partial<StoreOptions> = {}): Promise<Store> {
+  const store = new Store(await tempDir(), { cap: 100, lock: LOCK, shareCommits: true, ...options });
+  await store.writeEpisode('hot_pot', episodeRecord(obs('base')));
+  await store.merge('hot_pot', deltasOf(obs('base')));
+  return store;
+}
+
+const ids = async (store: Store): Promise<string[]> => (await store.readPlaybook('hot_pot')).observations.map((o) => o.episode_id).sort();
+const pending = async (store: Store): Promise<string[]> => (await readdir(pendingDirOf(store.playbookPath('hot_pot')))).filter((n) => n.endsWith('.json'));
+const generation = async (store: Store): Promise<unknown> => (await store.readPlaybook('hot_pot'))['generation'];
+
+test('a shared commit leaves no batch file behind and records its batch id in the playbook', async (t) => {
+  const store = await seeded();
+  await store.merge('hot_pot', deltasOf(obs('a')));
+  t.deepEqual(await pending(store), []);
+  t.deepEqual(await ids(store), ['a', 'base']);
+  const folded = (await store.readPlaybook('hot_pot'))[FOLDED_KEY] as string[];
+  t.is(folded.length, 2, 'one batch id per merge so far');
+});
+
+for (const point of ['batch-written', 'before-check', 'folded'] as const) {
+  test(`a shared-commit writer killed at "${point}" loses nothing: repair folds its batch exactly once and the audit finds zero loss`, async (t) => {
+    const store = await seeded();
+    const child = spawnShared(store.root, 'victim', point, 'kill');
+    t.is(await exited(child), 'SIGKILL');
+    JSON.parse(await readFile(store.playbookPath('hot_pot'), 'utf8'));
+    // Killed before any holder folded it, or after the fold was durable but before its file went: the batch file stays.
+    t.is((await pending(store)).length, 1);
+    t.deepEqual(await ids(store), point === 'folded' ? ['base', 'victim'] : ['base']);
+    const before = await generation(store);
+
+    const repair = await repairStore(store, { cap: 100 });
+    t.is(repair.domains[0]!.pendingBatchesFolded, 1);
+    t.deepEqual(repair.domains[0]!.recovered, [], 'the batch file brought the observation back, not the episode file');
+    t.deepEqual(await ids(store), ['base', 'victim']);
+    t.deepEqual(await pending(store), []);
+    // Folding a batch the playbook already holds writes nothing.
+    if (point === 'folded') t.is(await generation(store), before);
+    t.true(audit(await loadAuditInput(store)).zeroLoss);
+
+    const second = await repairStore(store, { cap: 100 });
+    t.is(second.domains[0]!.pendingBatchesFolded, undefined);
+    await store.merge('hot_pot', deltasOf(obs('next')));
+    t.deepEqual(await ids(store), ['base', 'next', 'victim']);
+  });
+}
+
+/** A holder in this process that stops at "locked" until the test lets it go on. */
+function gatedHolder(store: Store, extra: Partial<StoreOptions> = {}) {
+  let open!: () => void;
+  let arrived!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const reached = new Promise<void>((r) => (arrived = r));
+  const holder = new Store(store.root, {
+    ...store.options,
+    ...extra,
+    faults: async (p) => {
+      if (p === 'locked') {
+        arrived();
+        await gate;
+      }
+      await extra.faults?.(p);
+    },
+  });
+  return { holder, reached, open };
+}
+
+test('the holder folds a waiting process\'s batch; the waiter is done without writing', async (t) => {
+  const store = await seeded();
+  const { holder, reached, open } = gatedHolder(store);
+  const holding = holder.merge('hot_pot', deltasOf(obs('holder')));
+  await reached;
+  // The waiter would kill itself if it ever renamed a playbook of its own.
+  const child = spawnShared(store.root, 'waiter', 'renamed', 'kill');
+  const waiterResult = resultOf(child);
+  await said(child, 'batch-written');
+  const genBefore = await generation(store);
+  open();
+  const held = await holding;
+  t.true(held.changed);
+  const waiter = await waiterResult;
+  t.true(waiter.foldedByOther, 'acknowledged through the holder\'s write');
+  t.is(await exited(child), null, 'exited normally: it never renamed a playbook');
+  t.deepEqual(await ids(store), ['base', 'holder', 'waiter']);
+  t.is(await generation(store), (genBefore as number) + 1, 'one write carried both');
+  t.deepEqual(await pending(store), []);
+});
+
+test('a waiter whose batch id the playbook records is done even though the holder failed before removing its file', async (t) => {
+  const store = await seeded();
+  const { holder, reached, open } = gatedHolder(store, {
+    faults: (p) => {
+      if (p === 'folded') throw new Error('the holder stops after its durable write, before removing the batch files');
+    },
+  });
+  const holding = holder.merge('hot_pot', deltasOf(obs('holder')));
+  await reached;
+  const child = spawnShared(store.root, 'waiter', 'renamed', 'kill');
+  const waiterResult = resultOf(child);
+  await said(child, 'batch-written');
+  open();
+  await t.throwsAsync(holding);
+  const waiter = await waiterResult;
+  t.true(waiter.foldedByOther, 'it found its id recorded and wrote nothing');
+  t.is(waiter.reclaimed, 0);
+  t.deepEqual(await ids(store), ['base', 'holder', 'waiter']);
+  // The waiter removed its own file; the failed holder's stays for the next holder or repair.
+  t.is((await pending(store)).length, 1);
+  const repair = await repairStore(store, { cap: 100 });
+  t.is(repair.domains[0]!.pendingBatchesFolded, 1);
+  t.deepEqual(await pending(store), []);
+  t.true(audit(await loadAuditInput(store)).zeroLoss);
+});
+
+for (const point of ['locked', 'temp-written'] as const) {
+  test(`a shared-commit holder paused at "${point}" past the stale time is fenced off; the next holder folds its batch`, async (t) => {
+    const store = await seeded();
+    const child = spawnShared(store.root, 'sleeper', point, 'park');
+    await said(child, 'at-point');
+    child.kill('SIGSTOP');
+    // Another writer waits out the stale time, reclaims the lock, and folds the sleeper's pending batch with its own.
+    const other = await store.merge('hot_pot', deltasOf(obs('other')));
+    t.is(other.reclaimed, 1);
+    t.deepEqual(await ids(store), ['base', 'other', 'sleeper']);
+    const genAfterOther = await generation(store);
+    child.kill('SIGCONT');
+    const done = resultOf(child);
+    child.send('continue');
+    const sleeper = await done;
+    if (point === 'temp-written') t.true(sleeper.refused >= 1, `the sleeper's stale write was refused (${sleeper.refused})`);
+    t.true(sleeper.foldedByOther, 'then it found its batch folded and wrote nothing');
+    t.is(await generation(store), genAfterOther, 'nothing overwrote the newer playbook');
+    t.deepEqual(await ids(store), ['base', 'other', 'sleeper']);
+    t.deepEqual(await pending(store), []);
+  });
+}
+
+test('bench --commit shared: processes fold each other\'s batches and the audit finds nothing lost', async (t) => {
+  const r = await cli(['bench', '--processes', '3', '--writers', '3', '--merges', '40', '--commit', 'shared', '--json']);
+  t.is(r.code, 0, r.stderr);
+  t.like(JSON.parse(r.stdout), { commit: 'shared', processes: 3, merges: 120, lost: 0 });
+});
+
+test('8 threads queueing on the file lock on their own fold each other\'s batches and lose nothing', async (t) => {
+  const dir = await tempDir();
+  // No shared turn table: every thread queues on the file, as separate processes do.
+  const pool = new Piscina<SharedJob, number>({ filename: new URL('./fixtures/shared-writer.ts', import.meta.url).href, minThreads: 8, maxThreads: 8 });
+  const carried = await Promise.all(Array.from({ length: 8 }, (_, writer) => pool.run({ store: dir, writer, merges: 15 })));
+  await pool.destroy();
+  const store = new Store(dir);
+  t.is((await store.readPlaybook('switch_light')).observations.length, 120);
+  t.deepEqual((await readdir(pendingDirOf(store.playbookPath('switch_light')))).filter((n) => n.endsWith('.json')), []);
+  t.log(`merges carried by another writer's write: ${carried.reduce((a, b) => a + b, 0)} of 120`);
+});
