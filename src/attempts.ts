@@ -22,6 +22,21 @@ export interface AttemptOptions {
   onRetry?: (error: string) => void;
 }
 
+/** p-retry's longest backoff between two attempts. */
+const maxBackoffMs = (retryDelayMs: number): number => Math.max(retryDelayMs, 60_000);
+
+/**
+ * The longest an episode's attempts can take: every attempt timing out, and each backoff at its
+ * largest (p-retry's: the first delay × 2^n × 2 for randomize's top factor, capped). Undefined
+ * when an attempt has no timeout: nothing bounds it.
+ */
+export function worstPlayMs(timeoutMs: number, retries: number, retryDelayMs: number): { ms: number; backoffMs: number } | undefined {
+  if (timeoutMs <= 0) return undefined;
+  let backoffMs = 0;
+  for (let n = 0; n < retries; n++) backoffMs += Math.min(retryDelayMs * 2 ** n * 2, maxBackoffMs(retryDelayMs));
+  return { ms: timeoutMs * (retries + 1) + backoffMs, backoffMs };
+}
+
 class AttemptFailed extends Error {
   constructor(readonly outcome: EpisodeFailed) {
     super(outcome.error.message);
@@ -69,7 +84,7 @@ export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcom
       retries: options.retries,
       factor: 2,
       minTimeout: options.retryDelayMs,
-      maxTimeout: Math.max(options.retryDelayMs, 60_000),
+      maxTimeout: maxBackoffMs(options.retryDelayMs),
       randomize: true,
       signal: options.signal,
       shouldRetry: () => !options.signal?.aborted,

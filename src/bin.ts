@@ -1,5 +1,13 @@
 #!/usr/bin/env node
 /** The `ace-orch` executable: the only module that runs the CLI on import. */
 import { runCli } from './cli.js';
+import { describeError } from './errors.js';
+import { EXIT } from './exit-codes.js';
+
+// A promise nobody awaited rejected: a bug in ace-orch. One line and the internal exit code, not Node's stack dump.
+process.on('unhandledRejection', (err) => {
+  process.stderr.write(`ace-orch: internal error (unhandled rejection): ${describeError(err)}${process.env['ACE_DEBUG'] ? `\n${(err as Error)?.stack}` : ' (set ACE_DEBUG=1 for a stack trace)'}\n`);
+  process.exit(EXIT.internal);
+});
 
 await runCli();

@@ -39,6 +39,17 @@ function assertNotRunning(manifest: RunManifest, file?: string): void {
   }
 }
 
+/**
+ * Refuses a run of a shared (PostgreSQL) store still marked running on another host: its process
+ * cannot be checked from here, and if alive, resuming would play its episodes twice.
+ */
+function assertNotRunningElsewhere(manifest: RunManifest, location: string): void {
+  if (manifest.status !== 'running' || manifest.host === undefined || manifest.host === hostname()) return;
+  throw new BadInputError(
+    `--resume: run ${manifest.run_id} is marked running on host ${manifest.host}; resume it there, or once its process is gone (\`ace-orch repair --store ${location}\` on ${manifest.host} marks it crashed; if that host is gone for good, set the run's status to 'crashed' in the store's manifests table by hand)`,
+  );
+}
+
 /** Reads and checks the run's manifest: it must exist in this store, belong to it, and not be running still. */
 export async function readRunToResume(store: StoreBackend, runId: string): Promise<RunManifest> {
   if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new BadInputError(`--resume: \`${runId}\` is not a run id`);
@@ -46,6 +57,7 @@ export async function readRunToResume(store: StoreBackend, runId: string): Promi
     // Read from the store's own table, where only runs on this store write: a host may reach the server under another address.
     const manifest = (await store.readManifests()).find((m) => m.run_id === runId);
     if (!manifest) throw new BadInputError(`--resume: no run \`${runId}\` in store ${store.location}`);
+    assertNotRunningElsewhere(manifest, store.location);
     assertNotRunning(manifest);
     return manifest;
   }

@@ -76,3 +76,18 @@ pgTest('resume on postgres:// refuses an unknown run and a distributed one in on
   const q = await cli(['run', '--resume', 'queued-run', '--store', url]);
   assertOneLineError(t, q, 'queued-run', 'ace-orch worker --queue');
 });
+
+pgTest('resume on postgres:// refuses a run marked running on another host, in one line, nothing written', async (t) => {
+  const url = await freshUrl(t);
+  const run = await cli(['run', '--store', url, '--domains', 'hot_pot', '--episodes', '2', '--threads', '1']);
+  t.is(run.code, 0, run.stderr);
+  const schema = new URL(url).searchParams.get('schema')!;
+  const [{ body }] = (await sql<{ body: RunManifest }>(`SELECT body FROM "${schema}".manifests`)) as [{ body: RunManifest }];
+  // Its pid means nothing here: that process, if alive, runs on the other host.
+  const elsewhere = { ...body, run_id: 'elsewhere-run', status: 'running', host: 'another-host.example', pid: 1, episodes: [] };
+  await sql(`INSERT INTO "${schema}".manifests (run_id, body) VALUES ($1, $2)`, [elsewhere.run_id, JSON.stringify(elsewhere)]);
+  const before = await sql(`SELECT run_id, body::text FROM "${schema}".manifests ORDER BY run_id`);
+  const r = await cli(['run', '--resume', 'elsewhere-run', '--store', url]);
+  assertOneLineError(t, r, 'run elsewhere-run is marked running on host another-host.example; resume it there', 'repair');
+  t.deepEqual(await sql(`SELECT run_id, body::text FROM "${schema}".manifests ORDER BY run_id`), before, 'nothing written');
+});

@@ -4,42 +4,12 @@
  * the survivors play those episodes; afterwards every episode is committed
  * exactly once, by the claim that completed its job, with zero loss.
  */
-import test from 'ava';
-import type { ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { assertOneLineError, cli } from './cli-helper.js';
-import { freshPgSchema, PG_URL, pgUnavailable, sql } from './conformance/backends.js';
-import { CLI, ROOT, tempDir, watchLines, writeJson } from './helpers.js';
-
-const pgTest = (title: string, body: (t: ExecutionContext) => Promise<void>): void =>
-  test(title, async (t) => {
-    const why = await pgUnavailable();
-    if (why) return void (t.log(`SKIPPED: ${why}`), t.pass());
-    await body(t);
-  });
-
-/** Fresh store and queue schemas, dropped when the test ends. */
-async function freshRun(t: ExecutionContext): Promise<{ store: string; queue: string; storeSchema: string; queueSchema: string }> {
-  const f = await freshPgSchema();
-  const queueSchema = `ace_q_${randomBytes(5).toString('hex')}`;
-  t.teardown(async () => {
-    await f.cleanup();
-    await sql(`DROP SCHEMA IF EXISTS "${queueSchema}" CASCADE`);
-  });
-  return { store: f.store, queue: `${PG_URL}?schema=${queueSchema}`, storeSchema: new URL(f.store).searchParams.get('schema')!, queueSchema };
-}
-
-/** A worker process; with --verbose it reports every claim and commit on stderr, which the test waits on. */
-function startWorker(queue: string, name: string, extra: string[] = []) {
-  const child = spawn(process.execPath, ['--import=tsx', CLI, 'worker', '--queue', queue, '--name', name, '--threads', '2', '--verbose', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = watchLines(child.stderr);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  return { child, exited, log, stderr: () => log.lines.join('\n') };
-}
-
-const count = (lines: readonly string[], verb: 'claimed' | 'committed'): number => lines.filter((l) => l.startsWith(`${verb} `)).length;
+import { sql } from './conformance/backends.js';
+import { ROOT, tempDir, writeJson } from './helpers.js';
+import { pgTest } from './pg-test.js';
+import { count, freshRun, startWorker } from './queue-test.js';
 
 pgTest('a worker killed mid-episode loses its claims; the others play them; every episode exactly once, zero loss', async (t) => {
   const r = await freshRun(t);
@@ -114,4 +84,35 @@ pgTest('an async domain plays through the queue as it does locally: ctx, --episo
   t.is(failed.length, 1);
   t.like(failed[0], { index: 3 });
   t.regex(failed[0]!.error!, /refused/, 'the manifest carries the episode\'s own error');
+});
+
+pgTest('a --claim-seconds shorter than an episode\'s longest play is refused in one line, exit 2, nothing queued; no --episode-timeout warns', async (t) => {
+  const r = await freshRun(t);
+  const refused = await cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot', '--episodes', '2', '--episode-timeout', '40000', '--retries', '1', '--retry-delay', '1000', '--claim-seconds', '60']);
+  assertOneLineError(t, refused, '--claim-seconds 60 is shorter', '2 attempts × --episode-timeout 40000 ms + up to 2000 ms of retry backoff = 82 s');
+  t.deepEqual(await sql(`SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)`, [[r.queueSchema, r.storeSchema]]), [], 'no store or queue schema was created');
+
+  // Unbounded: one warning, and the run goes ahead (its local worker plays it).
+  const warned = await cli(['run', '--store', r.store, '--queue', r.queue, '--workers', '1', '--domains', 'hot_pot', '--episodes', '2', '--threads', '1']);
+  t.is(warned.code, 0, warned.stderr);
+  t.is(warned.stderr.split('\n').filter((l) => l.startsWith('warning: no --episode-timeout')).length, 1, warned.stderr);
+});
+
+pgTest('when every local worker exits, the run stops in one line with exit 4 instead of waiting for ever; its queued episodes are withdrawn', async (t) => {
+  const r = await freshRun(t);
+  const file = join(await tempDir(), 'exit.json');
+  // Each episode SIGKILLs the worker process playing it.
+  await writeJson(file, { name: 'exit-probe', seed: 1, domains: ['exit_probe'], episodes: 4, threads: 1, episodeTimeoutMs: 5000, modules: [join(ROOT, 'test/fixtures/exit-domain.mjs')] });
+  const result = await cli(['run', file, '--store', r.store, '--queue', r.queue, '--workers', '2', '--json']);
+  t.is(result.code, 4, result.stderr);
+  t.regex(result.stderr, /^ace-orch: all 2 local workers exited \(code SIGKILL\) with 4 episodes unplayed$/m);
+  t.like(JSON.parse(result.stdout), { status: 'stopped' });
+  const queued = await sql(`SELECT 1 FROM "${r.queueSchema}".job WHERE name = 'ace-episodes' AND state IN ('created', 'retry')`);
+  t.deepEqual(queued, [], 'no episode of the stopped run is left for a later worker');
+});
+
+pgTest('worker takes its queue URL from ACE_ORCH_QUEUE when --queue is absent; with neither, one line and exit 2', async (t) => {
+  assertOneLineError(t, await cli(['worker']), '--queue', 'ACE_ORCH_QUEUE');
+  const help = await cli(['worker', '--help']);
+  t.regex(help.stdout, /ACE_ORCH_QUEUE/);
 });

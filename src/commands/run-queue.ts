@@ -1,5 +1,6 @@
 /** The `--queue` side of `ace-orch run`: flags, checks and progress for a distributed run. */
 import type { Argv } from 'yargs';
+import { worstPlayMs } from '../attempts.js';
 import type { RunEvent, RunResult } from '../coordinator.js';
 import { BadInputError } from '../errors.js';
 import type { StoreBackend } from '../store/backend.js';
@@ -27,11 +28,28 @@ export function checkQueueArgs(args: QueueRunArgs, processes: number): void {
   if (args.queue !== undefined && processes > 1) throw new BadInputError('--processes and --queue both spread episodes; use --workers with --queue');
 }
 
+/**
+ * A claim must outlast an episode's attempts, or its episode goes to a second worker while the first
+ * still plays it (and that worker's play is wasted). Refuses a claim shorter than the worst case; a
+ * warning when no --episode-timeout bounds the play.
+ */
+export function checkClaimLength(experiment: ExperimentConfig, claimSeconds: number): string | undefined {
+  const timeoutMs = experiment.episodeTimeoutMs ?? 0;
+  const retries = experiment.retries ?? 0;
+  const worst = worstPlayMs(timeoutMs, retries, experiment.retryDelayMs ?? 1000);
+  if (!worst) return `no --episode-timeout: an episode that plays longer than --claim-seconds ${claimSeconds} loses its claim and is played again by another worker`;
+  if (worst.ms <= claimSeconds * 1000) return undefined;
+  const attempts = `${retries + 1} attempt${retries ? 's' : ''} × --episode-timeout ${timeoutMs} ms${retries ? ` + up to ${worst.backoffMs} ms of retry backoff` : ''}`;
+  throw new BadInputError(`--claim-seconds ${claimSeconds} is shorter than an episode's longest play (${attempts} = ${Math.ceil(worst.ms / 1000)} s): raise --claim-seconds above it, or lower --episode-timeout or --retries`);
+}
+
 export async function queuedRun(store: StoreBackend, experiment: ExperimentConfig, capFromStore: boolean, args: QueueRunArgs & { queue: string }, io: Io, onEvent: (e: RunEvent) => void, signal?: AbortSignal): Promise<RunResult> {
   if (store.kind !== 'postgres') throw new BadInputError(`--queue needs a PostgreSQL --store the workers can reach (postgres://…, the queue's database), not ${store.location}`);
+  const warning = checkClaimLength(experiment, args.claimSeconds);
+  if (warning) onEvent({ type: 'warning', message: warning });
   // pg-boss is loaded only for a queued run.
   const { runDistributed } = await import('../queue/distributed-run.js');
-  return runDistributed({
+  const result = await runDistributed({
     experiment,
     store: store as PgStore,
     queue: args.queue,
@@ -45,4 +63,7 @@ export async function queuedRun(store: StoreBackend, experiment: ExperimentConfi
       onEvent(e);
     },
   });
+  // All local workers exited with episodes unplayed: the run stopped (exit 4), and says why in one line.
+  if (result.manifest.status === 'stopped' && result.manifest.stop_reason) io.err(`ace-orch: ${result.manifest.stop_reason}`);
+  return result;
 }

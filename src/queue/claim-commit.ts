@@ -8,6 +8,7 @@
  * acknowledged before COMMIT; a lost claim commits nothing. A failed
  * episode's job is failed the same way: only under its live claim.
  */
+import type pg from 'pg';
 import type PgBoss from 'pg-boss';
 import { combineDeltas } from '../merge.js';
 import { insertEpisodes } from '../store/pg/pg-store.js';
@@ -78,16 +79,7 @@ export class ClaimCommitter {
    * claims). A lost claim fails nothing: another worker holds the episode now.
    */
   fail(item: Pick<Claimed, 'jobId' | 'retryCount'>, error: { code: string; message: string }, final: boolean): Promise<'failed' | 'claim-lost'> {
-    return this.store.transaction(async (c) => {
-      const live = await c.query(
-        `UPDATE "${this.bossSchema}".job SET retry_limit = CASE WHEN $4 THEN retry_count ELSE retry_limit END WHERE name = $1 AND id = $2 AND state = 'active' AND retry_count = $3`,
-        [EPISODE_QUEUE, item.jobId, item.retryCount, final],
-      );
-      if (!live.rowCount) return 'claim-lost';
-      const fail = this.boss.fail.bind(this.boss) as (name: string, id: string, output: object, options: PgBoss.ConnectionOptions) => Promise<unknown>;
-      await fail(EPISODE_QUEUE, item.jobId, { ...error, ...this.writer }, { db: { executeSql: (text, values) => c.query(text, values) } });
-      return 'failed';
-    });
+    return this.store.transaction((c) => failUnderClaim(c, this.boss, this.bossSchema, item, { ...error, ...this.writer }, final));
   }
 
   /** One transaction for the batch; returns the job ids committed. */
@@ -114,4 +106,26 @@ export class ClaimCommitter {
       return new Set(live.map((i) => i.jobId));
     });
   }
+}
+
+/**
+ * Fails a job on `c`, inside the caller's transaction, only if its claim is still live (`active` at the
+ * retry count it was fetched with); `final` stops pg-boss from queueing it again.
+ */
+export async function failUnderClaim(
+  c: Pick<pg.ClientBase, 'query'>,
+  boss: PgBoss,
+  bossSchema: string,
+  item: Pick<Claimed, 'jobId' | 'retryCount'>,
+  output: object,
+  final: boolean,
+): Promise<'failed' | 'claim-lost'> {
+  const live = await c.query(
+    `UPDATE "${bossSchema}".job SET retry_limit = CASE WHEN $4 THEN retry_count ELSE retry_limit END WHERE name = $1 AND id = $2 AND state = 'active' AND retry_count = $3`,
+    [EPISODE_QUEUE, item.jobId, item.retryCount, final],
+  );
+  if (!live.rowCount) return 'claim-lost';
+  const fail = boss.fail.bind(boss) as (name: string, id: string, output: object, options: PgBoss.ConnectionOptions) => Promise<unknown>;
+  await fail(EPISODE_QUEUE, item.jobId, output, { db: { executeSql: (text, values) => c.query(text, values) } });
+  return 'failed';
 }

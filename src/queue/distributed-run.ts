@@ -42,6 +42,18 @@ function sameDatabase(a: string, b: string): boolean {
   return x.hostname === y.hostname && (x.port || '5432') === (y.port || '5432') && x.pathname === y.pathname;
 }
 
+/** Resolves when `p` does or the signal aborts, leaving no listener behind on the signal. */
+async function untilOrAbort(p: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return void (await p);
+  if (signal.aborted) return;
+  let onAbort = (): void => {};
+  try {
+    await Promise.race([p, new Promise<void>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve()), { once: true }))]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 export async function runDistributed(o: DistributedRunOptions): Promise<RunResult> {
   const { store } = o;
   const queueTarget = parseQueueUrl(o.queue);
@@ -62,6 +74,11 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND state = 'active' AND data->>'runId' = $1)::int AS active`;
   const started = performance.now();
   let progress = { done: 0, failed: 0, active: 0 };
+  // Set when every local worker has exited before the run's end: nobody here plays the rest.
+  let workersExit: string | undefined;
+  void workers?.exited.then((code) => (workersExit = code));
+  let workersGone: string | undefined;
+  const withdraw = () => store.query(`DELETE FROM "${queueTarget.schema}".job WHERE name = $1 AND state IN ('created', 'retry') AND data->>'runId' = $2`, [EPISODE_QUEUE, runId]);
   try {
     await store.writeManifest(manifest);
     emit({ type: 'started', runId, total });
@@ -73,19 +90,27 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
       retryDelay: 0,
     }));
     // Local workers get their episodes once all of them claim: the first one up would otherwise take a full batch while the others start.
-    if (workers) await Promise.race([workers.claiming, new Promise((resolve) => o.signal?.addEventListener('abort', resolve, { once: true }))]);
-    for (let i = 0; i < jobs.length; i += 1000) await boss.insert(jobs.slice(i, i + 1000));
+    if (workers) await untilOrAbort(workers.claiming, o.signal);
+    // Stopped while they started: nothing is queued, so no worker can claim an episode of this run.
+    if (!o.signal?.aborted) for (let i = 0; i < jobs.length; i += 1000) await boss.insert(jobs.slice(i, i + 1000));
     // Poll the store: workers on other hosts report nothing to us; what is committed is the truth.
     while (!o.signal?.aborted) {
       progress = (await store.query<{ done: number; failed: number; active: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
       emit({ type: 'progress', done: progress.done + progress.failed, failed: progress.failed, inFlight: progress.active, total });
       if (progress.done + progress.failed >= total) break;
-      await sleep(500, undefined, { signal: o.signal }).catch(() => {});
+      if (workersExit !== undefined) {
+        workersGone = `all ${o.workers} local workers exited (code ${workersExit}) with ${total - progress.done - progress.failed} episodes unplayed`;
+        break;
+      }
+      await untilOrAbort(workers ? Promise.race([sleep(500), workers.exited]) : sleep(500), o.signal);
     }
     if (o.signal?.aborted) {
       emit({ type: 'stopping', reason: String(o.signal.reason ?? 'interrupted') });
       // Unclaimed episodes of this run are withdrawn; claimed ones finish on their workers.
-      await store.query(`DELETE FROM "${queueTarget.schema}".job WHERE name = $1 AND state IN ('created', 'retry') AND data->>'runId' = $2`, [EPISODE_QUEUE, runId]);
+      await withdraw();
+    } else if (workersGone) {
+      // Left queued, they would be played by whichever worker comes next, into a run already closed.
+      await withdraw();
     }
   } finally {
     await workers?.stop();
@@ -107,11 +132,11 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   }
   for (const e of entries) manifest.domains[e.domain]![e.status === 'ok' ? 'completed' : 'failed']++;
   Object.assign(manifest, {
-    status: o.signal?.aborted ? 'interrupted' : 'complete',
+    status: o.signal?.aborted ? 'interrupted' : workersGone ? 'stopped' : 'complete',
     finished_at: new Date().toISOString(),
     episodes: entries.sort((a, b) => (a.episode_id < b.episode_id ? -1 : 1)),
     timings: { seconds: Math.round(seconds * 1000) / 1000, episodesPerSec: Math.round((committed.size / seconds) * 10) / 10 },
-    ...(o.signal?.aborted ? { stop_reason: String(o.signal.reason) } : {}),
+    ...(o.signal?.aborted ? { stop_reason: String(o.signal.reason) } : workersGone ? { stop_reason: workersGone } : {}),
   } satisfies Partial<RunManifest>);
   const report = await closeRun(store, manifest);
   return { manifest, report };

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type PgBoss from 'pg-boss';
 import { episodePool, playOnPool } from '../episode-pool.js';
 import { describeError } from '../errors.js';
+import { createPool } from '../store/pg/connect.js';
 import { episodeId } from '../episode.js';
 import { createStopFlag } from '../messages.js';
 import type { EpisodeOutcome, EpisodeTask } from '../messages.js';
@@ -17,7 +18,7 @@ import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { PgStore } from '../store/pg/pg-store.js';
 import type { WriterId } from '../store/pg/pg-store.js';
 import { storeUrlIn } from '../store/pg/url.js';
-import { ClaimCommitter } from './claim-commit.js';
+import { ClaimCommitter, failUnderClaim } from './claim-commit.js';
 import type { ClaimOutcome } from './claim-commit.js';
 import { EPISODE_QUEUE, openQueue } from './jobs.js';
 import type { EpisodeJob } from './jobs.js';
@@ -38,13 +39,15 @@ export interface WorkerOptions {
 export type WorkerEvent =
   | { type: 'started'; worker: WriterId }
   | { type: 'claimed'; episode_id: string }
-  | { type: 'episode'; episode_id: string; outcome: ClaimOutcome | 'failed'; error?: string }
+  /** `requeued`: committing failed (the server or the link); pg-boss queues the episode again. */
+  | { type: 'episode'; episode_id: string; outcome: ClaimOutcome | 'failed' | 'requeued'; error?: string }
   | { type: 'warning'; message: string };
 
 export interface WorkerTotals {
   committed: number;
   claimLost: number;
   failed: number;
+  requeued: number;
 }
 
 export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
@@ -67,24 +70,46 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
     }
     return c;
   };
-  const totals: WorkerTotals = { committed: 0, claimLost: 0, failed: 0 };
+  const totals: WorkerTotals = { committed: 0, claimLost: 0, failed: 0, requeued: 0 };
   // As in a local run, a slot is an episode playing: once played, it waits for its group commit without one.
   const playing = new Set<Promise<void>>();
   const settling = new Set<Promise<void>>();
+  /** Tracked promises never reject: the loop races and awaits them, and a rejection must not stop the worker or its pool. */
   const track = (set: Set<Promise<void>>, p: Promise<void>): void => {
-    set.add(p);
-    void p.finally(() => set.delete(p));
+    const held = p.catch((err: unknown) => emit({ type: 'warning', message: `internal error: ${describeError(err)}` })).finally(() => set.delete(held));
+    set.add(held);
+  };
+
+  // A job whose store cannot even be set up (a bad storeSchema) fails on the queue's own connection, for good:
+  // re-queued, it would fail the same way on every worker.
+  let queuePool: ReturnType<typeof createPool> | undefined;
+  const failBroken = async (job: PgBoss.JobWithMetadata<EpisodeJob>, id: string, err: unknown): Promise<void> => {
+    const error = { code: 'E_SETUP', message: `the episode's store cannot be set up: ${describeError(err)}` };
+    queuePool ??= createPool(target.connectionString, 1);
+    const c = await queuePool.connect();
+    let outcome: 'failed' | 'claim-lost';
+    try {
+      await c.query('BEGIN');
+      outcome = await failUnderClaim(c, boss, target.schema, { jobId: job.id, retryCount: job.retryCount }, { ...error, ...writer }, true);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+    totals[outcome === 'failed' ? 'failed' : 'claimLost']++;
+    emit({ type: 'episode', episode_id: id, outcome, ...(outcome === 'failed' ? { error: `${error.code}: ${error.message}` } : {}) });
   };
 
   /** Commits a played episode, or fails its job, under the claim; never rejects. */
-  const settle = async (job: PgBoss.JobWithMetadata<EpisodeJob>, played: EpisodeOutcome | undefined): Promise<void> => {
-    const { committer } = committerFor(job.data);
-    const { runId, domain, index } = job.data;
-    const id = episodeId(runId, domain, index);
+  const settle = async (job: PgBoss.JobWithMetadata<EpisodeJob>, id: string, played: EpisodeOutcome | undefined): Promise<void> => {
     const claim = { jobId: job.id, retryCount: job.retryCount };
+    let committer: ClaimCommitter | undefined;
     try {
+      committer = committerFor(job.data).committer;
       if (played?.ok && played.record && played.deltas) {
-        const outcome = await committer.submit({ ...claim, domain, record: played.record, deltas: played.deltas });
+        const outcome = await committer.submit({ ...claim, domain: job.data.domain, record: played.record, deltas: played.deltas });
         totals[outcome === 'committed' ? 'committed' : 'claimLost']++;
         emit({ type: 'episode', episode_id: id, outcome });
       } else {
@@ -96,16 +121,23 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
       }
     } catch (err) {
       // Committing failed (the server or the link): pg-boss queues the episode again, on this worker or another.
-      totals.failed++;
-      await committer.fail(claim, { code: 'E_COMMIT', message: describeError(err) }, false).catch(() => {});
-      emit({ type: 'episode', episode_id: id, outcome: 'failed', error: describeError(err) });
+      totals.requeued++;
+      await committer?.fail(claim, { code: 'E_COMMIT', message: describeError(err) }, false).catch(() => {});
+      emit({ type: 'episode', episode_id: id, outcome: 'requeued', error: describeError(err) });
     }
   };
 
   const play = async (job: PgBoss.JobWithMetadata<EpisodeJob>): Promise<void> => {
-    const { store } = committerFor(job.data);
     const { runId, domain, index } = job.data;
-    emit({ type: 'claimed', episode_id: episodeId(runId, domain, index) });
+    const id = episodeId(runId, domain, index);
+    emit({ type: 'claimed', episode_id: id });
+    let store: PgStore;
+    try {
+      store = committerFor(job.data).store;
+    } catch (err) {
+      track(settling, failBroken(job, id, err));
+      return;
+    }
     const task: Omit<EpisodeTask, 'attempt'> = {
       store: store.root,
       runId,
@@ -121,15 +153,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
       timeoutMs: job.data.timeoutMs ?? 0,
       stopFlag,
     };
-    const played = await playOnPool(pool, task, { retries: job.data.retries ?? 0, retryDelayMs: job.data.retryDelayMs ?? 1000 }).catch((err: unknown): EpisodeOutcome => ({
-      ok: false,
-      episode_id: episodeId(runId, domain, index),
-      domain,
-      index,
-      ms: 0,
-      error: { code: 'E_WORKER', message: describeError(err), fatal: false },
-    }));
-    track(settling, settle(job, played));
+    // Never rejects: a thread that dies fails the attempt (E_WORKER, src/episode-pool.ts).
+    const played = await playOnPool(pool, task, { retries: job.data.retries ?? 0, retryDelayMs: job.data.retryDelayMs ?? 1000 });
+    track(settling, settle(job, id, played));
   };
 
   try {
@@ -159,6 +185,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
   } finally {
     await pool.destroy();
     for (const { store } of committers.values()) await store.close();
+    await queuePool?.end();
     await boss.stop({ graceful: false, wait: true, close: true });
   }
   return totals;

@@ -1,0 +1,85 @@
+/**
+ * The queue's claims from a worker's side: a worker paused past its claim's
+ * expiry commits nothing; SIGTERM finishes the claims a worker holds; a job
+ * whose store cannot be set up fails for good without stopping the worker.
+ */
+import { cli } from './cli-helper.js';
+import { sql } from './conformance/backends.js';
+import { pgTest } from './pg-test.js';
+import { count, freshRun, said, startWorker } from './queue-test.js';
+import { EPISODE_QUEUE, openQueue } from '../src/queue/jobs.js';
+
+pgTest('a live worker whose claim expired commits nothing: the episode is committed once, by the worker that holds the claim', async (t) => {
+  const r = await freshRun(t);
+  // One long episode, so that A is paused while it plays; a 2 s claim.
+  const run = cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot', '--episodes', '1', '--episode-ms', '1500', '--claim-seconds', '2', '--json']);
+  const a = startWorker(r.queue, 'A', ['--concurrency', '1']);
+  t.teardown(() => a.child.kill('SIGKILL'));
+  await a.log.until((lines) => count(lines, 'claimed') === 1);
+  const [id] = said(a.log.lines, 'claimed');
+  a.child.kill('SIGSTOP');
+  // A holds the claim, paused; once it expires pg-boss hands the episode to B.
+  const b = startWorker(r.queue, 'B', ['--concurrency', '1']);
+  t.teardown(() => b.child.kill('SIGKILL'));
+  await b.log.until((lines) => said(lines, 'committed').includes(id!));
+  const result = await run;
+  t.is(result.code, 0, result.stderr);
+  a.child.kill('SIGCONT');
+  // A's word on the episode, whatever it is: claim lost, committed, or a failed commit.
+  await a.log.until((lines) => lines.some((l) => l.includes(id!) && !l.startsWith('claimed ')));
+  t.deepEqual(said(a.log.lines, 'claim lost'), [id], a.stderr());
+  t.deepEqual(said(a.log.lines, 'committed'), [], 'the stale claim committed nothing');
+
+  const records = await sql<{ worker: string }>(`SELECT worker FROM "${r.storeSchema}".episodes WHERE episode_id = $1`, [id]);
+  t.deepEqual(records.map((e) => e.worker), ['B'], 'exactly one record, by B');
+  const jobs = await sql<{ state: string; output: { worker?: string } }>(`SELECT state, output FROM "${r.queueSchema}".job WHERE name = $1`, [EPISODE_QUEUE]);
+  t.deepEqual(jobs.map((j) => [j.state, j.output.worker]), [['completed', 'B']], 'one job, completed by B');
+  a.child.kill('SIGTERM');
+  b.child.kill('SIGTERM');
+  t.is(await a.exited, 0, a.stderr());
+  t.is(await b.exited, 0, b.stderr());
+});
+
+pgTest('SIGTERM with episodes in flight: the worker commits every episode it claimed, then exits 0', async (t) => {
+  const r = await freshRun(t);
+  const run = cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot,chem_tile', '--episodes', '6', '--episode-ms', '400', '--claim-seconds', '30', '--json']);
+  const a = startWorker(r.queue, 'A', ['--concurrency', '4']);
+  t.teardown(() => a.child.kill('SIGKILL'));
+  await a.log.until((lines) => count(lines, 'claimed') > count(lines, 'committed'));
+  a.child.kill('SIGTERM');
+  t.is(await a.exited, 0, a.stderr());
+  const claimed = said(a.log.lines, 'claimed');
+  t.true(claimed.length > 0);
+  t.deepEqual(said(a.log.lines, 'committed').sort(), [...claimed].sort(), `every claimed episode was committed before exit\n${a.stderr()}`);
+
+  // The rest of the run, on another worker.
+  const b = startWorker(r.queue, 'B', ['--concurrency', '4']);
+  t.teardown(() => b.child.kill('SIGKILL'));
+  const result = await run;
+  t.is(result.code, 0, result.stderr);
+  b.child.kill('SIGTERM');
+  t.is(await b.exited, 0, b.stderr());
+  const episodes = await sql<{ episode_id: string; worker: string }>(`SELECT episode_id, worker FROM "${r.storeSchema}".episodes`);
+  t.is(episodes.length, 12);
+  const byA = episodes.filter((e) => e.worker === 'A').map((e) => e.episode_id);
+  t.deepEqual(byA.sort(), [...claimed].sort(), 'A\'s claims are A\'s records');
+});
+
+pgTest('a job whose store cannot be set up fails for good in one line; the worker keeps going and exits 0', async (t) => {
+  const r = await freshRun(t);
+  const w = startWorker(r.queue, 'A');
+  t.teardown(() => w.child.kill('SIGKILL'));
+  await w.log.until((lines) => lines.some((l) => l.includes('claiming episodes')));
+  const { boss } = await openQueue(r.queue);
+  try {
+    await boss.insert([{ name: EPISODE_QUEUE, data: { storeSchema: 'Not-A-Schema', runId: 'r1', domain: 'hot_pot', index: 0, seed: 1, cap: 50, episodeMs: 0, modules: [] }, retryLimit: 20, retryDelay: 0 }]);
+  } finally {
+    await boss.stop({ graceful: false, wait: true, close: true });
+  }
+  await w.log.until((lines) => lines.some((l) => l.startsWith('episode r1-hot_pot-0000 failed: E_SETUP')));
+  const jobs = await sql<{ state: string; retry_count: number }>(`SELECT state, retry_count FROM "${r.queueSchema}".job WHERE name = $1`, [EPISODE_QUEUE]);
+  t.deepEqual(jobs.map((j) => [j.state, j.retry_count]), [['failed', 0]], 'failed once, for good: pg-boss does not hand it to the next worker');
+  w.child.kill('SIGTERM');
+  t.is(await w.exited, 0, w.stderr());
+  t.notRegex(w.stderr(), /\n\s+at /, 'no stack trace');
+});
