@@ -11,8 +11,9 @@ import { EPISODE_QUEUE, openQueue } from '../src/queue/jobs.js';
 
 pgTest('a live worker whose claim expired commits nothing: the episode is committed once, by the worker that holds the claim', async (t) => {
   const r = await freshRun(t);
-  // One long episode, so that A is paused while it plays; a 2 s claim.
-  const run = cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot', '--episodes', '1', '--episode-ms', '1500', '--claim-seconds', '2', '--json']);
+  // One long episode, so that A is paused while it plays (the 5 s leave a busy machine ample time to
+  // deliver the SIGSTOP after the claimed line); a 2 s claim.
+  const run = cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot', '--episodes', '1', '--episode-ms', '5000', '--claim-seconds', '2', '--json']);
   const a = startWorker(r.queue, 'A', ['--concurrency', '1']);
   t.teardown(() => a.child.kill('SIGKILL'));
   await a.log.until((lines) => count(lines, 'claimed') === 1);
