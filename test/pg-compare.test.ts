@@ -3,6 +3,7 @@ import type { ExecutionContext } from 'ava';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSources } from '../src/report/load.js';
+import { openStore } from '../src/store/open.js';
 import { sql } from './conformance/backends.js';
 import { assertOneLineError, cli } from './cli-helper.js';
 import { tempDir } from './helpers.js';
@@ -58,4 +59,19 @@ pgTest('compare on postgres:// refuses the unlocked mode and bad URLs in one lin
     if (needle !== '--modes unlocked') t.true(r.stderr.includes('postgres://root:***@'), r.stderr);
   }
   t.deepEqual(await schemas(), [], 'no schema created');
+});
+
+pgTest('compare on postgres:// refuses a later repeat\'s schema that holds a store before the first run: one line, exit 2, no schema made', async (t) => {
+  const url = await freshUrl(t);
+  const schemas = await schemasUnder(t, url);
+  const base = new URL(url).searchParams.get('schema')!;
+  const taken = new URL(url);
+  taken.searchParams.set('schema', `${base}_locked_2`);
+  const store = await openStore(taken.toString());
+  await store.init(['hot_pot']);
+  await store.close();
+  const r = await cli(['compare', '--store', url, '--repeat', '2', '--domains', 'hot_pot', '--episodes', '1']);
+  assertOneLineError(t, r, `${base}_locked_2`, 'already holds a store');
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  t.deepEqual(await schemas(), [`${base}_locked_2`], 'no schema made for repeat 1');
 });
