@@ -1,5 +1,4 @@
 /** `compare --store postgres://...`: one fresh schema per mode and repeat under the given one; the unlocked mode is refused. */
-import type { ExecutionContext } from 'ava';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSources } from '../src/report/load.js';
@@ -7,17 +6,7 @@ import { openStore } from '../src/store/open.js';
 import { sql } from './conformance/backends.js';
 import { assertOneLineError, cli } from './cli-helper.js';
 import { tempDir } from './helpers.js';
-import { freshUrl, pgTest } from './pg-test.js';
-
-/** The schemas made under the test's own, dropped when the test ends. */
-async function schemasUnder(t: ExecutionContext, url: string): Promise<() => Promise<string[]>> {
-  const base = new URL(url).searchParams.get('schema')!;
-  const list = async () => (await sql<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1 ORDER BY 1`, [`${base}\\_%`])).map((r) => r.name);
-  t.teardown(async () => {
-    for (const name of await list()) await sql(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
-  });
-  return list;
-}
+import { freshUrl, pgTest, schemasUnder } from './pg-test.js';
 
 pgTest('compare on postgres:// runs the locked mode once per repeat, each in its own fresh schema, and never reuses one', async (t) => {
   const url = await freshUrl(t);
