@@ -43,18 +43,20 @@ export interface CompareModesResult {
   fatal?: string;
 }
 
-async function assertFresh(dir: string): Promise<void> {
-  const names = await readdir(dir).catch(() => []);
-  if (names.length) throw new BadInputError(`--store: ${dir} is not empty; compare needs fresh stores and never reuses or wipes one`, dir);
+/** In order, so that the message names the first store that is not fresh. */
+async function assertFreshDirs(dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => []);
+    if (names.length) throw new BadInputError(`--store: ${dir} is not empty; compare needs fresh stores and never reuses or wipes one`, dir);
+  }
 }
 
-/** Where each run's store goes; every name is checked before the first run. Loads the PostgreSQL client only for a URL. */
-async function storePlaces(base: string, modes: readonly WriteMode[], repeat: number): Promise<{ place: (mode: WriteMode, r: number) => string; assertFresh: (store: string) => Promise<void> }> {
-  if (!isPostgresUrl(base)) return { place: (mode, r) => join(base, `${mode}-${r}`), assertFresh };
+/** Where each run's store goes, and a check that stores are fresh. Loads the PostgreSQL client only for a URL. */
+async function storePlaces(base: string, modes: readonly WriteMode[]): Promise<{ place: (mode: WriteMode, r: number) => string; assertFresh: (stores: readonly string[]) => Promise<void> }> {
+  if (!isPostgresUrl(base)) return { place: (mode, r) => join(base, `${mode}-${r}`), assertFresh: assertFreshDirs };
   if (modes.includes('unlocked')) throw new BadInputError(UNLOCKED_ON_PG);
-  const { assertFreshPgStore, pgStoreUnder } = await import('./store/pg/schemas.js');
-  for (const mode of modes) pgStoreUnder(base, mode, repeat);
-  return { place: (mode, r) => pgStoreUnder(base, mode, r), assertFresh: (url) => assertFreshPgStore(url, 'compare') };
+  const { assertFreshPgStores, pgStoreUnder } = await import('./store/pg/schemas.js');
+  return { place: (mode, r) => pgStoreUnder(base, mode, r), assertFresh: (urls) => assertFreshPgStores(urls, 'compare') };
 }
 
 /** Why compare runs only the locked mode on PostgreSQL. */
@@ -67,21 +69,21 @@ export async function compareModes(options: CompareModesOptions): Promise<Compar
   const modes = options.modes ?? (isPostgresUrl(options.storeDir) ? ['locked'] : ['unlocked', 'locked']);
   const repeat = options.repeat ?? 1;
   const comparison: ModeComparison = { modes: Object.fromEntries(modes.map((m) => [m, { runs: [] }])) };
-  const total = modes.length * repeat;
   let n = 0;
   let fatal: string | undefined;
-  const places = await storePlaces(options.storeDir, modes, repeat);
-  for (let r = 1; r <= repeat && !signal?.aborted && !fatal; r++) {
-    for (const mode of modes) {
-      if (signal?.aborted || fatal) break;
-      const place = places.place(mode, r);
-      await places.assertFresh(place);
-      const store = await openStore(place, { cap: experiment.cap });
-      options.onRun?.({ n: ++n, total, mode, repeat: r, store: store.location });
-      const result = await runExperiment({ experiment, store, mode, commit: options.commit, signal }).finally(() => store.close());
-      fatal = result.fatal?.message;
-      comparison.modes[mode]!.runs.push(countsOf(result.report));
-    }
+  const places = await storePlaces(options.storeDir, modes);
+  const runs = Array.from({ length: repeat }, (_, i) => modes.map((mode) => ({ mode, r: i + 1, place: places.place(mode, i + 1) }))).flat();
+  // Every store is checked before the first run, so bad input writes nothing; each is checked again
+  // just before its run, as another process may have made it meanwhile.
+  await places.assertFresh(runs.map((run) => run.place));
+  for (const { mode, r, place } of runs) {
+    if (signal?.aborted || fatal) break;
+    await places.assertFresh([place]);
+    const store = await openStore(place, { cap: experiment.cap });
+    options.onRun?.({ n: ++n, total: runs.length, mode, repeat: r, store: store.location });
+    const result = await runExperiment({ experiment, store, mode, commit: options.commit, signal }).finally(() => store.close());
+    fatal = result.fatal?.message;
+    comparison.modes[mode]!.runs.push(countsOf(result.report));
   }
   return fatal ? { comparison, fatal } : { comparison };
 }

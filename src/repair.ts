@@ -7,7 +7,7 @@
  */
 import { readFile, rename } from 'node:fs/promises';
 import { auditDomain } from './audit.js';
-import type { DomainState } from './audit.js';
+import type { DomainState, EpisodeFact } from './audit.js';
 import { BadInputError } from './errors.js';
 import { combineDeltas, emptyDeltas } from './merge.js';
 import { readEpisodeText } from './episode-read.js';
@@ -20,6 +20,7 @@ import { recordCap, settleWriteCap } from './store/store-meta.js';
 import { Store } from './store/store.js';
 import type { Deltas, EpisodeEntry, EpisodeRecord, RunManifest } from './types.js';
 import type { StoreBackend } from './store/backend.js';
+import type { PgStore } from './store/pg/pg-store.js';
 import { SECTION_NAMES } from './types.js';
 
 export interface RepairOptions {
@@ -89,29 +90,41 @@ export function lostInDomain(state: DomainState, cap: number, runId: string | nu
   return { lostObs, lostSections, sources: new Set([...lostObs, ...sections.lostEntries.map((e) => e.source_episode)]) };
 }
 
+/** What a re-merge of one domain did. */
+export interface Remerged {
+  /** Episodes whose observation was merged back. */
+  recovered: string[];
+  sectionEntriesRestored: number;
+}
+
+/** Where {@link remergeLostWith} reads a domain's episode records and merges what they lost. */
+export interface RemergeIo {
+  /** The records of these of the domain's episodes, in order; undefined for one that can no longer be read. */
+  records(episodes: readonly EpisodeFact[]): Promise<(EpisodeRecord | undefined)[]>;
+  /** One merge into the domain's playbook, under the re-merge's cap; resolves once durable. */
+  merge(deltas: Deltas): Promise<unknown>;
+  /** Runs once, only when there is something to merge. */
+  beforeWrite?: () => Promise<void>;
+  /** The domains' reflection rules, for records the reference tool wrote. @default the built-in domains' */
+  rules?: ReflectionRules;
+}
+
 /**
- * Merges, in one locked merge, what the audit finds lost of the episodes whose file is there
- * (of run `runId` only, or all): their observations and the section entries the playbook should
- * hold but does not. `beforeWrite` runs once, only when there is something to merge.
+ * Merges, in one merge, what the audit finds lost of the domain's recorded episodes (of run `runId`
+ * only, or all): their observations and the section entries the playbook should hold but does not.
+ * The same for every backend: `io` says where records come from and which writer merges.
  */
-export async function remergeLost(
-  store: Store,
-  state: DomainState,
-  cap: number,
-  runId: string | null,
-  { beforeWrite, rules = builtInReflection }: { beforeWrite?: () => Promise<void>; rules?: ReflectionRules } = {},
-): Promise<{ recovered: string[]; sectionEntriesRestored: number }> {
+export async function remergeLostWith(state: DomainState, cap: number, runId: string | null, io: RemergeIo): Promise<Remerged> {
   const { lostObs, lostSections, sources } = lostInDomain(state, cap, runId);
   const lost = state.episodes.filter((e) => sources.has(e.key.episode_id));
   if (lost.length) {
-    await beforeWrite?.();
-    const deltas = await Promise.all(
-      lost.map(async (e) => {
-        const read = readEpisodeText(await readFile(e.file!, 'utf8'), e.file!);
-        return read.ok ? repairDeltas(read.record, state.domain, lostObs.has(e.key.episode_id), lostSections, rules) : emptyDeltas();
-      }),
-    );
-    await new Store(store.root, { ...store.options, cap }).merge(state.domain, combineDeltas(deltas));
+    await io.beforeWrite?.();
+    const records = await io.records(lost);
+    const deltas = lost.map((e, i) => {
+      const record = records[i];
+      return record ? repairDeltas(record, state.domain, lostObs.has(e.key.episode_id), lostSections, io.rules) : emptyDeltas();
+    });
+    await io.merge(combineDeltas(deltas));
   }
   return { recovered: lost.filter((e) => lostObs.has(e.key.episode_id)).map((e) => e.episode_id).sort(), sectionEntriesRestored: lostSections.size };
 }
@@ -129,6 +142,39 @@ async function foldPending(store: Store, domain: string, cap: number, beforeWrit
   return pending.length;
 }
 
+/** A backend's side of re-merging: its domains as the audit sees them, re-merged through one writer under the re-merge's cap. */
+export interface Remerger {
+  domainState(domain: string): Promise<DomainState>;
+  /** {@link remergeLostWith} on this backend. */
+  remergeLost(state: DomainState, runId: string | null, beforeWrite?: () => Promise<void>): Promise<Remerged>;
+  /** Releases the writer's connections. */
+  close(): Promise<void>;
+}
+
+/** Re-merging on a file store: records are the episode files, merged by one locked merge. */
+export function fileRemerger(store: Store, cap: number, rules?: ReflectionRules): Remerger {
+  const writer = new Store(store.root, { ...store.options, cap });
+  const records = (episodes: readonly EpisodeFact[]): Promise<(EpisodeRecord | undefined)[]> =>
+    Promise.all(
+      episodes.map(async (e) => {
+        const read = readEpisodeText(await readFile(e.file!, 'utf8'), e.file!);
+        return read.ok ? read.record : undefined;
+      }),
+    );
+  return {
+    domainState: (domain) => readDomainState(store, domain, rules),
+    remergeLost: (state, runId, beforeWrite) => remergeLostWith(state, cap, runId, { records, merge: (deltas) => writer.merge(state.domain, deltas), beforeWrite, rules }),
+    close: async () => {},
+  };
+}
+
+/** The {@link Remerger} of either backend; loads the PostgreSQL client only for a PostgreSQL store, as openStore does. */
+export async function openRemerger(store: StoreBackend, cap: number, rules?: ReflectionRules): Promise<Remerger> {
+  if (store instanceof Store) return fileRemerger(store, cap, rules);
+  const { pgRemerger } = await import('./store/pg/repair.js');
+  return pgRemerger(store as PgStore, cap, rules);
+}
+
 async function moveAside(store: Store, domain: string): Promise<string> {
   const target = `${store.playbookPath(domain)}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   await rename(store.playbookPath(domain), target);
@@ -141,6 +187,7 @@ export async function repairStore(store: Store, options: RepairOptions = {}): Pr
   const decision = await settleWriteCap(store, options.cap);
   const cap = decision.cap;
   let capRecorded = !decision.record;
+  const remerger = fileRemerger(store, cap, options.rules);
   const domains: DomainRepair[] = [];
   const states: DomainState[] = [];
   for (const domain of await store.listDomains()) {
@@ -158,9 +205,9 @@ export async function repairStore(store: Store, options: RepairOptions = {}): Pr
       if (!capRecorded) capRecorded = (await recordCap(store, cap), true);
     };
     const pendingBatchesFolded = await foldPending(store, domain, cap, beforeWrite);
-    const state = await readDomainState(store, domain, options.rules);
+    const state = await remerger.domainState(domain);
     states.push(state);
-    const { recovered, sectionEntriesRestored } = await remergeLost(store, state, cap, null, { rules: options.rules, beforeWrite });
+    const { recovered, sectionEntriesRestored } = await remerger.remergeLost(state, null, beforeWrite);
     const pendingDir = pendingDirOf(store.playbookPath(domain));
     const tempFilesRemoved = removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs) + removeStaleTemps(pendingDir, store.options.lock.staleMs);
     domains.push({

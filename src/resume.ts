@@ -13,13 +13,11 @@ import { registeredReflection } from './domains/index.js';
 import { loadDomainModules } from './domains/load.js';
 import { episodeId } from './episode.js';
 import { BadInputError } from './errors.js';
-import { remergeLost } from './repair.js';
+import { openRemerger } from './repair.js';
 import { processAlive } from './run-liveness.js';
 import { roundRobin } from './scheduler.js';
 import type { DomainState } from './audit.js';
 import type { StoreBackend } from './store/backend.js';
-import type { PgStore } from './store/pg/pg-store.js';
-import { readDomainState } from './store/snapshot.js';
 import { Store } from './store/store.js';
 import type { EpisodeEntry, RunManifest } from './types.js';
 import { parseManifest } from './validate.js';
@@ -78,17 +76,17 @@ export async function readRunToResume(store: StoreBackend, runId: string): Promi
 
 /** Each domain's state, after merging what run `runId` recorded but never merged; the ids merged now. */
 async function remergeRun(store: StoreBackend, domains: readonly string[], cap: number, runId: string): Promise<{ states: DomainState[]; recovered: string[] }> {
-  if (!(store instanceof Store)) {
-    // Loaded only for a PostgreSQL store, as openStore does.
-    const { pgRemergeRun } = await import('./store/pg/repair.js');
-    return pgRemergeRun(store as PgStore, domains, cap, runId, registeredReflection);
-  }
+  const remerger = await openRemerger(store, cap, registeredReflection);
   const states: DomainState[] = [];
   const recovered: string[] = [];
-  for (const domain of domains) {
-    const state = await readDomainState(store, domain, registeredReflection);
-    states.push(state);
-    recovered.push(...(await remergeLost(store, state, cap, runId, { rules: registeredReflection })).recovered);
+  try {
+    for (const domain of domains) {
+      const state = await remerger.domainState(domain);
+      states.push(state);
+      recovered.push(...(await remerger.remergeLost(state, runId)).recovered);
+    }
+  } finally {
+    await remerger.close();
   }
   return { states, recovered };
 }

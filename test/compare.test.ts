@@ -1,4 +1,5 @@
 import test from 'ava';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffReports, parseSavedReport, regressed, spread } from '../src/compare.js';
@@ -6,6 +7,7 @@ import { BadInputError } from '../src/errors.js';
 import { executeCompare } from '../src/commands/compare.js';
 import type { CompareArgs } from '../src/commands/compare.js';
 import type { Io } from '../src/commands/io.js';
+import { assertOneLineError, cli } from './cli-helper.js';
 import { overlapDomainModule, tempDir, writeJson } from './helpers.js';
 
 const d = (domain: string, lost: number, missingFiles = 0, unexpected = 0) => ({ domain, lost, missingFiles, unexpected });
@@ -61,6 +63,17 @@ test('compare runs each mode on a fresh store and reports both as one JSON objec
   t.deepEqual(unlockedLost, [5, 5]);
   // A second compare into the same directory refuses to reuse its stores.
   await t.throwsAsync(executeCompare(args, capture()), { instanceOf: BadInputError, message: /not empty/ });
+});
+
+test('compare refuses a later repeat\'s store that is not empty before the first run: one line, exit 2, nothing created', async (t) => {
+  const base = join(await tempDir(), 'stores');
+  await mkdir(join(base, 'locked-2'), { recursive: true });
+  await writeFile(join(base, 'locked-2', 'keep.txt'), 'a user\'s file');
+  const r = await cli(['compare', '--store', base, '--repeat', '2', '--domains', 'hot_pot', '--episodes', '1']);
+  assertOneLineError(t, r, join(base, 'locked-2'), 'not empty');
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  t.deepEqual(await readdir(base), ['locked-2'], 'no store made for repeat 1');
+  t.deepEqual(await readdir(join(base, 'locked-2')), ['keep.txt']);
 });
 
 test('compare A.json B.json exits 1 when B lost more', async (t) => {

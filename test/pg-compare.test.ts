@@ -1,22 +1,12 @@
 /** `compare --store postgres://...`: one fresh schema per mode and repeat under the given one; the unlocked mode is refused. */
-import type { ExecutionContext } from 'ava';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSources } from '../src/report/load.js';
+import { openStore } from '../src/store/open.js';
 import { sql } from './conformance/backends.js';
 import { assertOneLineError, cli } from './cli-helper.js';
 import { tempDir } from './helpers.js';
-import { freshUrl, pgTest } from './pg-test.js';
-
-/** The schemas made under the test's own, dropped when the test ends. */
-async function schemasUnder(t: ExecutionContext, url: string): Promise<() => Promise<string[]>> {
-  const base = new URL(url).searchParams.get('schema')!;
-  const list = async () => (await sql<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1 ORDER BY 1`, [`${base}\\_%`])).map((r) => r.name);
-  t.teardown(async () => {
-    for (const name of await list()) await sql(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
-  });
-  return list;
-}
+import { freshUrl, pgTest, schemasUnder } from './pg-test.js';
 
 pgTest('compare on postgres:// runs the locked mode once per repeat, each in its own fresh schema, and never reuses one', async (t) => {
   const url = await freshUrl(t);
@@ -58,4 +48,19 @@ pgTest('compare on postgres:// refuses the unlocked mode and bad URLs in one lin
     if (needle !== '--modes unlocked') t.true(r.stderr.includes('postgres://root:***@'), r.stderr);
   }
   t.deepEqual(await schemas(), [], 'no schema created');
+});
+
+pgTest('compare on postgres:// refuses a later repeat\'s schema that holds a store before the first run: one line, exit 2, no schema made', async (t) => {
+  const url = await freshUrl(t);
+  const schemas = await schemasUnder(t, url);
+  const base = new URL(url).searchParams.get('schema')!;
+  const taken = new URL(url);
+  taken.searchParams.set('schema', `${base}_locked_2`);
+  const store = await openStore(taken.toString());
+  await store.init(['hot_pot']);
+  await store.close();
+  const r = await cli(['compare', '--store', url, '--repeat', '2', '--domains', 'hot_pot', '--episodes', '1']);
+  assertOneLineError(t, r, `${base}_locked_2`, 'already holds a store');
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  t.deepEqual(await schemas(), [`${base}_locked_2`], 'no schema made for repeat 1');
 });

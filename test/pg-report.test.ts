@@ -1,11 +1,13 @@
 /** `report` and `run --report` on a PostgreSQL store: read through the backend, the same model as the report of its export. */
+import test from 'ava';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSources } from '../src/report/load.js';
 import type { SourceView } from '../src/report/model.js';
+import { openableStoreUrl } from '../src/store/pg/url.js';
 import { assertOneLineError, cli } from './cli-helper.js';
 import { tempDir } from './helpers.js';
-import { freshUrl, pgTest } from './pg-test.js';
+import { freshUrl, pgTest, schemasUnder } from './pg-test.js';
 
 /** Where the store is and how the page names it differ by backend; everything else must be equal. */
 function modelOf(sources: SourceView[]) {
@@ -56,4 +58,42 @@ pgTest('report of a postgres:// store that cannot be opened is one line naming t
     t.false(r.stderr.includes('hunter2'));
   }
   t.deepEqual(await readdir(dir), [], 'nothing written');
+});
+
+test('a store URL saved with its password masked is not opened; other store values are', (t) => {
+  t.is(openableStoreUrl('postgres://root:***@127.0.0.1:5432/test?schema=ace'), undefined);
+  t.is(openableStoreUrl('postgresql://root:***@db/test'), undefined);
+  for (const value of ['postgres://root@127.0.0.1:5432/test', 'postgres://root:hunter2@127.0.0.1:5432/test', '/tmp/a:***@b', undefined]) t.is(openableStoreUrl(value), value);
+});
+
+pgTest('report of saved run and compare --json naming a store with a masked password gives the output alone, never trying the password `***`', async (t) => {
+  const url = await freshUrl(t);
+  await schemasUnder(t, url);
+  // The server trusts local connections, so a client trying `***` would get in and read the stores.
+  const withPassword = url.replace('://root@', '://root:hunter2@');
+  const dir = await tempDir();
+  const saved = async (name: string, args: string[]): Promise<{ file: string; text: string }> => {
+    const r = await cli([...args, '--store', withPassword, '--domains', 'hot_pot', '--episodes', '2', '--threads', '1', '--json']);
+    t.is(r.code, 0, r.stderr);
+    t.true(r.stdout.includes('postgres://root:***@'), r.stdout);
+    await writeFile(join(dir, name), r.stdout);
+    return { file: join(dir, name), text: r.stdout };
+  };
+  const unmasked = async (name: string, text: string): Promise<SourceView> => {
+    await writeFile(join(dir, name), text.replaceAll('root:***@', 'root@'));
+    return (await loadSources([join(dir, name)]))[0]!;
+  };
+
+  const run = await saved('run.json', ['run']);
+  const [fromRun] = await loadSources([run.file]);
+  t.is(fromRun!.playbooks.length, 0, 'the run\'s output alone, without the store\'s playbooks');
+  const runControl = await unmasked('run-open.json', run.text);
+  t.is(runControl.playbooks.length, 1, 'the same output naming an openable store brings its playbook');
+
+  const compare = await saved('compare.json', ['compare']);
+  const [fromCompare] = await loadSources([compare.file]);
+  t.is(fromCompare!.runs.length, 0, 'comparison alone');
+  t.is(fromCompare!.storeDir, JSON.parse(compare.text).stores, 'named as saved, password masked');
+  const compareControl = await unmasked('compare-open.json', compare.text);
+  t.is(compareControl.runs.length, 1, 'the same output naming openable stores brings their runs');
 });

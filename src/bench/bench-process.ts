@@ -10,10 +10,10 @@ import { GroupCommitter } from '../store/committer.js';
 import { lockTurnsWorkerData } from '../store/local-turns.js';
 import { openStore } from '../store/open.js';
 import { BENCH_DOMAIN, benchDeltas } from './observations.js';
-import type { CommitReply, CommitRequest, FromBenchProcess, ToBenchProcess, WriterTask, WriterTimings } from './types.js';
+import { BENCH_JOB_ENV } from './types.js';
+import type { BenchJob, CommitReply, CommitRequest, FromBenchProcess, ToBenchProcess, WriterTask, WriterTimings } from './types.js';
 
-type Job = Omit<WriterTask, 'writer' | 'port' | 'barrier' | 'parties'> & { writers: number[] };
-const job = JSON.parse(process.argv[2]!) as Job;
+const job = JSON.parse(process.env[BENCH_JOB_ENV]!) as BenchJob;
 const send = (msg: FromBenchProcess): void => {
   process.send?.(msg);
 };

@@ -13,7 +13,8 @@ import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { openStore } from '../store/open.js';
 import { deal } from '../shards.js';
 import { BENCH_DOMAIN } from './observations.js';
-import type { BenchOptions, BenchResult, FromBenchProcess, WriterTimings } from './types.js';
+import { BENCH_JOB_ENV } from './types.js';
+import type { BenchJob, BenchOptions, BenchResult, FromBenchProcess, WriterTimings } from './types.js';
 
 export const DEFAULT_BENCH: BenchOptions = { writers: 4, processes: 1, merges: 200, commit: 'each', method: 'locked', playbookSize: 10 };
 
@@ -33,11 +34,10 @@ export async function runBench(storeValue: string, options: Partial<BenchOptions
     o.processes,
   ).filter((s) => s.length);
 
-  const children = shares.map((writers) =>
-    fork(processFile(), [JSON.stringify({ store: store.root, merges: o.merges, method: o.method, commit: o.commit, cap: o.playbookSize, lock: DEFAULT_LOCK_OPTIONS, writers })], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
-  );
+  const children = shares.map((writers) => {
+    const job: BenchJob = { store: store.root, merges: o.merges, method: o.method, commit: o.commit, cap: o.playbookSize, lock: DEFAULT_LOCK_OPTIONS, writers };
+    return fork(processFile(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, [BENCH_JOB_ENV]: JSON.stringify(job) } });
+  });
   const messages = children.map((c) => {
     const ready = new Promise<void>((resolve, reject) => {
       c.on('message', (m: FromBenchProcess) => (m.type === 'ready' ? resolve() : m.type === 'error' ? reject(new Error(m.message)) : undefined));

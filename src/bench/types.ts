@@ -80,6 +80,15 @@ export interface CommitReply {
   error?: string;
 }
 
+/**
+ * A bench process's job (JSON), in this environment variable rather than its arguments: the store
+ * may be a URL with a password, and arguments are visible to every user in `ps`.
+ */
+export const BENCH_JOB_ENV = 'ACE_BENCH_JOB';
+
+/** What a bench process runs: its writers' shared settings and which writers are its own. */
+export type BenchJob = Omit<WriterTask, 'writer' | 'port' | 'barrier' | 'parties'> & { writers: number[] };
+
 /** Bench process <-> bench orchestrator. */
 export type ToBenchProcess = { type: 'go' };
 export type FromBenchProcess = { type: 'ready' } | { type: 'done'; timings: WriterTimings[] } | { type: 'error'; message: string };

@@ -14,7 +14,7 @@ import { isPostgresUrl } from '../store/backend.js';
 import type { StoreBackend } from '../store/backend.js';
 import { openStore } from '../store/open.js';
 import type { PgStore } from '../store/pg/pg-store.js';
-import { maskUrl } from '../store/pg/url.js';
+import { maskUrl, openableStoreUrl } from '../store/pg/url.js';
 import { Store } from '../store/store.js';
 import type { RunManifest } from '../types.js';
 import { parseJson } from '../validate.js';
@@ -107,18 +107,21 @@ async function fromFile(file: string): Promise<SourceView[]> {
     }
     case 'run-json':
     case 'audit-json': {
-      const dir = c.report.store;
+      const dir = openableStoreUrl(c.report.store);
       const withStore = async (store: StoreBackend): Promise<SourceView[]> => {
         const manifest = c.report.runId ? (await store.readManifests()).find((m) => m.run_id === c.report.runId) : undefined;
         return [reportJsonSource(file, c, manifest, await storePlaybooks(store, c.report.domains.map((d) => d.domain)))];
       };
       // A PostgreSQL store named with its password masked, gone, or unreachable gives the output alone, as a removed directory does.
-      if (dir && isPostgresUrl(dir) && !dir.includes(':***@')) return withPgStore(dir, withStore).catch(() => [reportJsonSource(file, c, undefined, [])]);
+      if (dir && isPostgresUrl(dir)) return withPgStore(dir, withStore).catch(() => [reportJsonSource(file, c, undefined, [])]);
       if (!dir || !(await isStore(dir))) return [reportJsonSource(file, c, undefined, [])];
       return withStore(new Store(dir));
     }
-    case 'compare-json':
-      return [{ ...(c.stores ? await comparisonSource(c.comparison, c.stores) : compareSource(file, c, [])), label: file }];
+    case 'compare-json': {
+      // Stores named with a masked password give the comparison alone, as for run and audit output.
+      const stores = openableStoreUrl(c.stores);
+      return [{ ...(stores ? await comparisonSource(c.comparison, stores) : compareSource(file, c, [])), label: file }];
+    }
     case 'diff-json':
       return [diffSource(file, c)];
   }

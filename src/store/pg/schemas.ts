@@ -27,9 +27,18 @@ async function withClient<T>(url: string, use: (client: pg.Client, target: Retur
 
 /** Refuses a store URL whose schema already holds ace-orch tables: `command` needs a fresh one and never reuses or wipes one. */
 export async function assertFreshPgStore(url: string, command: string): Promise<void> {
-  await withClient(url, async (client, target) => {
-    if ((await storedVersion(client, target.schema)) !== null) {
-      throw new BadInputError(`--store: ${target.masked} already holds a store in schema \`${target.schema}\`; ${command} needs a fresh schema and never reuses or wipes one`);
+  await assertFreshPgStores([url], command);
+}
+
+/** The same for stores of one database, over one connection, naming the first that is not fresh. */
+export async function assertFreshPgStores(urls: readonly string[], command: string): Promise<void> {
+  if (!urls.length) return;
+  await withClient(urls[0]!, async (client) => {
+    for (const url of urls) {
+      const target = parsePgUrl(url);
+      if ((await storedVersion(client, target.schema)) !== null) {
+        throw new BadInputError(`--store: ${target.masked} already holds a store in schema \`${target.schema}\`; ${command} needs a fresh schema and never reuses or wipes one`);
+      }
     }
   });
 }

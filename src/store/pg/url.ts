@@ -1,5 +1,6 @@
 /** PostgreSQL store URLs: `postgres://user[:password]@host:port/db[?schema=NAME]`. */
 import { BadInputError } from '../../errors.js';
+import { isPostgresUrl } from '../backend.js';
 
 /** Where the store's tables live unless `?schema=` says otherwise. */
 export const DEFAULT_SCHEMA = 'ace';
@@ -21,6 +22,14 @@ export function maskUrl(value: string): string {
   } catch {
     return value.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
   }
+}
+
+/**
+ * The store a saved output (`--json`) names, when it can be opened: undefined for a PostgreSQL URL saved
+ * with its password masked by {@link maskUrl}, which would otherwise be tried with the password `***`.
+ */
+export function openableStoreUrl(value: string | undefined): string | undefined {
+  return value !== undefined && isPostgresUrl(value) && value.includes(':***@') ? undefined : value;
 }
 
 export function parsePgUrl(value: string, flag = '--store', defaultSchema = DEFAULT_SCHEMA): PgTarget {
