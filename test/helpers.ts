@@ -2,12 +2,37 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readdirSync, watch } from 'node:fs';
+import { readdirSync, statSync, watch } from 'node:fs';
 import type { LockOptions } from '../src/store/lock.js';
 import type { Deltas, EpisodeRecord, Observation, Reliability } from '../src/types.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(ROOT, 'src', 'bin.ts');
+
+/** Every `.ts` file under `dir` (relative to ROOT), recursively. */
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+/** True when dist/ holds a build at least as new as every file of src/ and workers/. */
+function buildIsCurrent(): boolean {
+  try {
+    return [...sources('src'), ...sources('workers')].every((file) => {
+      const built = join(ROOT, 'dist', file.slice(ROOT.length + 1).replace(/\.ts$/, '.js'));
+      return statSync(built).mtimeMs >= statSync(file).mtimeMs;
+    });
+  } catch {
+    return false; // No dist/, or a source without its built file.
+  }
+}
+
+/**
+ * The node arguments that start the CLI, for a test to append the command's own: the build in dist/ when
+ * it is current, so neither the CLI nor the processes and threads it starts pay tsx's start-up and
+ * compilation (`npm test` builds first); otherwise the sources under tsx, so a test never runs stale code.
+ */
+export const CLI: readonly string[] = buildIsCurrent() ? [join(ROOT, 'dist', 'src', 'bin.js')] : ['--import=tsx', join(ROOT, 'src', 'bin.ts')];
 
 export async function tempDir(prefix = 'ace-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));

@@ -19,7 +19,7 @@ async function episodeFiles(store: Store): Promise<Map<string, string>> {
 function runAndKill(storeDir: string, acknowledged: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const args = ['run', '--domains', DOMAINS.join(','), '--episodes', '10', '--processes', '2', '--threads', '1', '--episode-ms', '150', '--progress', 'lines', '--store', storeDir];
-    const child = spawn(process.execPath, ['--import=tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     let killed = false;
     child.stderr.on('data', (d) => {
