@@ -2,28 +2,27 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fork } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { readdirSync, statSync, watch } from 'node:fs';
 import type { LockOptions } from '../src/store/lock.js';
 import type { Deltas, EpisodeRecord, Observation, Reliability } from '../src/types.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Every `.ts` file under `dir` (relative to ROOT), recursively. */
-function sources(dir: string): string[] {
-  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+/** Every `.ts` file in `dir` (relative to ROOT), and in its subfolders if `recursive`. */
+function sources(dir: string, recursive = true): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive })
     .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
     .map((e) => join(e.parentPath, e.name));
 }
 
-/** True when dist/ holds a build at least as new as every file of src/ and workers/. */
-function buildIsCurrent(): boolean {
+/** True when `outDir` holds a build at least as new as every one of `files` (absolute, under ROOT). */
+function buildIsCurrent(outDir: string, files: string[]): boolean {
   try {
-    return [...sources('src'), ...sources('workers')].every((file) => {
-      const built = join(ROOT, 'dist', file.slice(ROOT.length + 1).replace(/\.ts$/, '.js'));
-      return statSync(built).mtimeMs >= statSync(file).mtimeMs;
-    });
+    return files.every((file) => statSync(join(ROOT, outDir, file.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))).mtimeMs >= statSync(file).mtimeMs);
   } catch {
-    return false; // No dist/, or a source without its built file.
+    return false; // No build, or a source without its built file.
   }
 }
 
@@ -32,7 +31,24 @@ function buildIsCurrent(): boolean {
  * it is current, so neither the CLI nor the processes and threads it starts pay tsx's start-up and
  * compilation (`npm test` builds first); otherwise the sources under tsx, so a test never runs stale code.
  */
-export const CLI: readonly string[] = buildIsCurrent() ? [join(ROOT, 'dist', 'src', 'bin.js')] : ['--import=tsx', join(ROOT, 'src', 'bin.ts')];
+export const CLI: readonly string[] = buildIsCurrent('dist', [...sources('src'), ...sources('workers')])
+  ? [join(ROOT, 'dist', 'src', 'bin.js')]
+  : ['--import=tsx', join(ROOT, 'src', 'bin.ts')];
+
+/** `npm test` also compiles the tests, with the sources they import, into this folder. */
+const TEST_BUILD = 'dist-test';
+const FIXTURE_DIRS = [join('test', 'fixtures'), join('test', 'conformance', 'fixtures')];
+const fixturesBuilt = buildIsCurrent(TEST_BUILD, [...sources('src'), ...sources('workers'), ...FIXTURE_DIRS.flatMap((dir) => sources(dir, false))]);
+
+/**
+ * Starts `file` (a `.ts` fixture, relative to test/) as its own process with an IPC channel, the way the CLI
+ * is started: its build when current, else the source under tsx.
+ */
+export function forkFixture(file: string, args: readonly string[]): ChildProcess {
+  const stdio: StdioOptions = ['ignore', 'inherit', 'inherit', 'ipc'];
+  if (fixturesBuilt) return fork(join(ROOT, TEST_BUILD, 'test', file.replace(/\.ts$/, '.js')), args, { execArgv: [], stdio });
+  return fork(join(ROOT, 'test', file), args, { execArgv: ['--import=tsx'], stdio });
+}
 
 export async function tempDir(prefix = 'ace-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
