@@ -27,18 +27,22 @@ function buildIsCurrent(outDir: string, files: string[]): boolean {
 }
 
 /**
- * The node arguments that start the CLI, for a test to append the command's own: the build in dist/ when
- * it is current, so neither the CLI nor the processes and threads it starts pay tsx's start-up and
- * compilation (`npm test` builds first); otherwise the sources under tsx, so a test never runs stale code.
+ * `npm test` first compiles the sources and the tests into this folder (src/ to dist-test/src/ and so on),
+ * type-checking them all: child processes start from there, sparing each, and the threads it starts,
+ * tsx's start-up and compilation.
  */
-export const CLI: readonly string[] = buildIsCurrent('dist', [...sources('src'), ...sources('workers')])
-  ? [join(ROOT, 'dist', 'src', 'bin.js')]
-  : ['--import=tsx', join(ROOT, 'src', 'bin.ts')];
+const BUILD = 'dist-test';
+const built = (...dirs: string[]): boolean =>
+  buildIsCurrent(BUILD, [...sources('src'), ...sources('workers'), ...dirs.flatMap((dir) => sources(dir, false))]);
+const cliBuilt = built();
+const fixturesBuilt = built(join('test', 'fixtures'), join('test', 'conformance', 'fixtures'));
 
-/** `npm test` also compiles the tests, with the sources they import, into this folder. */
-const TEST_BUILD = 'dist-test';
-const FIXTURE_DIRS = [join('test', 'fixtures'), join('test', 'conformance', 'fixtures')];
-const fixturesBuilt = buildIsCurrent(TEST_BUILD, [...sources('src'), ...sources('workers'), ...FIXTURE_DIRS.flatMap((dir) => sources(dir, false))]);
+/**
+ * The node arguments that start the CLI, for a test to append the command's own: the build when it is
+ * current, otherwise (say, sources edited since, then `npx ava`) the sources under tsx, so a test never
+ * runs stale code.
+ */
+export const CLI: readonly string[] = cliBuilt ? [join(ROOT, BUILD, 'src', 'bin.js')] : ['--import=tsx', join(ROOT, 'src', 'bin.ts')];
 
 /**
  * Starts `file` (a `.ts` fixture, relative to test/) as its own process with an IPC channel, the way the CLI
@@ -46,7 +50,7 @@ const fixturesBuilt = buildIsCurrent(TEST_BUILD, [...sources('src'), ...sources(
  */
 export function forkFixture(file: string, args: readonly string[]): ChildProcess {
   const stdio: StdioOptions = ['ignore', 'inherit', 'inherit', 'ipc'];
-  if (fixturesBuilt) return fork(join(ROOT, TEST_BUILD, 'test', file.replace(/\.ts$/, '.js')), args, { execArgv: [], stdio });
+  if (fixturesBuilt) return fork(join(ROOT, BUILD, 'test', file.replace(/\.ts$/, '.js')), args, { execArgv: [], stdio });
   return fork(join(ROOT, 'test', file), args, { execArgv: ['--import=tsx'], stdio });
 }
 
