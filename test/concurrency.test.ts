@@ -9,7 +9,7 @@ import { audit } from '../src/audit.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import { Store } from '../src/store/store.js';
 import type { ThreadJob } from './fixtures/thread-writer.js';
-import { forkFixture, tempDir } from './helpers.js';
+import { fixtureThreads, forkFixture, tempDir } from './helpers.js';
 
 const THREADS = 8;
 const PROCESSES = 4;
@@ -18,7 +18,7 @@ const MERGES = 25;
 test(`${THREADS} writer threads merging into one playbook lose nothing`, async (t) => {
   const dir = await tempDir();
   const cap = THREADS * MERGES;
-  const pool = new Piscina<ThreadJob, number>({ filename: new URL('./fixtures/thread-writer.ts', import.meta.url).href, minThreads: THREADS, maxThreads: THREADS });
+  const pool = new Piscina<ThreadJob, number>({ ...fixtureThreads('fixtures/thread-writer.ts'), minThreads: THREADS, maxThreads: THREADS });
   const barrier = new SharedArrayBuffer(4);
   const changed = await Promise.all(
     Array.from({ length: THREADS }, (_, writer) => pool.run({ store: dir, domain: 'hot_pot', writer, merges: MERGES, cap, barrier, parties: THREADS })),

@@ -13,7 +13,7 @@ import type { FaultPoint, MergeResult } from '../src/store/store.js';
 import { lockTurnsWorkerData } from '../src/store/local-turns.js';
 import { Store } from '../src/store/store.js';
 import type { ExclusionJob } from './fixtures/exclusion-writer.js';
-import { deltasOf, episodeRecord, forkFixture, obs, tempDir } from './helpers.js';
+import { deltasOf, episodeRecord, fixtureThreads, forkFixture, obs, tempDir } from './helpers.js';
 
 const LOCK = { staleMs: 2_000, timeoutMs: 20_000, minRetryMs: 1, maxRetryMs: 16 };
 
@@ -87,7 +87,7 @@ for (const turns of [true, false]) {
     const counters = new SharedArrayBuffer(8);
     // With turns the threads share this process's turn table, as the product's pools do; without, only the file lock excludes.
     const pool = new Piscina<ExclusionJob, void>({
-      filename: new URL('./fixtures/exclusion-writer.ts', import.meta.url).href,
+      ...fixtureThreads('fixtures/exclusion-writer.ts'),
       ...(turns ? { workerData: lockTurnsWorkerData() } : {}),
       minThreads: 8,
       maxThreads: 8,

@@ -54,6 +54,15 @@ export function forkFixture(file: string, args: readonly string[]): ChildProcess
   return fork(join(ROOT, 'test', file), args, { execArgv: ['--import=tsx'], stdio });
 }
 
+/**
+ * Piscina's `filename` and `execArgv` for `file` (a `.ts` fixture, relative to test/) run as threads: its
+ * build, without tsx in the threads, when current; else the source under tsx, which threads inherit.
+ */
+export function fixtureThreads(file: string): { filename: string; execArgv?: string[] } {
+  if (fixturesBuilt) return { filename: pathToFileURL(join(ROOT, BUILD, 'test', file.replace(/\.ts$/, '.js'))).href, execArgv: [] };
+  return { filename: pathToFileURL(join(ROOT, 'test', file)).href };
+}
+
 export async function tempDir(prefix = 'ace-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }

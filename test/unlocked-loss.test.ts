@@ -13,13 +13,13 @@ import { loadAuditInput } from '../src/store/snapshot.js';
 import { Store } from '../src/store/store.js';
 import type { WriteMode } from '../src/types.js';
 import type { RaceJob } from './fixtures/race-writer.js';
-import { overlapDomainModule, tempDir } from './helpers.js';
+import { fixtureThreads, overlapDomainModule, tempDir } from './helpers.js';
 
 const WRITERS = 8;
 
 async function race(mode: WriteMode) {
   const dir = await tempDir();
-  const pool = new Piscina<RaceJob, void>({ filename: new URL('./fixtures/race-writer.ts', import.meta.url).href, minThreads: WRITERS, maxThreads: WRITERS });
+  const pool = new Piscina<RaceJob, void>({ ...fixtureThreads('fixtures/race-writer.ts'), minThreads: WRITERS, maxThreads: WRITERS });
   const barrier = new SharedArrayBuffer(4);
   await Promise.all(Array.from({ length: WRITERS }, (_, writer) => pool.run({ store: dir, writer, mode, barrier, parties: WRITERS })));
   await pool.destroy();

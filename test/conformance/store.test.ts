@@ -18,7 +18,7 @@ import { PgStore } from '../../src/store/pg/pg-store.js';
 import { Store } from '../../src/store/store.js';
 import type { StoreOptions } from '../../src/store/store.js';
 import { observationFor } from '../fixtures/writer.js';
-import { deltasOf, episodeRecord, forkFixture, obs } from '../helpers.js';
+import { deltasOf, episodeRecord, fixtureThreads, forkFixture, obs } from '../helpers.js';
 import { BACKENDS } from './backends.js';
 import type { BackendHarness } from './backends.js';
 
@@ -94,7 +94,7 @@ for (const backend of BACKENDS) {
   it(`${THREADS} threads merging into one playbook lose nothing`, async (t) => {
     const { value, open } = await fresh(t, backend);
     const cap = THREADS * MERGES;
-    const pool = new Piscina({ filename: new URL('./fixtures/thread-writer.ts', import.meta.url).href, minThreads: THREADS, maxThreads: THREADS });
+    const pool = new Piscina({ ...fixtureThreads('conformance/fixtures/thread-writer.ts'), minThreads: THREADS, maxThreads: THREADS });
     const barrier = new SharedArrayBuffer(4);
     const changed = await Promise.all(Array.from({ length: THREADS }, (_, writer) => pool.run({ store: value, domain: 'hot_pot', writer, merges: MERGES, cap, barrier, parties: THREADS })));
     await pool.destroy();
