@@ -6,8 +6,8 @@
  * Offline and quick: the consumer's node_modules starts with copies of this project's production
  * dependencies, so npm only adds the tarball. fs-ext goes in pristine and unbuilt, as npm unpacks it
  * (from the npm cache; the registry only if the cache lacks it), so the package's postinstall patches
- * and rebuilds a hoisted fs-ext as it does in a user's project; the rebuild goes through
- * test/fixtures/node-gyp-reuse.mjs, which copies this project's addon when the patched sources are
+ * and rebuilds a hoisted fs-ext as it does in a user's project; node-gyp's make step is
+ * test/fixtures/make-reuse.mjs, which copies this project's addon when the patched sources are
  * identical to the ones it was built from instead of compiling them again.
  *
  * The project is packed from a copy: prepack rebuilds dist/, which other tests run meanwhile.
@@ -88,10 +88,9 @@ const setup = (async () => {
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
   for (const rel of await productionDeps()) await cp(join(ROOT, 'node_modules', rel), join(app, 'node_modules', rel), { recursive: true });
   await pristineFsExt(app, dir);
-  const realGyp = (await must('npm', ['config', 'get', 'node-gyp'], app)).stdout.trim();
-  const installed = await must('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', `--node-gyp=${join(ROOT, 'test', 'fixtures', 'node-gyp-reuse.mjs')}`], app, {
+  const installed = await must('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], app, {
+    MAKE: join(ROOT, 'test', 'fixtures', 'make-reuse.mjs'),
     ACE_TEST_FS_EXT: join(ROOT, 'node_modules', 'fs-ext'),
-    ACE_TEST_NODE_GYP: realGyp,
   });
   const t2 = performance.now();
   for (const f of ['consumer.mjs', 'consumer.ts']) await cp(join(FIXTURES, f), join(app, f));
@@ -113,7 +112,7 @@ test.after.always(async () => {
 test.serial('npm pack ships the built library, its declarations, the bin and the fs-ext fix', async (t) => {
   t.timeout(LONG);
   const { tarball, installLog, packMs, installMs, app } = await setup;
-  const gyp = installLog.includes('node-gyp-reuse:') ? 'fs-ext addon copied from this project' : 'fs-ext compiled';
+  const gyp = installLog.includes('make-reuse:') ? 'fs-ext addon copied from this project' : 'fs-ext compiled';
   t.log(`npm pack (with the prepack build) ${Math.round(packMs / 1000)} s; consumer install ${Math.round(installMs / 1000)} s (${gyp})`);
   const { stdout } = await must('tar', ['tzf', tarball], ROOT);
   for (const f of ['package/dist/src/index.js', 'package/dist/src/index.d.ts', 'package/dist/src/bin.js', 'package/dist/workers/episode-worker.js', 'package/scripts/patch-fs-ext.mjs']) {
