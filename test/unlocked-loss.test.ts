@@ -5,15 +5,18 @@
  * so the zero-loss result is from a check that demonstrably can fail.
  */
 import test from 'ava';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { audit } from '../src/audit.js';
-import { runExperiment } from '../src/coordinator.js';
+import { EXIT } from '../src/exit-codes.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import { Store } from '../src/store/store.js';
-import type { WriteMode } from '../src/types.js';
+import type { RunManifest, WriteMode } from '../src/types.js';
 import type { RaceJob } from './fixtures/race-writer.js';
-import { fixtureThreads, overlapDomainModule, tempDir } from './helpers.js';
+import { cli } from './cli-helper.js';
+import { fixtureThreads, overlapDomainModule, tempDir, writeJson } from './helpers.js';
 
 const WRITERS = 8;
 
@@ -36,16 +39,24 @@ test('the locked merge from the same interleaving loses nothing', async (t) => {
   t.like(d, { episodeFiles: WRITERS, expected: WRITERS, playbookObservations: WRITERS, lost: 0 });
 });
 
+/** A run through the CLI, as a user starts it (its shard processes and threads then start from the build, not under tsx): exit code, --json output, manifest. */
+async function cliRun(dir: string, experiment: object, ...flags: string[]) {
+  const file = join(dir, 'experiment.json');
+  await writeJson(file, experiment);
+  const store = join(dir, 'store');
+  const r = await cli(['run', file, '--store', store, '--json', ...flags]);
+  const report = JSON.parse(r.stdout || '{}') as { zeroLoss: boolean; domains: Record<string, unknown>[] };
+  const [manifestFile] = await readdir(join(store, 'runs'));
+  const manifest = JSON.parse(await readFile(join(store, 'runs', manifestFile!), 'utf8')) as RunManifest;
+  return { code: r.code, stderr: r.stderr, report, manifest };
+}
+
 test('a run with --no-lock and overlapping episodes loses observations; the manifest records the mode', async (t) => {
   const dir = await tempDir();
-  const store = new Store(join(dir, 'store'));
   // All 10 episodes are in flight at once (2 processes × 5 threads) and all read the playbook before any writes.
-  const modules = [await overlapDomainModule(dir, 10)];
-  const { manifest, report } = await runExperiment({
-    experiment: { name: 'overlap', domains: ['overlap'], episodes: 10, threads: 5, processes: 2, episodeMs: 0, cap: 10, seed: 1, modules },
-    store,
-    mode: 'unlocked',
-  });
+  const modules = [fileURLToPath(await overlapDomainModule(dir, 10))];
+  const { code, stderr, manifest, report } = await cliRun(dir, { name: 'overlap', domains: ['overlap'], episodes: 10, threads: 5, processes: 2, episodeMs: 0, cap: 10, seed: 1, modules }, '--no-lock');
+  t.is(code, EXIT.loss, stderr);
   t.is(manifest.mode, 'unlocked');
   t.true(manifest.episodes!.every((e) => e.status === 'ok'), JSON.stringify(manifest.episodes));
   // Each wrote the empty playbook it read plus its own observation: the last rename wins.
@@ -54,11 +65,8 @@ test('a run with --no-lock and overlapping episodes loses observations; the mani
 });
 
 test('the locked path loses nothing with 4 processes × 4 threads', async (t) => {
-  const store = new Store(await tempDir());
-  const { manifest, report } = await runExperiment({
-    experiment: { name: 'wide', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 16, threads: 4, processes: 4, episodeMs: 5, cap: 100, seed: 9 },
-    store,
-  });
+  const { code, stderr, manifest, report } = await cliRun(await tempDir(), { name: 'wide', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 16, threads: 4, processes: 4, episodeMs: 5, cap: 100, seed: 9 });
+  t.is(code, EXIT.ok, stderr);
   t.is(manifest.mode, 'locked');
   t.is(manifest.episodes!.length, 48);
   t.true(manifest.episodes!.every((e) => e.status === 'ok'));
