@@ -1,7 +1,10 @@
 /** Runs the CLI as a user would, in its own process. */
 import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { CLI, ROOT } from './helpers.js';
+import type { RunManifest } from '../src/types.js';
+import { CLI, ROOT, writeJson } from './helpers.js';
 
 export interface CliResult {
   code: number | null;
@@ -28,3 +31,17 @@ export function assertOneLineError(t: ExecutionContext, r: CliResult, ...needles
   for (const n of needles) t.true(r.stderr.includes(n), `stderr names ${n}: ${r.stderr}`);
 }
 
+/**
+ * `run` of `experiment` into a fresh store in `dir`, through the CLI as a user starts it (its shard processes
+ * and threads then start from the build, not under tsx): exit code, --json output, and the run's manifest.
+ */
+export async function cliRun(dir: string, experiment: object, ...flags: string[]) {
+  const file = join(dir, 'experiment.json');
+  await writeJson(file, experiment);
+  const store = join(dir, 'store');
+  const r = await cli(['run', file, '--store', store, '--json', ...flags]);
+  const report = JSON.parse(r.stdout || '{}') as { zeroLoss: boolean; domains: Record<string, unknown>[] };
+  const [manifestFile] = await readdir(join(store, 'runs'));
+  const manifest = JSON.parse(await readFile(join(store, 'runs', manifestFile!), 'utf8')) as RunManifest;
+  return { code: r.code, stderr: r.stderr, report, manifest };
+}

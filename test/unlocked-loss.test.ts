@@ -5,18 +5,16 @@
  * so the zero-loss result is from a check that demonstrably can fail.
  */
 import test from 'ava';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { audit } from '../src/audit.js';
 import { EXIT } from '../src/exit-codes.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import { Store } from '../src/store/store.js';
-import type { RunManifest, WriteMode } from '../src/types.js';
+import type { WriteMode } from '../src/types.js';
 import type { RaceJob } from './fixtures/race-writer.js';
-import { cli } from './cli-helper.js';
-import { fixtureThreads, overlapDomainModule, tempDir, writeJson } from './helpers.js';
+import { cliRun } from './cli-helper.js';
+import { fixtureThreads, overlapDomainModule, tempDir } from './helpers.js';
 
 const WRITERS = 8;
 
@@ -38,18 +36,6 @@ test('the locked merge from the same interleaving loses nothing', async (t) => {
   const d = await race('locked');
   t.like(d, { episodeFiles: WRITERS, expected: WRITERS, playbookObservations: WRITERS, lost: 0 });
 });
-
-/** A run through the CLI, as a user starts it (its shard processes and threads then start from the build, not under tsx): exit code, --json output, manifest. */
-async function cliRun(dir: string, experiment: object, ...flags: string[]) {
-  const file = join(dir, 'experiment.json');
-  await writeJson(file, experiment);
-  const store = join(dir, 'store');
-  const r = await cli(['run', file, '--store', store, '--json', ...flags]);
-  const report = JSON.parse(r.stdout || '{}') as { zeroLoss: boolean; domains: Record<string, unknown>[] };
-  const [manifestFile] = await readdir(join(store, 'runs'));
-  const manifest = JSON.parse(await readFile(join(store, 'runs', manifestFile!), 'utf8')) as RunManifest;
-  return { code: r.code, stderr: r.stderr, report, manifest };
-}
 
 test('a run with --no-lock and overlapping episodes loses observations; the manifest records the mode', async (t) => {
   const dir = await tempDir();
