@@ -1,7 +1,10 @@
 /** Runs the CLI as a user would, in its own process. */
 import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { CLI, ROOT } from './helpers.js';
+import type { RunManifest } from '../src/types.js';
+import { CLI, ROOT, writeJson } from './helpers.js';
 
 export interface CliResult {
   code: number | null;
@@ -11,7 +14,7 @@ export interface CliResult {
 
 export function cli(args: string[], onSpawn?: (child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -32,7 +35,7 @@ export function assertOneLineError(t: ExecutionContext, r: CliResult, ...needles
 export function runAndKill(store: string, domains: readonly string[], acknowledged: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const args = ['run', '--domains', domains.join(','), '--episodes', '10', '--processes', '2', '--threads', '1', '--episode-ms', '150', '--progress', 'lines', '--store', store];
-    const child = spawn(process.execPath, ['--import=tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     let killed = false;
     child.stderr.on('data', (d) => {
@@ -46,4 +49,19 @@ export function runAndKill(store: string, domains: readonly string[], acknowledg
     child.on('error', reject);
     child.on('close', (code, signal) => (killed ? resolve() : reject(new Error(`run ended (${code ?? signal}) before ${acknowledged} episodes: ${stderr}`))));
   });
+}
+
+/**
+ * `run` of `experiment` into a fresh store in `dir`, through the CLI as a user starts it (its shard processes
+ * and threads then start from the build, not under tsx): exit code, --json output, and the run's manifest.
+ */
+export async function cliRun(dir: string, experiment: object, ...flags: string[]) {
+  const file = join(dir, 'experiment.json');
+  await writeJson(file, experiment);
+  const store = join(dir, 'store');
+  const r = await cli(['run', file, '--store', store, '--json', ...flags]);
+  const report = JSON.parse(r.stdout || '{}') as { zeroLoss: boolean; domains: Record<string, unknown>[] };
+  const [manifestFile] = await readdir(join(store, 'runs'));
+  const manifest = JSON.parse(await readFile(join(store, 'runs', manifestFile!), 'utf8')) as RunManifest;
+  return { code: r.code, stderr: r.stderr, report, manifest };
 }

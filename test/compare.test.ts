@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { diffReports, parseSavedReport, regressed, spread } from '../src/compare.js';
 import { BadInputError } from '../src/errors.js';
 import { executeCompare } from '../src/commands/compare.js';
-import type { CompareArgs } from '../src/commands/compare.js';
 import type { Io } from '../src/commands/io.js';
 import { assertOneLineError, cli } from './cli-helper.js';
 import { overlapDomainModule, tempDir, writeJson } from './helpers.js';
@@ -47,11 +46,11 @@ test('compare runs each mode on a fresh store and reports both as one JSON objec
   // 6 episodes in flight at once (2 processes × 3 threads), all reading the playbook before any writes.
   const experiment = join(dir, 'exp.json');
   await writeJson(experiment, { name: 'overlap', domains: ['overlap'], episodes: 6, threads: 3, processes: 2, episodeMs: 0, seed: 4, modules: [fileURLToPath(await overlapDomainModule(dir, 6))] });
-  const io = capture();
-  const args: CompareArgs = { files: [experiment], modes: 'unlocked,locked', repeat: 2, store: base, json: true };
-  const code = await executeCompare(args, io);
-  t.is(code, 0, io.stderr.join('\n'));
-  const out = JSON.parse(io.stdout.join(''));
+  // Through the CLI, as a user runs it: its shard processes and threads then start from the build, not under tsx.
+  const args = ['compare', experiment, '--modes', 'unlocked,locked', '--repeat', '2', '--store', base, '--json'];
+  const r = await cli(args);
+  t.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
   t.deepEqual(Object.keys(out.modes), ['unlocked', 'locked']);
   t.is(out.modes.locked.runs.length, 2);
   for (const run of out.modes.locked.runs) {
@@ -62,7 +61,7 @@ test('compare runs each mode on a fresh store and reports both as one JSON objec
   const unlockedLost = out.modes.unlocked.runs.flatMap((r: { domains: { lost: number }[] }) => r.domains.map((x) => x.lost));
   t.deepEqual(unlockedLost, [5, 5]);
   // A second compare into the same directory refuses to reuse its stores.
-  await t.throwsAsync(executeCompare(args, capture()), { instanceOf: BadInputError, message: /not empty/ });
+  assertOneLineError(t, await cli(args), base, 'not empty');
 });
 
 test('compare refuses a later repeat\'s store that is not empty before the first run: one line, exit 2, nothing created', async (t) => {

@@ -4,14 +4,12 @@
  * so every single merge must survive: one lost write fails the audit.
  */
 import test from 'ava';
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { audit } from '../src/audit.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import { Store } from '../src/store/store.js';
 import type { ThreadJob } from './fixtures/thread-writer.js';
-import { tempDir } from './helpers.js';
+import { fixtureThreads, forkFixture, tempDir } from './helpers.js';
 
 const THREADS = 8;
 const PROCESSES = 4;
@@ -20,7 +18,7 @@ const MERGES = 25;
 test(`${THREADS} writer threads merging into one playbook lose nothing`, async (t) => {
   const dir = await tempDir();
   const cap = THREADS * MERGES;
-  const pool = new Piscina<ThreadJob, number>({ filename: new URL('./fixtures/thread-writer.ts', import.meta.url).href, minThreads: THREADS, maxThreads: THREADS });
+  const pool = new Piscina<ThreadJob, number>({ ...fixtureThreads('fixtures/thread-writer.ts'), minThreads: THREADS, maxThreads: THREADS });
   const barrier = new SharedArrayBuffer(4);
   const changed = await Promise.all(
     Array.from({ length: THREADS }, (_, writer) => pool.run({ store: dir, domain: 'hot_pot', writer, merges: MERGES, cap, barrier, parties: THREADS })),
@@ -40,10 +38,7 @@ test(`${THREADS} writer threads merging into one playbook lose nothing`, async (
 test(`${PROCESSES} OS processes merging into one playbook lose nothing`, async (t) => {
   const dir = await tempDir();
   const cap = PROCESSES * MERGES;
-  const script = fileURLToPath(new URL('./fixtures/process-writer.ts', import.meta.url));
-  const children = Array.from({ length: PROCESSES }, (_, writer) =>
-    fork(script, [JSON.stringify({ store: dir, domain: 'chem_tile', writer, merges: MERGES, cap })], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
-  );
+  const children = Array.from({ length: PROCESSES }, (_, writer) => forkFixture('fixtures/process-writer.ts', [JSON.stringify({ store: dir, domain: 'chem_tile', writer, merges: MERGES, cap })]));
   const ready = children.map((c) => new Promise<void>((resolve) => c.once('message', () => resolve())));
   const exited = children.map((c) => new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code))));
   await Promise.all(ready);

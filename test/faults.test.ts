@@ -4,9 +4,7 @@
  * its lock, mutual exclusion among live writers, and repair.
  */
 import test from 'ava';
-import { fork } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { audit } from '../src/audit.js';
 import { repairStore } from '../src/repair.js';
@@ -15,13 +13,12 @@ import type { FaultPoint, MergeResult } from '../src/store/store.js';
 import { lockTurnsWorkerData } from '../src/store/local-turns.js';
 import { Store } from '../src/store/store.js';
 import type { ExclusionJob } from './fixtures/exclusion-writer.js';
-import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';
+import { deltasOf, episodeRecord, fixtureThreads, forkFixture, obs, tempDir } from './helpers.js';
 
-const CRASH_WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
 const LOCK = { staleMs: 2_000, timeoutMs: 20_000, minRetryMs: 1, maxRetryMs: 16 };
 
 function spawnWriter(store: string, id: string, point: FaultPoint, action: 'kill' | 'park') {
-  return fork(CRASH_WRITER, [store, id, point, action], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return forkFixture('fixtures/crash-writer.ts', [store, id, point, action]);
 }
 
 async function seeded(): Promise<Store> {
@@ -90,7 +87,7 @@ for (const turns of [true, false]) {
     const counters = new SharedArrayBuffer(8);
     // With turns the threads share this process's turn table, as the product's pools do; without, only the file lock excludes.
     const pool = new Piscina<ExclusionJob, void>({
-      filename: new URL('./fixtures/exclusion-writer.ts', import.meta.url).href,
+      ...fixtureThreads('fixtures/exclusion-writer.ts'),
       ...(turns ? { workerData: lockTurnsWorkerData() } : {}),
       minThreads: 8,
       maxThreads: 8,

@@ -2,11 +2,11 @@
 import test from 'ava';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { runExperiment } from '../src/coordinator.js';
 import { BadInputError } from '../src/errors.js';
 import { GroupCommitter } from '../src/store/committer.js';
 import { repairStore } from '../src/repair.js';
 import { Store } from '../src/store/store.js';
+import { cliRun } from './cli-helper.js';
 import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';
 
 const onDisk = async (store: Store): Promise<string[]> =>
@@ -67,12 +67,9 @@ test('a failed commit acknowledges nobody and leaves a corrupt playbook untouche
 });
 
 test('a batched run across 4 processes × 4 threads loses nothing and needs fewer merges than episodes', async (t) => {
-  const store = new Store(await tempDir());
-  const { manifest, report } = await runExperiment({
-    experiment: { name: 'batched', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 20, threads: 4, processes: 4, episodeMs: 0, cap: 100, seed: 2 },
-    store,
-    commit: 'batched',
-  });
+  const experiment = { name: 'batched', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 20, threads: 4, processes: 4, episodeMs: 0, cap: 100, seed: 2 };
+  const { code, stderr, manifest, report } = await cliRun(await tempDir(), experiment, '--commit', 'batched');
+  t.is(code, 0, stderr);
   t.is(manifest.commit, 'batched');
   t.true(manifest.episodes!.every((e) => e.status === 'ok'));
   for (const d of report.domains) t.like(d, { episodesRun: 20, episodeFiles: 20, playbookObservations: 20, lost: 0 });

@@ -52,7 +52,7 @@ test('three hosts: a worker SIGKILLed and a link cut past the claim expiry; ever
   for (const host of net.hosts) {
     const queue = `postgres://root@${host.pgHost}:${host.pgPort}/test?schema=${queueSchema}`;
     // --verbose: each worker reports its claims and commits on stderr, and the test waits on those reports.
-    const child = spawn('ip', ['netns', 'exec', host.name, process.execPath, '--import=tsx', CLI, 'worker', '--queue', queue, '--threads', '2', '--concurrency', '4', '--name', host.name, '--host', host.name, '--verbose'], {
+    const child = spawn('ip', ['netns', 'exec', host.name, process.execPath, ...CLI, 'worker', '--queue', queue, '--threads', '2', '--concurrency', '4', '--name', host.name, '--host', host.name, '--verbose'], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'pipe'],
     });

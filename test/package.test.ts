@@ -4,14 +4,19 @@
  * experiment, run the `ace-orch` bin.
  *
  * Offline and quick: the consumer's node_modules starts with copies of this project's production
- * dependencies, so npm only adds the tarball and fs-ext (from the npm cache; the registry only if
- * the cache lacks it). fs-ext is left out of the copies so the package's postinstall patches and
- * rebuilds a pristine, hoisted fs-ext as it does in a user's project.
+ * dependencies, so npm only adds the tarball. fs-ext goes in pristine and unbuilt, as npm unpacks it
+ * (from the npm cache; the registry only if the cache lacks it), so the package's postinstall patches
+ * and rebuilds a hoisted fs-ext as it does in a user's project; node-gyp's make step is
+ * test/fixtures/make-reuse.mjs, which copies this project's addon when the patched sources are
+ * identical to the ones it was built from instead of compiling them again.
+ *
+ * The project is packed from a copy: prepack rebuilds dist/, which other tests run meanwhile.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -25,9 +30,9 @@ interface Run {
   stderr: string;
 }
 
-async function sh(cmd: string, args: string[], cwd: string): Promise<Run> {
+async function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
   try {
-    const { stdout, stderr } = await run(cmd, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, npm_config_update_notifier: 'false' } });
+    const { stdout, stderr } = await run(cmd, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, npm_config_update_notifier: 'false', ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -35,21 +40,39 @@ async function sh(cmd: string, args: string[], cwd: string): Promise<Run> {
   }
 }
 
-async function must(cmd: string, args: string[], cwd: string): Promise<Run> {
-  const r = await sh(cmd, args, cwd);
+async function must(cmd: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<Run> {
+  const r = await sh(cmd, args, cwd, env);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.slice(-2000)}`);
   return r;
 }
 
-/** This project's production dependencies (top-level folders; nested ones come along), without fs-ext. */
+/** This project without its build and installs, at `copy`, its node_modules linked: what `npm pack` reads. */
+async function projectCopy(copy: string): Promise<void> {
+  const skip = new Set(['.git', 'node_modules', 'dist', 'stores', 'memory']);
+  for (const entry of await readdir(ROOT)) if (!skip.has(entry)) await cp(join(ROOT, entry), join(copy, entry), { recursive: true });
+  await symlink(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+}
+
+/** fs-ext as npm unpacks it, at `app`'s node_modules/fs-ext: the version this project uses, unpatched and unbuilt. */
+async function pristineFsExt(app: string, dir: string): Promise<void> {
+  const { version } = JSON.parse(await readFile(join(ROOT, 'node_modules', 'fs-ext', 'package.json'), 'utf8')) as { version: string };
+  const packed = await must('npm', ['pack', `fs-ext@${version}`, '--json', '--prefer-offline', '--pack-destination', dir], dir);
+  const tarball = join(dir, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+  const target = join(app, 'node_modules', 'fs-ext');
+  await mkdir(target, { recursive: true });
+  await must('tar', ['xzf', tarball, '-C', target, '--strip-components=1'], dir);
+}
+
+/**
+ * This project's installed production dependencies (top-level folders; nested ones come along), without
+ * fs-ext, read from package-lock.json: `npm ls` misjudges a node_modules that is a symlink.
+ */
 async function productionDeps(): Promise<string[]> {
-  const { stdout } = await must('npm', ['ls', '--omit=dev', '--all', '--parseable'], ROOT);
-  const top = join(ROOT, 'node_modules');
-  return stdout
-    .split('\n')
-    .filter((p) => p.startsWith(top + '/'))
-    .map((p) => relative(top, p))
-    .filter((rel) => /^(@[^/]+\/)?[^/@]+$/.test(rel) && rel !== 'fs-ext' && !rel.includes('/node_modules/'));
+  const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
+  return Object.entries(lock.packages)
+    .filter(([path, entry]) => path.startsWith('node_modules/') && !entry.dev && !entry.devOptional)
+    .map(([path]) => path.slice('node_modules/'.length))
+    .filter((rel) => /^(@[^/]+\/)?[^/@]+$/.test(rel) && rel !== 'fs-ext' && existsSync(join(ROOT, 'node_modules', rel)));
 }
 
 const setup = (async () => {
@@ -57,12 +80,18 @@ const setup = (async () => {
   const app = join(dir, 'app');
   await mkdir(join(app, 'node_modules'), { recursive: true });
   const t0 = performance.now();
-  const packed = await must('npm', ['pack', '--json', '--pack-destination', dir], ROOT);
+  const project = join(dir, 'project');
+  await projectCopy(project);
+  const packed = await must('npm', ['pack', '--json', '--pack-destination', dir], project);
   const tarball = join(dir, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
   const t1 = performance.now();
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
   for (const rel of await productionDeps()) await cp(join(ROOT, 'node_modules', rel), join(app, 'node_modules', rel), { recursive: true });
-  const installed = await must('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], app);
+  await pristineFsExt(app, dir);
+  const installed = await must('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], app, {
+    MAKE: join(ROOT, 'test', 'fixtures', 'make-reuse.mjs'),
+    ACE_TEST_FS_EXT: join(ROOT, 'node_modules', 'fs-ext'),
+  });
   const t2 = performance.now();
   for (const f of ['consumer.mjs', 'consumer.ts']) await cp(join(FIXTURES, f), join(app, f));
   // The README's library example, as written there, so it cannot drift from the API.
@@ -83,7 +112,8 @@ test.after.always(async () => {
 test.serial('npm pack ships the built library, its declarations, the bin and the fs-ext fix', async (t) => {
   t.timeout(LONG);
   const { tarball, installLog, packMs, installMs, app } = await setup;
-  t.log(`npm pack (with the prepack build) ${Math.round(packMs / 1000)} s; consumer install ${Math.round(installMs / 1000)} s`);
+  const gyp = installLog.includes('make-reuse:') ? 'fs-ext addon copied from this project' : 'fs-ext compiled';
+  t.log(`npm pack (with the prepack build) ${Math.round(packMs / 1000)} s; consumer install ${Math.round(installMs / 1000)} s (${gyp})`);
   const { stdout } = await must('tar', ['tzf', tarball], ROOT);
   for (const f of ['package/dist/src/index.js', 'package/dist/src/index.d.ts', 'package/dist/src/bin.js', 'package/dist/workers/episode-worker.js', 'package/scripts/patch-fs-ext.mjs']) {
     t.true(stdout.includes(`${f}\n`), `${f} is in the tarball`);

@@ -4,7 +4,7 @@
  * started from one barrier, with a cap no lost write can hide under: the audit finds zero loss.
  */
 import test from 'ava';
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { audit } from '../src/audit.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import { Store } from '../src/store/store.js';
-import { tempDir } from './helpers.js';
+import { forkFixture, tempDir } from './helpers.js';
 
 const ACE_WRITERS = 2;
 const REFERENCE_WRITERS = 3;
@@ -30,10 +30,9 @@ function referenceReady(child: ChildProcess): Promise<void> {
 test('ace-orch writers and reference-tool writers on one store lose nothing', async (t) => {
   const dir = await tempDir();
   const cap = (ACE_WRITERS + REFERENCE_WRITERS) * MERGES;
-  const aceScript = fileURLToPath(new URL('./fixtures/process-writer.ts', import.meta.url));
   const referenceScript = fileURLToPath(new URL('./fixtures/reference_writer.py', import.meta.url));
   const ace = Array.from({ length: ACE_WRITERS }, (_, writer) =>
-    fork(aceScript, [JSON.stringify({ store: dir, domain: DOMAIN, writer, merges: MERGES, cap })], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    forkFixture('fixtures/process-writer.ts', [JSON.stringify({ store: dir, domain: DOMAIN, writer, merges: MERGES, cap })]),
   );
   const reference = Array.from({ length: REFERENCE_WRITERS }, (_, writer) => spawn('python3', [referenceScript, dir, DOMAIN, String(writer), String(MERGES)], { stdio: ['pipe', 'pipe', 'inherit'] }));
   const exited = [...ace, ...reference].map(async (c) => (await once(c, 'exit'))[0] as number | null);

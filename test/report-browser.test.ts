@@ -8,7 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { cli } from './cli-helper.js';
-import { openInChromium } from './fixtures/browser.js';
+import { closeChromium, openInChromium } from './fixtures/browser.js';
 import { tempDir } from './helpers.js';
 import type { RunManifest } from '../src/types.js';
 
@@ -22,6 +22,8 @@ async function lossCells(page: Page, scope: string): Promise<Record<string, Reco
 }
 
 const count = (page: Page, selector: string): Promise<number> => page.locator(selector).count();
+
+test.after.always(closeChromium);
 
 test('a report of a real run shows the --json numbers, one timeline bar per episode, lock ticks per merge, and the playbooks', async (t) => {
   const dir = await tempDir('report-run-');

@@ -6,9 +6,8 @@
  * that `repair` does not fold back exactly once.
  */
 import test from 'ava';
-import { fork } from 'node:child_process';
+import type { fork } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { audit } from '../src/audit.js';
 import { FOLDED_KEY } from '../src/folded-batches.js';
@@ -19,13 +18,12 @@ import type { FaultPoint, MergeResult, StoreOptions } from '../src/store/store.j
 import { Store } from '../src/store/store.js';
 import { cli } from './cli-helper.js';
 import type { SharedJob } from './fixtures/shared-writer.js';
-import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';
+import { deltasOf, episodeRecord, forkFixture, obs, tempDir } from './helpers.js';
 
-const CRASH_WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
 const LOCK = { staleMs: 2_000, timeoutMs: 20_000, minRetryMs: 1, maxRetryMs: 16 };
 
 function spawnShared(store: string, id: string, point: FaultPoint, action: 'kill' | 'park') {
-  return fork(CRASH_WRITER, [store, id, point, action, 'shared'], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return forkFixture('fixtures/crash-writer.ts', [store, id, point, action, 'shared']);
 }
 
 const exited = (child: ReturnType<typeof fork>) => new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));

@@ -5,21 +5,22 @@
  * so the zero-loss result is from a check that demonstrably can fail.
  */
 import test from 'ava';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { audit } from '../src/audit.js';
-import { runExperiment } from '../src/coordinator.js';
+import { EXIT } from '../src/exit-codes.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import { Store } from '../src/store/store.js';
 import type { WriteMode } from '../src/types.js';
 import type { RaceJob } from './fixtures/race-writer.js';
-import { overlapDomainModule, tempDir } from './helpers.js';
+import { cliRun } from './cli-helper.js';
+import { fixtureThreads, overlapDomainModule, tempDir } from './helpers.js';
 
 const WRITERS = 8;
 
 async function race(mode: WriteMode) {
   const dir = await tempDir();
-  const pool = new Piscina<RaceJob, void>({ filename: new URL('./fixtures/race-writer.ts', import.meta.url).href, minThreads: WRITERS, maxThreads: WRITERS });
+  const pool = new Piscina<RaceJob, void>({ ...fixtureThreads('fixtures/race-writer.ts'), minThreads: WRITERS, maxThreads: WRITERS });
   const barrier = new SharedArrayBuffer(4);
   await Promise.all(Array.from({ length: WRITERS }, (_, writer) => pool.run({ store: dir, writer, mode, barrier, parties: WRITERS })));
   await pool.destroy();
@@ -38,14 +39,10 @@ test('the locked merge from the same interleaving loses nothing', async (t) => {
 
 test('a run with --no-lock and overlapping episodes loses observations; the manifest records the mode', async (t) => {
   const dir = await tempDir();
-  const store = new Store(join(dir, 'store'));
   // All 10 episodes are in flight at once (2 processes × 5 threads) and all read the playbook before any writes.
-  const modules = [await overlapDomainModule(dir, 10)];
-  const { manifest, report } = await runExperiment({
-    experiment: { name: 'overlap', domains: ['overlap'], episodes: 10, threads: 5, processes: 2, episodeMs: 0, cap: 10, seed: 1, modules },
-    store,
-    mode: 'unlocked',
-  });
+  const modules = [fileURLToPath(await overlapDomainModule(dir, 10))];
+  const { code, stderr, manifest, report } = await cliRun(dir, { name: 'overlap', domains: ['overlap'], episodes: 10, threads: 5, processes: 2, episodeMs: 0, cap: 10, seed: 1, modules }, '--no-lock');
+  t.is(code, EXIT.loss, stderr);
   t.is(manifest.mode, 'unlocked');
   t.true(manifest.episodes!.every((e) => e.status === 'ok'), JSON.stringify(manifest.episodes));
   // Each wrote the empty playbook it read plus its own observation: the last rename wins.
@@ -54,11 +51,8 @@ test('a run with --no-lock and overlapping episodes loses observations; the mani
 });
 
 test('the locked path loses nothing with 4 processes × 4 threads', async (t) => {
-  const store = new Store(await tempDir());
-  const { manifest, report } = await runExperiment({
-    experiment: { name: 'wide', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 16, threads: 4, processes: 4, episodeMs: 5, cap: 100, seed: 9 },
-    store,
-  });
+  const { code, stderr, manifest, report } = await cliRun(await tempDir(), { name: 'wide', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 16, threads: 4, processes: 4, episodeMs: 5, cap: 100, seed: 9 });
+  t.is(code, EXIT.ok, stderr);
   t.is(manifest.mode, 'locked');
   t.is(manifest.episodes!.length, 48);
   t.true(manifest.episodes!.every((e) => e.status === 'ok'));

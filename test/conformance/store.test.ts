@@ -7,8 +7,6 @@
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { audit } from '../../src/audit.js';
 import { BadInputError } from '../../src/errors.js';
@@ -20,14 +18,13 @@ import { PgStore } from '../../src/store/pg/pg-store.js';
 import { Store } from '../../src/store/store.js';
 import type { StoreOptions } from '../../src/store/store.js';
 import { observationFor } from '../fixtures/writer.js';
-import { deltasOf, episodeRecord, obs } from '../helpers.js';
+import { deltasOf, episodeRecord, fixtureThreads, forkFixture, obs } from '../helpers.js';
 import { BACKENDS } from './backends.js';
 import type { BackendHarness } from './backends.js';
 
 const THREADS = 4;
 const PROCESSES = 3;
 const MERGES = 15;
-const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const ids = (p: { observations: { episode_id: string }[] }): string[] => p.observations.map((o) => o.episode_id);
 const { generation: _g, ...noGeneration } = emptyPlaybook() as Record<string, unknown>;
 const content = (p: Record<string, unknown>): Record<string, unknown> => {
@@ -97,7 +94,7 @@ for (const backend of BACKENDS) {
   it(`${THREADS} threads merging into one playbook lose nothing`, async (t) => {
     const { value, open } = await fresh(t, backend);
     const cap = THREADS * MERGES;
-    const pool = new Piscina({ filename: new URL('./fixtures/thread-writer.ts', import.meta.url).href, minThreads: THREADS, maxThreads: THREADS });
+    const pool = new Piscina({ ...fixtureThreads('conformance/fixtures/thread-writer.ts'), minThreads: THREADS, maxThreads: THREADS });
     const barrier = new SharedArrayBuffer(4);
     const changed = await Promise.all(Array.from({ length: THREADS }, (_, writer) => pool.run({ store: value, domain: 'hot_pot', writer, merges: MERGES, cap, barrier, parties: THREADS })));
     await pool.destroy();
@@ -111,7 +108,7 @@ for (const backend of BACKENDS) {
     const { value, open } = await fresh(t, backend);
     const cap = PROCESSES * MERGES;
     const children = Array.from({ length: PROCESSES }, (_, writer) =>
-      fork(fixture('process-writer.ts'), [JSON.stringify({ store: value, domain: 'hot_pot', writer, merges: MERGES, cap })], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+      forkFixture('conformance/fixtures/process-writer.ts', [JSON.stringify({ store: value, domain: 'hot_pot', writer, merges: MERGES, cap })]),
     );
     const ready = children.map((c) => new Promise<void>((resolve) => c.once('message', () => resolve())));
     const exited = children.map((c) => new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code))));
@@ -160,7 +157,7 @@ for (const backend of BACKENDS) {
     const { value, open } = await fresh(t, backend, { cap: 100, lock: { staleMs: 2_000, timeoutMs: 20_000, minRetryMs: 1, maxRetryMs: 16 } });
     const store = open();
     await store.merge('hot_pot', deltasOf(obs('before')));
-    const child = fork(fixture('crash-writer.ts'), [value, 'victim', 'temp-written'], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = forkFixture('conformance/fixtures/crash-writer.ts', [value, 'victim', 'temp-written']);
     await new Promise<void>((resolve) => child.once('message', () => resolve()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGKILL');
