@@ -6,7 +6,7 @@
  * job's completion and its episode's merge commit in one transaction.
  */
 import PgBoss from 'pg-boss';
-import { openError } from '../store/pg/connect.js';
+import { createPool, openError } from '../store/pg/connect.js';
 import { parsePgUrl } from '../store/pg/url.js';
 import type { PgTarget } from '../store/pg/url.js';
 
@@ -54,12 +54,24 @@ export async function openQueue(value: string, options: QueueOptions = {}, onErr
     maintenanceIntervalSeconds: options.maintenanceSeconds ?? 2,
   });
   boss.on('error', onError);
+  // pg-boss creates its schema on first start; a run and its workers starting together would create it
+  // concurrently and deadlock in PostgreSQL. One session-level advisory lock per queue schema makes
+  // the starts take turns (it is released when its connection closes, whatever happens).
+  const gate = createPool(target.connectionString, 1);
   try {
-    await boss.start();
-    await boss.createQueue(EPISODE_QUEUE);
+    const client = await gate.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`ace-orch:pg-boss-start:${target.schema}`]);
+      await boss.start();
+      await boss.createQueue(EPISODE_QUEUE);
+    } finally {
+      client.release(true);
+    }
   } catch (err) {
     await boss.stop({ graceful: false, wait: true }).catch(() => {});
     throw openError(target.masked, err, 'queue');
+  } finally {
+    await gate.end().catch(() => {});
   }
   return { boss, target };
 }
