@@ -3,7 +3,12 @@
  * expiry commits nothing; SIGTERM finishes the claims a worker holds; a job
  * whose store cannot be set up fails for good without stopping the worker.
  */
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cli } from './cli-helper.js';
+import { tempDir, writeJson } from './helpers.js';
 import { sql } from './conformance/backends.js';
 import { pgTest } from './pg-test.js';
 import { count, freshRun, said, startWorker } from './queue-test.js';
@@ -11,21 +16,28 @@ import { EPISODE_QUEUE, openQueue } from '../src/queue/jobs.js';
 
 pgTest('a live worker whose claim expired commits nothing: the episode is committed once, by the worker that holds the claim', async (t) => {
   const r = await freshRun(t);
-  // One long episode, so that A is paused while it plays (the 5 s leave a busy machine ample time to
-  // deliver the SIGSTOP after the claimed line); a 2 s claim.
-  const run = cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot', '--episodes', '1', '--episode-ms', '5000', '--claim-seconds', '2', '--json']);
-  const a = startWorker(r.queue, 'A', ['--concurrency', '1']);
+  // One episode of a domain whose play in A waits on a FIFO the test opens once B has committed;
+  // in B it plays at once, well within B's own 3 s claim.
+  const dir = await tempDir();
+  const gate = join(dir, 'gate');
+  execFileSync('mkfifo', [gate]);
+  const experiment = join(dir, 'gated.json');
+  await writeJson(experiment, { name: 'gated', domains: ['gated'], episodes: 1, modules: [fileURLToPath(new URL('./fixtures/gated-domain.mjs', import.meta.url))] });
+  const run = cli(['run', experiment, '--store', r.store, '--queue', r.queue, '--claim-seconds', '3', '--json']);
+  const a = startWorker(r.queue, 'A', ['--concurrency', '1'], { ACE_TEST_GATE: gate });
   t.teardown(() => a.child.kill('SIGKILL'));
   await a.log.until((lines) => count(lines, 'claimed') === 1);
   const [id] = said(a.log.lines, 'claimed');
+  // A paused host: its claim expires and pg-boss hands the episode to B.
   a.child.kill('SIGSTOP');
-  // A holds the claim, paused; once it expires pg-boss hands the episode to B.
   const b = startWorker(r.queue, 'B', ['--concurrency', '1']);
   t.teardown(() => b.child.kill('SIGKILL'));
   await b.log.until((lines) => said(lines, 'committed').includes(id!));
   const result = await run;
   t.is(result.code, 0, result.stderr);
   a.child.kill('SIGCONT');
+  // A's play ends now; its commit finds the claim gone.
+  await writeFile(gate, 'go');
   // A's word on the episode, whatever it is: claim lost, committed, or a failed commit.
   await a.log.until((lines) => lines.some((l) => l.includes(id!) && !l.startsWith('claimed ')));
   t.deepEqual(said(a.log.lines, 'claim lost'), [id], a.stderr());

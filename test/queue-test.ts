@@ -17,8 +17,8 @@ export async function freshRun(t: ExecutionContext): Promise<{ store: string; qu
 }
 
 /** A worker process; with --verbose it reports every claim and commit on stderr, which the test waits on. */
-export function startWorker(queue: string, name: string, extra: string[] = []) {
-  const child = spawn(process.execPath, [...CLI, 'worker', '--queue', queue, '--name', name, '--threads', '2', '--verbose', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startWorker(queue: string, name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [...CLI, 'worker', '--queue', queue, '--name', name, '--threads', '2', '--verbose', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const log = watchLines(child.stderr);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
   return { child, exited, log, stderr: () => log.lines.join('\n') };
