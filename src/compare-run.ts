@@ -81,7 +81,8 @@ export async function compareModes(options: CompareModesOptions): Promise<Compar
     await places.assertFresh([place]);
     const store = await openStore(place, { cap: experiment.cap });
     options.onRun?.({ n: ++n, total: runs.length, mode, repeat: r, store: store.location });
-    const result = await runExperiment({ experiment, store, mode, commit: options.commit, signal }).finally(() => store.close());
+    // Unlocked runs do no commit: --commit is the locked runs'.
+    const result = await runExperiment({ experiment, store, mode, ...(mode === 'locked' ? { commit: options.commit } : {}), signal }).finally(() => store.close());
     fatal = result.fatal?.message;
     comparison.modes[mode]!.runs.push(countsOf(result.report));
   }

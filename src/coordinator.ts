@@ -78,11 +78,21 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(6).toString('hex')}`;
 }
 
+/**
+ * The write path's flags against the store, before anything is written or played. `location` is
+ * already masked. Shared commits fold the file store's pending batch files under its lock: a
+ * PostgreSQL store commits each batch in one transaction, and the unlocked path takes no lock.
+ */
+export function checkWritePath(mode: WriteMode, commit: CommitMode, kind: StoreBackend['kind'], location: string): void {
+  if (mode === 'unlocked' && kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${location}`);
+  if (commit !== 'shared') return;
+  if (kind !== 'file') throw new BadInputError(`--commit shared folds the file store's pending batch files; ${location} is a PostgreSQL store, which commits each batch in one transaction (use --commit batched)`);
+  if (mode === 'unlocked') throw new BadInputError('--commit shared folds batches under the playbook lock; --no-lock takes none (use --commit each or batched)');
+}
+
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
   // Once per run, before anything is written or played: not per episode after its (paid) model calls.
-  if (options.mode === 'unlocked' && options.store.kind !== 'file') {
-    throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${options.store.location}`);
-  }
+  checkWritePath(options.mode ?? 'locked', options.commit ?? DEFAULT_COMMIT, options.store.kind, options.store.location);
   // The worker threads boot while the store is prepared below, rather than after it. Shard processes start their own.
   const { threads, concurrency, processes } = options.experiment;
   const pool = processes > 1 ? undefined : episodePool(threads, concurrency ?? threads);

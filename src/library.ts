@@ -30,7 +30,10 @@ export interface ExperimentOptions {
   store: Store | string;
   /** `'unlocked'` is the deliberately unsafe pre-fix write path, to reproduce the loss. @default 'locked' */
   mode?: WriteMode;
-  /** `'each'`: one locked merge per episode; `'batched'`: group commit per domain and process. @default 'batched' */
+  /**
+   * `'each'`: one locked merge per episode; `'batched'`: group commit per domain and process; `'shared'`: batched, and
+   * the processes' committers fold each other's pending batches (a file store and the locked mode only). @default 'batched'
+   */
   commit?: CommitMode;
   /** Give up (the report's `fatal`, exit code 2) when a playbook lock cannot be had within this many ms. Ignored when `store` is a Store. @default 30000 */
   lockTimeoutMs?: number;

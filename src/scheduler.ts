@@ -44,7 +44,8 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
   const pool = options.pool ?? episodePool(experiment.threads, concurrency);
   const queue = new PQueue({ concurrency });
   // Non-blocking fsyncs (file store): this thread's event loop hands the next episodes to the worker threads meanwhile.
-  const store = await openStore(options.store, { cap: experiment.cap, lock: options.lock, asyncIo: true });
+  // Shared commits: this process's committer folds the other processes' pending batches, and theirs fold its.
+  const store = await openStore(options.store, { cap: experiment.cap, lock: options.lock, asyncIo: true, shareCommits: options.commit === 'shared' });
   const committer = new GroupCommitter(store);
   // Commits still pending; settled ones leave, so a long run does not keep one promise per episode.
   const commits = new Set<Promise<void>>();

@@ -213,8 +213,11 @@ export interface LockStats {
 /** `locked`: the store's merge path. `unlocked`: the pre-fix read-modify-write, kept to reproduce the loss. */
 export type WriteMode = 'locked' | 'unlocked';
 
-/** `each`: one locked merge per episode. `batched`: one committer per domain and process merges everything pending at once. */
-export type CommitMode = 'each' | 'batched';
+/**
+ * `each`: one locked merge per episode. `batched`: one committer per domain and process merges everything pending at once.
+ * `shared`: batched, and the committers of all processes fold each other's pending batches (file store only, StoreOptions.shareCommits).
+ */
+export type CommitMode = 'each' | 'batched' | 'shared';
 
 export interface RunManifest {
   run_id: string;

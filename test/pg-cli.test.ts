@@ -43,6 +43,8 @@ pgTest('bad postgres:// input is one line naming the URL with the password maske
     ['chaos', '--store', 'postgres://root:hunter2@127.0.0.1:1/test'],
     // Refused before anything is opened, even on a reachable server.
     ['chaos', '--store', 'postgres://root:hunter2@127.0.0.1:5432/test?schema=ace_never_created', '--commit', 'shared'],
+    ['run', '--store', 'postgres://root:hunter2@127.0.0.1:5432/test?schema=ace_never_created', '--commit', 'shared', '--processes', '3'],
+    ['compare', '--store', 'postgres://root:hunter2@127.0.0.1:5432/test?schema=ace_never_created', '--commit', 'shared'],
     ['compare', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--modes', 'locked'],
   ]) {
     const r = await cli(args);

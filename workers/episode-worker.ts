@@ -1,7 +1,7 @@
 /**
  * Piscina worker: plays one episode and persists it through the store —
  * episode file first (the durable record), then the locked playbook merge;
- * in `batched` mode it hands both to the process's group committer instead.
+ * in `batched` and `shared` mode it hands both to the process's group committer instead.
  * Errors come back as typed outcomes, never as thrown errors, so their codes
  * survive the thread boundary.
  */
@@ -62,7 +62,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     playMs = performance.now() - playStarted;
     clock.played = epochMs();
     const { record, deltas } = recordPlay({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now }, play);
-    const batched = task.mode === 'locked' && task.commit === 'batched';
+    const batched = task.mode === 'locked' && task.commit !== 'each';
     // Batched: the group committer makes this file durable together with the rest of its batch, before the merge.
     if (!batched) await store.writeEpisode(task.domain, record);
     const done = {

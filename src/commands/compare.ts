@@ -10,7 +10,7 @@ import { isPostgresUrl } from '../store/backend.js';
 import { maskUrl } from '../store/pg/url.js';
 import { diffReports, lockedRunsClean, parseSavedReport, regressed } from '../compare.js';
 import { compareModes } from '../compare-run.js';
-import { newRunId } from '../coordinator.js';
+import { checkWritePath, newRunId } from '../coordinator.js';
 import { BadInputError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatDiff, formatModeComparison } from '../format-compare.js';
@@ -89,6 +89,8 @@ export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSi
   const modes = splitList(modeList) ?? [];
   const bad = modes.filter((m) => !MODES.includes(m as WriteMode));
   if (!modes.length || bad.length) throw new BadInputError(`--modes: Expected a list of ${MODES.join(', ')}, got \`${modeList}\``);
+  // Before any store is created: --commit shared needs a file store.
+  if (args.commit === 'shared') checkWritePath('locked', args.commit, pg ? 'postgres' : 'file', pg ? maskUrl(args.store!) : '');
   const experiment = await experimentFromArgs(files[0], args);
   const reportFile = await prepareReport(args.report);
   const base = pg ? args.store! : resolve(args.store ?? join('stores', `compare-${newRunId()}`));

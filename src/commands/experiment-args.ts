@@ -8,9 +8,9 @@ import { splitList } from './io.js';
 
 /** `--commit`, shared by run and compare. */
 export const commitOption = {
-  choices: ['each', 'batched'] as const,
+  choices: ['each', 'batched', 'shared'] as const,
   default: DEFAULT_COMMIT,
-  describe: 'each: one locked merge per episode; batched: one committer per domain and process merges all pending episodes under one lock and one durable write',
+  describe: 'each: one locked merge per episode; batched: one committer per domain and process merges all pending episodes under one lock and one durable write; shared: batched, and the lock holder also folds the other processes\' pending batches into its write (file store, locked runs only)',
 };
 
 export interface ExperimentArgs {

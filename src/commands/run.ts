@@ -1,6 +1,6 @@
 /** `ace-orch run`: run an experiment on a store, then audit the run. */
 import type { Argv } from 'yargs';
-import { runExperiment } from '../coordinator.js';
+import { checkWritePath, runExperiment } from '../coordinator.js';
 import type { ResumePlan, RunEvent } from '../coordinator.js';
 import { planResume, readRunToResume } from '../resume.js';
 import { assertStoreExists } from '../store/snapshot.js';
@@ -11,7 +11,9 @@ import { BadInputError, UsageError } from '../errors.js';
 import { intFlag } from './flags.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { Store } from '../store/store.js';
+import { isPostgresUrl } from '../store/backend.js';
 import type { StoreBackend } from '../store/backend.js';
+import { maskUrl } from '../store/pg/url.js';
 import { openStore } from '../store/open.js';
 import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
 import type { CommitMode, ExperimentConfig } from '../types.js';
@@ -90,7 +92,11 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     if (r.done !== undefined) return r.done;
     resume = r.plan;
     experiment = r.experiment;
-  } else ({ experiment, capRequested } = await experimentAndCapFromArgs(args.experiment, args));
+  } else {
+    // Before the store is opened: opening a PostgreSQL store may create its tables.
+    checkWritePath(args.lock ? 'locked' : 'unlocked', args.commit, isPostgresUrl(args.store) ? 'postgres' : 'file', maskUrl(args.store));
+    ({ experiment, capRequested } = await experimentAndCapFromArgs(args.experiment, args));
+  }
   const store = await openStore(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
   try {
     return await runOn(store, { experiment, capRequested, reportFile, ...(resume ? { resume } : {}) }, args, io, signal);
