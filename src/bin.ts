@@ -10,4 +10,10 @@ process.on('unhandledRejection', (err) => {
   process.exit(EXIT.internal);
 });
 
+// A reader that stops early (`ace-orch run ... | head`) closes stdout: the command's work and its exit
+// code stand, and what it still prints goes nowhere rather than crashing it with EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 await runCli();

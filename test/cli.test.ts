@@ -1,8 +1,9 @@
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli } from './cli-helper.js';
-import { tempDir, untilLine, writeJson } from './helpers.js';
+import { CLI, ROOT, tempDir, untilLine, writeJson } from './helpers.js';
 
 test('run prints the loss table and exits 0; --json prints one object', async (t) => {
   const store = await tempDir();
@@ -83,4 +84,19 @@ test('--help explains every flag', async (t) => {
   const r = await cli(['run', '--help']);
   t.is(r.code, 0);
   for (const flag of ['--domains', '--episodes', '--threads', '--store', '--cap', '--seed', '--episode-ms', '--json']) t.true(r.stdout.includes(flag), flag);
+});
+
+test('a reader that closes stdout early (| head) does not crash the run: exit 0, no EPIPE, the store complete', async (t) => {
+  const dir = await tempDir();
+  const store = join(dir, 'store');
+  const child = spawn(process.execPath, [...CLI, 'run', '--domains', 'hot_pot,chem_tile', '--episodes', '3', '--store', store], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  // Like `head -1`: read the first chunk, then close the pipe while the run still has lines to print.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  t.is(code, 0, stderr);
+  t.false(stderr.includes('EPIPE'), stderr);
+  const audit = await cli(['audit', '--store', store, '--json']);
+  t.is(audit.code, 0, audit.stderr);
 });
