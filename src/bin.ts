@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** The `ace-orch` executable: the only module that runs the CLI on import. */
-import { runCli } from './cli.js';
-import { describeError } from './errors.js';
-import { EXIT } from './exit-codes.js';
+import { runCli } from './cli/cli.js';
+import { describeError } from './core/errors.js';
+import { EXIT } from './core/exit-codes.js';
 
 // A promise nobody awaited rejected: a bug in ace-orch. One line and the internal exit code, not Node's stack dump.
 process.on('unhandledRejection', (err) => {

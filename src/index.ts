@@ -43,20 +43,20 @@ export { audit } from './library.js';
  */
 export { repair } from './library.js';
 /** Options of `repair`: `rebuild` (default false) and `cap` (default the store's). */
-export type { RepairOptions, RepairReport, DomainRepair } from './repair.js';
+export type { RepairOptions, RepairReport, DomainRepair } from './store/repair.js';
 /**
  * Runs one experiment per write mode (and repeat) on fresh stores with the same seeds, and
  * collects lost observations per mode: what `ace-orch compare <experiment>` does.
  */
-export { compareModes } from './compare-run.js';
-export type { CompareModesOptions, CompareModesResult } from './compare-run.js';
+export { compareModes } from './run/compare-run.js';
+export type { CompareModesOptions, CompareModesResult } from './run/compare-run.js';
 /** Compares two saved reports (run manifests or `--json` output): what `ace-orch compare a.json b.json` does. */
-export { diffReports, parseSavedReport, regressed, lockedRunsClean } from './compare.js';
-export type { DiffRow, ModeComparison, RunCounts, DomainCounts, SavedReport, Spread } from './compare.js';
+export { diffReports, parseSavedReport, regressed, lockedRunsClean } from './core/compare.js';
+export type { DiffRow, ModeComparison, RunCounts, DomainCounts, SavedReport, Spread } from './core/compare.js';
 /** Progress events of a run, the result of the coordinator, and what a resumed run carries over. */
-export type { RunEvent, RunResult } from './coordinator.js';
+export type { RunEvent, RunResult } from './run/coordinator.js';
 /** An episode's outcome (in `episode` events) and its place in the schedule. */
-export type { EpisodeOutcome, EpisodeDone, EpisodeFailed, Assignment } from './messages.js';
+export type { EpisodeOutcome, EpisodeDone, EpisodeFailed, Assignment } from './run/messages.js';
 
 // The store --------------------------------------------------------------------------------------
 
@@ -76,7 +76,7 @@ export { GroupCommitter } from './store/committer.js';
 export { DEFAULT_LOCK_OPTIONS } from './store/lock.js';
 export type { LockOptions } from './store/lock.js';
 /** Pure merge rules of a playbook: observations by (score, reliability, time), kept up to the cap. */
-export { applyDeltas, emptyDeltas, emptyPlaybook, mergeObservations, DEFAULT_CAP } from './merge.js';
+export { applyDeltas, emptyDeltas, emptyPlaybook, mergeObservations, DEFAULT_CAP } from './core/merge.js';
 
 // Domains ----------------------------------------------------------------------------------------
 
@@ -89,7 +89,7 @@ export { registerDomain, findDomain, domainNames, BUILTIN_DOMAINS } from './doma
 /** A domain (its `play` may be async and receives an `EpisodeContext`), its play and reflection. */
 export type { Domain, SyncDomain, DomainPlay, Reflection, EpisodeContext } from './domains/domain.js';
 /** The seeded random source a domain plays with. */
-export type { Rng } from './rng.js';
+export type { Rng } from './core/rng.js';
 
 // Errors and exit codes --------------------------------------------------------------------------
 
@@ -105,14 +105,14 @@ export {
   FencedWriteError,
   ForeignWriteError,
   EpisodeTimeoutError,
-} from './errors.js';
+} from './core/errors.js';
 /** The CLI's exit codes (0 ok, 1 loss, 2 usage, 3 internal, 4 failed episodes, 130 interrupted) and a run's. */
-export { EXIT, runExitCode } from './exit-codes.js';
+export { EXIT, runExitCode } from './core/exit-codes.js';
 
 // Report and store types -------------------------------------------------------------------------
 
 /** The experiment, its defaults, and the audit, manifest and playbook shapes. */
-export { DEFAULT_EXPERIMENT } from './experiment.js';
+export { DEFAULT_EXPERIMENT } from './run/experiment.js';
 export type {
   AuditReport,
   DomainAudit,
@@ -132,6 +132,6 @@ export type {
   Reliability,
   WriteMode,
   CommitMode,
-} from './types.js';
-export type { FileFinding } from './episode-read.js';
-export type { SectionsAudit } from './audit-sections.js';
+} from './core/types.js';
+export type { FileFinding } from './core/episode-read.js';
+export type { SectionsAudit } from './core/audit-sections.js';

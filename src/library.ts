@@ -3,19 +3,19 @@
  * with its audit, the audit of a store, and repair. Each takes a Store or a
  * store directory; none prints anything.
  */
-import { audit as auditInput } from './audit.js';
-import { runExperiment as runOnPool } from './coordinator.js';
-import type { RunEvent, RunResult } from './coordinator.js';
+import { audit as auditInput } from './core/audit.js';
+import { runExperiment as runOnPool } from './run/coordinator.js';
+import type { RunEvent, RunResult } from './run/coordinator.js';
 import { registeredReflection } from './domains/index.js';
 import { loadDomainModules, resolveModules } from './domains/load.js';
-import { runExitCode, EXIT } from './exit-codes.js';
-import { resolveExperiment } from './experiment.js';
-import { repairStore } from './repair.js';
-import type { RepairOptions, RepairReport } from './repair.js';
+import { runExitCode, EXIT } from './core/exit-codes.js';
+import { resolveExperiment } from './run/experiment.js';
+import { repairStore } from './store/repair.js';
+import type { RepairOptions, RepairReport } from './store/repair.js';
 import { DEFAULT_LOCK_OPTIONS } from './store/lock.js';
 import { assertStoreExists, loadAuditInput } from './store/snapshot.js';
 import { Store } from './store/store.js';
-import type { AuditReport, CommitMode, ExperimentConfig, WriteMode } from './types.js';
+import type { AuditReport, CommitMode, ExperimentConfig, WriteMode } from './core/types.js';
 
 /** Options of {@link runExperiment}. */
 export interface ExperimentOptions {

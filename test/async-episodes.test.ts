@@ -2,12 +2,12 @@ import test from 'ava';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
-import { runExperiment } from '../src/coordinator.js';
-import { runExitCode } from '../src/exit-codes.js';
-import { EXIT } from '../src/exit-codes.js';
-import { readExperimentFile, resolveExperiment } from '../src/experiment.js';
+import { runExperiment } from '../src/run/coordinator.js';
+import { runExitCode } from '../src/core/exit-codes.js';
+import { EXIT } from '../src/core/exit-codes.js';
+import { readExperimentFile, resolveExperiment } from '../src/run/experiment.js';
 import { Store } from '../src/store/store.js';
-import type { ExperimentInput } from '../src/experiment.js';
+import type { ExperimentInput } from '../src/run/experiment.js';
 import { tempDir, writeJson } from './helpers.js';
 // @ts-expect-error: a JavaScript fixture without declarations
 import { ACKS } from './fixtures/seen-domain.mjs';

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { audit, episodeFact } from '../src/audit.js';
-import type { DomainState } from '../src/audit.js';
-import { emptyPlaybook } from '../src/merge.js';
-import type { RunManifest } from '../src/types.js';
+import { audit, episodeFact } from '../src/core/audit.js';
+import type { DomainState } from '../src/core/audit.js';
+import { emptyPlaybook } from '../src/core/merge.js';
+import type { RunManifest } from '../src/core/types.js';
 import { episodeRecord, obs } from './helpers.js';
 
 function manifest(run_id: string, ids: [string, string][]): RunManifest {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import type { RunManifest } from '../src/types.js';
+import type { RunManifest } from '../src/core/types.js';
 import { CLI, ROOT, writeJson } from './helpers.js';
 
 export interface CliResult {

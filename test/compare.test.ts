@@ -2,10 +2,10 @@ import test from 'ava';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diffReports, parseSavedReport, regressed, spread } from '../src/compare.js';
-import { BadInputError } from '../src/errors.js';
-import { executeCompare } from '../src/commands/compare.js';
-import type { Io } from '../src/commands/io.js';
+import { diffReports, parseSavedReport, regressed, spread } from '../src/core/compare.js';
+import { BadInputError } from '../src/core/errors.js';
+import { executeCompare } from '../src/cli/commands/compare.js';
+import type { Io } from '../src/cli/commands/io.js';
 import { assertOneLineError, cli } from './cli-helper.js';
 import { overlapDomainModule, tempDir, writeJson } from './helpers.js';
 

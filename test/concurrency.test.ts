@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { Piscina } from 'piscina';
-import { audit } from '../src/audit.js';
+import { audit } from '../src/core/audit.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import { Store } from '../src/store/store.js';
 import type { ThreadJob } from './fixtures/thread-writer.js';

@@ -1,8 +1,8 @@
 /** Foreign writes reach the contention stats (manifest, stats.json) and the run's one-line summary. */
 import test from 'ava';
-import { formatContention } from '../src/format.js';
-import type { MergeTiming } from '../src/messages.js';
-import { summarizeMerges } from '../src/stats.js';
+import { formatContention } from '../src/cli/format.js';
+import type { MergeTiming } from '../src/run/messages.js';
+import { summarizeMerges } from '../src/core/stats.js';
 
 const merge = (m: Partial<MergeTiming>): MergeTiming => ({ waitMs: 1, holdMs: 1, retries: 0, bytes: 10, changed: true, refused: 0, foreignWrites: 0, reclaimed: 0, ...m });
 

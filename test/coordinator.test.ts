@@ -1,11 +1,11 @@
 import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runExperiment } from '../src/coordinator.js';
-import { readExperimentFile, resolveExperiment } from '../src/experiment.js';
-import { BadInputError } from '../src/errors.js';
+import { runExperiment } from '../src/run/coordinator.js';
+import { readExperimentFile, resolveExperiment } from '../src/run/experiment.js';
+import { BadInputError } from '../src/core/errors.js';
 import { Store } from '../src/store/store.js';
-import type { ExperimentConfig } from '../src/types.js';
+import type { ExperimentConfig } from '../src/core/types.js';
 import { tempDir, writeJson } from './helpers.js';
 
 const small: ExperimentConfig = { name: 'small', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 4, threads: 4, processes: 1, episodeMs: 0, cap: 10, seed: 3 };

@@ -3,9 +3,9 @@ import { chemTile } from '../src/domains/chem_tile.js';
 import { hotPot } from '../src/domains/hot_pot.js';
 import { domainNames } from '../src/domains/index.js';
 import { switchLight } from '../src/domains/switch_light.js';
-import { episodeId, playEpisode } from '../src/episode.js';
-import { emptyPlaybook } from '../src/merge.js';
-import type { AnyReliability, Reliability } from '../src/types.js';
+import { episodeId, playEpisode } from '../src/core/episode.js';
+import { emptyPlaybook } from '../src/core/merge.js';
+import type { AnyReliability, Reliability } from '../src/core/types.js';
 import { findDomain } from '../src/domains/index.js';
 
 const traj = (actions: string[], observations: Record<string, unknown>[] = []) => ({ actions, observations });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { formatEfficiency, runEfficiency } from '../src/efficiency.js';
+import { formatEfficiency, runEfficiency } from '../src/core/efficiency.js';
 
 test('efficiency counts the lanes that could be busy: no more than the episodes scheduled', (t) => {
   // 600 episodes of 1 s at concurrency 1000 finishing in 1.25 s: 600 lanes, not 1000.

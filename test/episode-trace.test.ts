@@ -1,6 +1,6 @@
 /** An episode's clock stamps become its manifest trace, relative to the run's origin. */
 import test from 'ava';
-import { episodeTrace } from '../src/episode-clock.js';
+import { episodeTrace } from '../src/run/episode-clock.js';
 
 test('stamps become ms since the origin, with the merge lock timing and batch', (t) => {
   const origin = 1_700_000_000_000;

@@ -6,8 +6,8 @@
 import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import { Piscina } from 'piscina';
-import { audit } from '../src/audit.js';
-import { repairStore } from '../src/repair.js';
+import { audit } from '../src/core/audit.js';
+import { repairStore } from '../src/store/repair.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import type { FaultPoint, MergeResult } from '../src/store/store.js';
 import { lockTurnsWorkerData } from '../src/store/local-turns.js';

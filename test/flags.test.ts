@@ -1,6 +1,6 @@
 import test from 'ava';
-import { intFlag } from '../src/commands/flags.js';
-import { BadInputError } from '../src/errors.js';
+import { intFlag } from '../src/cli/commands/flags.js';
+import { BadInputError } from '../src/core/errors.js';
 import { assertOneLineError, cli } from './cli-helper.js';
 
 test('intFlag keeps valid integers and refuses the rest with the flag, the bound and the value', (t) => {

@@ -2,9 +2,9 @@
 import test from 'ava';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { BadInputError } from '../src/errors.js';
+import { BadInputError } from '../src/core/errors.js';
 import { GroupCommitter } from '../src/store/committer.js';
-import { repairStore } from '../src/repair.js';
+import { repairStore } from '../src/store/repair.js';
 import { Store } from '../src/store/store.js';
 import { cliRun } from './cli-helper.js';
 import { deltasOf, episodeRecord, obs, tempDir } from './helpers.js';

@@ -6,7 +6,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { readdirSync, statSync, watch } from 'node:fs';
 import type { LockOptions } from '../src/store/lock.js';
-import type { Deltas, EpisodeRecord, Observation, Reliability } from '../src/types.js';
+import type { Deltas, EpisodeRecord, Observation, Reliability } from '../src/core/types.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { hashKey } from '../src/rng.js';
+import { hashKey } from '../src/core/rng.js';
 import { takeTurn } from '../src/store/local-turns.js';
 import { withLock } from '../src/store/lock.js';
 import { forkFixture, PATIENT_LOCK, queuedWaiters, tempDir, untilInDir } from './helpers.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { applyDeltas, combineDeltas, compareObservations, emptyPlaybook, mergeObservations, mergeSection } from '../src/merge.js';
-import type { Deltas, Observation, Playbook, Reliability, SectionEntry } from '../src/types.js';
+import { applyDeltas, combineDeltas, compareObservations, emptyPlaybook, mergeObservations, mergeSection } from '../src/core/merge.js';
+import type { Deltas, Observation, Playbook, Reliability, SectionEntry } from '../src/core/types.js';
 import { deltasOf, obs } from './helpers.js';
 
 test('observations rank by reliability, then score, then episode_id by code units', (t) => {

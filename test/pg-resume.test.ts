@@ -2,7 +2,7 @@
 import { sql } from './conformance/backends.js';
 import { assertOneLineError, cli, runAndKill } from './cli-helper.js';
 import { freshUrl, pgTest } from './pg-test.js';
-import type { Playbook, RunManifest } from '../src/types.js';
+import type { Playbook, RunManifest } from '../src/core/types.js';
 
 const DOMAINS = ['hot_pot', 'chem_tile', 'switch_light'];
 

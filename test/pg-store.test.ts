@@ -2,7 +2,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import pg from 'pg';
-import { BadInputError } from '../src/errors.js';
+import { BadInputError } from '../src/core/errors.js';
 import { PgStore } from '../src/store/pg/pg-store.js';
 import { SCHEMA_VERSION } from '../src/store/pg/schema.js';
 import { freshPgSchema, PG_URL, pgUnavailable } from './conformance/backends.js';

@@ -1,7 +1,7 @@
 /** The platform guarantees the README states are the ones the code applies. */
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
-import { UnsupportedPlatformError } from '../src/errors.js';
+import { UnsupportedPlatformError } from '../src/core/errors.js';
 import { platformGuarantee } from '../src/store/platform.js';
 import { Store } from '../src/store/store.js';
 import { deltasOf, obs, tempDir } from './helpers.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { emptyProgress, formatDuration, nextLineAt, progressLine } from '../src/progress.js';
+import { emptyProgress, formatDuration, nextLineAt, progressLine } from '../src/cli/progress.js';
 
 test('the progress line shows done of total, in flight, failed, retried, the rate and an ETA', (t) => {
   const line = progressLine({ ...emptyProgress(100), done: 25, inFlight: 12, failed: 2, retried: 5, elapsedMs: 10_000 });

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { runExperiment } from '../src/coordinator.js';
+import { runExperiment } from '../src/run/coordinator.js';
 import { Store } from '../src/store/store.js';
-import type { ExperimentConfig } from '../src/types.js';
+import type { ExperimentConfig } from '../src/core/types.js';
 import { tempDir } from './helpers.js';
 
 test('--rate: no rolling second of a multi-process run holds more than N episode starts', async (t) => {

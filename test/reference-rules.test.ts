@@ -1,15 +1,15 @@
 /** The pure rules behind reading reference stores, on literal hand-written inputs. */
 import test from 'ava';
-import { audit, episodeFact } from '../src/audit.js';
-import { auditSections } from '../src/audit-sections.js';
-import { decideWriteCap, inferAuditCap, REFERENCE_CAP } from '../src/cap.js';
+import { audit, episodeFact } from '../src/core/audit.js';
+import { auditSections } from '../src/core/audit-sections.js';
+import { decideWriteCap, inferAuditCap, REFERENCE_CAP } from '../src/core/cap.js';
 import { countActions } from '../src/domains/domain.js';
 import { hotPot } from '../src/domains/hot_pot.js';
-import { readEpisodeText } from '../src/episode-read.js';
-import { compareObservations, emptyPlaybook } from '../src/merge.js';
-import { referenceDeltas } from '../src/reference.js';
-import { reliabilityRank } from '../src/reliability.js';
-import type { EpisodeRecord } from '../src/types.js';
+import { readEpisodeText } from '../src/core/episode-read.js';
+import { compareObservations, emptyPlaybook } from '../src/core/merge.js';
+import { referenceDeltas } from '../src/core/reference.js';
+import { reliabilityRank } from '../src/core/reliability.js';
+import type { EpisodeRecord } from '../src/core/types.js';
 import { obs } from './helpers.js';
 
 const refRecord = (id: string, actions: unknown[], observations: unknown[], score: number): EpisodeRecord =>

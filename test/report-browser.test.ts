@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { cli } from './cli-helper.js';
 import { closeChromium, openInChromium } from './fixtures/browser.js';
 import { tempDir } from './helpers.js';
-import type { RunManifest } from '../src/types.js';
+import type { RunManifest } from '../src/core/types.js';
 
 const FIELDS = ['episodesRun', 'episodeFiles', 'playbookObservations', 'lost', 'expected', 'missingFiles', 'unexpected'] as const;
 

@@ -1,12 +1,12 @@
 /** The report's pure parts on literal data: timeline arithmetic, failures, chart rows, source shapes, highlighting. */
 import test from 'ava';
-import { BadInputError } from '../src/errors.js';
+import { BadInputError } from '../src/core/errors.js';
 import { classify } from '../src/report/classify.js';
 import { failureRows, modeBars, sourceBars } from '../src/report/derive.js';
 import { lossSection } from '../src/report/loss-sections.js';
 import type { RunView, SourceView } from '../src/report/model.js';
 import { timelineOf, unionLength } from '../src/report/timeline.js';
-import type { DomainAudit, EpisodeEntry } from '../src/types.js';
+import type { DomainAudit, EpisodeEntry } from '../src/core/types.js';
 
 const entry = (id: string, extra: Partial<EpisodeEntry> = {}): EpisodeEntry => ({ episode_id: id, domain: 'hot_pot', index: 0, status: 'ok', ...extra });
 const run = (episodes: EpisodeEntry[], threads = 2): RunView => ({

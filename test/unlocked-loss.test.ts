@@ -7,11 +7,11 @@
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { audit } from '../src/audit.js';
-import { EXIT } from '../src/exit-codes.js';
+import { audit } from '../src/core/audit.js';
+import { EXIT } from '../src/core/exit-codes.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import { Store } from '../src/store/store.js';
-import type { WriteMode } from '../src/types.js';
+import type { WriteMode } from '../src/core/types.js';
 import type { RaceJob } from './fixtures/race-writer.js';
 import { cliRun } from './cli-helper.js';
 import { fixtureThreads, overlapDomainModule, tempDir } from './helpers.js';

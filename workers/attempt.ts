@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DomainPlay, EpisodeContext } from '../src/domains/domain.js';
-import { EpisodeTimeoutError } from '../src/errors.js';
+import { EpisodeTimeoutError } from '../src/core/errors.js';
 
 const stops = new Map<string, AbortController>();
 

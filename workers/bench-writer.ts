@@ -3,7 +3,7 @@
  * domain's playbook as fast as it can, from a start barrier shared by every
  * writer of its process (processes are lined up by the orchestrator).
  */
-import { applyDeltas } from '../src/merge.js';
+import { applyDeltas } from '../src/core/merge.js';
 import { baselineMerge } from '../src/repro/original-fix.js';
 import { overwriteUnlocked } from '../src/repro/unlocked.js';
 import type { CommitReply, CommitRequest, WriterTask, WriterTimings } from '../src/bench/types.js';

@@ -9,7 +9,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { faultPark } from '../src/chaos/fault-park.js';
 import type { CommitAsk, FromWriter, ToThread, WriterJob } from '../src/chaos/messages.js';
 import { findDomain } from '../src/domains/index.js';
-import { playEpisode } from '../src/episode.js';
+import { playEpisode } from '../src/core/episode.js';
 import { openStoreInThread } from '../src/store/open-in-thread.js';
 
 export interface ChaosThreadTask {

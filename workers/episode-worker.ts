@@ -6,20 +6,20 @@
  * survive the thread boundary.
  */
 import { threadId } from 'node:worker_threads';
-import { epochMs } from '../src/episode-clock.js';
-import type { EpisodeClock } from '../src/episode-clock.js';
+import { epochMs } from '../src/run/episode-clock.js';
+import type { EpisodeClock } from '../src/run/episode-clock.js';
 import { findDomain } from '../src/domains/index.js';
 import { loadDomainModules } from '../src/domains/load.js';
-import { AceError, BadInputError, LockTimeoutError } from '../src/errors.js';
-import { episodeId, episodeRngs, recordPlay } from '../src/episode.js';
-import { mergeTiming } from '../src/messages.js';
-import type { EpisodeOutcome, EpisodeTask } from '../src/messages.js';
-import { applyDeltas } from '../src/merge.js';
+import { AceError, BadInputError, LockTimeoutError } from '../src/core/errors.js';
+import { episodeId, episodeRngs, recordPlay } from '../src/core/episode.js';
+import { mergeTiming } from '../src/run/messages.js';
+import type { EpisodeOutcome, EpisodeTask } from '../src/run/messages.js';
+import { applyDeltas } from '../src/core/merge.js';
 import type { StoreBackend } from '../src/store/backend.js';
 import { openStoreInThread } from '../src/store/open-in-thread.js';
 import { overwriteUnlocked } from '../src/repro/unlocked.js';
 import { Store } from '../src/store/store.js';
-import { markThreadReady } from '../src/thread-ready.js';
+import { markThreadReady } from '../src/run/thread-ready.js';
 import { raceTimeout, runStopSignal } from './attempt.js';
 
 const stores = new Map<string, StoreBackend>();

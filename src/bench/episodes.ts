@@ -6,14 +6,14 @@
  * audited: a lost observation shows in its row.
  */
 import { join } from 'node:path';
-import { runExperiment } from '../coordinator.js';
+import { runExperiment } from '../run/coordinator.js';
 import { findDomain } from '../domains/index.js';
-import { playEpisode } from '../episode.js';
-import { emptyPlaybook } from '../merge.js';
+import { playEpisode } from '../core/episode.js';
+import { emptyPlaybook } from '../core/merge.js';
 import { createFilesDurable } from '../store/durable-batch.js';
 import { createFileDurable } from '../store/durable.js';
 import { Store } from '../store/store.js';
-import type { CommitMode } from '../types.js';
+import type { CommitMode } from '../core/types.js';
 
 export interface EpisodeRow {
   label: string;

@@ -5,10 +5,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { audit } from '../audit.js';
+import { audit } from '../core/audit.js';
 import { findDomain } from '../domains/index.js';
-import { playEpisode } from '../episode.js';
-import { emptyPlaybook } from '../merge.js';
+import { playEpisode } from '../core/episode.js';
+import { emptyPlaybook } from '../core/merge.js';
 import { loadAuditInput } from '../store/snapshot.js';
 import { Store } from '../store/store.js';
 import { runBench } from './run-bench.js';

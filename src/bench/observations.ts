@@ -1,8 +1,8 @@
 /** The observations `bench` merges: realistic in size and shape, deterministic per (writer, index). */
 import { findDomain } from '../domains/index.js';
-import { playEpisode } from '../episode.js';
-import { emptyPlaybook } from '../merge.js';
-import type { Deltas } from '../types.js';
+import { playEpisode } from '../core/episode.js';
+import { emptyPlaybook } from '../core/merge.js';
+import type { Deltas } from '../core/types.js';
 
 export const BENCH_DOMAIN = 'hot_pot';
 

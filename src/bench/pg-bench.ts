@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BUILTIN_DOMAINS } from '../domains/index.js';
-import { DEFAULT_EXPERIMENT } from '../experiment.js';
+import { DEFAULT_EXPERIMENT } from '../run/experiment.js';
 import { runDistributed } from '../queue/distributed-run.js';
 import { EPISODE_QUEUE } from '../queue/jobs.js';
 import { createPool } from '../store/pg/connect.js';

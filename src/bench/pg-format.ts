@@ -1,5 +1,5 @@
 /** Tables for `bench --pg`. */
-import { markdownTable } from '../format.js';
+import { markdownTable } from '../cli/format.js';
 import type { PgBenchReport } from './pg-bench.js';
 
 export function formatPgBench(r: PgBenchReport): string {

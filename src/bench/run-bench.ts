@@ -6,12 +6,12 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { compareObservations } from '../merge.js';
-import { siblingModule } from '../module-file.js';
-import { percentiles } from '../stats.js';
+import { compareObservations } from '../core/merge.js';
+import { siblingModule } from '../run/module-file.js';
+import { percentiles } from '../core/stats.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { openStore } from '../store/open.js';
-import { deal } from '../shards.js';
+import { deal } from '../run/shards.js';
 import { BENCH_DOMAIN } from './observations.js';
 import { BENCH_JOB_ENV } from './types.js';
 import type { BenchJob, BenchOptions, BenchResult, FromBenchProcess, WriterTimings } from './types.js';

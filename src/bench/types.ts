@@ -1,9 +1,9 @@
 /** Shapes of `ace-orch bench`: what a benchmark is, what its processes and threads exchange, what it reports. */
-import type { CommitMode, Deltas, ObservationKey, Percentiles } from '../types.js';
+import type { CommitMode, Deltas, ObservationKey, Percentiles } from '../core/types.js';
 import type { LockOptions } from '../store/lock.js';
 
 /**
- * How a bench commits: the run modes (src/types.ts CommitMode), or `shared`: batched, and the processes
+ * How a bench commits: the run modes (src/core/types.ts CommitMode), or `shared`: batched, and the processes
  * fold each other's pending batches (group commit across processes, StoreOptions.shareCommits).
  */
 export type BenchCommit = CommitMode | 'shared';

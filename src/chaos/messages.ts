@@ -1,7 +1,7 @@
 /** Typed messages of `chaos`: the orchestrator, its writer processes, and their writer threads. */
 import type { FaultPoint } from '../store/store.js';
 import type { LockOptions } from '../store/lock.js';
-import type { CommitMode, Deltas, EpisodeRecord } from '../types.js';
+import type { CommitMode, Deltas, EpisodeRecord } from '../core/types.js';
 
 export type FaultAction = 'kill' | 'pause';
 

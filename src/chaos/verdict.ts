@@ -1,5 +1,5 @@
 /** The `chaos` verdict: what was acknowledged, what survived, what was lost. Pure. */
-import type { CommitMode, Playbook } from '../types.js';
+import type { CommitMode, Playbook } from '../core/types.js';
 import type { Ack } from './messages.js';
 
 export interface ChaosCounts {

@@ -5,7 +5,7 @@
  */
 import type { Domain, DomainPlay, Reflection } from './domain.js';
 import { clamp01, countActions, priorBelief, round } from './domain.js';
-import type { Trajectory } from '../types.js';
+import type { Trajectory } from '../core/types.js';
 
 const COMPOUNDS = ['A', 'B', 'C', 'D'] as const;
 const PAIRS: readonly string[] = COMPOUNDS.flatMap((x, i) => COMPOUNDS.slice(i + 1).map((y) => `${x}${y}`));

@@ -1,6 +1,6 @@
-import type { Observation, Playbook, Reliability, Trajectory } from '../types.js';
-import type { Rng } from '../rng.js';
-import { baseReliability } from '../reliability.js';
+import type { Observation, Playbook, Reliability, Trajectory } from '../core/types.js';
+import type { Rng } from '../core/rng.js';
+import { baseReliability } from '../core/reliability.js';
 
 /** What a domain's agent did and concluded in one episode. */
 export interface DomainPlay {
@@ -117,7 +117,7 @@ export function priorBelief(prior: readonly Observation[], key: string, fallback
   let weight = 0;
   for (const o of prior) {
     const v = o.beliefs?.[key];
-    // A reliability naming no level (see src/reliability.ts) carries no weight.
+    // A reliability naming no level (see src/core/reliability.ts) carries no weight.
     const level = baseReliability(o.reliability);
     if (typeof v === 'number' && Number.isFinite(v) && level) {
       sum += v * WEIGHT[level];

@@ -4,7 +4,7 @@ import { chemTile } from './chem_tile.js';
 import { hotPot } from './hot_pot.js';
 import { switchLight } from './switch_light.js';
 
-import type { ReflectionRules } from '../reference.js';
+import type { ReflectionRules } from '../core/reference.js';
 
 export type { Domain, DomainPlay, Reflection } from './domain.js';
 

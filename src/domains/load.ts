@@ -5,7 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import type { Domain } from './domain.js';
 import { registerDomain } from './index.js';
 

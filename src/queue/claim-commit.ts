@@ -10,11 +10,11 @@
  */
 import type pg from 'pg';
 import type PgBoss from 'pg-boss';
-import { combineDeltas } from '../merge.js';
+import { combineDeltas } from '../core/merge.js';
 import { insertEpisodes } from '../store/pg/pg-store.js';
 import type { PgStore, WriterId } from '../store/pg/pg-store.js';
 import { lockPlaybook, mergeLocked } from '../store/pg/playbook-rows.js';
-import type { Deltas, EpisodeRecord } from '../types.js';
+import type { Deltas, EpisodeRecord } from '../core/types.js';
 import { EPISODE_QUEUE } from './jobs.js';
 
 export interface Claimed {

@@ -4,16 +4,16 @@
  * (with the host and worker of every episode) and audits the run.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { newRunId } from '../coordinator.js';
-import type { RunEvent, RunResult } from '../coordinator.js';
-import { episodeId } from '../episode.js';
-import { BadInputError } from '../errors.js';
-import { closeRun, openRun, runningManifest } from '../run-frame.js';
-import { roundRobin } from '../scheduler.js';
+import { newRunId } from '../run/coordinator.js';
+import type { RunEvent, RunResult } from '../run/coordinator.js';
+import { episodeId } from '../core/episode.js';
+import { BadInputError } from '../core/errors.js';
+import { closeRun, openRun, runningManifest } from '../run/run-frame.js';
+import { roundRobin } from '../run/scheduler.js';
 import { runEpisodeEntries } from '../store/pg/pg-store.js';
 import type { PgStore } from '../store/pg/pg-store.js';
 import { parsePgUrl } from '../store/pg/url.js';
-import type { EpisodeEntry, ExperimentConfig, RunManifest } from '../types.js';
+import type { EpisodeEntry, ExperimentConfig, RunManifest } from '../core/types.js';
 import { EPISODE_QUEUE, openQueue, parseQueueUrl } from './jobs.js';
 import type { EpisodeJob } from './jobs.js';
 import { startLocalWorkers } from './local-workers.js';

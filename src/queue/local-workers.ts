@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { siblingModule } from '../module-file.js';
+import { siblingModule } from '../run/module-file.js';
 
 /** Where `worker` reads its queue URL when --queue is absent: unlike a command line, the environment is not shown by `ps` to other users. */
 export const QUEUE_ENV = 'ACE_ORCH_QUEUE';

@@ -8,12 +8,12 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type PgBoss from 'pg-boss';
-import { episodePool, playOnPool } from '../episode-pool.js';
-import { describeError } from '../errors.js';
+import { episodePool, playOnPool } from '../run/episode-pool.js';
+import { describeError } from '../core/errors.js';
 import { createPool } from '../store/pg/connect.js';
-import { episodeId } from '../episode.js';
-import { createStopFlag } from '../messages.js';
-import type { EpisodeOutcome, EpisodeTask } from '../messages.js';
+import { episodeId } from '../core/episode.js';
+import { createStopFlag } from '../run/messages.js';
+import type { EpisodeOutcome, EpisodeTask } from '../run/messages.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
 import { PgStore } from '../store/pg/pg-store.js';
 import type { WriterId } from '../store/pg/pg-store.js';
@@ -153,7 +153,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
       timeoutMs: job.data.timeoutMs ?? 0,
       stopFlag,
     };
-    // Never rejects: a thread that dies fails the attempt (E_WORKER, src/episode-pool.ts).
+    // Never rejects: a thread that dies fails the attempt (E_WORKER, src/run/episode-pool.ts).
     const played = await playOnPool(pool, task, { retries: job.data.retries ?? 0, retryDelayMs: job.data.retryDelayMs ?? 1000 });
     track(settling, settle(job, id, played));
   };

@@ -1,5 +1,5 @@
 /** Builds a report's sources from what was read. Pure: load.ts and the run and compare commands do the reading. */
-import type { AuditReport, RunManifest } from '../types.js';
+import type { AuditReport, RunManifest } from '../core/types.js';
 import type { Classified } from './classify.js';
 import type { LossTable, RunView, SourceView } from './model.js';
 

@@ -3,10 +3,10 @@
  * `--json` output of run, audit or compare. Pure: checks the shape and
  * throws a BadInputError naming the file when it is none of them.
  */
-import type { DiffRow, ModeComparison } from '../compare.js';
-import { BadInputError } from '../errors.js';
-import type { AuditReport, DomainAudit, LockStats, RunManifest } from '../types.js';
-import { parseManifest } from '../validate.js';
+import type { DiffRow, ModeComparison } from '../core/compare.js';
+import { BadInputError } from '../core/errors.js';
+import type { AuditReport, DomainAudit, LockStats, RunManifest } from '../core/types.js';
+import { parseManifest } from '../core/validate.js';
 
 export type Classified =
   | { kind: 'manifest'; manifest: RunManifest }

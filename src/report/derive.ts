@@ -1,6 +1,6 @@
 /** Numbers the page derives from a source: chart rows, lock tables, failures. Pure. */
-import { domainSpread } from '../compare.js';
-import type { LockStats } from '../types.js';
+import { domainSpread } from '../core/compare.js';
+import type { LockStats } from '../core/types.js';
 import type { LostBar, RunView, SourceView } from './model.js';
 
 /** Lost observations per domain for each mode (the median over repeats, as the terminal table's middle value). */

@@ -7,17 +7,17 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { audit } from '../audit.js';
-import type { ModeComparison } from '../compare.js';
-import { BadInputError } from '../errors.js';
+import { audit } from '../core/audit.js';
+import type { ModeComparison } from '../core/compare.js';
+import { BadInputError } from '../core/errors.js';
 import { isPostgresUrl } from '../store/backend.js';
 import type { StoreBackend } from '../store/backend.js';
 import { openStore } from '../store/open.js';
 import type { PgStore } from '../store/pg/pg-store.js';
 import { maskUrl, openableStoreUrl } from '../store/pg/url.js';
 import { Store } from '../store/store.js';
-import type { RunManifest } from '../types.js';
-import { parseJson } from '../validate.js';
+import type { RunManifest } from '../core/types.js';
+import { parseJson } from '../core/validate.js';
 import { compareSource, diffSource, manifestSource, reportJsonSource, storeSource } from './assemble.js';
 import { classify } from './classify.js';
 import type { SourceView } from './model.js';

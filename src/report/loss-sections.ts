@@ -1,6 +1,6 @@
 /** The loss table, the mode comparison and the saved-report diff, as HTML. Pure. */
-import { domainSpread } from '../compare.js';
-import type { DomainAudit } from '../types.js';
+import { domainSpread } from '../core/compare.js';
+import type { DomainAudit } from '../core/types.js';
 import { esc, table } from './escape.js';
 import type { LossTable, SourceView } from './model.js';
 

@@ -3,8 +3,8 @@
  * output of run, audit and compare (src/report/load.ts), then rendered to one
  * HTML page (src/report/html.ts). Plain data, no I/O.
  */
-import type { DiffRow, ModeComparison } from '../compare.js';
-import type { DomainAudit, EpisodeEntry, ExperimentConfig, LockStats, Playbook } from '../types.js';
+import type { DiffRow, ModeComparison } from '../core/compare.js';
+import type { DomainAudit, EpisodeEntry, ExperimentConfig, LockStats, Playbook } from '../core/types.js';
 
 /** What a source was: it decides which sections the page shows for it. */
 export type SourceKind = 'store' | 'manifest' | 'run-json' | 'audit-json' | 'compare-json' | 'diff-json';

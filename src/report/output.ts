@@ -6,7 +6,7 @@
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/durable.js';
 
 /** The page's generator tag: how an earlier report is told from a file the user wants kept. */

@@ -1,6 +1,6 @@
 /** A domain's playbook as it stands: kept observations, then the other sections' entries. Pure. */
-import type { Playbook } from '../types.js';
-import { SECTION_NAMES } from '../types.js';
+import type { Playbook } from '../core/types.js';
+import { SECTION_NAMES } from '../core/types.js';
 import { esc, table } from './escape.js';
 
 const SECTION_TITLES: Record<(typeof SECTION_NAMES)[number], string> = {

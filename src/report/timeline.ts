@@ -1,5 +1,5 @@
 /** The run's timeline: episodes on process/thread lanes, and how busy the lanes were. Pure. */
-import type { EpisodeEntry, EpisodeStatus } from '../types.js';
+import type { EpisodeEntry, EpisodeStatus } from '../core/types.js';
 import type { RunView } from './model.js';
 
 export interface TimelineBar {

@@ -5,11 +5,11 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
-import { applyDeltas } from '../merge.js';
+import { applyDeltas } from '../core/merge.js';
 import { tempPathFor } from '../store/durable.js';
-import type { Deltas } from '../types.js';
-import { parsePlaybook } from '../validate.js';
-import { emptyPlaybook } from '../merge.js';
+import type { Deltas } from '../core/types.js';
+import { parsePlaybook } from '../core/validate.js';
+import { emptyPlaybook } from '../core/merge.js';
 
 export async function baselineMerge(file: string, deltas: Deltas, cap: number): Promise<{ waitMs: number; holdMs: number; retries: number }> {
   const t0 = performance.now();

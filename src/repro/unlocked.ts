@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../store/durable.js';
 import type { Store } from '../store/store.js';
-import type { Playbook } from '../types.js';
+import type { Playbook } from '../core/types.js';
 
 /** Writes `playbook` over the domain's playbook.json, as the tool did before the fix. Returns the bytes written. */
 export async function overwriteUnlocked(store: Store, domain: string, playbook: Playbook): Promise<number> {

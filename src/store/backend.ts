@@ -6,9 +6,9 @@
  * the file backend, transactions and row locks in the PostgreSQL one.
  * `openStore` picks the backend from the `--store` value's scheme.
  */
-import type { AuditInput } from '../audit.js';
-import type { CapDecision } from '../cap.js';
-import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
+import type { AuditInput } from '../core/audit.js';
+import type { CapDecision } from '../core/cap.js';
+import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../core/types.js';
 import type { SnapshotOptions } from './snapshot.js';
 import type { MergeResult, StoreOptions } from './store.js';
 
@@ -33,7 +33,7 @@ export interface StoreBackend {
   readManifests(): Promise<RunManifest[]>;
   listDomains(): Promise<string[]>;
   updateStats(domain: string, update: (previous: Record<string, unknown>) => Record<string, unknown>): Promise<void>;
-  /** The cap a writing command uses (src/cap.ts); exit 2 before anything is written when `requested` would drop observations. */
+  /** The cap a writing command uses (src/core/cap.ts); exit 2 before anything is written when `requested` would drop observations. */
   settleCap(requested: number | undefined): Promise<CapDecision>;
   /** Records the store's cap, keeping earlier ones. */
   recordCap(cap: number): Promise<void>;

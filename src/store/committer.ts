@@ -9,8 +9,8 @@
  * Cross-process safety is the store's: the committer still takes the
  * domain's lock, reads under it and passes the fence.
  */
-import { combineDeltas } from '../merge.js';
-import type { Deltas, EpisodeRecord } from '../types.js';
+import { combineDeltas } from '../core/merge.js';
+import type { Deltas, EpisodeRecord } from '../core/types.js';
 import type { StoreBackend } from './backend.js';
 import type { MergeResult, Store } from './store.js';
 

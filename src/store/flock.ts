@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import fsExt from 'fs-ext';
-import { LockTimeoutError } from '../errors.js';
+import { LockTimeoutError } from '../core/errors.js';
 import type { LockOptions } from './lock.js';
 
 /** Releases the flock (closing the descriptor is what drops it). */

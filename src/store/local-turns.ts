@@ -11,7 +11,7 @@
  * the file lock is what excludes.
  */
 import { workerData } from 'node:worker_threads';
-import { hashKey } from '../rng.js';
+import { hashKey } from '../core/rng.js';
 
 const SLOTS = 256;
 /** Tickets abandoned by waiters that timed out, remembered so the holder before them can skip them. */

@@ -19,9 +19,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import lockfile from 'proper-lockfile';
-import { LeaseLostError, LockCompromisedError, LockTimeoutError } from '../errors.js';
-import { hashKey } from '../rng.js';
-import { processAlive } from '../run-liveness.js';
+import { LeaseLostError, LockCompromisedError, LockTimeoutError } from '../core/errors.js';
+import { hashKey } from '../core/rng.js';
+import { processAlive } from './liveness.js';
 import { takeTurn } from './local-turns.js';
 
 export interface LockOptions {

@@ -20,8 +20,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { foldedBatches } from '../folded-batches.js';
-import type { Deltas, Playbook } from '../types.js';
+import { foldedBatches } from '../core/folded-batches.js';
+import type { Deltas, Playbook } from '../core/types.js';
 import { fileIdentity, fsyncDirAsync, fsyncDir, readWithIdentity, writeFileAtomic } from './durable.js';
 
 export interface PendingBatch {

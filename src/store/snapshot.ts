@@ -1,12 +1,12 @@
-/** Reads what the audit needs from a store: the thin I/O side of src/audit.ts. */
+/** Reads what the audit needs from a store: the thin I/O side of src/core/audit.ts. */
 import { readFile, stat } from 'node:fs/promises';
-import { episodeFact } from '../audit.js';
-import type { AuditInput, DomainState, EpisodeFact } from '../audit.js';
-import { readEpisodeText } from '../episode-read.js';
-import { builtInReflection, type ReflectionRules } from '../reference.js';
-import type { FileFinding } from '../episode-read.js';
+import { episodeFact } from '../core/audit.js';
+import type { AuditInput, DomainState, EpisodeFact } from '../core/audit.js';
+import { readEpisodeText } from '../core/episode-read.js';
+import { builtInReflection, type ReflectionRules } from '../core/reference.js';
+import type { FileFinding } from '../core/episode-read.js';
 import { readRecordedCap } from './store-meta.js';
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import type { Store } from './store.js';
 
 /** Files read at once: enough to hide latency, few enough to stay under open-file limits. */

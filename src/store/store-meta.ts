@@ -1,16 +1,16 @@
 /**
  * What a store records about itself: `<store>/metadata/store.json`, written
  * by ace-orch's first write to the store. Today it holds the cap (see
- * src/cap.ts for the rules); the I/O here is thin, the decisions are pure.
+ * src/core/cap.ts for the rules); the I/O here is thin, the decisions are pure.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { capFromManifests, decideWriteCap, nextCapRecord, type CapDecision, type CapRecord, type PlaybookSize, type RecordedCap } from '../cap.js';
-import { BadInputError } from '../errors.js';
-import { parseJson, positiveInt } from '../validate.js';
+import { capFromManifests, decideWriteCap, nextCapRecord, type CapDecision, type CapRecord, type PlaybookSize, type RecordedCap } from '../core/cap.js';
+import { BadInputError } from '../core/errors.js';
+import { parseJson, positiveInt } from '../core/validate.js';
 import { writeFileAtomic } from './durable.js';
 import type { Store } from './store.js';
-import type { RunManifest } from '../types.js';
+import type { RunManifest } from '../core/types.js';
 
 /** `<store>/metadata/store.json` */
 export type StoreMeta = CapRecord;

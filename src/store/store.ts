@@ -12,21 +12,21 @@
 import { constants, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { assertWithinCap } from '../cap.js';
-import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnsupportedPlatformError } from '../errors.js';
-import { applyDeltas, combineDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../merge.js';
-import { withFolded } from '../folded-batches.js';
-import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../types.js';
-import { parseManifest, parsePlaybook } from '../validate.js';
+import { assertWithinCap } from '../core/cap.js';
+import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnsupportedPlatformError } from '../core/errors.js';
+import { applyDeltas, combineDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../core/merge.js';
+import { withFolded } from '../core/folded-batches.js';
+import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../core/types.js';
+import { parseManifest, parsePlaybook } from '../core/validate.js';
 import { createFileDurable, fileIdentity, fsyncDir, fsyncDirAsync, readWithIdentity, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { createFilesDurable } from './durable-batch.js';
 import type { NewFileResult } from './durable-batch.js';
 import { DEFAULT_LOCK_OPTIONS, withLock, withLockUnless } from './lock.js';
 import { FoldWatch, pendingDirOf, readPending, removePending, stillPending, writePending } from './pending.js';
 import type { PendingBatch } from './pending.js';
-import type { AuditInput } from '../audit.js';
+import type { AuditInput } from '../core/audit.js';
 import type { StoreBackend } from './backend.js';
-import type { CapDecision } from '../cap.js';
+import type { CapDecision } from '../core/cap.js';
 import { recordCap, settleWriteCap } from './store-meta.js';
 import { loadAuditInput } from './snapshot.js';
 import type { SnapshotOptions } from './snapshot.js';
@@ -319,7 +319,7 @@ export class Store implements StoreBackend {
    * write. The holder makes that write durable and only then removes the folded batch files, all
    * before releasing the lock, so a waiter woken by the release finds its file gone. A crash anywhere
    * leaves the batch file (which the next holder or `repair` folds; folding twice changes nothing,
-   * see src/merge.ts) or a playbook that holds it. The fence is the one of commit().
+   * see src/core/merge.ts) or a playbook that holds it. The fence is the one of commit().
    */
   private async mergeShared(domain: string, deltas: Deltas): Promise<MergeResult> {
     const file = this.playbookPath(domain);

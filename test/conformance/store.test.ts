@@ -8,9 +8,9 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { Piscina } from 'piscina';
-import { audit } from '../../src/audit.js';
-import { BadInputError } from '../../src/errors.js';
-import { applyDeltas, combineDeltas, emptyPlaybook } from '../../src/merge.js';
+import { audit } from '../../src/core/audit.js';
+import { BadInputError } from '../../src/core/errors.js';
+import { applyDeltas, combineDeltas, emptyPlaybook } from '../../src/core/merge.js';
 import type { StoreBackend } from '../../src/store/backend.js';
 import { GroupCommitter } from '../../src/store/committer.js';
 import { isPostgresUrl } from '../../src/store/backend.js';

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import pRetry from 'p-retry';
 import type pg from 'pg';
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../core/errors.js';
 
 /** SQLSTATE classes and socket errors that a reconnect can cure. */
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '40001', '40P01', '53300']);

@@ -6,7 +6,7 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../core/errors.js';
 import { writeFileAtomic } from '../durable.js';
 import { Store } from '../store.js';
 import type { PgStore } from './pg-store.js';

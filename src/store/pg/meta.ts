@@ -1,11 +1,11 @@
 /**
  * What a PostgreSQL store records about itself (its cap), in its `meta`
  * table: the same rules as the file store's `metadata/store.json`, decided by
- * the pure src/cap.ts.
+ * the pure src/core/cap.ts.
  */
-import { capFromManifests, decideWriteCap, nextCapRecord } from '../../cap.js';
-import type { CapDecision, CapRecord, PlaybookSize, RecordedCap } from '../../cap.js';
-import type { RunManifest } from '../../types.js';
+import { capFromManifests, decideWriteCap, nextCapRecord } from '../../core/cap.js';
+import type { CapDecision, CapRecord, PlaybookSize, RecordedCap } from '../../core/cap.js';
+import type { RunManifest } from '../../core/types.js';
 import type { PgStore } from './pg-store.js';
 
 async function readCapRecord(store: PgStore): Promise<CapRecord | null> {

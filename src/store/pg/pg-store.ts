@@ -8,20 +8,20 @@
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import type pg from 'pg';
-import type { AuditInput } from '../../audit.js';
-import { BadInputError } from '../../errors.js';
+import type { AuditInput } from '../../core/audit.js';
+import { BadInputError } from '../../core/errors.js';
 import { DEFAULT_STORE_OPTIONS } from '../store.js';
 import type { MergeResult, StoreOptions } from '../store.js';
 import type { StoreBackend } from '../backend.js';
 import type { SnapshotOptions } from '../snapshot.js';
-import type { Deltas, EpisodeEntry, EpisodeRecord, Playbook, RunManifest } from '../../types.js';
+import type { Deltas, EpisodeEntry, EpisodeRecord, Playbook, RunManifest } from '../../core/types.js';
 import { createPool, openError, withRetry } from './connect.js';
 import type { RetryReport } from './connect.js';
 import { lockPlaybook, mergeLocked, rowPlaybook } from './playbook-rows.js';
 import { ensureSchema, tables } from './schema.js';
 import { pgAuditInput } from './snapshot.js';
 import { pgRecordCap, pgSettleCap } from './meta.js';
-import type { CapDecision } from '../../cap.js';
+import type { CapDecision } from '../../core/cap.js';
 import { parsePgUrl } from './url.js';
 
 /** Who wrote an episode: recorded with it, and in the run manifest. */

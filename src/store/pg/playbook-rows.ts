@@ -1,13 +1,13 @@
 /**
  * The SQL side of one playbook merge, shared by single merges and group
  * commits: lock the domain's row, apply the SAME pure merge rules as the file
- * store (src/merge.ts), write it back. Always inside the caller's transaction.
+ * store (src/core/merge.ts), write it back. Always inside the caller's transaction.
  */
 import type { PoolClient } from 'pg';
-import { assertWithinCap } from '../../cap.js';
-import { applyDeltas, emptyPlaybook, sameContent } from '../../merge.js';
-import type { Deltas, Playbook } from '../../types.js';
-import { checkPlaybook } from '../../validate.js';
+import { assertWithinCap } from '../../core/cap.js';
+import { applyDeltas, emptyPlaybook, sameContent } from '../../core/merge.js';
+import type { Deltas, Playbook } from '../../core/types.js';
+import { checkPlaybook } from '../../core/validate.js';
 
 export interface LockedPlaybook {
   playbook: Playbook;

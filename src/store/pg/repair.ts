@@ -4,13 +4,13 @@
  * transaction and its merge's): their observations and the section entries the
  * playbook should hold. Closes runs whose process died. Torn playbooks and temp
  * files cannot happen here, so there is nothing to rebuild. `run --resume`
- * re-merges one run's episodes the same way (src/resume.ts).
+ * re-merges one run's episodes the same way (src/run/resume.ts).
  */
-import type { DomainState, EpisodeFact } from '../../audit.js';
-import { closeAbandonedRuns, remergeLostWith } from '../../repair.js';
-import type { DomainRepair, Remerger, RepairOptions, RepairReport } from '../../repair.js';
-import type { ReflectionRules } from '../../reference.js';
-import type { EpisodeRecord } from '../../types.js';
+import type { DomainState, EpisodeFact } from '../../core/audit.js';
+import { closeAbandonedRuns, remergeLostWith } from '../repair.js';
+import type { DomainRepair, Remerger, RepairOptions, RepairReport } from '../repair.js';
+import type { ReflectionRules } from '../../core/reference.js';
+import type { EpisodeRecord } from '../../core/types.js';
 import { PgStore } from './pg-store.js';
 import { pgDomainState } from './snapshot.js';
 

@@ -5,7 +5,7 @@
  * release can migrate it and an older one refuses a newer schema.
  */
 import type { ClientBase, PoolClient } from 'pg';
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../core/errors.js';
 
 /** The schema version this release writes and reads. */
 export const SCHEMA_VERSION = 1;

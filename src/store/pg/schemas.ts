@@ -4,7 +4,7 @@
  * holds a store, the schemas made under a base name, and their URLs.
  */
 import pg from 'pg';
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../core/errors.js';
 import { openError } from './connect.js';
 import { storedVersion } from './schema.js';
 import { parsePgUrl, storeUrlIn } from './url.js';

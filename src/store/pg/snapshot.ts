@@ -1,10 +1,10 @@
 /** Reads what the pure audit needs from the PostgreSQL store, like src/store/snapshot.ts does from files. */
-import { episodeFact } from '../../audit.js';
-import type { AuditInput, DomainState } from '../../audit.js';
-import { BadInputError } from '../../errors.js';
+import { episodeFact } from '../../core/audit.js';
+import type { AuditInput, DomainState } from '../../core/audit.js';
+import { BadInputError } from '../../core/errors.js';
 import type { SnapshotOptions } from '../snapshot.js';
 import type { PgStore } from './pg-store.js';
-import { builtInReflection, type ReflectionRules } from '../../reference.js';
+import { builtInReflection, type ReflectionRules } from '../../core/reference.js';
 import { pgRecordedCap } from './meta.js';
 
 export async function pgDomainState(store: PgStore, domain: string, rules: ReflectionRules = builtInReflection): Promise<DomainState> {

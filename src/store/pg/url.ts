@@ -1,5 +1,5 @@
 /** PostgreSQL store URLs: `postgres://user[:password]@host:port/db[?schema=NAME]`. */
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../core/errors.js';
 import { isPostgresUrl } from '../backend.js';
 
 /** Where the store's tables live unless `?schema=` says otherwise. */

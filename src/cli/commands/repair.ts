@@ -1,0 +1,70 @@
+/** `ace-orch repair`: re-merge what crashed writers left unmerged; optionally rebuild a corrupt playbook. */
+import type { Argv } from 'yargs';
+import { EXIT } from '../../core/exit-codes.js';
+import { audit } from '../../core/audit.js';
+import { BadInputError } from '../../core/errors.js';
+import { auditJson, formatAudit, markdownTable } from '../format.js';
+import { repairStore } from '../../store/repair.js';
+import { assertStoreExists } from '../../store/snapshot.js';
+import { openStore } from '../../store/open.js';
+import type { PgStore } from '../../store/pg/pg-store.js';
+import type { Store } from '../../store/store.js';
+import type { RepairReport } from '../../store/repair.js';
+import { intFlag } from './flags.js';
+import type { Io } from './io.js';
+
+export interface RepairArgs {
+  store: string;
+  rebuild: boolean;
+  cap?: number;
+  json: boolean;
+}
+
+export function repairBuilder<T>(y: Argv<T>) {
+  return y
+    .option('store', { type: 'string', default: './memory', describe: 'Store to repair: a directory or postgres://user@host:5432/db[?schema=NAME]' })
+    .option('rebuild', {
+      type: 'boolean',
+      default: false,
+      describe: 'Move a corrupt playbook.json aside (renamed, never deleted) and rebuild it from the episode files',
+    })
+    .option('cap', { type: 'number', coerce: intFlag('cap'), describe: "Observations a playbook keeps: the store's recorded cap unless given (10 for a store with none); lower than the store's cap or than a playbook holds is refused (exit 2)" })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
+}
+
+export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
+  const store = await openStore(args.store);
+  let repair: RepairReport;
+  let report;
+  try {
+    if (store.kind === 'postgres') {
+      if (args.rebuild) throw new BadInputError(`--rebuild moves a torn playbook file aside; a PostgreSQL playbook row (${store.location}) cannot be torn`);
+      const { repairPgStore } = await import('../../store/pg/repair.js');
+      repair = await repairPgStore(store as PgStore, { cap: args.cap });
+    } else {
+      await assertStoreExists(store as Store);
+      repair = await repairStore(store as Store, { rebuild: args.rebuild, cap: args.cap });
+    }
+    report = audit(await store.auditInput({ cap: args.cap }));
+  } finally {
+    await store.close();
+  }
+  if (args.json) {
+    io.out(JSON.stringify({ ...repair, audit: auditJson(report) }));
+  } else {
+    io.out(
+      markdownTable(
+        ['Domain', 'Episode Files', 'Recovered', 'Section Entries Restored', 'Temp Files Removed', 'Corrupt Playbook Moved To'],
+        repair.domains.map((d) => [d.domain, d.episodeFiles, d.recovered.length, d.sectionEntriesRestored, d.tempFilesRemoved, d.movedAside ?? '']),
+      ),
+    );
+    const recovered = repair.domains.reduce((n, d) => n + d.recovered.length, 0);
+    io.out('');
+    io.out(recovered ? `Recovered ${recovered} observations into their playbooks.` : 'Nothing to recover: every expected observation was already in its playbook.');
+    for (const d of repair.domains) if (d.pendingBatchesFolded) io.out(`Folded ${d.pendingBatchesFolded} pending batches into ${d.domain}'s playbook.`);
+    for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed.`);
+    io.out('');
+    io.out(formatAudit(report));
+  }
+  return report.zeroLoss ? EXIT.ok : EXIT.loss;
+}

@@ -1,0 +1,69 @@
+/** The `--queue` side of `ace-orch run`: flags, checks and progress for a distributed run. */
+import type { Argv } from 'yargs';
+import { worstPlayMs } from '../../run/attempts.js';
+import type { RunEvent, RunResult } from '../../run/coordinator.js';
+import { BadInputError } from '../../core/errors.js';
+import type { StoreBackend } from '../../store/backend.js';
+import type { PgStore } from '../../store/pg/pg-store.js';
+import type { ExperimentConfig } from '../../core/types.js';
+import { intFlag } from './flags.js';
+import type { Io } from './io.js';
+
+export interface QueueRunArgs {
+  queue?: string;
+  workers: number;
+  claimSeconds: number;
+}
+
+export function queueOptions<T>(y: Argv<T>) {
+  return y
+    .option('queue', { type: 'string', describe: 'Distribute the episodes through this pg-boss queue (postgres://…, the same database as --store) to `ace-orch worker`s on any host' })
+    .option('workers', { type: 'number', default: 0, coerce: intFlag('workers', { min: 0 }), describe: 'With --queue: also start this many local workers (each with --threads threads)' })
+    .option('claim-seconds', { type: 'number', default: 60, coerce: intFlag('claim-seconds'), describe: 'With --queue: a claim not committed within this many seconds expires and its episode goes to another worker' });
+}
+
+/** Checks the queue flags whether or not --queue is given, so a stray --workers is not silently ignored. */
+export function checkQueueArgs(args: QueueRunArgs, processes: number): void {
+  if (args.queue === undefined && args.workers > 0) throw new BadInputError('--workers starts queue workers; give --queue postgres://… too');
+  if (args.queue !== undefined && processes > 1) throw new BadInputError('--processes and --queue both spread episodes; use --workers with --queue');
+}
+
+/**
+ * A claim must outlast an episode's attempts, or its episode goes to a second worker while the first
+ * still plays it (and that worker's play is wasted). Refuses a claim shorter than the worst case; a
+ * warning when no --episode-timeout bounds the play.
+ */
+export function checkClaimLength(experiment: ExperimentConfig, claimSeconds: number): string | undefined {
+  const timeoutMs = experiment.episodeTimeoutMs ?? 0;
+  const retries = experiment.retries ?? 0;
+  const worst = worstPlayMs(timeoutMs, retries, experiment.retryDelayMs ?? 1000);
+  if (!worst) return `no --episode-timeout: an episode that plays longer than --claim-seconds ${claimSeconds} loses its claim and is played again by another worker`;
+  if (worst.ms <= claimSeconds * 1000) return undefined;
+  const attempts = `${retries + 1} attempt${retries ? 's' : ''} × --episode-timeout ${timeoutMs} ms${retries ? ` + up to ${worst.backoffMs} ms of retry backoff` : ''}`;
+  throw new BadInputError(`--claim-seconds ${claimSeconds} is shorter than an episode's longest play (${attempts} = ${Math.ceil(worst.ms / 1000)} s): raise --claim-seconds above it, or lower --episode-timeout or --retries`);
+}
+
+export async function queuedRun(store: StoreBackend, experiment: ExperimentConfig, capFromStore: boolean, args: QueueRunArgs & { queue: string }, io: Io, onEvent: (e: RunEvent) => void, signal?: AbortSignal): Promise<RunResult> {
+  if (store.kind !== 'postgres') throw new BadInputError(`--queue needs a PostgreSQL --store the workers can reach (postgres://…, the queue's database), not ${store.location}`);
+  const warning = checkClaimLength(experiment, args.claimSeconds);
+  if (warning) onEvent({ type: 'warning', message: warning });
+  // pg-boss is loaded only for a queued run.
+  const { runDistributed } = await import('../../queue/distributed-run.js');
+  const result = await runDistributed({
+    experiment,
+    store: store as PgStore,
+    queue: args.queue,
+    workers: args.workers,
+    concurrency: experiment.concurrency,
+    claimSeconds: args.claimSeconds,
+    capFromStore,
+    signal,
+    onEvent: (e) => {
+      if (e.type === 'started') io.err(`run ${e.runId}: ${e.total} episodes queued; ${args.workers ? `${args.workers} local workers started` : 'start `ace-orch worker --queue …` on your hosts'}`);
+      onEvent(e);
+    },
+  });
+  // All local workers exited with episodes unplayed: the run stopped (exit 4), and says why in one line.
+  if (result.manifest.status === 'stopped' && result.manifest.stop_reason) io.err(`ace-orch: ${result.manifest.stop_reason}`);
+  return result;
+}

@@ -1,0 +1,192 @@
+/** `ace-orch run`: run an experiment on a store, then audit the run. */
+import type { Argv } from 'yargs';
+import { checkWritePath, runExperiment } from '../../run/coordinator.js';
+import type { ResumePlan, RunEvent } from '../../run/coordinator.js';
+import { planResume, readRunToResume } from '../../run/resume.js';
+import { assertStoreExists } from '../../store/snapshot.js';
+import { EXIT, runExitCode } from '../../core/exit-codes.js';
+import { formatEfficiency } from '../../core/efficiency.js';
+import { auditJson, formatAudit, formatContention } from '../format.js';
+import { BadInputError, UsageError } from '../../core/errors.js';
+import { intFlag } from './flags.js';
+import { DEFAULT_LOCK_OPTIONS } from '../../store/lock.js';
+import { Store } from '../../store/store.js';
+import { isPostgresUrl } from '../../store/backend.js';
+import type { StoreBackend } from '../../store/backend.js';
+import { maskUrl } from '../../store/pg/url.js';
+import { openStore } from '../../store/open.js';
+import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
+import type { CommitMode, ExperimentConfig } from '../../core/types.js';
+import { emptyProgress, nextLineAt, progressLine } from '../progress.js';
+import type { ExperimentArgs } from './experiment-args.js';
+import type { Io } from './io.js';
+import { prepareReport, reportOption, reportRun } from './report-flag.js';
+import { checkQueueArgs, queueOptions, queuedRun } from './run-queue.js';
+import type { QueueRunArgs } from './run-queue.js';
+
+export interface RunArgs extends ExperimentArgs, QueueRunArgs {
+  experiment?: string;
+  store: string;
+  lock: boolean;
+  lockTimeout: number;
+  commit: CommitMode;
+  json: boolean;
+  progress: 'auto' | 'lines' | 'none';
+  resume?: string;
+  report?: string;
+}
+
+export function runBuilder<T>(y: Argv<T>) {
+  return queueOptions(experimentOptions(y.positional('experiment', { type: 'string', describe: 'Experiment JSON file (see experiments/); flags override its fields' }))
+    .option('store', { type: 'string', default: './memory', describe: 'Store: a directory (created if missing, never wiped) or postgres://user@host:5432/db[?schema=NAME]' })
+    .option('lock', {
+      type: 'boolean',
+      default: true,
+      describe: 'Write through the locked merge store; --no-lock uses the pre-fix unlocked read-modify-write, to reproduce the loss',
+    })
+    .option('commit', commitOption)
+    .option('lock-timeout', { type: 'number', default: 30_000, coerce: intFlag('lock-timeout', { unit: 'ms' }), describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
+    .option('progress', {
+      choices: ['auto', 'lines', 'none'] as const,
+      default: 'auto' as const,
+      describe: 'auto: one updating line on an interactive terminal, nothing otherwise; lines: a line per 10% (for logs); none',
+    })
+    .option('resume', { type: 'string', describe: 'Finish run RUN_ID of --store: merge what it left unmerged, play only its episodes without a file, same ids and config' })
+    .option('report', reportOption));
+}
+
+/** With --resume the run's own config applies; experiment flags would silently differ from it. */
+const EXPERIMENT_FLAGS = ['domains', 'episodes', 'threads', 'processes', 'episodeMs', 'cap', 'seed', 'concurrency', 'episodeTimeout', 'retries', 'retryDelay', 'rate', 'maxFailures'] as const;
+
+async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; experiment: ExperimentConfig; done?: number }> {
+  const extra = [args.experiment && 'an experiment file', ...EXPERIMENT_FLAGS.filter((k) => args[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)].filter(Boolean);
+  if (extra.length) throw new UsageError(`--resume runs the run's own config; drop ${extra.join(', ')}`);
+  if (args.queue !== undefined) throw new UsageError('--resume plays the run here; a distributed run (--queue) resumes by starting workers again');
+  const store = await openStore(args.store);
+  try {
+    if (store instanceof Store) await assertStoreExists(store);
+    const manifest = await readRunToResume(store, args.resume!);
+    // Its jobs are still queued: playing them here too would play (and pay for) them twice.
+    if (manifest.queue) throw new BadInputError(`--resume: run ${manifest.run_id} was distributed through queue ${manifest.queue}; start \`ace-orch worker --queue ...\` again to finish it`);
+    const { complete, plan, recovered } = await planResume(store, manifest);
+    const record = store.kind === 'file' ? 'file' : 'record';
+    if (complete) {
+      io.out(`Run ${manifest.run_id} is complete: every episode has its ${record} and its merge; nothing to do, nothing written.`);
+      return { experiment: manifest.config, done: EXIT.ok };
+    }
+    io.err(`resuming run ${manifest.run_id}: ${plan.keep.length} episodes done (${recovered.length} merged from their ${record}s now), ${plan.assignments.length} to play`);
+    return { plan, experiment: manifest.config };
+  } finally {
+    await store.close();
+  }
+}
+
+export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
+  const reportFile = await prepareReport(args.report);
+  let resume: ResumePlan | undefined;
+  let experiment: ExperimentConfig;
+  let capRequested = false;
+  if (args.resume !== undefined) {
+    const r = await resumePlan(args, io);
+    if (r.done !== undefined) return r.done;
+    resume = r.plan;
+    experiment = r.experiment;
+  } else {
+    // Before the store is opened: opening a PostgreSQL store may create its tables.
+    checkWritePath(args.lock ? 'locked' : 'unlocked', args.commit, isPostgresUrl(args.store) ? 'postgres' : 'file', maskUrl(args.store));
+    ({ experiment, capRequested } = await experimentAndCapFromArgs(args.experiment, args));
+  }
+  const store = await openStore(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
+  try {
+    return await runOn(store, { experiment, capRequested, reportFile, ...(resume ? { resume } : {}) }, args, io, signal);
+  } finally {
+    await store.close();
+  }
+}
+
+/** How often the interactive progress line is redrawn at most. */
+const PROGRESS_REDRAW_MS = 100;
+
+interface RunPlan {
+  experiment: ExperimentConfig;
+  capRequested: boolean;
+  reportFile: string | undefined;
+  resume?: ResumePlan;
+}
+
+async function runOn(store: StoreBackend, { experiment, capRequested, reportFile, resume }: RunPlan, args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
+  checkQueueArgs(args, experiment.processes);
+  const progress = emptyProgress(0);
+  const t0 = performance.now();
+  let nextLine = 0;
+  let drawnAt = -Infinity;
+  const show = (): void => {
+    const now = performance.now();
+    progress.elapsedMs = now - t0;
+    if (args.progress === 'auto') {
+      // A redraw per episode start and end is a synchronous terminal write each on the thread that feeds the pool: 10 a second are plenty.
+      if (now - drawnAt < PROGRESS_REDRAW_MS && progress.done !== progress.total) return;
+      drawnAt = now;
+      io.progress(progressLine(progress));
+    } else if (args.progress === 'lines' && (progress.done >= nextLine || progress.done === progress.total)) {
+      io.err(progressLine(progress));
+      nextLine = nextLineAt(progress.done, progress.total);
+    }
+  };
+  // Local and queued runs report through the same events, so --progress means the same for both.
+  const onEvent = (e: RunEvent): void => {
+    if (e.type === 'started') {
+      progress.total = e.total;
+      nextLine = nextLineAt(0, e.total);
+      if (args.queue === undefined) io.progress(`run ${e.runId}: ${e.total} episodes, ${experiment.concurrency ?? experiment.threads} in flight on ${experiment.threads} threads`);
+    }
+    if (e.type === 'progress') Object.assign(progress, { done: e.done, failed: e.failed, inFlight: e.inFlight });
+    if (e.type === 'episode-started') progress.inFlight++;
+    if (e.type === 'retry') progress.retried++;
+    if (e.type === 'episode') {
+      progress.done = e.done;
+      progress.inFlight = Math.max(0, progress.inFlight - 1);
+      if (!e.outcome.ok) {
+        progress.failed++;
+        io.err(`episode ${e.outcome.domain} #${e.outcome.index} failed: ${e.outcome.error.code}: ${e.outcome.error.message}`);
+      }
+    }
+    if (e.type === 'episode-started' || e.type === 'episode' || e.type === 'progress') show();
+    if (e.type === 'stopping') io.err(`stopping (${e.reason}): letting in-flight episodes finish their writes`);
+    if (e.type === 'shard-error') io.err(e.message);
+    if (e.type === 'warning') io.err(`warning: ${e.message}`);
+  };
+  const result = args.queue !== undefined ? await queuedRun(store, experiment, !capRequested, { ...args, queue: args.queue }, io, onEvent, signal) : await runExperiment({
+    experiment,
+    store,
+    mode: resume ? resume.manifest.mode : args.lock ? 'locked' : 'unlocked',
+    commit: resume?.manifest.commit ?? args.commit,
+    // A resumed run keeps the cap its manifest recorded; a new one takes the store's unless --cap was given.
+    capFromStore: resume ? false : !capRequested,
+    signal,
+    ...(resume ? { resume } : {}),
+    onEvent,
+  });
+  io.progress('');
+  const { manifest, report } = result;
+  if (args.json) {
+    io.out(JSON.stringify({ ...auditJson(report), mode: manifest.mode, status: manifest.status, timings: manifest.timings, contention: manifest.contention }));
+  } else {
+    const where = manifest.queue ? `queue ${manifest.queue}` : experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : `${experiment.threads} threads`;
+    const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
+    const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
+    io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
+    // A queued run's episodes are played by workers it does not know the number of.
+    if (manifest.timings?.concurrency !== undefined) io.out(formatEfficiency(manifest.timings));
+    io.out('');
+    io.out(formatAudit(report));
+    io.out(formatContention(manifest.contention ?? {}));
+  }
+  if (reportFile) await reportRun(reportFile, manifest, store, io);
+  if (result.fatal) {
+    io.err(`ace-orch: ${result.fatal.message}`);
+    return EXIT.usage;
+  }
+  return runExitCode(report.zeroLoss, manifest);
+}

@@ -1,0 +1,125 @@
+/** Terminal rendering of reports. Pure: strings in, strings out. */
+import type { AuditReport, DomainAudit, LockStats } from '../core/types.js';
+
+const COLUMNS: { title: string; value: (d: DomainAudit) => string | number }[] = [
+  { title: 'Domain', value: (d) => d.domain },
+  { title: 'Episodes Run', value: (d) => d.episodesRun ?? '' },
+  { title: 'Episode Files', value: (d) => d.episodeFiles },
+  { title: 'Playbook Observations', value: (d) => (d.playbookError ? 'unreadable' : d.noPlaybook ? 'no playbook' : d.playbookObservations) },
+  { title: 'Lost', value: (d) => d.lost },
+  { title: 'Expected', value: (d) => d.expected },
+  { title: 'Missing Files', value: (d) => d.missingFiles },
+  { title: 'Unexpected', value: (d) => d.unexpected },
+  { title: 'Failed', value: (d) => d.failed ?? 0 },
+  { title: 'Unreadable Files', value: (d) => d.unreadableFiles },
+];
+
+/** A Markdown table with aligned columns: readable in a terminal, pasteable into an issue. */
+export function markdownTable(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(cells[0]!), rule, ...cells.slice(1).map(line)].join('\n');
+}
+
+function listIds(ids: string[], max = 5): string {
+  return ids.length <= max ? ids.join(', ') : `${ids.slice(0, max).join(', ')} and ${ids.length - max} more`;
+}
+
+export function formatAudit(report: AuditReport): string {
+  const table = markdownTable(
+    COLUMNS.map((c) => c.title),
+    report.domains.map((d) => COLUMNS.map((c) => c.value(d))),
+  );
+  const lines = [table, ''];
+  const scope = report.runId ? `run ${report.runId}` : `store ${report.store}`;
+  const expected = report.domains.reduce((n, d) => n + d.expected, 0);
+  if (report.zeroLoss) {
+    lines.push(`Zero loss (${scope}): all ${expected} expected observations are in their playbooks; every episode run has its file.`);
+  } else {
+    lines.push(`LOSS (${scope}):`);
+    for (const d of report.domains) {
+      if (d.lost) lines.push(`  ${d.domain}: ${d.lost} of ${d.expected} expected observations missing from the playbook: ${listIds(d.lostIds)}`);
+      if (d.missingFiles) lines.push(`  ${d.domain}: ${d.missingFiles} episodes ran without an episode file: ${listIds(d.missingIds)}`);
+    }
+  }
+  for (const d of report.domains) {
+    if (d.failed) lines.push(`${d.domain}: ${d.failed} episodes failed (not lost: they wrote nothing): ${listIds(d.failedIds)}`);
+  }
+  for (const d of report.domains) {
+    if (d.unexpected) lines.push(`warning: ${d.domain}: ${d.unexpected} playbook observations have no episode file: ${listIds(d.unexpectedIds)}`);
+  }
+  lines.push(...domainNotes(report));
+  lines.push(`cap ${report.cap}: ${report.capReason}`);
+  return lines.join('\n');
+}
+
+/** What the audit found beyond the counts: unreadable playbooks and files, and the other sections. */
+function domainNotes(report: AuditReport): string[] {
+  const lines: string[] = [];
+  for (const d of report.domains) {
+    if (d.playbookError) lines.push(`LOSS: ${d.domain}: playbook cannot be read (${d.playbookError}); \`ace-orch repair --rebuild\` moves it aside and rebuilds it`);
+    if (d.noPlaybook) lines.push(`LOSS: ${d.domain}: episode files and no playbook.json: all ${d.expected} observations its episodes should have placed are lost`);
+    const skipped = d.findings.filter((f) => !f.used);
+    if (skipped.length) lines.push(`note: ${d.domain}: ${skipped.length} unreadable episode file${skipped.length === 1 ? '' : 's'} (not counted), e.g. ${skipped[0]!.file}: ${skipped[0]!.problem}`);
+    const caveats = d.findings.filter((f) => f.used);
+    if (caveats.length) lines.push(`note: ${d.domain}: ${caveats.length} episode file note${caveats.length === 1 ? '' : 's'}, e.g. ${caveats[0]!.file}: ${caveats[0]!.problem} (all in --json)`);
+    const s = d.sections;
+    if (s.duplicates) lines.push(`note: ${d.domain}: ${s.duplicates} duplicated section entr${s.duplicates === 1 ? 'y' : 'ies'} (same source_episode and content)`);
+    if (s.lost) {
+      const kind = s.lostExact ? `LOSS: ${s.lostExact} recorded by ace-orch episode files` : 'derived by the reference rules; placement approximate, not counted as loss';
+      lines.push(`${s.lostExact ? 'LOSS' : 'note'}: ${d.domain}: ${s.lost} section entr${s.lost === 1 ? 'y' : 'ies'} within the keep rule missing from the playbook (${kind}): ${listIds(s.lostEntries.map((e) => `${e.section}/${e.source_episode}`))}`);
+    }
+  }
+  return lines;
+}
+
+export function formatContention(byDomain: Record<string, LockStats>): string {
+  const all = Object.values(byDomain);
+  const count = all.reduce((n, s) => n + s.count, 0);
+  if (count === 0) return 'lock: no merges';
+  const max = (f: (s: LockStats) => number): number => Math.max(...all.map(f));
+  const sum = (f: (s: LockStats) => number): number => all.reduce((n, s) => n + f(s), 0);
+  const merges = sum((s) => s.merges ?? s.count);
+  const extra = [
+    sum((s) => s.refused ?? 0) && `${sum((s) => s.refused ?? 0)} refused by the fence`,
+    sum((s) => s.foreignWrites ?? 0) && `${sum((s) => s.foreignWrites ?? 0)} foreign writes (another tool wrote the playbook; merges retried)`,
+    sum((s) => s.reclaimed ?? 0) && `${sum((s) => s.reclaimed ?? 0)} stale locks reclaimed`,
+  ].filter(Boolean);
+  return (
+    `lock: ${count} episodes in ${merges} merges; wait p50 ${max((s) => s.waitMs.p50)} ms, p99 ${max((s) => s.waitMs.p99)} ms, max ${max((s) => s.waitMs.max)} ms; ` +
+    `hold p50 ${max((s) => s.holdMs.p50)} ms, p99 ${max((s) => s.holdMs.p99)} ms; ${sum((s) => s.retries)} retries${extra.length ? `; ${extra.join(', ')}` : ''} (worst domain shown)`
+  );
+}
+
+/** The report as the `--json` object. */
+export function auditJson(report: AuditReport): Record<string, unknown> {
+  return {
+    runId: report.runId,
+    store: report.store,
+    domains: report.domains.map((d) => ({
+      domain: d.domain,
+      episodesRun: d.episodesRun,
+      episodeFiles: d.episodeFiles,
+      playbookObservations: d.playbookObservations,
+      expected: d.expected,
+      lost: d.lost,
+      missingFiles: d.missingFiles,
+      unexpected: d.unexpected,
+      failed: d.failed ?? 0,
+      failedIds: d.failedIds ?? [],
+      lostIds: d.lostIds,
+      missingIds: d.missingIds,
+      unexpectedIds: d.unexpectedIds,
+      unreadableFiles: d.unreadableFiles,
+      findings: d.findings,
+      playbookError: d.playbookError,
+      noPlaybook: d.noPlaybook,
+      sections: d.sections,
+    })),
+    cap: report.cap,
+    capReason: report.capReason,
+    zeroLoss: report.zeroLoss,
+  };
+}

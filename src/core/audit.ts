@@ -1,0 +1,158 @@
+/**
+ * The audit: a pure function from what is on disk (manifests, episode files,
+ * playbooks) to the observation-loss table. It never touches the store, so it
+ * is tested on hand-written literal stores.
+ */
+import { auditSections, type FileSectionEntry } from './audit-sections.js';
+import { inferAuditCap, type PlaybookSize, type RecordedCap } from './cap.js';
+import type { FileFinding } from './episode-read.js';
+import { compareObservations } from './merge.js';
+import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
+import type { AuditReport, DomainAudit, EpisodeRecord, ObservationKey, Playbook, RunManifest } from './types.js';
+import { SECTION_NAMES } from './types.js';
+
+/** What the audit needs to know of one episode file. */
+export interface EpisodeFact {
+  episode_id: string;
+  run_id?: string;
+  index?: number;
+  key: ObservationKey;
+  /** Where the episode file is, when read from disk. */
+  file?: string;
+  /** The section entries the episode stands for. @default none */
+  sections?: FileSectionEntry[];
+}
+
+export interface DomainState {
+  domain: string;
+  /** null when the domain has no playbook.json, or it cannot be used (then `playbookError` says why). */
+  playbook: Playbook | null;
+  /** Why playbook.json could not be read (torn, not JSON, wrong shape). */
+  playbookError?: string;
+  episodes: EpisodeFact[];
+  /** Episode files the audit skipped or used with a caveat. @default none */
+  findings?: FileFinding[];
+}
+
+export interface AuditInput {
+  store: string;
+  /** `--cap`: overrides everything. */
+  cap?: number;
+  /** The store's recorded cap (src/store/store-meta.ts); null when it records none. */
+  recordedCap?: RecordedCap | null;
+  domains: DomainState[];
+  manifests: RunManifest[];
+  /** Audit one run's episodes; expected is still computed over the whole domain. */
+  runId?: string | null;
+}
+
+/**
+ * The observation an episode file says its playbook must rank, and its
+ * section entries. Files written by the reference tool carry no
+ * `outcome.observation`; for those the reference's rules apply (src/core/reference.ts).
+ */
+export function episodeFact(record: EpisodeRecord, domain: string, rules: ReflectionRules = builtInReflection): EpisodeFact {
+  const deltas = deltasOfEpisode(record, domain, rules);
+  const o = deltas.observations[0]!;
+  const derived = !record.outcome.observation;
+  return {
+    episode_id: record.episode_id,
+    run_id: record.run_id,
+    ...(record.index !== undefined ? { index: record.index } : {}),
+    key: { episode_id: o.episode_id, reliability: o.reliability, score: o.score },
+    sections: SECTION_NAMES.flatMap((section) => deltas[section].map((entry) => ({ section, entry, derived }))),
+  };
+}
+
+/**
+ * Episode ids a manifest says ran in a domain, or a count when it holds no list (a run that died).
+ * `failed` ones raised, timed out or were refused: they owe no episode file.
+ */
+function ranInDomain(m: RunManifest, domain: string): { ids: string[]; failed: string[]; count: number } {
+  if (m.episodes) {
+    const mine = m.episodes.filter((e) => e.domain === domain);
+    return { ids: mine.filter((e) => e.status !== 'failed').map((e) => e.episode_id), failed: mine.filter((e) => e.status === 'failed').map((e) => e.episode_id), count: mine.length };
+  }
+  const d = m.domains?.[domain];
+  return { ids: [], failed: [], count: d ? d.completed + d.failed : 0 };
+}
+
+export function auditDomain(state: DomainState, manifests: RunManifest[], cap: number, runId: string | null): DomainAudit {
+  const files = new Map(state.episodes.map((e) => [e.episode_id, e]));
+  const findings = state.findings ?? [];
+  // An unreadable file still is a file: its observation in the playbook is not "unexpected".
+  const hasFile = new Set([...files.keys(), ...findings.flatMap((f) => (f.episode_id ? [f.episode_id] : []))]);
+  const observations = Array.isArray(state.playbook?.observations) ? state.playbook.observations : [];
+  const inPlaybook = new Set(observations.map((o) => o.episode_id));
+
+  let ranCount = 0;
+  const ranIds = new Set<string>();
+  const failedIds = new Set<string>();
+  for (const m of manifests) {
+    const ran = ranInDomain(m, state.domain);
+    ranCount += ran.count;
+    for (const id of ran.ids) ranIds.add(id);
+    for (const id of ran.failed) failedIds.add(id);
+  }
+  const inScope = (id: string): boolean => runId === null || ranIds.has(id) || failedIds.has(id) || files.get(id)?.run_id === runId;
+
+  const expectedIds = [...files.values()]
+    .map((f) => f.key)
+    .sort(compareObservations)
+    .slice(0, cap)
+    .map((k) => k.episode_id)
+    .filter(inScope);
+  const lostIds = expectedIds.filter((id) => !inPlaybook.has(id));
+  const missingIds = [...ranIds].filter((id) => !hasFile.has(id));
+  const unexpectedIds = [...inPlaybook].filter((id) => !hasFile.has(id));
+  const sections = auditSections(state.playbook, [...files.values()].flatMap((f) => f.sections ?? []), inScope);
+
+  return {
+    domain: state.domain,
+    episodesRun: manifests.length ? ranCount : null,
+    episodeFiles: [...files.keys()].filter(inScope).length,
+    playbookObservations: [...inPlaybook].filter(inScope).length,
+    expected: expectedIds.length,
+    lost: lostIds.length,
+    missingFiles: missingIds.length,
+    unexpected: unexpectedIds.length,
+    failed: failedIds.size,
+    failedIds: [...failedIds].sort(),
+    lostIds,
+    missingIds,
+    unexpectedIds,
+    unreadableFiles: findings.filter((f) => !f.used).length,
+    findings,
+    playbookError: state.playbookError ?? null,
+    noPlaybook: state.playbook === null && !state.playbookError && files.size > 0,
+    sections,
+  };
+}
+
+/** Observations each readable playbook holds: what cap inference needs. */
+function sizesOf(domains: readonly DomainState[]): PlaybookSize[] {
+  return domains.flatMap((d) => (Array.isArray(d.playbook?.observations) ? [{ domain: d.domain, file: d.domain, observations: d.playbook.observations.length }] : []));
+}
+
+/** Real loss: observations or section entries ace-orch's rules say must be there, a missing file, or a playbook that cannot be read. */
+function domainLost(d: DomainAudit): boolean {
+  return d.lost > 0 || d.missingFiles > 0 || d.playbookError !== null || d.sections.lostExact > 0;
+}
+
+export function audit(input: AuditInput): AuditReport {
+  const runId = input.runId ?? null;
+  const manifests = runId === null ? input.manifests : input.manifests.filter((m) => m.run_id === runId);
+  // Without a store record (hand-built inputs), the manifests' cap is the record, as src/store/store-meta.ts reads it.
+  const fromManifests = manifests.find((m) => m.config?.cap);
+  const recorded = input.recordedCap !== undefined ? input.recordedCap : fromManifests ? { cap: fromManifests.config.cap, source: `run ${fromManifests.run_id}` } : null;
+  const { cap, reason } = inferAuditCap(input.cap, recorded, sizesOf(input.domains));
+  const domains = input.domains.map((d) => auditDomain(d, manifests, cap, runId));
+  return {
+    runId,
+    store: input.store,
+    cap,
+    capReason: reason,
+    domains,
+    zeroLoss: !domains.some(domainLost),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Shape checks for what the tool reads from disk. Pure: each takes the text
+ * and the file name, and throws a BadInputError naming the file and the problem.
+ */
+import { BadInputError } from './errors.js';
+import type { Observation, Playbook, RunManifest } from './types.js';
+import { SECTION_NAMES } from './types.js';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A short rendering of a bad value for messages. */
+export function show(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** `where: Expected \`name\` to be a positive integer[ up to max], got \`value\`` (exit 2) unless it is one. */
+export function positiveInt(value: unknown, name: string, where: string, max = Infinity, file?: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new BadInputError(`${where}: Expected \`${name}\` to be a positive integer${max < Infinity ? ` up to ${max}` : ''}, got \`${show(value)}\``, file);
+  }
+  return value;
+}
+
+export function parseJson(text: string, file: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const reason = text.trim() === '' ? 'the file is empty' : `not valid JSON (${(err as Error).message})`;
+    throw new BadInputError(`${file}: ${what} is ${reason}`, file);
+  }
+}
+
+/** A check of one field of an object read from disk: throws a BadInputError, or returns nothing. */
+type FieldCheck = ((value: unknown, o: Record<string, unknown>, where: string, file: string) => void) | 'carried';
+
+/**
+ * Every field of Observation, with what the tool checks before it relies on
+ * it. The mapped type makes the compiler refuse a field without an entry, so
+ * the checks cannot drift from the type. `carried`: the tool copies the field
+ * as written (other tools' playbooks may omit it or shape it their way) and
+ * never reads it for a decision.
+ */
+const OBSERVATION_FIELDS: { [K in keyof Observation]-?: FieldCheck } = {
+  episode_id: (v, _o, where, file) => {
+    if (typeof v !== 'string' || v === '') throw new BadInputError(`${file}: ${where} has no \`episode_id\` string, got ${show(v)}`, file);
+  },
+  score: (v, o, where, file) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`score\` that is not a number: ${show(v)}`, file);
+  },
+  // Other tools write reliabilities such as SYNTHETIC_HIGH; src/core/reliability.ts ranks any string.
+  reliability: (v, o, where, file) => {
+    if (typeof v !== 'string' || v === '') throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`reliability\` that is not a string: ${show(v)}`, file);
+  },
+  timestamp: 'carried',
+  beliefs: 'carried',
+  context: 'carried',
+  reason: 'carried',
+  metadata: 'carried',
+};
+
+function checkObservation(o: unknown, where: string, file: string): Observation {
+  if (!isObject(o)) throw new BadInputError(`${file}: ${where} is not an object`, file);
+  for (const [field, check] of Object.entries(OBSERVATION_FIELDS)) if (check !== 'carried') check(o[field], o, where, file);
+  return o as unknown as Observation;
+}
+
+export function checkPlaybook(value: unknown, file: string): Playbook {
+  if (!isObject(value)) throw new BadInputError(`${file}: playbook is not a JSON object`, file);
+  for (const key of ['observations', ...SECTION_NAMES]) {
+    if (!Array.isArray(value[key])) throw new BadInputError(`${file}: playbook section \`${key}\` is missing or not an array`, file);
+  }
+  (value['observations'] as unknown[]).forEach((o, i) => checkObservation(o, `observations[${i}]`, file));
+  for (const section of SECTION_NAMES) {
+    (value[section] as unknown[]).forEach((e, i) => {
+      if (!isObject(e) || typeof e['content'] !== 'string' || typeof e['source_episode'] !== 'string') {
+        throw new BadInputError(`${file}: ${section}[${i}] needs string \`content\` and \`source_episode\``, file);
+      }
+    });
+  }
+  return value as Playbook;
+}
+
+export function parsePlaybook(text: string, file: string): Playbook {
+  return checkPlaybook(parseJson(text, file, 'playbook'), file);
+}
+
+export function parseManifest(text: string, file: string): RunManifest {
+  const v = parseJson(text, file, 'run manifest');
+  if (!isObject(v) || typeof v['run_id'] !== 'string' || !isObject(v['config'])) {
+    throw new BadInputError(`${file}: not a run manifest (needs \`run_id\` and \`config\`)`, file);
+  }
+  if (v['episodes'] !== undefined && !Array.isArray(v['episodes'])) throw new BadInputError(`${file}: \`episodes\` is not an array`, file);
+  return v as unknown as RunManifest;
+}

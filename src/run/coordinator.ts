@@ -1,0 +1,238 @@
+/**
+ * The coordinator: runs an experiment's episodes on a worker pool (or across
+ * several shard processes, each with its own pool), records every outcome,
+ * writes the run manifest and audits the run. Workers persist through the
+ * store themselves; the coordinator never writes a playbook.
+ */
+import { randomBytes } from 'node:crypto';
+import { BadInputError } from '../core/errors.js';
+import { episodeTrace, epochMs } from './episode-clock.js';
+import { runEfficiency } from '../core/efficiency.js';
+import { episodeId } from '../core/episode.js';
+import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
+import { rateGate } from './rate-gate.js';
+import { roundRobin, scheduleEpisodes } from './scheduler.js';
+import { closeRun, openRun, runningManifest } from './run-frame.js';
+import { episodePool } from './episode-pool.js';
+import type { EpisodePool } from './episode-pool.js';
+import { runShards } from './shards.js';
+import { summarizeMerges } from '../core/stats.js';
+import type { StoreBackend } from '../store/backend.js';
+import type { AuditReport, CommitMode, EpisodeEntry, ExperimentConfig, LockStats, RunManifest, WriteMode } from '../core/types.js';
+
+/** How a run commits merges unless told otherwise. */
+export const DEFAULT_COMMIT: CommitMode = 'batched';
+
+export interface RunOptions {
+  experiment: ExperimentConfig;
+  store: StoreBackend;
+  /** @default a new unique id */
+  runId?: string;
+  /** @default 'locked' */
+  mode?: WriteMode;
+  /** @default DEFAULT_COMMIT */
+  commit?: CommitMode;
+  /**
+   * True when `experiment.cap` is only the default (no `--cap`, no `cap` in the file): the
+   * store's recorded cap replaces it. Otherwise `experiment.cap` is the requested cap,
+   * checked against the store (src/core/cap.ts). @default false
+   */
+  capFromStore?: boolean;
+  /** An interruption: stops scheduling and fires in-flight episodes' ctx.signal; episodes that complete still write. */
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Finish an earlier run (see src/run/resume.ts): its manifest, the entries kept, and the episodes left to play. */
+  resume?: ResumePlan;
+}
+
+/** What `--resume` carries over from an interrupted run. */
+export interface ResumePlan {
+  manifest: RunManifest;
+  /** Entries of episodes that have their file: done, never played again. */
+  keep: EpisodeEntry[];
+  /** Episodes without a file, with their original domains and indices (hence ids). */
+  assignments: Assignment[];
+}
+
+export type RunEvent =
+  | { type: 'started'; runId: string; total: number }
+  | { type: 'episode'; outcome: EpisodeOutcome; done: number; total: number }
+  /** A queued run sees no episode's outcome, only counts in the store and queue: done includes failed. */
+  | { type: 'progress'; done: number; failed: number; inFlight: number; total: number }
+  | { type: 'episode-started'; assignment: Assignment }
+  | { type: 'retry'; assignment: Assignment; error: string }
+  | { type: 'stopping'; reason: string }
+  | { type: 'shard-error'; message: string }
+  | { type: 'warning'; message: string };
+
+export interface RunResult {
+  manifest: RunManifest;
+  report: AuditReport;
+  /** Set when the run stopped on bad input or a lock timeout: the CLI exits 2 with this message. */
+  fatal?: { code: string; message: string };
+}
+
+/** Sortable, and unique across processes: time to the second plus 48 random bits. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * The write path's flags against the store, before anything is written or played. `location` is
+ * already masked. Shared commits fold the file store's pending batch files under its lock: a
+ * PostgreSQL store commits each batch in one transaction, and the unlocked path takes no lock.
+ */
+export function checkWritePath(mode: WriteMode, commit: CommitMode, kind: StoreBackend['kind'], location: string): void {
+  if (mode === 'unlocked' && kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${location}`);
+  if (commit !== 'shared') return;
+  if (kind !== 'file') throw new BadInputError(`--commit shared folds the file store's pending batch files; ${location} is a PostgreSQL store, which commits each batch in one transaction (use --commit batched)`);
+  if (mode === 'unlocked') throw new BadInputError('--commit shared folds batches under the playbook lock; --no-lock takes none (use --commit each or batched)');
+}
+
+export async function runExperiment(options: RunOptions): Promise<RunResult> {
+  // Once per run, before anything is written or played: not per episode after its (paid) model calls.
+  checkWritePath(options.mode ?? 'locked', options.commit ?? DEFAULT_COMMIT, options.store.kind, options.store.location);
+  // The worker threads boot while the store is prepared below, rather than after it. Shard processes start their own.
+  const { threads, concurrency, processes } = options.experiment;
+  const pool = processes > 1 ? undefined : episodePool(threads, concurrency ?? threads);
+  try {
+    return await runPrepared(options, pool);
+  } finally {
+    // Already destroyed by the scheduler, unless preparing the store failed.
+    await pool?.destroy();
+  }
+}
+
+async function runPrepared(options: RunOptions, pool: EpisodePool | undefined): Promise<RunResult> {
+  const { store } = options;
+  const mode = options.mode ?? 'locked';
+  const commit = options.commit ?? DEFAULT_COMMIT;
+  const emit = options.onEvent ?? (() => {});
+  const experiment = await openRun(store, options.experiment, options.capFromStore ?? false, (message) => emit({ type: 'warning', message }));
+
+  const resume = options.resume;
+  const runId = resume?.manifest.run_id ?? options.runId ?? newRunId();
+  const assignments = resume?.assignments ?? roundRobin(experiment.domains, experiment.episodes);
+  const counts = (d: string) => ({
+    scheduled: experiment.episodes,
+    completed: resume?.keep.filter((e) => e.domain === d).length ?? 0,
+    failed: 0,
+  });
+  const manifest: RunManifest = {
+    ...resume?.manifest,
+    ...runningManifest(runId, experiment, mode, commit, { store: store.location }),
+    domains: Object.fromEntries(experiment.domains.map((d) => [d, counts(d)])),
+    ...(resume ? { started_at: resume.manifest.started_at, resumed_at: [...(resume.manifest.resumed_at ?? []), new Date().toISOString()] } : {}),
+  };
+  // A resumed run's manifest says `running` again, with this pid and only its done episodes, until the end.
+  delete manifest.finished_at;
+  delete manifest.stop_reason;
+  delete manifest.audit;
+  if (resume) manifest.episodes = resume.keep;
+  await store.writeManifest(manifest);
+  emit({ type: 'started', runId, total: assignments.length });
+
+  const entries: EpisodeEntry[] = [...(resume?.keep ?? [])];
+  let failures = 0;
+  let tooManyFailures = false;
+  let busyMs = 0;
+  // Epoch ms of the first episode start any thread or process reported: the end of worker start-up.
+  let firstStart = Infinity;
+  const merges = new Map<string, MergeTiming[]>(experiment.domains.map((d) => [d, []]));
+  const stopper = new AbortController();
+  let fatal: RunResult['fatal'];
+  const stop = (reason: string): void => {
+    if (stopper.signal.aborted) return;
+    stopper.abort(reason);
+    emit({ type: 'stopping', reason });
+  };
+  const onAbort = (): void => stop(String(options.signal?.reason ?? 'interrupted'));
+  options.signal?.addEventListener('abort', onAbort);
+  if (options.signal?.aborted) onAbort();
+
+  const onOutcome = (outcome: EpisodeOutcome): void => {
+    const counts = manifest.domains[outcome.domain]!;
+    busyMs += outcome.playMs ?? outcome.ms;
+    if (outcome.clock && outcome.clock.start < firstStart) firstStart = outcome.clock.start;
+    // The unlocked mode takes no lock: its zero timings are not lock timings.
+    const trace = episodeTrace(outcome.clock, traceOrigin, outcome.ok && mode === 'locked' ? outcome.merge : undefined);
+    const base: EpisodeEntry = {
+      episode_id: outcome.episode_id,
+      domain: outcome.domain,
+      index: outcome.index,
+      status: 'unknown',
+      ms: Math.round(outcome.ms),
+      ...(outcome.started_at ? { started_at: outcome.started_at } : {}),
+      ...(outcome.attempts ? { attempts: outcome.attempts } : {}),
+      ...(outcome.attemptErrors ? { attempt_errors: outcome.attemptErrors } : {}),
+      ...(trace ? { trace } : {}),
+    };
+    if (outcome.ok) {
+      counts.completed++;
+      if (outcome.merge) merges.get(outcome.domain)!.push(outcome.merge);
+      entries.push({ ...base, status: 'ok', score: outcome.score, reliability: outcome.reliability });
+    } else {
+      counts.failed++;
+      failures++;
+      entries.push({ ...base, status: 'failed', error: `${outcome.error.code}: ${outcome.error.message}` });
+      if (outcome.error.fatal && !fatal) {
+        fatal = { code: outcome.error.code, message: outcome.error.message };
+        stop(outcome.error.message);
+      }
+      if (experiment.maxFailures !== undefined && failures > experiment.maxFailures && !tooManyFailures) {
+        tooManyFailures = true;
+        stop(`more than ${experiment.maxFailures} episodes failed (--max-failures)`);
+      }
+    }
+    emit({ type: 'episode', outcome, done: entries.length - (resume?.keep.length ?? 0), total: assignments.length });
+  };
+  // Episodes whose shard process died after starting them: their fate is unknown until the audit (or repair) decides.
+  const onShardError = (message: string, unknown: Assignment[]): void => {
+    emit({ type: 'shard-error', message });
+    for (const a of unknown) entries.push({ episode_id: episodeId(runId, a.domain, a.index), domain: a.domain, index: a.index, status: 'unknown', error: message });
+  };
+
+  const started = performance.now();
+  const traceOrigin = epochMs();
+  manifest.trace_origin = new Date(traceOrigin).toISOString();
+  const job = { store: store.root, runId, experiment, mode, commit, lock: store.options.lock, signal: stopper.signal };
+  const hooks = {
+    onOutcome,
+    onStart: (assignment: Assignment) => emit({ type: 'episode-started', assignment }),
+    onRetry: (assignment: Assignment, error: string) => emit({ type: 'retry', assignment, error }),
+    ...(experiment.rate ? { gate: rateGate(experiment.rate) } : {}),
+  };
+  if (experiment.processes > 1) {
+    await runShards({ job, assignments, processes: experiment.processes, signal: stopper.signal, cancel: options.signal, onShardError, ...hooks });
+  } else {
+    await scheduleEpisodes({ ...job, assignments, cancel: options.signal, ...(pool ? { pool } : {}), ...hooks });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const inFlight = (experiment.concurrency ?? experiment.threads) * experiment.processes;
+  const startupMs = Number.isFinite(firstStart) ? firstStart - traceOrigin : 0;
+  const efficiency = runEfficiency({ playMs: busyMs, wallMs: seconds * 1000, startupMs, concurrency: inFlight, episodes: assignments.length });
+  options.signal?.removeEventListener('abort', onAbort);
+
+  entries.sort((a, b) => (a.episode_id < b.episode_id ? -1 : 1));
+  const contention: Record<string, LockStats> = Object.fromEntries([...merges].map(([d, m]) => [d, summarizeMerges(m)]));
+  Object.assign(manifest, {
+    status: fatal || tooManyFailures ? 'stopped' : stopper.signal.aborted ? 'interrupted' : 'complete',
+    finished_at: new Date().toISOString(),
+    episodes: entries,
+    timings: {
+      seconds: Math.round(seconds * 1000) / 1000,
+      episodesPerSec: Math.round(((entries.length - (resume?.keep.length ?? 0)) / seconds) * 10) / 10,
+      concurrency: inFlight,
+      lanes: efficiency.lanes,
+      efficiency: efficiency.efficiency,
+      startupSeconds: Math.round(startupMs) / 1000,
+      efficiencyAfterStartup: efficiency.afterStartup,
+    },
+    contention,
+    ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : {}),
+  } satisfies Partial<RunManifest>);
+
+  const report = await closeRun(store, manifest, (d) => counts(d).completed);
+  return { manifest, report, ...(fatal ? { fatal } : {}) };
+}

@@ -1,0 +1,73 @@
+/**
+ * What every run does before its first episode and after its last, whether
+ * it plays them here (src/run/coordinator.ts) or through a queue
+ * (src/queue/distributed-run.ts): settle and record the cap, refuse a
+ * corrupt playbook, warn about the cap and about abandoned runs; then audit
+ * the run, write its final manifest and add it to each domain's stats.
+ */
+import { hostname } from 'node:os';
+import { audit } from '../core/audit.js';
+import { registeredReflection } from '../domains/index.js';
+import { abandonedRuns } from '../store/liveness.js';
+import type { StoreBackend } from '../store/backend.js';
+import { platformGuarantee } from '../store/platform.js';
+import type { AuditReport, CommitMode, ExperimentConfig, RunManifest, WriteMode } from '../core/types.js';
+
+/** Prepares the store for a run; returns the experiment with the cap that applies. Writes no user data. */
+export async function openRun(store: StoreBackend, requested: ExperimentConfig, capFromStore: boolean, warn: (message: string) => void): Promise<ExperimentConfig> {
+  // A database store's tables must exist to be read; creating them writes no user data.
+  if (store.kind !== 'file') await store.init(requested.domains);
+  // Before anything is written: a store never loses what it holds to a smaller cap.
+  const cap = await store.settleCap(capFromStore ? undefined : requested.cap);
+  const experiment: ExperimentConfig = { ...requested, cap: cap.cap };
+  const platformNote = store.kind === 'file' ? platformGuarantee(process.platform).note : undefined;
+  if (platformNote) warn(platformNote);
+  // A corrupt playbook stops the run before anything is written, and is left untouched.
+  for (const d of experiment.domains) await store.readPlaybook(d);
+  await store.init(experiment.domains);
+  if (cap.record) await store.recordCap(cap.cap);
+  if (cap.note) warn(cap.note);
+  for (const dead of abandonedRuns(await store.readManifests())) {
+    warn(`run ${dead.run_id} in this store ended abnormally (process ${dead.pid} is gone); \`ace-orch repair --store ${store.location}\` re-merges what it left unmerged`);
+  }
+  return experiment;
+}
+
+/** A new run's manifest, `running` until `closeRun`. */
+export function runningManifest(runId: string, experiment: ExperimentConfig, mode: WriteMode, commit: CommitMode, where: { store: string } | { queue: string }): RunManifest {
+  return {
+    run_id: runId,
+    mode,
+    commit,
+    status: 'running',
+    started_at: new Date().toISOString(),
+    pid: process.pid,
+    host: hostname(),
+    ...where,
+    config: experiment,
+    domains: Object.fromEntries(experiment.domains.map((d) => [d, { scheduled: experiment.episodes, completed: 0, failed: 0 }])),
+  };
+}
+
+/**
+ * Audits the finished run (its manifest carries status, episodes and timings), writes the final
+ * manifest and adds the run to each domain's stats. `earlier(d)`: episodes of domain d merged
+ * before this invocation (a resumed run's), not counted again.
+ */
+export async function closeRun(store: StoreBackend, manifest: RunManifest, earlier: (domain: string) => number = () => 0): Promise<AuditReport> {
+  const { config, run_id: runId, mode } = manifest;
+  const input = await store.auditInput({ runId, cap: config.cap, rules: registeredReflection });
+  const report = audit({ ...input, manifests: [manifest] });
+  manifest.audit = report;
+  await store.writeManifest(manifest);
+  for (const d of config.domains) {
+    await store.updateStats(d, (prev) => ({
+      domain: d,
+      updated_at: manifest.finished_at,
+      runs: (typeof prev['runs'] === 'number' ? prev['runs'] : 0) + 1,
+      episodes_merged: (typeof prev['episodes_merged'] === 'number' ? prev['episodes_merged'] : 0) + manifest.domains[d]!.completed - earlier(d),
+      last_run: { run_id: runId, mode, episodes: manifest.domains[d], contention: manifest.contention?.[d] },
+    }));
+  }
+  return report;
+}

@@ -1,0 +1,239 @@
+/**
+ * `repair`: re-merges every episode whose observation belongs in its playbook
+ * but is not there (a writer died between its episode file and its merge),
+ * closes runs whose process died, and with `rebuild` moves a corrupt playbook
+ * aside (never deleting it) and rebuilds it from the episode files.
+ * Idempotent: a second repair finds nothing to do.
+ */
+import { readFile, rename } from 'node:fs/promises';
+import { auditDomain } from '../core/audit.js';
+import type { DomainState, EpisodeFact } from '../core/audit.js';
+import { BadInputError } from '../core/errors.js';
+import { combineDeltas, emptyDeltas } from '../core/merge.js';
+import { readEpisodeText } from '../core/episode-read.js';
+import { builtInReflection, deltasOfEpisode, type ReflectionRules } from '../core/reference.js';
+import { abandonedRuns } from './liveness.js';
+import { removeStaleTemps } from './durable.js';
+import { pendingDirOf, readPending } from './pending.js';
+import { readDomainState } from './snapshot.js';
+import { recordCap, settleWriteCap } from './store-meta.js';
+import { Store } from './store.js';
+import type { Deltas, EpisodeEntry, EpisodeRecord, RunManifest } from '../core/types.js';
+import type { StoreBackend } from './backend.js';
+import type { PgStore } from './pg/pg-store.js';
+import { SECTION_NAMES } from '../core/types.js';
+
+export interface RepairOptions {
+  /** Move a corrupt playbook aside and rebuild it from the episode files. @default false */
+  rebuild?: boolean;
+  /** Requested cap, checked against the store's (src/core/cap.ts). @default the store's recorded cap, else 10 */
+  cap?: number;
+  /** The domains' reflection rules, for episode files the reference tool wrote. @default the built-in domains' */
+  rules?: ReflectionRules;
+}
+
+export interface DomainRepair {
+  domain: string;
+  episodeFiles: number;
+  recovered: string[];
+  /** Section entries put back (the playbook lacked them within the keep rule). */
+  sectionEntriesRestored: number;
+  /** Where a corrupt playbook was moved before the rebuild. */
+  movedAside?: string;
+  tempFilesRemoved: number;
+  /** Pending batches of shared commits (src/store/pending.ts) whose processes died before any holder folded them. */
+  pendingBatchesFolded?: number;
+}
+
+export interface RepairReport {
+  store: string;
+  domains: DomainRepair[];
+  /** Runs whose process died mid-run, now marked `crashed`. */
+  runsClosed: string[];
+}
+
+/**
+ * What repair merges back for one episode file: its observation when the audit
+ * found it lost, and its section entries the playbook should hold but does not.
+ * The observation and entries are the file's own (ace-orch) or rebuilt by the
+ * reference tool's rules (src/core/reference.ts). An observation still in the
+ * playbook is never re-merged, so repair cannot replace what a user has.
+ */
+export function repairDeltas(
+  record: EpisodeRecord,
+  domain: string,
+  observationLost: boolean,
+  lostSections: ReadonlySet<string>,
+  rules: ReflectionRules = builtInReflection,
+): Deltas {
+  const all = deltasOfEpisode(record, domain, rules);
+  const out = emptyDeltas();
+  if (observationLost) out.observations.push(...all.observations);
+  for (const s of SECTION_NAMES) out[s].push(...all[s].filter((e) => lostSections.has(JSON.stringify([s, e.source_episode, e.content]))));
+  return out;
+}
+
+/** What the audit finds lost of a domain's recorded episodes (of run `runId` only, or all), as repair re-merges it. Pure. */
+export interface LostInDomain {
+  /** Episodes whose observation is lost. */
+  lostObs: Set<string>;
+  /** Lost section entries, as JSON of [section, source_episode, content]. */
+  lostSections: Set<string>;
+  /** Episodes with anything to re-merge. */
+  sources: Set<string>;
+}
+
+export function lostInDomain(state: DomainState, cap: number, runId: string | null): LostInDomain {
+  const { lostIds, sections } = auditDomain(state, [], cap, runId);
+  const lostObs = new Set(lostIds);
+  const lostSections = new Set(sections.lostEntries.map((e) => JSON.stringify([e.section, e.source_episode, e.content])));
+  return { lostObs, lostSections, sources: new Set([...lostObs, ...sections.lostEntries.map((e) => e.source_episode)]) };
+}
+
+/** What a re-merge of one domain did. */
+export interface Remerged {
+  /** Episodes whose observation was merged back. */
+  recovered: string[];
+  sectionEntriesRestored: number;
+}
+
+/** Where {@link remergeLostWith} reads a domain's episode records and merges what they lost. */
+export interface RemergeIo {
+  /** The records of these of the domain's episodes, in order; undefined for one that can no longer be read. */
+  records(episodes: readonly EpisodeFact[]): Promise<(EpisodeRecord | undefined)[]>;
+  /** One merge into the domain's playbook, under the re-merge's cap; resolves once durable. */
+  merge(deltas: Deltas): Promise<unknown>;
+  /** Runs once, only when there is something to merge. */
+  beforeWrite?: () => Promise<void>;
+  /** The domains' reflection rules, for records the reference tool wrote. @default the built-in domains' */
+  rules?: ReflectionRules;
+}
+
+/**
+ * Merges, in one merge, what the audit finds lost of the domain's recorded episodes (of run `runId`
+ * only, or all): their observations and the section entries the playbook should hold but does not.
+ * The same for every backend: `io` says where records come from and which writer merges.
+ */
+export async function remergeLostWith(state: DomainState, cap: number, runId: string | null, io: RemergeIo): Promise<Remerged> {
+  const { lostObs, lostSections, sources } = lostInDomain(state, cap, runId);
+  const lost = state.episodes.filter((e) => sources.has(e.key.episode_id));
+  if (lost.length) {
+    await io.beforeWrite?.();
+    const records = await io.records(lost);
+    const deltas = lost.map((e, i) => {
+      const record = records[i];
+      return record ? repairDeltas(record, state.domain, lostObs.has(e.key.episode_id), lostSections, io.rules) : emptyDeltas();
+    });
+    await io.merge(combineDeltas(deltas));
+  }
+  return { recovered: lost.filter((e) => lostObs.has(e.key.episode_id)).map((e) => e.episode_id).sort(), sectionEntriesRestored: lostSections.size };
+}
+
+/**
+ * Folds the batches shared commits left pending (their processes died after making them durable and
+ * before any holder folded them), as the next holder would: one locked shared merge, which folds
+ * every pending batch, makes the write durable, then removes their files. Returns how many there were.
+ */
+async function foldPending(store: Store, domain: string, cap: number, beforeWrite: () => Promise<void>): Promise<number> {
+  const pending = readPending(pendingDirOf(store.playbookPath(domain)));
+  if (pending.length === 0) return 0;
+  await beforeWrite();
+  await new Store(store.root, { ...store.options, cap, shareCommits: true }).merge(domain, emptyDeltas());
+  return pending.length;
+}
+
+/** A backend's side of re-merging: its domains as the audit sees them, re-merged through one writer under the re-merge's cap. */
+export interface Remerger {
+  domainState(domain: string): Promise<DomainState>;
+  /** {@link remergeLostWith} on this backend. */
+  remergeLost(state: DomainState, runId: string | null, beforeWrite?: () => Promise<void>): Promise<Remerged>;
+  /** Releases the writer's connections. */
+  close(): Promise<void>;
+}
+
+/** Re-merging on a file store: records are the episode files, merged by one locked merge. */
+export function fileRemerger(store: Store, cap: number, rules?: ReflectionRules): Remerger {
+  const writer = new Store(store.root, { ...store.options, cap });
+  const records = (episodes: readonly EpisodeFact[]): Promise<(EpisodeRecord | undefined)[]> =>
+    Promise.all(
+      episodes.map(async (e) => {
+        const read = readEpisodeText(await readFile(e.file!, 'utf8'), e.file!);
+        return read.ok ? read.record : undefined;
+      }),
+    );
+  return {
+    domainState: (domain) => readDomainState(store, domain, rules),
+    remergeLost: (state, runId, beforeWrite) => remergeLostWith(state, cap, runId, { records, merge: (deltas) => writer.merge(state.domain, deltas), beforeWrite, rules }),
+    close: async () => {},
+  };
+}
+
+/** The {@link Remerger} of either backend; loads the PostgreSQL client only for a PostgreSQL store, as openStore does. */
+export async function openRemerger(store: StoreBackend, cap: number, rules?: ReflectionRules): Promise<Remerger> {
+  if (store instanceof Store) return fileRemerger(store, cap, rules);
+  const { pgRemerger } = await import('./pg/repair.js');
+  return pgRemerger(store as PgStore, cap, rules);
+}
+
+async function moveAside(store: Store, domain: string): Promise<string> {
+  const target = `${store.playbookPath(domain)}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  await rename(store.playbookPath(domain), target);
+  return target;
+}
+
+export async function repairStore(store: Store, options: RepairOptions = {}): Promise<RepairReport> {
+  const manifests = await store.readManifests();
+  // Before anything is written: the store's cap, never below what a playbook holds (src/core/cap.ts).
+  const decision = await settleWriteCap(store, options.cap);
+  const cap = decision.cap;
+  let capRecorded = !decision.record;
+  const remerger = fileRemerger(store, cap, options.rules);
+  const domains: DomainRepair[] = [];
+  const states: DomainState[] = [];
+  for (const domain of await store.listDomains()) {
+    let movedAside: string | undefined;
+    try {
+      await store.readPlaybook(domain);
+    } catch (err) {
+      if (!(err instanceof BadInputError) || !options.rebuild) {
+        if (err instanceof BadInputError) throw new BadInputError(`${err.message}; \`ace-orch repair --rebuild\` moves it aside and rebuilds it from the episode files`, err.file);
+        throw err;
+      }
+      movedAside = await moveAside(store, domain);
+    }
+    const beforeWrite = async (): Promise<void> => {
+      if (!capRecorded) capRecorded = (await recordCap(store, cap), true);
+    };
+    const pendingBatchesFolded = await foldPending(store, domain, cap, beforeWrite);
+    const state = await remerger.domainState(domain);
+    states.push(state);
+    const { recovered, sectionEntriesRestored } = await remerger.remergeLost(state, null, beforeWrite);
+    const pendingDir = pendingDirOf(store.playbookPath(domain));
+    const tempFilesRemoved = removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs) + removeStaleTemps(pendingDir, store.options.lock.staleMs);
+    domains.push({
+      domain,
+      episodeFiles: state.episodes.length,
+      recovered,
+      sectionEntriesRestored,
+      tempFilesRemoved,
+      ...(pendingBatchesFolded ? { pendingBatchesFolded } : {}),
+      ...(movedAside ? { movedAside } : {}),
+    });
+  }
+
+  const runsClosed = await closeAbandonedRuns(store, manifests, states);
+  return { store: store.root, domains, runsClosed };
+}
+
+/** Marks runs whose process died `crashed`: every episode with a record is now merged (or ranked out). Returns their ids. */
+export async function closeAbandonedRuns(store: Pick<StoreBackend, 'writeManifest'>, manifests: readonly RunManifest[], states: readonly DomainState[]): Promise<string[]> {
+  const closed: string[] = [];
+  for (const m of abandonedRuns(manifests)) {
+    const episodes: EpisodeEntry[] = states.flatMap((st) =>
+      st.episodes.filter((e) => e.run_id === m.run_id).map((e) => ({ episode_id: e.episode_id, domain: st.domain, index: e.index ?? -1, status: 'ok' as const })),
+    );
+    await store.writeManifest({ ...m, status: 'crashed', repaired_at: new Date().toISOString(), episodes });
+    closed.push(m.run_id);
+  }
+  return closed;
+}
