@@ -16,7 +16,7 @@ import { BENCH_DOMAIN } from './observations.js';
 import { BENCH_JOB_ENV } from './types.js';
 import type { BenchJob, BenchOptions, BenchResult, FromBenchProcess, WriterTimings } from './types.js';
 
-export const DEFAULT_BENCH: BenchOptions = { writers: 4, processes: 1, merges: 200, commit: 'each', method: 'locked', playbookSize: 10 };
+const DEFAULT_BENCH: BenchOptions = { writers: 4, processes: 1, merges: 200, commit: 'each', method: 'locked', playbookSize: 10 };
 
 function processFile(): string {
   return fileURLToPath(siblingModule(import.meta.url, './bench-process'));

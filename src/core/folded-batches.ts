@@ -12,7 +12,7 @@ import type { Playbook } from './types.js';
 
 export const FOLDED_KEY = 'folded_batches';
 /** Ids kept: more than the batches of any one commit (one per waiting process), few enough to keep the file small. */
-export const FOLDED_KEEP = 64;
+const FOLDED_KEEP = 64;
 
 export function foldedBatches(playbook: Playbook): string[] {
   const ids = playbook[FOLDED_KEY];

@@ -13,7 +13,7 @@ import type { PgTarget } from '../store/pg/url.js';
 /** The one queue every worker claims episodes from. */
 export const EPISODE_QUEUE = 'ace-episodes';
 /** pg-boss's tables live here unless the `--queue` URL's `?schema=` says otherwise. */
-export const DEFAULT_QUEUE_SCHEMA = 'pgboss';
+const DEFAULT_QUEUE_SCHEMA = 'pgboss';
 
 /** One episode to play, as enqueued by `run --queue`. */
 export interface EpisodeJob {

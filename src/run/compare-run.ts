@@ -60,7 +60,7 @@ async function storePlaces(base: string, modes: readonly WriteMode[]): Promise<{
 }
 
 /** Why compare runs only the locked mode on PostgreSQL. */
-export const UNLOCKED_ON_PG =
+const UNLOCKED_ON_PG =
   '--modes unlocked: the unlocked mode reproduces the file store\'s pre-fix read-modify-write of playbook.json; a PostgreSQL store has no such write path (every merge locks its row), so give --modes locked';
 
 /** Runs the experiment once per mode and repeat, each on a fresh store under `storeDir`; refuses a non-empty one. */

@@ -35,7 +35,7 @@ export function tryFlock(file: string): FlockRelease | null {
 }
 
 /** Retries tryFlock with a doubling back-off until `deadline` (a performance.now() time); null if it passes. */
-export async function takeFlock(file: string, deadline: number, minRetryMs: number, maxRetryMs: number): Promise<FlockRelease | null> {
+async function takeFlock(file: string, deadline: number, minRetryMs: number, maxRetryMs: number): Promise<FlockRelease | null> {
   for (let delay = minRetryMs; ; delay = Math.min(maxRetryMs, delay * 2)) {
     const release = tryFlock(file);
     if (release) return release;

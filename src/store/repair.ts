@@ -59,7 +59,7 @@ export interface RepairReport {
  * reference tool's rules (src/core/reference.ts). An observation still in the
  * playbook is never re-merged, so repair cannot replace what a user has.
  */
-export function repairDeltas(
+function repairDeltas(
   record: EpisodeRecord,
   domain: string,
   observationLost: boolean,
@@ -83,7 +83,7 @@ export interface LostInDomain {
   sources: Set<string>;
 }
 
-export function lostInDomain(state: DomainState, cap: number, runId: string | null): LostInDomain {
+function lostInDomain(state: DomainState, cap: number, runId: string | null): LostInDomain {
   const { lostIds, sections } = auditDomain(state, [], cap, runId);
   const lostObs = new Set(lostIds);
   const lostSections = new Set(sections.lostEntries.map((e) => JSON.stringify([e.section, e.source_episode, e.content])));
@@ -152,7 +152,7 @@ export interface Remerger {
 }
 
 /** Re-merging on a file store: records are the episode files, merged by one locked merge. */
-export function fileRemerger(store: Store, cap: number, rules?: ReflectionRules): Remerger {
+function fileRemerger(store: Store, cap: number, rules?: ReflectionRules): Remerger {
   const writer = new Store(store.root, { ...store.options, cap });
   const records = (episodes: readonly EpisodeFact[]): Promise<(EpisodeRecord | undefined)[]> =>
     Promise.all(

@@ -15,7 +15,7 @@ import type { RunManifest } from '../core/types.js';
 /** `<store>/metadata/store.json` */
 export type StoreMeta = CapRecord;
 
-export function storeMetaPath(store: Store): string {
+function storeMetaPath(store: Store): string {
   return join(store.root, 'metadata', 'store.json');
 }
 
@@ -51,7 +51,7 @@ export async function readRecordedCap(store: Store, manifests?: readonly RunMani
 }
 
 /** Observations each readable playbook holds now; a torn one is left to whoever reads it next. */
-export async function playbookSizes(store: Store): Promise<PlaybookSize[]> {
+async function playbookSizes(store: Store): Promise<PlaybookSize[]> {
   const sizes: PlaybookSize[] = [];
   for (const domain of await store.listDomains()) {
     const file = store.playbookPath(domain);

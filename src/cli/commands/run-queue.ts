@@ -33,7 +33,7 @@ export function checkQueueArgs(args: QueueRunArgs, processes: number): void {
  * still plays it (and that worker's play is wasted). Refuses a claim shorter than the worst case; a
  * warning when no --episode-timeout bounds the play.
  */
-export function checkClaimLength(experiment: ExperimentConfig, claimSeconds: number): string | undefined {
+function checkClaimLength(experiment: ExperimentConfig, claimSeconds: number): string | undefined {
   const timeoutMs = experiment.episodeTimeoutMs ?? 0;
   const retries = experiment.retries ?? 0;
   const worst = worstPlayMs(timeoutMs, retries, experiment.retryDelayMs ?? 1000);

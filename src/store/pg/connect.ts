@@ -12,7 +12,7 @@ import { BadInputError } from '../../core/errors.js';
 /** SQLSTATE classes and socket errors that a reconnect can cure. */
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '40001', '40P01', '53300']);
 
-export function isTransient(err: unknown): boolean {
+function isTransient(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (e?.code && TRANSIENT_CODES.has(e.code)) return true;
   return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e?.message ?? '');
@@ -33,7 +33,7 @@ export function openError(masked: string, err: unknown, what: 'store' | 'queue' 
 }
 
 /** Merges hold their transaction for milliseconds; one silent for this long lost its client. */
-export const IDLE_IN_TRANSACTION_MS = 10_000;
+const IDLE_IN_TRANSACTION_MS = 10_000;
 
 // pg is loaded on the first pool, not on import: every episode worker thread imports the PostgreSQL
 // backend (src/store/open-in-thread.ts), and loading pg cost each thread of a file-store run ~100 ms

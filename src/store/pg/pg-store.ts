@@ -30,7 +30,7 @@ export interface WriterId {
   worker: string;
 }
 
-export const LOCAL_WRITER: WriterId = { host: hostname(), worker: `pid${process.pid}.t${threadId}` };
+const LOCAL_WRITER: WriterId = { host: hostname(), worker: `pid${process.pid}.t${threadId}` };
 
 export class PgStore implements StoreBackend {
   readonly kind = 'postgres' as const;
@@ -214,7 +214,7 @@ export class PgStore implements StoreBackend {
 }
 
 /** Inserts an episode record once: an identical retry is a no-op, a different record under the same id is refused. */
-export async function insertEpisode(c: pg.PoolClient, table: string, domain: string, record: EpisodeRecord, writer: WriterId, location: string): Promise<boolean> {
+async function insertEpisode(c: pg.PoolClient, table: string, domain: string, record: EpisodeRecord, writer: WriterId, location: string): Promise<boolean> {
   const text = JSON.stringify(record);
   const r = await c.query(
     `INSERT INTO ${table} (episode_id, domain, run_id, record, host, worker) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (episode_id) DO NOTHING`,

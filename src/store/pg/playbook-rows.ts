@@ -16,7 +16,7 @@ export interface LockedPlaybook {
 }
 
 /** The playbook as readers see it: `generation` first, as the file store writes it. */
-export function withGeneration(body: Playbook, generation: number): Playbook {
+function withGeneration(body: Playbook, generation: number): Playbook {
   const { generation: _old, ...rest } = body;
   return { generation, ...rest } as Playbook;
 }

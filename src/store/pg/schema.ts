@@ -39,7 +39,7 @@ export async function storedVersion(client: ClientBase, schema: string): Promise
   return r.rows[0]?.v ?? null;
 }
 
-export function newerSchemaError(masked: string, found: number): BadInputError {
+function newerSchemaError(masked: string, found: number): BadInputError {
   return new BadInputError(`store ${masked} has schema version ${found}, newer than this ace-orch reads (${SCHEMA_VERSION}); upgrade ace-orch`);
 }
 

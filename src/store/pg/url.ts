@@ -3,7 +3,7 @@ import { BadInputError } from '../../core/errors.js';
 import { isPostgresUrl } from '../backend.js';
 
 /** Where the store's tables live unless `?schema=` says otherwise. */
-export const DEFAULT_SCHEMA = 'ace';
+const DEFAULT_SCHEMA = 'ace';
 
 export interface PgTarget {
   /** The URL without `schema`, as node-postgres takes it. */
