@@ -2,12 +2,6 @@
 import type { CommitMode, Deltas, ObservationKey, Percentiles } from '../core/types.js';
 import type { LockOptions } from '../store/lock.js';
 
-/**
- * How a bench commits: the run modes (src/core/types.ts CommitMode), or `shared`: batched, and the processes
- * fold each other's pending batches (group commit across processes, StoreOptions.shareCommits).
- */
-export type BenchCommit = CommitMode | 'shared';
-
 /** How writers write: the store's locked merge, the pre-fix unlocked overwrite, or the original fix (100 ms poll, no fsync). */
 export type BenchMethod = 'locked' | 'unlocked' | 'baseline';
 
@@ -19,7 +13,7 @@ export interface BenchOptions {
   /** Merges per writer. @default 200 */
   merges: number;
   /** @default 'each' */
-  commit: BenchCommit;
+  commit: CommitMode;
   /** @default 'locked' */
   method: BenchMethod;
   /** Observations the playbook keeps. @default 10 */
@@ -33,7 +27,7 @@ export interface BenchResult {
   /** Merges in all (writers × merges per writer). */
   merges: number;
   mergesPerWriter: number;
-  commit: BenchCommit;
+  commit: CommitMode;
   seconds: number;
   mergesPerSec: number;
   lockWaitMs: Percentiles;
@@ -49,7 +43,7 @@ export interface WriterTask {
   writer: number;
   merges: number;
   method: BenchMethod;
-  commit: BenchCommit;
+  commit: CommitMode;
   cap: number;
   lock: LockOptions;
   /** Batched mode: where to hand deltas to the process's committer. */

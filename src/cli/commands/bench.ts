@@ -7,7 +7,8 @@ import { runMatrix } from '../../bench/matrix.js';
 import type { MatrixReport } from '../../bench/matrix.js';
 import { runBench } from '../../bench/run-bench.js';
 import { formatPgBench } from '../../bench/pg-format.js';
-import type { BenchCommit, BenchResult } from '../../bench/types.js';
+import type { BenchResult } from '../../bench/types.js';
+import type { CommitMode } from '../../core/types.js';
 import { BadInputError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { markdownTable } from '../format.js';
@@ -19,7 +20,7 @@ export interface BenchArgs {
   writers: number;
   processes: number;
   merges: number;
-  commit: BenchCommit;
+  commit: CommitMode;
   lock: boolean;
   baseline: boolean;
   playbookSize: number;

@@ -21,7 +21,7 @@ export interface ChaosArgs {
   duration?: number;
   kills?: number;
   seed: number;
-  commit: CommitMode | 'shared';
+  commit: CommitMode;
   json: boolean;
 }
 
