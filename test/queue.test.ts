@@ -111,6 +111,22 @@ pgTest('when every local worker exits, the run stops in one line with exit 4 ins
   t.deepEqual(queued, [], 'no episode of the stopped run is left for a later worker');
 });
 
+pgTest('--max-failures stops a queued run as it stops a local one: nothing more handed out, status stopped, exit 4', async (t) => {
+  const r = await freshRun(t);
+  const file = join(await tempDir(), 'refused.json');
+  // Every play is refused (not retryable): the first failure already crosses --max-failures 0.
+  await writeJson(file, { name: 'refused', seed: 1, domains: ['refused'], episodes: 12, threads: 1, episodeTimeoutMs: 5000, maxFailures: 0, modules: [join(ROOT, 'test/fixtures/refused-domain.mjs')] });
+  const result = await cli(['run', file, '--store', r.store, '--queue', r.queue, '--workers', '1', '--concurrency', '1', '--json']);
+  t.is(result.code, 4, result.stderr);
+  const report = JSON.parse(result.stdout) as { status: string; zeroLoss: boolean };
+  t.like(report, { status: 'stopped', zeroLoss: true });
+  const [manifest] = await sql<{ body: { stop_reason?: string; episodes: { status: string }[] } }>(`SELECT body FROM "${r.storeSchema}".manifests`);
+  t.regex(manifest!.body.stop_reason ?? '', /more than 0 episodes failed \(--max-failures\)/);
+  t.true(manifest!.body.episodes.every((e) => e.status === 'failed') && manifest!.body.episodes.length >= 1);
+  const queued = await sql(`SELECT 1 FROM "${r.queueSchema}".job WHERE name = 'ace-episodes' AND state IN ('created', 'retry', 'active')`);
+  t.deepEqual(queued, [], 'nothing of the stopped run is left queued or in flight');
+});
+
 pgTest('worker takes its queue URL from ACE_ORCH_QUEUE when --queue is absent; with neither, one line and exit 2', async (t) => {
   assertOneLineError(t, await cli(['worker']), '--queue', 'ACE_ORCH_QUEUE');
   const help = await cli(['worker', '--help']);

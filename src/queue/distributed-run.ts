@@ -78,6 +78,8 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   let workersExit: string | undefined;
   void workers?.exited.then((code) => (workersExit = code));
   let workersGone: string | undefined;
+  // Set once more than --max-failures episodes failed: nothing more is handed out; claimed ones finish.
+  let tooManyFailed: string | undefined;
   const withdraw = () => store.query(`DELETE FROM "${queueTarget.schema}".job WHERE name = $1 AND state IN ('created', 'retry') AND data->>'runId' = $2`, [EPISODE_QUEUE, runId]);
   try {
     await store.writeManifest(manifest);
@@ -97,6 +99,11 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     while (!o.signal?.aborted) {
       progress = (await store.query<{ done: number; failed: number; active: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
       emit({ type: 'progress', done: progress.done + progress.failed, failed: progress.failed, inFlight: progress.active, total });
+      // Before the end check, as a local run does: the run that crossed --max-failures stopped, even on its last episode.
+      if (experiment.maxFailures !== undefined && progress.failed > experiment.maxFailures) {
+        tooManyFailed = `more than ${experiment.maxFailures} episodes failed (--max-failures)`;
+        break;
+      }
       if (progress.done + progress.failed >= total) break;
       if (workersExit !== undefined) {
         workersGone = `all ${o.workers} local workers exited (code ${workersExit}) with ${total - progress.done - progress.failed} episodes unplayed`;
@@ -111,6 +118,16 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     } else if (workersGone) {
       // Left queued, they would be played by whichever worker comes next, into a run already closed.
       await withdraw();
+    } else if (tooManyFailed) {
+      emit({ type: 'stopping', reason: tooManyFailed });
+      await withdraw();
+      // As in a local run, episodes already claimed finish (and commit) before the run closes.
+      while (!o.signal?.aborted) {
+        progress = (await store.query<{ done: number; failed: number; active: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
+        emit({ type: 'progress', done: progress.done + progress.failed, failed: progress.failed, inFlight: progress.active, total });
+        if (progress.active === 0) break;
+        await untilOrAbort(sleep(500), o.signal);
+      }
     }
   } finally {
     await workers?.stop();
@@ -132,11 +149,11 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   }
   for (const e of entries) manifest.domains[e.domain]![e.status === 'ok' ? 'completed' : 'failed']++;
   Object.assign(manifest, {
-    status: o.signal?.aborted ? 'interrupted' : workersGone ? 'stopped' : 'complete',
+    status: o.signal?.aborted ? 'interrupted' : workersGone || tooManyFailed ? 'stopped' : 'complete',
     finished_at: new Date().toISOString(),
     episodes: entries.sort((a, b) => (a.episode_id < b.episode_id ? -1 : 1)),
     timings: { seconds: Math.round(seconds * 1000) / 1000, episodesPerSec: Math.round((committed.size / seconds) * 10) / 10 },
-    ...(o.signal?.aborted ? { stop_reason: String(o.signal.reason) } : workersGone ? { stop_reason: workersGone } : {}),
+    ...(o.signal?.aborted ? { stop_reason: String(o.signal.reason) } : workersGone || tooManyFailed ? { stop_reason: workersGone ?? tooManyFailed } : {}),
   } satisfies Partial<RunManifest>);
   const report = await closeRun(store, manifest);
   return { manifest, report };
