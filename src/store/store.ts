@@ -22,7 +22,7 @@ import { createFileDurable, fileIdentity, fsyncDir, fsyncDirAsync, readWithIdent
 import { createFilesDurable } from './durable-batch.js';
 import type { NewFileResult } from './durable-batch.js';
 import { DEFAULT_LOCK_OPTIONS, withLock, withLockUnless } from './lock.js';
-import { FoldWatch, pendingDirOf, readPending, removePending, stillPending, writePending } from './pending.js';
+import { FoldWatch, pendingDirOf, readPending, removePending, writePending } from './pending.js';
 import type { PendingBatch } from './pending.js';
 import type { AuditInput } from '../core/audit.js';
 import type { StoreBackend } from './backend.js';
@@ -342,8 +342,9 @@ export class Store implements StoreBackend {
           try {
             if (faults) await faults('locked');
             if (result.foreignWrites > 0) await flock.take();
-            // Folded by the holder before us, after our last look: its write is durable (the file went after it).
-            if (!stillPending(own)) return null;
+            // Folded by the holder before us, after our last look: its file went after its durable write, or
+            // (a holder that failed before removing the files) the playbook records the batch.
+            if (await watch.folded()) return null;
             return await this.commit(domain, deltas, lease, flock, own);
           } finally {
             flock.drop();
