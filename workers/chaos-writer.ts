@@ -47,7 +47,7 @@ export default async function chaosWriter({ job, thread, port }: ChaosThreadTask
     const prior = await store.readPlaybook(domainName);
     const { record, deltas } = playEpisode({ runId, domain, index: n, seed: job.seed, prior: { ...prior, observations: prior.observations.slice(0, 10) }, now: new Date().toISOString() });
     post({ type: 'started' });
-    if (job.commit === 'batched') {
+    if (job.commit !== 'each') {
       // The process's committer writes the episode file with its batch's, merges and acknowledges; this thread waits for its turn to go on.
       const error = await new Promise<string | undefined>((r) => {
         committed.set(n, r);

@@ -16,10 +16,8 @@ export interface WriterJob {
   lock: LockOptions;
   /** Unique per writer process incarnation; episode ids are built from it. */
   tag: string;
-  /** `batched`: threads hand their deltas to the process's group committer, where faults are aimed. */
+  /** `batched` and `shared`: threads hand their deltas to the process's group committer, where faults are aimed; `shared` committers also fold each other's pending batches. */
   commit: CommitMode;
-  /** With `batched`: the committers fold each other's pending batches (StoreOptions.shareCommits). */
-  share: boolean;
 }
 
 export interface Ack {

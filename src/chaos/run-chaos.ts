@@ -49,8 +49,6 @@ export interface ChaosOptions {
   seed: number;
   /** @default 'each' */
   commit?: CommitMode;
-  /** Batched commits shared across processes (StoreOptions.shareCommits); kills are aimed at its fault points too. @default false */
-  share?: boolean;
   /** proper-lockfile's minimum; pauses last longer than this. @default 2000 */
   staleMs?: number;
   onProgress?: (line: string) => void;
@@ -100,7 +98,7 @@ async function chaosOn(store: StoreBackend, options: ChaosOptions, rng: Rng, loc
 
   const spawn = (): Writer => {
     const tag = `s${options.seed}-w${++incarnation}`;
-    const job: WriterJob = { store: store.root, domains, cap: KEEP_ALL, seed: options.seed, lock, tag, commit: options.commit ?? 'each', share: options.share ?? false };
+    const job: WriterJob = { store: store.root, domains, cap: KEEP_ALL, seed: options.seed, lock, tag, commit: options.commit ?? 'each' };
     // The job goes in the environment, which only this user can read: a store URL may hold a password, and arguments are public.
     const child = fork(writerFile(), [String(options.threads)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, [CHAOS_JOB_ENV]: JSON.stringify(job) } });
     let onReady!: () => void;
@@ -169,7 +167,7 @@ async function chaosOn(store: StoreBackend, options: ChaosOptions, rng: Rng, loc
     const aimed = pausesDue > 0 || counts.kills % 2 === 0;
     const action = pausesDue > 0 ? 'pause' : 'kill';
     // Pauses are aimed inside the critical section so the lock goes stale under a live holder.
-    const point = action === 'pause' ? rng.pick(['locked', 'temp-written'] as const) : rng.pick(options.share ? SHARED_POINTS : POINTS);
+    const point = action === 'pause' ? rng.pick(['locked', 'temp-written'] as const) : rng.pick(options.commit === 'shared' ? SHARED_POINTS : POINTS);
     if (aimed && !(await reachPoint(w, action, point))) {
       counts.aimsMissed++;
       progress(`chaos: a writer did not reach ${point} within ${aimMs} ms; aiming again at another (${counts.aimsMissed} missed)`);

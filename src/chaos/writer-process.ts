@@ -30,7 +30,7 @@ let armedThread = -1;
 
 // Batched: this process's committer does the merges, so faults are aimed here rather than at a thread.
 const park = faultPark((point, action) => send({ type: 'at-point', point, action }));
-const committerStore = job.commit === 'batched' ? await openStore(job.store, { cap: job.cap, lock: job.lock, maxAttempts: 50, faults: park.faults, asyncIo: true, shareCommits: job.share }) : null;
+const committerStore = job.commit !== 'each' ? await openStore(job.store, { cap: job.cap, lock: job.lock, maxAttempts: 50, faults: park.faults, asyncIo: true, shareCommits: job.commit === 'shared' }) : null;
 const committer = committerStore ? new GroupCommitter(committerStore) : null;
 
 // Ready only once every thread runs and has started an episode: an aim at a process whose threads are still

@@ -80,6 +80,11 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   let workersGone: string | undefined;
   // Set once more than --max-failures episodes failed: nothing more is handed out; claimed ones finish.
   let tooManyFailed: string | undefined;
+  // What is committed is the truth: workers on other hosts report nothing to us.
+  const poll = async (): Promise<void> => {
+    progress = (await store.query<{ done: number; failed: number; active: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
+    emit({ type: 'progress', done: progress.done + progress.failed, failed: progress.failed, inFlight: progress.active, total });
+  };
   const withdraw = () => store.query(`DELETE FROM "${queueTarget.schema}".job WHERE name = $1 AND state IN ('created', 'retry') AND data->>'runId' = $2`, [EPISODE_QUEUE, runId]);
   try {
     await store.writeManifest(manifest);
@@ -95,10 +100,8 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     if (workers) await untilOrAbort(workers.claiming, o.signal);
     // Stopped while they started: nothing is queued, so no worker can claim an episode of this run.
     if (!o.signal?.aborted) for (let i = 0; i < jobs.length; i += 1000) await boss.insert(jobs.slice(i, i + 1000));
-    // Poll the store: workers on other hosts report nothing to us; what is committed is the truth.
     while (!o.signal?.aborted) {
-      progress = (await store.query<{ done: number; failed: number; active: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
-      emit({ type: 'progress', done: progress.done + progress.failed, failed: progress.failed, inFlight: progress.active, total });
+      await poll();
       // Before the end check, as a local run does: the run that crossed --max-failures stopped, even on its last episode.
       if (experiment.maxFailures !== undefined && progress.failed > experiment.maxFailures) {
         tooManyFailed = `more than ${experiment.maxFailures} episodes failed (--max-failures)`;
@@ -123,8 +126,7 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
       await withdraw();
       // As in a local run, episodes already claimed finish (and commit) before the run closes.
       while (!o.signal?.aborted) {
-        progress = (await store.query<{ done: number; failed: number; active: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
-        emit({ type: 'progress', done: progress.done + progress.failed, failed: progress.failed, inFlight: progress.active, total });
+        await poll();
         if (progress.active === 0) break;
         await untilOrAbort(sleep(500), o.signal);
       }

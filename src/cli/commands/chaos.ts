@@ -89,13 +89,11 @@ export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
     kills: args.kills,
     durationS: args.duration,
     seed: args.seed,
-    commit: args.commit === 'shared' ? 'batched' : args.commit,
-    share: args.commit === 'shared',
+    commit: args.commit,
     onProgress: (line) => io.progress(line),
   });
   io.progress('');
-  // The report knows the run modes; shared commits are batched ones folded across processes.
-  if (args.json) io.out(JSON.stringify({ store: shown, ...report, commit: args.commit }));
+  if (args.json) io.out(JSON.stringify({ store: shown, ...report }));
   else {
     io.out(`Chaos on ${shown}: ${args.processes} writer processes × ${args.threads} threads, commit ${args.commit}, pauses of ${report.pauseMs} ms\n`);
     io.out(markdownTable(['What', 'Count'], ROWS.map(([k, label]) => [label, String(report[k])])));
