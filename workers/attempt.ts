@@ -11,27 +11,37 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DomainPlay, EpisodeContext } from '../src/domains/domain.js';
 import { EpisodeTimeoutError } from '../src/core/errors.js';
 
-const stops = new Map<string, AbortController>();
+/** Per run: whether it has stopped, and the controllers of the attempts playing in this thread now. */
+interface RunStop {
+  stopped: boolean;
+  playing: Set<AbortController>;
+}
+
+const stops = new Map<string, RunStop>();
 
 // In Node since 16; TypeScript types it from lib es2024 on, and this project targets es2023.
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
 /**
- * A signal that fires when this run is stopped: the scheduler sets the shared flag and notifies
+ * This run's stop, as the scheduler's shared flag says: the scheduler sets the flag and notifies
  * it. A flag rather than a message, so a thread that picks up its first task after the stop
- * still sees it. One waiter per run and thread.
+ * still sees it. One waiter per run and thread; when it fires, it aborts every attempt playing.
  */
-export function runStopSignal(runId: string, flag: Int32Array): AbortSignal {
-  let controller = stops.get(runId);
-  if (!controller) {
-    const c = new AbortController();
+export function runStop(runId: string, flag: Int32Array): RunStop {
+  let stop = stops.get(runId);
+  if (!stop) {
+    const s: RunStop = { stopped: false, playing: new Set() };
+    const fire = (): void => {
+      s.stopped = true;
+      for (const c of s.playing) c.abort('run stopped');
+    };
     const wait = waitAsync(flag, 0, 0);
-    if (wait.async) void (wait.value as Promise<string>).then(() => c.abort('run stopped'));
-    else c.abort('run stopped');
-    stops.set(runId, c);
-    controller = c;
+    if (wait.async) void (wait.value as Promise<string>).then(fire);
+    else fire();
+    stops.set(runId, s);
+    stop = s;
   }
-  return controller.signal;
+  return stop;
 }
 
 /**
@@ -40,20 +50,25 @@ export function runStopSignal(runId: string, flag: Int32Array): AbortSignal {
  */
 export async function raceTimeout(
   play: (ctx: Pick<EpisodeContext, 'signal'>) => DomainPlay | Promise<DomainPlay>,
-  opts: { runStop: AbortSignal; timeoutMs: number; episodeMs: number },
+  opts: { runStop: RunStop; timeoutMs: number; episodeMs: number },
 ): Promise<DomainPlay> {
-  const timeout = new AbortController();
-  const signal = AbortSignal.any([opts.runStop, timeout.signal]);
+  // One controller per attempt, aborted by the run's stop or the timeout: an agent may hang any
+  // number of listeners on its signal, and they go away with it. (AbortSignal.any would do the
+  // same at several times the cost per episode, which shows with hundreds of episodes a second.)
+  const controller = new AbortController();
+  const { playing } = opts.runStop;
+  if (opts.runStop.stopped) controller.abort('run stopped');
+  else playing.add(controller);
   const attempt = (async () => {
-    const result = await play({ signal });
+    const result = await play({ signal: controller.signal });
     if (opts.episodeMs > 0) await sleep(opts.episodeMs);
     return result;
   })();
-  if (opts.timeoutMs <= 0) return attempt;
+  if (opts.timeoutMs <= 0) return attempt.finally(() => playing.delete(controller));
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      timeout.abort(new EpisodeTimeoutError(opts.timeoutMs));
+      controller.abort(new EpisodeTimeoutError(opts.timeoutMs));
       reject(new EpisodeTimeoutError(opts.timeoutMs));
     }, opts.timeoutMs);
   });
@@ -63,5 +78,6 @@ export async function raceTimeout(
     return await Promise.race([attempt, expired]);
   } finally {
     clearTimeout(timer);
+    playing.delete(controller);
   }
 }

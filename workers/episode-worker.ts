@@ -20,7 +20,7 @@ import { openStoreInThread } from '../src/store/open-in-thread.js';
 import { overwriteUnlocked } from '../src/repro/unlocked.js';
 import { Store } from '../src/store/store.js';
 import { markThreadReady } from '../src/run/thread-ready.js';
-import { raceTimeout, runStopSignal } from './attempt.js';
+import { raceTimeout, runStop } from './attempt.js';
 
 const stores = new Map<string, StoreBackend>();
 // Every import above is loaded: the pool may count this thread as started.
@@ -53,7 +53,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     const { world, rng } = episodeRngs(task.seed, task.domain, task.index);
     playStarted = performance.now();
     const play = await raceTimeout((ctx) => domain.play(world, rng, prior.observations, { ...ctx, episodeId: id, index: task.index, attempt: task.attempt, playbook: prior }), {
-      runStop: runStopSignal(task.runId, task.stopFlag),
+      runStop: runStop(task.runId, task.stopFlag),
       timeoutMs: task.timeoutMs,
       episodeMs: task.episodeMs,
     });

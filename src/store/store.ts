@@ -138,6 +138,9 @@ export class Store implements StoreBackend {
   readonly root: string;
   readonly options: StoreOptions;
   private readonly ready = new Set<string>();
+  // Paths asked for once per episode and merge; path.join is not free at hundreds of episodes a second.
+  private readonly dirs = new Map<string, string>();
+  private readonly playbooks = new Map<string, string>();
 
   constructor(root: string, options: Partial<StoreOptions> = {}) {
     this.root = resolve(root);
@@ -164,10 +167,14 @@ export class Store implements StoreBackend {
   async close(): Promise<void> {}
 
   domainDir(domain: string): string {
-    return join(this.root, 'domains', domain);
+    let dir = this.dirs.get(domain);
+    if (dir === undefined) this.dirs.set(domain, (dir = join(this.root, 'domains', domain)));
+    return dir;
   }
   playbookPath(domain: string): string {
-    return join(this.domainDir(domain), 'playbook.json');
+    let file = this.playbooks.get(domain);
+    if (file === undefined) this.playbooks.set(domain, (file = join(this.domainDir(domain), 'playbook.json')));
+    return file;
   }
   episodesDir(domain: string): string {
     return join(this.domainDir(domain), 'episodes');
