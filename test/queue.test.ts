@@ -13,7 +13,7 @@ import { count, freshRun, startWorker } from './queue-test.js';
 
 pgTest('a worker killed mid-episode loses its claims; the others play them; every episode exactly once, zero loss', async (t) => {
   const r = await freshRun(t);
-  const run = cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot,chem_tile', '--episodes', '30', '--threads', '2', '--episode-ms', '200', '--claim-seconds', '3', '--json']);
+  const run = cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot,chem_tile', '--episodes', '30', '--threads', '2', '--episode-ms', '200', '--claim-seconds', '3', '--json', '--progress', 'lines']);
   const a = startWorker(r.queue, 'A', ['--concurrency', '4']);
   const b = startWorker(r.queue, 'B', ['--concurrency', '4']);
   // Killed once it has committed 3 episodes and holds claims it has not committed.
@@ -36,6 +36,9 @@ pgTest('a worker killed mid-episode loses its claims; the others play them; ever
   t.is(jobs.length, 60);
   t.true(jobs.every((j) => j.state === 'completed'), 'every job completed');
   t.true(jobs.some((j) => j.retry_count > 0), 'some claims of the killed worker expired and were claimed again');
+  const finalLine = /^\[#{20}\] 60\/60 done, 0 in flight, 0 failed, (\d+) retried, /m.exec(result.stderr);
+  t.is(Number(finalLine?.[1]), jobs.filter((j) => j.retry_count > 0).length, `the progress line counts the episodes handed out again\n${result.stderr}`);
+  t.regex(result.stderr, /^run \S+: 60 episodes queued;/m);
   const by = new Map(episodes.map((e) => [e.episode_id, e.worker]));
   t.true(jobs.every((j) => j.output.worker === by.get(j.episode)), 'the claim that completed each job is the one that committed its episode');
 

@@ -71,9 +71,10 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   const workers = o.workers ? startLocalWorkers(o.queue, o.workers, experiment.threads, o.concurrency ?? experiment.threads) : null;
   const countSql = `SELECT (SELECT count(*) FROM ${store.t.episodes} WHERE run_id = $1)::int AS done,
     (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND state = 'failed' AND data->>'runId' = $1)::int AS failed,
-    (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND state = 'active' AND data->>'runId' = $1)::int AS active`;
+    (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND state = 'active' AND data->>'runId' = $1)::int AS active,
+    (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND retry_count > 0 AND data->>'runId' = $1)::int AS retried`;
   const started = performance.now();
-  let progress = { done: 0, failed: 0, active: 0 };
+  let progress = { done: 0, failed: 0, active: 0, retried: 0 };
   // Set when every local worker has exited before the run's end: nobody here plays the rest.
   let workersExit: string | undefined;
   void workers?.exited.then((code) => (workersExit = code));
@@ -82,13 +83,12 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   let tooManyFailed: string | undefined;
   // What is committed is the truth: workers on other hosts report nothing to us.
   const poll = async (): Promise<void> => {
-    progress = (await store.query<{ done: number; failed: number; active: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
-    emit({ type: 'progress', done: progress.done + progress.failed, failed: progress.failed, inFlight: progress.active, total });
+    progress = (await store.query<{ done: number; failed: number; active: number; retried: number }>(countSql, [runId, EPISODE_QUEUE])).rows[0]!;
+    emit({ type: 'progress', done: progress.done + progress.failed, failed: progress.failed, inFlight: progress.active, retried: progress.retried, total });
   };
   const withdraw = () => store.query(`DELETE FROM "${queueTarget.schema}".job WHERE name = $1 AND state IN ('created', 'retry') AND data->>'runId' = $2`, [EPISODE_QUEUE, runId]);
   try {
     await store.writeManifest(manifest);
-    emit({ type: 'started', runId, total });
     const jobs = assignments.map((a) => ({
       name: EPISODE_QUEUE,
       data: { storeSchema: store.schema, runId, domain: a.domain, index: a.index, seed: experiment.seed, cap: experiment.cap, episodeMs: experiment.episodeMs, modules: experiment.modules ?? [], timeoutMs: experiment.episodeTimeoutMs ?? 0, retries: experiment.retries ?? 0, retryDelayMs: experiment.retryDelayMs ?? 1000 } satisfies EpisodeJob,
@@ -99,7 +99,11 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     // Local workers get their episodes once all of them claim: the first one up would otherwise take a full batch while the others start.
     if (workers) await untilOrAbort(workers.claiming, o.signal);
     // Stopped while they started: nothing is queued, so no worker can claim an episode of this run.
-    if (!o.signal?.aborted) for (let i = 0; i < jobs.length; i += 1000) await boss.insert(jobs.slice(i, i + 1000));
+    if (!o.signal?.aborted) {
+      for (let i = 0; i < jobs.length; i += 1000) await boss.insert(jobs.slice(i, i + 1000));
+      // Only now are they queued: saying so before the insert would be untrue if it failed.
+      emit({ type: 'started', runId, total });
+    }
     while (!o.signal?.aborted) {
       await poll();
       // Before the end check, as a local run does: the run that crossed --max-failures stopped, even on its last episode.

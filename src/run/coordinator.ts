@@ -58,7 +58,7 @@ export type RunEvent =
   | { type: 'started'; runId: string; total: number }
   | { type: 'episode'; outcome: EpisodeOutcome; done: number; total: number }
   /** A queued run sees no episode's outcome, only counts in the store and queue: done includes failed. */
-  | { type: 'progress'; done: number; failed: number; inFlight: number; total: number }
+  | { type: 'progress'; done: number; failed: number; inFlight: number; total: number; /** Episodes the queue handed out again (claim expired, commit failed). */ retried: number }
   | { type: 'episode-started'; assignment: Assignment }
   | { type: 'retry'; assignment: Assignment; error: string }
   | { type: 'stopping'; reason: string }

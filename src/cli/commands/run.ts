@@ -141,7 +141,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
       nextLine = nextLineAt(0, e.total);
       if (args.queue === undefined) io.progress(`run ${e.runId}: ${e.total} episodes, ${experiment.concurrency ?? experiment.threads} in flight on ${experiment.threads} threads`);
     }
-    if (e.type === 'progress') Object.assign(progress, { done: e.done, failed: e.failed, inFlight: e.inFlight });
+    if (e.type === 'progress') Object.assign(progress, { done: e.done, failed: e.failed, inFlight: e.inFlight, retried: e.retried });
     if (e.type === 'episode-started') progress.inFlight++;
     if (e.type === 'retry') progress.retried++;
     if (e.type === 'episode') {
