@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
 import { runExperiment } from '../src/run/coordinator.js';
 import { runExitCode } from '../src/core/exit-codes.js';
@@ -8,11 +9,10 @@ import { EXIT } from '../src/core/exit-codes.js';
 import { readExperimentFile, resolveExperiment } from '../src/run/experiment.js';
 import { Store } from '../src/store/store.js';
 import type { ExperimentInput } from '../src/run/experiment.js';
-import { tempDir, writeJson } from './helpers.js';
-// @ts-expect-error: a JavaScript fixture without declarations
-import { ACKS } from './fixtures/seen-domain.mjs';
+import { fixtureFile as fixture, tempDir, writeJson } from './helpers.js';
 
-const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+// From test/fixtures/ (tsc does not compile it next to this test's build): a JavaScript fixture without declarations.
+const { ACKS, RESEND } = (await import(pathToFileURL(fixture('seen-domain.mjs')).href)) as { ACKS: string; RESEND: string };
 
 async function setup(input: ExperimentInput & { modules: string[] }) {
   const dir = await tempDir();
@@ -90,8 +90,13 @@ test('--concurrency runs more episodes at once than there are threads', async (t
 test('an attempt\'s prior and ctx.playbook hold every observation acknowledged before it started', async (t) => {
   // A cap above the episode count: nothing acknowledged can have been ranked out.
   const { experiment, store } = await setup({ domains: ['seen'], episodes: 40, threads: 2, concurrency: 6, cap: 100, episodeTimeoutMs: 60_000, modules: [fixture('seen-domain.mjs')] });
+  const acked: number[] = [];
   const acks = new BroadcastChannel(ACKS);
-  const { manifest, report } = await runExperiment({ experiment, store, onEvent: (e) => e.type === 'episode' && acks.postMessage(e.outcome.index) }).finally(() => acks.close());
+  acks.onmessage = (message) => {
+    if ((message as MessageEvent).data === RESEND) for (const index of acked) acks.postMessage(index);
+  };
+  const ack = (index: number): void => (acked.push(index), acks.postMessage(index));
+  const { manifest, report } = await runExperiment({ experiment, store, onEvent: (e) => e.type === 'episode' && ack(e.outcome.index) }).finally(() => acks.close());
   t.true(report.zeroLoss);
   const seen = new Map<string, { seen: string[]; playbookSeen: string[] }>();
   for (const name of await files(store, 'seen')) {

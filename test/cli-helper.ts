@@ -52,8 +52,8 @@ export function runAndKill(store: string, domains: readonly string[], acknowledg
 }
 
 /**
- * `run` of `experiment` into a fresh store in `dir`, through the CLI as a user starts it (its shard processes
- * and threads then start from the build, not under tsx): exit code, --json output, and the run's manifest.
+ * `run` of `experiment` into a fresh store in `dir`, through the CLI as a user starts it: exit code, --json
+ * output, and the run's manifest.
  */
 export async function cliRun(dir: string, experiment: object, ...flags: string[]) {
   const file = join(dir, 'experiment.json');

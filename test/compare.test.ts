@@ -46,7 +46,7 @@ test('compare runs each mode on a fresh store and reports both as one JSON objec
   // 6 episodes in flight at once (2 processes × 3 threads), all reading the playbook before any writes.
   const experiment = join(dir, 'exp.json');
   await writeJson(experiment, { name: 'overlap', domains: ['overlap'], episodes: 6, threads: 3, processes: 2, episodeMs: 0, seed: 4, modules: [fileURLToPath(await overlapDomainModule(dir, 6))] });
-  // Through the CLI, as a user runs it: its shard processes and threads then start from the build, not under tsx.
+  // Through the CLI, as a user runs it.
   const args = ['compare', experiment, '--modes', 'unlocked,locked', '--repeat', '2', '--store', base, '--json'];
   const r = await cli(args);
   t.is(r.code, 0, r.stderr);

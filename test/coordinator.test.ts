@@ -6,7 +6,7 @@ import { readExperimentFile, resolveExperiment } from '../src/run/experiment.js'
 import { BadInputError } from '../src/core/errors.js';
 import { Store } from '../src/store/store.js';
 import type { ExperimentConfig } from '../src/core/types.js';
-import { tempDir, writeJson } from './helpers.js';
+import { fixtureFile, tempDir, writeJson } from './helpers.js';
 
 const small: ExperimentConfig = { name: 'small', domains: ['hot_pot', 'chem_tile', 'switch_light'], episodes: 4, threads: 4, processes: 1, episodeMs: 0, cap: 10, seed: 3 };
 
@@ -44,7 +44,7 @@ test('a second run into the same store audits its own episodes', async (t) => {
 
 test('a failed episode is reported and does not stop the others', async (t) => {
   const dir = await tempDir();
-  await writeJson(join(dir, 'exp.json'), { name: 'flaky', domains: ['flaky', 'hot_pot'], episodes: 5, threads: 2, seed: 5, modules: [new URL('./fixtures/flaky-domain.mjs', import.meta.url).pathname] });
+  await writeJson(join(dir, 'exp.json'), { name: 'flaky', domains: ['flaky', 'hot_pot'], episodes: 5, threads: 2, seed: 5, modules: [fixtureFile('flaky-domain.mjs')] });
   const experiment = resolveExperiment([{ input: await readExperimentFile(join(dir, 'exp.json')), source: 'exp.json' }]);
   const { manifest, report } = await runExperiment({ experiment, store: new Store(join(dir, 'store')) });
   const failed = manifest.episodes!.filter((e) => e.status === 'failed');

@@ -2,12 +2,11 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { tempDir } from './helpers.js';
+import { fixtureFile, tempDir } from './helpers.js';
 
 test('fs-ext survives being loaded by one thread after another has exited', async (t) => {
-  const script = fileURLToPath(new URL('./fixtures/flock-threads.mjs', import.meta.url));
+  const script = fixtureFile('flock-threads.mjs');
   // In a child process: the unpatched addon kills its process (SIGSEGV in its init).
   const { stdout } = await promisify(execFile)(process.execPath, [script, join(await tempDir(), 'playbook.lock')]);
   t.is(stdout.trim(), 'ok');

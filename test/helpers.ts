@@ -4,63 +4,39 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fork } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { readdirSync, statSync, watch } from 'node:fs';
+import { readdirSync, watch } from 'node:fs';
 import type { LockOptions } from '../src/store/lock.js';
 import type { Deltas, EpisodeRecord, Observation, Reliability } from '../src/core/types.js';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Every `.ts` file in `dir` (relative to ROOT), and in its subfolders if `recursive`. */
-function sources(dir: string, recursive = true): string[] {
-  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
-    .map((e) => join(e.parentPath, e.name));
-}
-
-/** True when `outDir` holds a build at least as new as every one of `files` (absolute, under ROOT). */
-function buildIsCurrent(outDir: string, files: string[]): boolean {
-  try {
-    return files.every((file) => statSync(join(ROOT, outDir, file.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))).mtimeMs >= statSync(file).mtimeMs);
-  } catch {
-    return false; // No build, or a source without its built file.
-  }
-}
-
 /**
- * `npm test` first compiles the sources and the tests into this folder (src/ to dist-test/src/ and so on),
- * type-checking them all: child processes start from there, sparing each, and the threads it starts,
- * tsx's start-up and compilation.
+ * AVA runs this module compiled, from dist-test/test/ (`npm test` compiles src/, workers/ and test/ into
+ * dist-test/ first; test/build-current.ts refuses a stale build). The project root, where the fixtures tsc
+ * does not compile (.mjs, .py, the package's consumer), package.json, experiments/ and examples/ are.
  */
-const BUILD = 'dist-test';
-const built = (...dirs: string[]): boolean =>
-  buildIsCurrent(BUILD, [...sources('src'), ...sources('workers'), ...dirs.flatMap((dir) => sources(dir, false))]);
-const cliBuilt = built();
-const fixturesBuilt = built(join('test', 'fixtures'), join('test', 'conformance', 'fixtures'));
+const BUILD = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = join(BUILD, '..');
+
+/** A fixture tsc does not compile (`.mjs`, `.py`), in test/fixtures/. */
+export const fixtureFile = (name: string): string => join(ROOT, 'test', 'fixtures', name);
+
+/** Where `file` (a `.ts` fixture, relative to test/) is built. */
+const builtFixture = (file: string): string => join(BUILD, 'test', file.replace(/\.ts$/, '.js'));
+
+/** The node arguments that start the CLI (its build), for a test to append the command's own. */
+export const CLI: readonly string[] = [join(BUILD, 'src', 'bin.js')];
 
 /**
- * The node arguments that start the CLI, for a test to append the command's own: the build when it is
- * current, otherwise (say, sources edited since, then `npx ava`) the sources under tsx, so a test never
- * runs stale code.
- */
-export const CLI: readonly string[] = cliBuilt ? [join(ROOT, BUILD, 'src', 'bin.js')] : ['--import=tsx', join(ROOT, 'src', 'bin.ts')];
-
-/**
- * Starts `file` (a `.ts` fixture, relative to test/) as its own process with an IPC channel, the way the CLI
- * is started: its build when current, else the source under tsx.
+ * Starts `file` (a `.ts` fixture, relative to test/) from its build as its own process with an IPC channel,
+ * the way the CLI is started.
  */
 export function forkFixture(file: string, args: readonly string[]): ChildProcess {
   const stdio: StdioOptions = ['ignore', 'inherit', 'inherit', 'ipc'];
-  if (fixturesBuilt) return fork(join(ROOT, BUILD, 'test', file.replace(/\.ts$/, '.js')), args, { execArgv: [], stdio });
-  return fork(join(ROOT, 'test', file), args, { execArgv: ['--import=tsx'], stdio });
+  return fork(builtFixture(file), args, { execArgv: [], stdio });
 }
 
-/**
- * Piscina's `filename` and `execArgv` for `file` (a `.ts` fixture, relative to test/) run as threads: its
- * build, without tsx in the threads, when current; else the source under tsx, which threads inherit.
- */
-export function fixtureThreads(file: string): { filename: string; execArgv?: string[] } {
-  if (fixturesBuilt) return { filename: pathToFileURL(join(ROOT, BUILD, 'test', file.replace(/\.ts$/, '.js'))).href, execArgv: [] };
-  return { filename: pathToFileURL(join(ROOT, 'test', file)).href };
+/** Piscina's `filename` and `execArgv` for `file` (a `.ts` fixture, relative to test/) run as threads: its build. */
+export function fixtureThreads(file: string): { filename: string; execArgv: string[] } {
+  return { filename: pathToFileURL(builtFixture(file)).href, execArgv: [] };
 }
 
 export async function tempDir(prefix = 'ace-test-'): Promise<string> {
@@ -166,7 +142,7 @@ export function queuedWaiters(file: string): string[] {
  */
 export async function overlapDomainModule(dir: string, parties: number): Promise<string> {
   const file = join(dir, 'overlap-domain.mjs');
-  const fixture = pathToFileURL(join(ROOT, 'test', 'fixtures', 'overlap-domain.mjs')).href;
+  const fixture = pathToFileURL(fixtureFile('overlap-domain.mjs')).href;
   const config = JSON.stringify({ barrier: join(dir, 'overlap-barrier'), parties });
   await writeFile(file, `import { overlapDomain } from ${JSON.stringify(fixture)};\nexport default overlapDomain(${config});\n`);
   return pathToFileURL(file).href;

@@ -6,9 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { cli } from './cli-helper.js';
-import { tempDir, writeJson } from './helpers.js';
+import { fixtureFile, tempDir, writeJson } from './helpers.js';
 import { sql } from './conformance/backends.js';
 import { pgTest } from './pg-test.js';
 import { count, freshRun, said, startWorker } from './queue-test.js';
@@ -22,7 +21,7 @@ pgTest('a live worker whose claim expired commits nothing: the episode is commit
   const gate = join(dir, 'gate');
   execFileSync('mkfifo', [gate]);
   const experiment = join(dir, 'gated.json');
-  await writeJson(experiment, { name: 'gated', domains: ['gated'], episodes: 1, modules: [fileURLToPath(new URL('./fixtures/gated-domain.mjs', import.meta.url))] });
+  await writeJson(experiment, { name: 'gated', domains: ['gated'], episodes: 1, modules: [fixtureFile('gated-domain.mjs')] });
   const run = cli(['run', experiment, '--store', r.store, '--queue', r.queue, '--claim-seconds', '3', '--json']);
   const a = startWorker(r.queue, 'A', ['--concurrency', '1'], { ACE_TEST_GATE: gate });
   t.teardown(() => a.child.kill('SIGKILL'));

@@ -8,11 +8,10 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { audit } from '../src/core/audit.js';
 import { loadAuditInput } from '../src/store/snapshot.js';
 import { Store } from '../src/store/store.js';
-import { forkFixture, tempDir } from './helpers.js';
+import { fixtureFile, forkFixture, tempDir } from './helpers.js';
 
 const ACE_WRITERS = 2;
 const REFERENCE_WRITERS = 3;
@@ -30,7 +29,7 @@ function referenceReady(child: ChildProcess): Promise<void> {
 test('ace-orch writers and reference-tool writers on one store lose nothing', async (t) => {
   const dir = await tempDir();
   const cap = (ACE_WRITERS + REFERENCE_WRITERS) * MERGES;
-  const referenceScript = fileURLToPath(new URL('./fixtures/reference_writer.py', import.meta.url));
+  const referenceScript = fixtureFile('reference_writer.py');
   const ace = Array.from({ length: ACE_WRITERS }, (_, writer) =>
     forkFixture('fixtures/process-writer.ts', [JSON.stringify({ store: dir, domain: DOMAIN, writer, merges: MERGES, cap })]),
   );

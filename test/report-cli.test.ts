@@ -3,7 +3,7 @@ import test from 'ava';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli } from './cli-helper.js';
-import { tempDir, writeJson } from './helpers.js';
+import { fixtureFile, tempDir, writeJson } from './helpers.js';
 
 const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
 
@@ -113,7 +113,7 @@ test('a manifest written before episodes carried traces still makes a report, wi
 
 test('run --report on a run with a failing episode shows its error code, a red cross on the timeline and the failed count', async (t) => {
   const dir = await tempDir();
-  await writeJson(join(dir, 'exp.json'), { name: 'flaky', domains: ['flaky', 'hot_pot'], episodes: 4, threads: 2, seed: 5, modules: [new URL('./fixtures/flaky-domain.mjs', import.meta.url).pathname] });
+  await writeJson(join(dir, 'exp.json'), { name: 'flaky', domains: ['flaky', 'hot_pot'], episodes: 4, threads: 2, seed: 5, modules: [fixtureFile('flaky-domain.mjs')] });
   const out = join(dir, 'flaky.html');
   const r = await cli(['run', join(dir, 'exp.json'), '--store', join(dir, 'store'), '--report', out]);
   t.is(r.code, 4, r.stderr);

@@ -18,7 +18,7 @@ import type { FaultPoint, MergeResult, StoreOptions } from '../src/store/store.j
 import { Store } from '../src/store/store.js';
 import { cli } from './cli-helper.js';
 import type { SharedJob } from './fixtures/shared-writer.js';
-import { deltasOf, episodeRecord, forkFixture, obs, tempDir } from './helpers.js';
+import { deltasOf, episodeRecord, fixtureThreads, forkFixture, obs, tempDir } from './helpers.js';
 
 const LOCK = { staleMs: 2_000, timeoutMs: 20_000, minRetryMs: 1, maxRetryMs: 16 };
 
@@ -176,7 +176,7 @@ test('bench --commit shared: processes fold each other\'s batches and the audit 
 test('8 threads queueing on the file lock on their own fold each other\'s batches and lose nothing', async (t) => {
   const dir = await tempDir();
   // No shared turn table: every thread queues on the file, as separate processes do.
-  const pool = new Piscina<SharedJob, number>({ filename: new URL('./fixtures/shared-writer.ts', import.meta.url).href, minThreads: 8, maxThreads: 8 });
+  const pool = new Piscina<SharedJob, number>({ ...fixtureThreads('fixtures/shared-writer.ts'), minThreads: 8, maxThreads: 8 });
   const carried = await Promise.all(Array.from({ length: 8 }, (_, writer) => pool.run({ store: dir, writer, merges: 15 })));
   await pool.destroy();
   const store = new Store(dir);
