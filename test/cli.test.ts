@@ -86,6 +86,13 @@ test('--help explains every flag', async (t) => {
   for (const flag of ['--domains', '--episodes', '--threads', '--store', '--cap', '--seed', '--episode-ms', '--json']) t.true(r.stdout.includes(flag), flag);
 });
 
+test('--version prints the package version', async (t) => {
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const r = await cli(['--version']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout.trim(), version);
+});
+
 test('a reader that closes stdout early (| head) does not crash the run: exit 0, no EPIPE, the store complete', async (t) => {
   const dir = await tempDir();
   const store = join(dir, 'store');

@@ -31,12 +31,12 @@ import { AceError, BadInputError, UsageError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 
 function packageVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
+  for (const rel of ['../../package.json', '../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'ace-orchestrator' && pkg.version) return pkg.version;
     } catch {
-      // Try the next layout (src/ under tsx, dist/src/ when built).
+      // Try the next layout (src/cli/ under tsx, dist/src/cli/ when built).
     }
   }
   return 'unknown';
