@@ -90,3 +90,33 @@ pgTest('a connection lost mid-merge is retried, reported, and loses nothing', as
   t.true(reports.length >= 1, 'and reported');
   t.deepEqual((await store.readPlaybook('hot_pot')).observations.map((o) => o.episode_id), ['a']);
 });
+
+pgTest('episodes starting together share one playbook read per domain, each with its own copy, and a read asked after a merge sees it', async (t) => {
+  const f = await freshPgSchema();
+  let playbookQueries = 0;
+  // Counts the playbook reads that reach PostgreSQL.
+  class CountingStore extends PgStore {
+    override query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+      if (sql.startsWith('SELECT body, generation FROM')) playbookQueries++;
+      return super.query<R>(sql, values);
+    }
+  }
+  const store = new CountingStore(f.store);
+  t.teardown(async () => {
+    await store.close();
+    await f.cleanup();
+  });
+  await store.init();
+  await store.merge('hot_pot', deltasOf(obs('a')));
+
+  const reads = await Promise.all(Array.from({ length: 50 }, () => store.readPlaybook('hot_pot')));
+  t.is(playbookQueries, 1, '50 reads asked in one turn: one query');
+  t.true(reads.every((p) => p.observations.length === 1 && p.observations[0]!.episode_id === 'a'));
+  reads[0]!.observations.push(obs('mine'));
+  t.is(reads[1]!.observations.length, 1, 'one caller changing its playbook changes no other caller\'s');
+
+  await store.merge('hot_pot', deltasOf(obs('b')));
+  const after = await store.readPlaybook('hot_pot');
+  t.is(playbookQueries, 2, 'a read asked after the merge is a new query');
+  t.deepEqual(after.observations.map((o) => o.episode_id).sort(), ['a', 'b']);
+});

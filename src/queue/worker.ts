@@ -167,6 +167,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
       // Played episodes waiting to commit still hold their claims: at most `concurrency` of them too.
       if (room <= 0 || settling.size >= options.concurrency) {
         await Promise.race([...playing, ...settling]);
+        // Episodes finish in bursts (a round of plays ends together): let the rest of this burst free
+        // its slots too, so one fetch claims them all instead of one query per freed slot.
+        await new Promise<void>((r) => setImmediate(r));
         continue;
       }
       let jobs: PgBoss.JobWithMetadata<EpisodeJob>[];

@@ -44,6 +44,8 @@ export class PgStore implements StoreBackend {
   /** Where retries are reported. @default one line on stderr */
   onRetry: (r: RetryReport) => void = (r) => process.stderr.write(`ace-orch: store ${this.location}: ${r.error}; retrying (attempt ${r.attempt + 1})\n`);
   private readonly pool: pg.Pool;
+  /** The playbook read each domain's callers of this turn share (readPlaybook). */
+  private readonly reads = new Map<string, Promise<ReturnType<typeof rowPlaybook>>>();
   private opened: Promise<void> | null = null;
   private creating = false;
 
@@ -131,8 +133,22 @@ export class PgStore implements StoreBackend {
     );
   }
 
+  /**
+   * Episodes that start together (a worker's claims arrive in batches) read together: one query per
+   * domain and turn of the event loop, sent after every caller of that turn asked, so it still holds
+   * everything acknowledged before each of them asked. Each caller gets its own copy to change.
+   */
   async readPlaybook(domain: string): Promise<Playbook> {
-    return (await this.readPlaybookRow(domain)).playbook;
+    let read = this.reads.get(domain);
+    if (!read) {
+      read = new Promise<void>((r) => setImmediate(r)).then(() => {
+        // Callers from now on join the next read: this one may already miss what they must see.
+        this.reads.delete(domain);
+        return this.readPlaybookRow(domain);
+      });
+      this.reads.set(domain, read);
+    }
+    return structuredClone((await read).playbook);
   }
 
   async readPlaybookRow(domain: string): Promise<ReturnType<typeof rowPlaybook>> {
