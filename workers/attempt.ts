@@ -64,17 +64,17 @@ export async function raceTimeout(
     if (opts.episodeMs > 0) await sleep(opts.episodeMs);
     return result;
   })();
-  if (opts.timeoutMs <= 0) return attempt.finally(() => playing.delete(controller));
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(new EpisodeTimeoutError(opts.timeoutMs));
-      reject(new EpisodeTimeoutError(opts.timeoutMs));
-    }, opts.timeoutMs);
-  });
-  // An abandoned play may still reject later; that rejection is expected and goes nowhere.
-  attempt.catch(() => {});
   try {
+    if (opts.timeoutMs <= 0) return await attempt;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort(new EpisodeTimeoutError(opts.timeoutMs));
+        reject(new EpisodeTimeoutError(opts.timeoutMs));
+      }, opts.timeoutMs);
+    });
+    // An abandoned play may still reject later; that rejection is expected and goes nowhere.
+    attempt.catch(() => {});
     return await Promise.race([attempt, expired]);
   } finally {
     clearTimeout(timer);

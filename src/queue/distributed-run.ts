@@ -69,10 +69,12 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   const total = assignments.length;
   const manifest = runningManifest(runId, experiment, 'locked', 'batched', { queue: queueTarget.masked });
   const workers = o.workers ? startLocalWorkers(o.queue, o.workers, experiment.threads, o.concurrency ?? experiment.threads) : null;
+  // The run's jobs read once per poll, each count a filter over them.
   const countSql = `SELECT (SELECT count(*) FROM ${store.t.episodes} WHERE run_id = $1)::int AS done,
-    (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND state = 'failed' AND data->>'runId' = $1)::int AS failed,
-    (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND state = 'active' AND data->>'runId' = $1)::int AS active,
-    (SELECT count(*) FROM "${queueTarget.schema}".job WHERE name = $2 AND retry_count > 0 AND data->>'runId' = $1)::int AS retried`;
+    count(*) FILTER (WHERE state = 'failed')::int AS failed,
+    count(*) FILTER (WHERE state = 'active')::int AS active,
+    count(*) FILTER (WHERE retry_count > 0)::int AS retried
+    FROM "${queueTarget.schema}".job WHERE name = $2 AND data->>'runId' = $1`;
   const started = performance.now();
   let progress = { done: 0, failed: 0, active: 0, retried: 0 };
   // Set when every local worker has exited before the run's end: nobody here plays the rest.

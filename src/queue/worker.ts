@@ -6,7 +6,7 @@
  * returns.
  */
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type PgBoss from 'pg-boss';
 import { episodePool, playOnPool } from '../run/episode-pool.js';
 import { describeError } from '../core/errors.js';
@@ -169,7 +169,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
         await Promise.race([...playing, ...settling]);
         // Episodes finish in bursts (a round of plays ends together): let the rest of this burst free
         // its slots too, so one fetch claims them all instead of one query per freed slot.
-        await new Promise<void>((r) => setImmediate(r));
+        await nextTurn();
         continue;
       }
       let jobs: PgBoss.JobWithMetadata<EpisodeJob>[];

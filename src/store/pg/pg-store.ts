@@ -6,6 +6,7 @@
  * retry the whole transaction (every write is idempotent) and are reported.
  */
 import { hostname } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
 import type pg from 'pg';
 import type { AuditInput } from '../../core/audit.js';
@@ -141,7 +142,7 @@ export class PgStore implements StoreBackend {
   async readPlaybook(domain: string): Promise<Playbook> {
     let read = this.reads.get(domain);
     if (!read) {
-      read = new Promise<void>((r) => setImmediate(r)).then(() => {
+      read = nextTurn().then(() => {
         // Callers from now on join the next read: this one may already miss what they must see.
         this.reads.delete(domain);
         return this.readPlaybookRow(domain);
