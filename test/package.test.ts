@@ -1,7 +1,10 @@
 /**
- * The package as a user gets it: `npm pack` (which runs prepack, building dist), install the
- * tarball into a fresh project, import the API from JavaScript and TypeScript, run an
- * experiment, run the `ace-orch` bin.
+ * The package as a user gets it: `npm pack`, install the tarball into a fresh project, import the
+ * API from JavaScript and TypeScript, run an experiment, run the `ace-orch` bin.
+ *
+ * The packed dist/ is the suite's own build of src/ and workers/ (dist-test/, compiled by `npm test`
+ * with the project's compiler options, declarations included), so npm packs with --ignore-scripts
+ * instead of compiling everything a second time in prepack; a test below holds prepack to the build.
  *
  * Offline and quick: the consumer's node_modules starts with copies of this project's production
  * dependencies, so npm only adds the tarball. fs-ext goes in pristine and unbuilt, as npm unpacks it
@@ -10,7 +13,7 @@
  * test/fixtures/make-reuse.mjs, which copies this project's addon when the patched sources are
  * identical to the ones it was built from instead of compiling them again.
  *
- * The project is packed from a copy: prepack rebuilds dist/, which other tests run meanwhile.
+ * The project is packed from a copy, so nothing here touches the dist/ other tests may be running.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -46,10 +49,11 @@ async function must(cmd: string, args: string[], cwd: string, env?: NodeJS.Proce
   return r;
 }
 
-/** This project without its build and installs, at `copy`, its node_modules linked: what `npm pack` reads. */
+/** This project at `copy` as `npm run build` leaves it (dist/ from the suite's build), its node_modules linked: what `npm pack` reads. */
 async function projectCopy(copy: string): Promise<void> {
-  const skip = new Set(['.git', 'node_modules', 'dist', 'stores', 'memory']);
+  const skip = new Set(['.git', 'node_modules', 'dist', 'dist-test', 'stores', 'memory']);
   for (const entry of await readdir(ROOT)) if (!skip.has(entry)) await cp(join(ROOT, entry), join(copy, entry), { recursive: true });
+  for (const part of ['src', 'workers']) await cp(join(ROOT, 'dist-test', part), join(copy, 'dist', part), { recursive: true });
   await symlink(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
 }
 
@@ -82,7 +86,7 @@ const setup = (async () => {
   const t0 = performance.now();
   const project = join(dir, 'project');
   await projectCopy(project);
-  const packed = await must('npm', ['pack', '--json', '--pack-destination', dir], project);
+  const packed = await must('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], project);
   const tarball = join(dir, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
   const t1 = performance.now();
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
@@ -113,7 +117,7 @@ test.serial('npm pack ships the built library, its declarations, the bin and the
   t.timeout(LONG);
   const { tarball, installLog, packMs, installMs, app } = await setup;
   const gyp = installLog.includes('make-reuse:') ? 'fs-ext addon copied from this project' : 'fs-ext compiled';
-  t.log(`npm pack (with the prepack build) ${Math.round(packMs / 1000)} s; consumer install ${Math.round(installMs / 1000)} s (${gyp})`);
+  t.log(`npm pack ${Math.round(packMs / 1000)} s; consumer install ${Math.round(installMs / 1000)} s (${gyp})`);
   const { stdout } = await must('tar', ['tzf', tarball], ROOT);
   for (const f of ['package/dist/src/index.js', 'package/dist/src/index.d.ts', 'package/dist/src/bin.js', 'package/dist/workers/episode-worker.js', 'package/scripts/patch-fs-ext.mjs']) {
     t.true(stdout.includes(`${f}\n`), `${f} is in the tarball`);
@@ -122,6 +126,17 @@ test.serial('npm pack ships the built library, its declarations, the bin and the
   t.regex(installLog, /fs-ext patched for worker threads and rebuilt/);
   const source = await readFile(join(app, 'node_modules', 'fs-ext', 'fs-ext.cc'), 'utf8');
   t.false(/f_\w+_symbol/.test(source), 'the consumer’s hoisted fs-ext is the patched one');
+});
+
+test('npm pack builds dist/ first: prepack runs the build, which compiles src/ and workers/ afresh', async (t) => {
+  // The tarball above is packed from the suite's build; a user's `npm pack` or `npm publish` gets prepack's.
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; files: string[] };
+  t.is(pkg.scripts['prepack'], 'npm run build --silent');
+  t.is(pkg.scripts['build'], 'rm -rf dist && tsc -p .');
+  const tsconfig = JSON.parse(await readFile(join(ROOT, 'tsconfig.json'), 'utf8')) as { compilerOptions: Record<string, unknown>; include: string[] };
+  t.like(tsconfig.compilerOptions, { declaration: true, rootDir: '.', outDir: 'dist' });
+  t.deepEqual(tsconfig.include, ['src', 'workers']);
+  t.true(pkg.files.includes('dist'));
 });
 
 test.serial('importing the package starts nothing and prints nothing', async (t) => {

@@ -9,14 +9,14 @@ import { overwriteUnlocked } from '../src/repro/unlocked.js';
 import type { CommitReply, CommitRequest, WriterTask, WriterTimings } from '../src/bench/types.js';
 import { benchDeltas, BENCH_DOMAIN } from '../src/bench/observations.js';
 import { Store } from '../src/store/store.js';
-import { openStoreInThread } from '../src/store/open-in-thread.js';
+import { openStore } from '../src/store/open.js';
 
 /** Unacknowledged merges a batched writer may have outstanding. */
 const WINDOW = 32;
 
 export default async function benchWriter(task: WriterTask): Promise<WriterTimings> {
   // The locked path goes through whichever backend the store value names; baseline and unlocked are the file store's.
-  const backend = openStoreInThread(task.store, { cap: task.cap, lock: task.lock });
+  const backend = await openStore(task.store, { cap: task.cap, lock: task.lock });
   const store = new Store(task.store, { cap: task.cap, lock: task.lock });
   const file = store.playbookPath(BENCH_DOMAIN);
   const out: WriterTimings = { writer: task.writer, waitMs: [], holdMs: [], retries: 0, keys: [] };

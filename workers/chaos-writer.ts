@@ -10,7 +10,7 @@ import { faultPark } from '../src/chaos/fault-park.js';
 import type { CommitAsk, FromWriter, ToThread, WriterJob } from '../src/chaos/messages.js';
 import { findDomain } from '../src/domains/index.js';
 import { playEpisode } from '../src/core/episode.js';
-import { openStoreInThread } from '../src/store/open-in-thread.js';
+import { openStore } from '../src/store/open.js';
 
 export interface ChaosThreadTask {
   job: WriterJob;
@@ -32,7 +32,7 @@ export default async function chaosWriter({ job, thread, port }: ChaosThreadTask
   const committed = new Map<number, (error?: string) => void>();
 
   // A directory or a PostgreSQL URL: both backends reach the same three fault points in their merge.
-  const store = openStoreInThread(job.store, {
+  const store = await openStore(job.store, {
     cap: job.cap,
     lock: job.lock,
     // Many retries: a paused or killed holder can make a merge lose its lease more than once.

@@ -16,21 +16,22 @@ import { mergeTiming } from '../src/run/messages.js';
 import type { EpisodeOutcome, EpisodeTask } from '../src/run/messages.js';
 import { applyDeltas } from '../src/core/merge.js';
 import type { StoreBackend } from '../src/store/backend.js';
-import { openStoreInThread } from '../src/store/open-in-thread.js';
+import { openStore } from '../src/store/open.js';
 import { overwriteUnlocked } from '../src/repro/unlocked.js';
 import { Store } from '../src/store/store.js';
 import { markThreadReady } from '../src/run/thread-ready.js';
 import { raceTimeout, runStop } from './attempt.js';
 
-const stores = new Map<string, StoreBackend>();
+// The promise is kept: episodes a thread starts together share one store (one pool, for PostgreSQL).
+const stores = new Map<string, Promise<StoreBackend>>();
 // Every import above is loaded: the pool may count this thread as started.
 markThreadReady();
 
-function storeFor(task: EpisodeTask): StoreBackend {
+function storeFor(task: EpisodeTask): Promise<StoreBackend> {
   const key = `${task.store}\0${task.cap}`;
   let store = stores.get(key);
   if (!store) {
-    store = openStoreInThread(task.store, { cap: task.cap, lock: task.lock });
+    store = openStore(task.store, { cap: task.cap, lock: task.lock });
     stores.set(key, store);
   }
   return store;
@@ -47,7 +48,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     await loadDomainModules(task.modules);
     const domain = findDomain(task.domain);
     if (!domain) throw new BadInputError(`unknown domain \`${task.domain}\``);
-    const store = storeFor(task);
+    const store = await storeFor(task);
     const prior = await store.readPlaybook(task.domain);
     const now = new Date().toISOString();
     const { world, rng } = episodeRngs(task.seed, task.domain, task.index);

@@ -7,26 +7,17 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { auditBuilder, executeAudit } from './commands/audit.js';
-import type { AuditArgs } from './commands/audit.js';
-import { compareBuilder, executeCompare } from './commands/compare.js';
-import type { CompareArgs } from './commands/compare.js';
-import { benchBuilder, executeBench } from './commands/bench.js';
-import type { BenchArgs } from './commands/bench.js';
-import { chaosBuilder, executeChaos } from './commands/chaos.js';
-import type { ChaosArgs } from './commands/chaos.js';
-import { executeExport, exportBuilder } from './commands/export.js';
-import type { ExportArgs } from './commands/export.js';
 import { processIo } from './commands/io.js';
 import type { Io } from './commands/io.js';
-import { executeRepair, repairBuilder } from './commands/repair.js';
-import { executeReport, reportBuilder } from './commands/report.js';
-import type { ReportArgs } from './commands/report.js';
+import type { AuditArgs } from './commands/audit.js';
+import type { BenchArgs } from './commands/bench.js';
+import type { ChaosArgs } from './commands/chaos.js';
+import type { CompareArgs } from './commands/compare.js';
+import type { ExportArgs } from './commands/export.js';
 import type { RepairArgs } from './commands/repair.js';
-import { executeRun, runBuilder } from './commands/run.js';
-import { executeWorker, workerBuilder } from './commands/worker.js';
-import type { WorkerArgs } from './commands/worker.js';
+import type { ReportArgs } from './commands/report.js';
 import type { RunArgs } from './commands/run.js';
+import type { WorkerArgs } from './commands/worker.js';
 import { AceError, BadInputError, UsageError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 
@@ -57,72 +48,119 @@ function interruptSignal(io: ReturnType<typeof processIo>): AbortSignal {
   return controller.signal;
 }
 
-/** One entry per command module: yargs parses, the module's execute function returns the exit code. */
-interface CommandSpec {
-  command: string;
-  describe: string;
+/** What a command module gives the CLI: its flags and the function that returns its exit code. */
+interface LoadedCommand {
   builder: (y: Argv) => Argv<unknown>;
   // The builder declares the flags execute reads; yargs' inferred types stop at this table.
   execute: (args: any, io: Io, signal: () => AbortSignal) => Promise<number>;
+}
+
+/**
+ * One entry per command. A command's module is imported only when that command runs (or shows its
+ * help): each command pulls in its own part of the product, and every `ace-orch` start would
+ * otherwise load and compile all of them.
+ */
+interface CommandSpec {
+  command: string;
+  describe: string;
+  load: () => Promise<LoadedCommand>;
 }
 
 const COMMANDS: CommandSpec[] = [
   {
     command: 'run [experiment]',
     describe: 'Run an experiment (episodes per domain on a worker-thread pool), then audit the run',
-    builder: runBuilder,
-    execute: (args: RunArgs, io, signal) => executeRun(args, io, signal()),
+    load: async () => {
+      const m = await import('./commands/run.js');
+      return { builder: m.runBuilder, execute: (args: RunArgs, io, signal) => m.executeRun(args, io, signal()) };
+    },
   },
-  { command: 'audit', describe: 'Print the observation-loss table of a store; exit 1 if anything was lost', builder: auditBuilder, execute: (args: AuditArgs, io) => executeAudit(args, io) },
+  {
+    command: 'audit',
+    describe: 'Print the observation-loss table of a store; exit 1 if anything was lost',
+    load: async () => {
+      const m = await import('./commands/audit.js');
+      return { builder: m.auditBuilder, execute: (args: AuditArgs, io) => m.executeAudit(args, io) };
+    },
+  },
   {
     command: 'compare [files..]',
     describe: 'Run an experiment once per write mode (unlocked, locked) on fresh stores and compare lost observations; or diff two saved reports',
-    builder: compareBuilder,
-    execute: (args: CompareArgs, io, signal) => executeCompare(args, io, signal()),
+    load: async () => {
+      const m = await import('./commands/compare.js');
+      return { builder: m.compareBuilder, execute: (args: CompareArgs, io, signal) => m.executeCompare(args, io, signal()) };
+    },
   },
   {
     command: 'report <sources..>',
     describe: 'Write one self-contained HTML page: loss table, comparison and lock charts, the run timeline, playbooks and failures',
-    builder: reportBuilder,
-    execute: (args: ReportArgs, io) => executeReport(args, io),
+    load: async () => {
+      const m = await import('./commands/report.js');
+      return { builder: m.reportBuilder, execute: (args: ReportArgs, io) => m.executeReport(args, io) };
+    },
   },
   {
     command: 'repair',
     describe: 'Re-merge episodes that crashed between their episode file and their merge; --rebuild a corrupt playbook',
-    builder: repairBuilder,
-    execute: (args: RepairArgs, io) => executeRepair(args, io),
+    load: async () => {
+      const m = await import('./commands/repair.js');
+      return { builder: m.repairBuilder, execute: (args: RepairArgs, io) => m.executeRepair(args, io) };
+    },
   },
   {
     command: 'chaos',
     describe: 'Kill (SIGKILL) and pause (SIGSTOP) writer processes at the worst moments, then count what was acknowledged, survived and lost',
-    builder: chaosBuilder,
-    execute: (args: ChaosArgs, io) => executeChaos(args, io),
+    load: async () => {
+      const m = await import('./commands/chaos.js');
+      return { builder: m.chaosBuilder, execute: (args: ChaosArgs, io) => m.executeChaos(args, io) };
+    },
   },
   {
     command: 'bench',
     describe: 'Measure merge throughput and lock contention (W writers over P processes); --matrix runs the fixed comparison with the baseline',
-    builder: benchBuilder,
-    execute: (args: BenchArgs, io) => executeBench(args, io),
+    load: async () => {
+      const m = await import('./commands/bench.js');
+      return { builder: m.benchBuilder, execute: (args: BenchArgs, io) => m.executeBench(args, io) };
+    },
   },
   {
     command: 'export',
     describe: 'Write a PostgreSQL store in the reference file layout (playbooks, episode files, manifests) into a new directory',
-    builder: exportBuilder,
-    execute: (args: ExportArgs, io) => executeExport(args, io),
+    load: async () => {
+      const m = await import('./commands/export.js');
+      return { builder: m.exportBuilder, execute: (args: ExportArgs, io) => m.executeExport(args, io) };
+    },
   },
   {
     command: 'worker',
     describe: 'Claim episodes from a PostgreSQL queue (pg-boss), play them on this host, commit them to their run\'s store; SIGTERM finishes in-flight episodes',
-    builder: workerBuilder,
-    execute: (args: WorkerArgs, io, signal) => executeWorker(args, io, signal()),
+    load: async () => {
+      const m = await import('./commands/worker.js');
+      return { builder: m.workerBuilder, execute: (args: WorkerArgs, io, signal) => m.executeWorker(args, io, signal()) };
+    },
   },
 ];
+
+const commandName = (c: CommandSpec): string => c.command.split(' ')[0]!;
+
+/**
+ * The module of the command the arguments name, and no other. With no command word, no module: yargs
+ * can dispatch nothing and prints the overview from the table. With a first word that is no command,
+ * every module, so yargs judges the arguments exactly as if all were loaded.
+ */
+async function loadIfNeeded(c: CommandSpec, args: readonly string[]): Promise<LoadedCommand | undefined> {
+  const first = args.find((a) => !a.startsWith('-'));
+  if (first === undefined) return undefined;
+  const named = COMMANDS.some((x) => commandName(x) === first);
+  return !named || commandName(c) === first ? c.load() : undefined;
+}
 
 /** Parses `argv` (as `process.argv`) and runs the command; resolves to its exit code. */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const io = processIo();
   let code: number = EXIT.ok;
-  let cli = yargs(hideBin([...argv]))
+  const args = hideBin([...argv]);
+  let cli = yargs(args)
     .scriptName('ace-orch')
     .usage('$0 <command> [options]\n\nRuns parallel agent episodes into locked ACE playbooks and audits them for lost observations.')
     .demandCommand(1, 'Name a command: run, audit, compare, report, repair, chaos, bench, export or worker')
@@ -136,15 +174,25 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .showHelpOnFail(false)
     .version(packageVersion())
     .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 4 nothing lost but episodes failed, 130 interrupted.')
-    .wrap(Math.min(110, process.stdout.columns || 110))
+    // yargs renders the whole help of the command it runs, to cache it, even when nothing shows it; wrapped,
+    // that costs tens of milliseconds of every start. Only `--help` shows help (showHelpOnFail is off).
+    .wrap(args.includes('--help') ? Math.min(110, process.stdout.columns || 110) : null)
     .fail((msg, err) => {
       // yargs rethrows a `coerce` error (src/cli/commands/flags.ts) as a YError carrying only its message.
       if (err?.name === 'YError') throw new BadInputError(err.message);
       throw err ?? new UsageError(`${msg} (see ace-orch --help)`);
     });
   for (const c of COMMANDS) {
-    cli = cli.command(c.command, c.describe, c.builder, async (argv) => {
-      code = await c.execute(argv, io, () => interruptSignal(io));
+    const loaded = await loadIfNeeded(c, args);
+    if (!loaded) {
+      // Listed for `--help` and yargs' command matching; only reached when the command is not the first word.
+      cli = cli.command(c.command, c.describe, (y) => y, () => {
+        throw new UsageError(`name the command first: ace-orch ${commandName(c)} [options]`);
+      });
+      continue;
+    }
+    cli = cli.command(c.command, c.describe, loaded.builder, async (argv) => {
+      code = await loaded.execute(argv, io, () => interruptSignal(io));
     });
   }
   await cli.parseAsync();

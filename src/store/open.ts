@@ -4,10 +4,7 @@ import { isPostgresUrl } from './backend.js';
 import { Store } from './store.js';
 import type { StoreOptions } from './store.js';
 
-/**
- * For the main thread of a command or process. Worker threads use `openStoreInThread`
- * (src/store/open-in-thread.ts): a dynamic import() there cannot load TypeScript under tsx.
- */
+/** For any thread: the PostgreSQL client is loaded on the first PostgreSQL store only. */
 export async function openStore(value: string, options: Partial<StoreOptions> = {}): Promise<StoreBackend> {
   if (!isPostgresUrl(value)) return new Store(value, options);
   // Loaded only for a PostgreSQL store: a file-store run, and each of its worker threads, never loads the client.

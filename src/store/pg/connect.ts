@@ -35,9 +35,8 @@ export function openError(masked: string, err: unknown, what: 'store' | 'queue' 
 /** Merges hold their transaction for milliseconds; one silent for this long lost its client. */
 const IDLE_IN_TRANSACTION_MS = 10_000;
 
-// pg is loaded on the first pool, not on import: every episode worker thread imports the PostgreSQL
-// backend (src/store/open-in-thread.ts), and loading pg cost each thread of a file-store run ~100 ms
-// of start-up. require(), not import(): pg is CommonJS, and a worker thread's import() bypasses tsx's loader.
+// pg is loaded on the first pool, not on import: modules that only name the backend's helpers (the queue's
+// job types, URL checks) must not cost a file-store process pg's ~65 ms of loading.
 const requireModule = createRequire(import.meta.url);
 let pgModule: typeof pg | undefined;
 
