@@ -21,17 +21,15 @@ import { parseManifest, parsePlaybook } from '../core/validate.js';
 import { createFileDurable, fileIdentity, fsyncDir, fsyncDirAsync, readWithIdentity, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { createFilesDurable } from './durable-batch.js';
 import type { NewFileResult } from './durable-batch.js';
-import { DEFAULT_LOCK_OPTIONS, withLock, withLockUnless } from './lock.js';
-import { FoldWatch, pendingDirOf, readPending, removePending, writePending } from './pending.js';
+import { DEFAULT_LOCK_OPTIONS } from './lock-options.js';
 import type { PendingBatch } from './pending.js';
 import type { AuditInput } from '../core/audit.js';
 import type { StoreBackend } from './backend.js';
 import type { CapDecision } from '../core/cap.js';
 import { recordCap, settleWriteCap } from './store-meta.js';
-import { loadAuditInput } from './snapshot.js';
 import type { SnapshotOptions } from './snapshot.js';
 import type { Lease, LockOptions, LockTiming } from './lock.js';
-import { CommitFlock } from './flock.js';
+import type { CommitFlock } from './flock.js';
 import { platformGuarantee } from './platform.js';
 
 /**
@@ -63,6 +61,18 @@ export interface StoreOptions {
    */
   shareCommits?: boolean;
 }
+
+/**
+ * The write path's modules (the lock, the reference tool's flock, shared batches), loaded on a
+ * store's first write: a thread that only reads playbooks, as a batched run's episode threads do,
+ * starts without them (proper-lockfile, the flock addon and their dependencies).
+ */
+type WriteModules = typeof import('./lock.js') & typeof import('./flock.js') & typeof import('./pending.js');
+let writeModules: Promise<WriteModules> | undefined;
+/** Set once loaded: the critical section (commit) uses it without an await. */
+let loadedWriteModules: WriteModules | undefined;
+const writePath = (): Promise<WriteModules> =>
+  (writeModules ??= Promise.all([import('./lock.js'), import('./flock.js'), import('./pending.js')]).then(([lock, flock, pending]) => (loadedWriteModules = { ...lock, ...flock, ...pending })));
 
 export const DEFAULT_STORE_OPTIONS: StoreOptions = { cap: DEFAULT_CAP, lock: DEFAULT_LOCK_OPTIONS, maxAttempts: 5 };
 
@@ -151,7 +161,8 @@ export class Store implements StoreBackend {
     return this.root;
   }
 
-  auditInput(options: SnapshotOptions = {}): Promise<AuditInput> {
+  async auditInput(options: SnapshotOptions = {}): Promise<AuditInput> {
+    const { loadAuditInput } = await import('./snapshot.js');
     return loadAuditInput(this, options);
   }
 
@@ -281,6 +292,7 @@ export class Store implements StoreBackend {
   async merge(domain: string, deltas: Deltas): Promise<MergeResult> {
     await this.ensureDomain(domain);
     if (this.options.shareCommits) return this.mergeShared(domain, deltas);
+    const { CommitFlock, withLock } = await writePath();
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
     const result = newResult();
@@ -332,6 +344,7 @@ export class Store implements StoreBackend {
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
     const asyncIo = this.options.asyncIo ?? false;
+    const { CommitFlock, FoldWatch, pendingDirOf, withLockUnless, writePending } = await writePath();
     const before = fileIdentity(file);
     const own = await writePending(pendingDirOf(file), deltas);
     if (faults) await faults('batch-written');
@@ -374,6 +387,8 @@ export class Store implements StoreBackend {
   private async commit(domain: string, deltas: Deltas, lease: Lease, flock: CommitFlock, own?: PendingBatch): Promise<{ changed: boolean; bytes: number; generation: number }> {
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
+    // merge() and mergeShared() loaded the write path before taking the lock.
+    const { pendingDirOf, readPending, removePending } = loadedWriteModules!;
     // Holding the lock, every playbook temp file here is a dead or deposed writer's: remove it.
     removeStaleTemps(this.domainDir(domain), 0);
     const { playbook: current, exists, identity } = this.readPlaybookFile(domain);
@@ -463,6 +478,7 @@ export class Store implements StoreBackend {
   async updateStats(domain: string, update: (previous: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
     await this.ensureDomain(domain);
     const file = this.statsPath(domain);
+    const { withLock } = await writePath();
     await withLock(this.playbookPath(domain), this.options.lock, async () => {
       let previous: Record<string, unknown> = {};
       try {
