@@ -11,13 +11,19 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { threadId } from 'node:worker_threads';
 
 /** Temp files end in `.tmp`; readers only read `*.json`, so a crash's leftovers are never read. */
 const TEMP_SUFFIX = '.tmp';
 
+// A random nonce per thread and a counter: names unique to this writer without a random draw per file
+// (hundreds a second in a batch); a later process that reuses this pid draws another nonce.
+const nonce = randomBytes(4).toString('hex');
+let tempCount = 0;
+
 export function tempPathFor(file: string): string {
-  return join(dirname(file), `.${basename(file)}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+  return join(dirname(file), `.${basename(file)}.${process.pid}.${threadId}.${nonce}${(tempCount++).toString(36)}${TEMP_SUFFIX}`);
 }
 
 function writeTemp(file: string, data: string, fsync = true): void {
@@ -30,23 +36,33 @@ function writeTemp(file: string, data: string, fsync = true): void {
   }
 }
 
-export async function writeTempAsync(file: string, data: string, fsync: boolean): Promise<void> {
-  const handle = await fs.promises.open(file, 'wx');
+// The asynchronous forms use fs's callback API, not FileHandle: a batch makes hundreds of files durable
+// at once, and a FileHandle's promise machinery cost about a third more CPU per file on the thread that
+// drives the batch (the group committer's), measured with 300 files.
+const openAsync = promisify(fs.open);
+const writeAsync = promisify(fs.write);
+const fsyncAsync = promisify(fs.fsync);
+const closeAsync = promisify(fs.close);
+
+export async function writeTempAsync(file: string, data: string, sync: boolean): Promise<void> {
+  const fd = await openAsync(file, 'wx');
   try {
-    await handle.writeFile(data);
-    if (fsync) await handle.sync();
+    const bytes = Buffer.from(data);
+    // write(2) may write less than asked; a regular file's short write is retried for the rest.
+    for (let at = 0; at < bytes.length; ) at += (await writeAsync(fd, bytes, at, bytes.length - at)).bytesWritten;
+    if (sync) await fsyncAsync(fd);
   } finally {
-    await handle.close();
+    await closeAsync(fd);
   }
 }
 
 /** fsync of a directory without blocking the thread (see AtomicWriteOptions.async). */
 export async function fsyncDirAsync(dir: string): Promise<void> {
-  const handle = await fs.promises.open(dir, 'r');
+  const fd = await openAsync(dir, 'r');
   try {
-    await handle.sync();
+    await fsyncAsync(fd);
   } finally {
-    await handle.close();
+    await closeAsync(fd);
   }
 }
 

@@ -151,6 +151,7 @@ export class Store implements StoreBackend {
   // Paths asked for once per episode and merge; path.join is not free at hundreds of episodes a second.
   private readonly dirs = new Map<string, string>();
   private readonly playbooks = new Map<string, string>();
+  private readonly episodeDirs = new Map<string, string>();
 
   constructor(root: string, options: Partial<StoreOptions> = {}) {
     this.root = resolve(root);
@@ -188,7 +189,9 @@ export class Store implements StoreBackend {
     return file;
   }
   episodesDir(domain: string): string {
-    return join(this.domainDir(domain), 'episodes');
+    let dir = this.episodeDirs.get(domain);
+    if (dir === undefined) this.episodeDirs.set(domain, (dir = join(this.domainDir(domain), 'episodes')));
+    return dir;
   }
   episodePath(domain: string, episodeId: string): string {
     return join(this.episodesDir(domain), `${episodeId}.json`);
