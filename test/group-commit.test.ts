@@ -107,6 +107,50 @@ test('a batch makes its episode files durable before its merge; a conflicting fi
   t.false(again.changed);
 });
 
+test('an episode file is written as its episode arrives, while an earlier batch commits; it is acknowledged with its own batch', async (t) => {
+  /** The store, noting each episode file the committer starts. */
+  class Noting extends Store {
+    readonly linked = new Map<string, Promise<unknown>>();
+    override linkEpisode(...args: Parameters<Store['linkEpisode']>): ReturnType<Store['linkEpisode']> {
+      const started = super.linkEpisode(...args);
+      this.linked.set(args[1].episode_id, started);
+      return started;
+    }
+  }
+  let holding!: () => void;
+  const held = new Promise<void>((r) => (holding = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let first = true;
+  const store = new Noting(await tempDir(), {
+    asyncIo: true,
+    faults: async (point) => {
+      if (point === 'locked' && first) {
+        first = false;
+        holding();
+        await gate;
+      }
+    },
+  });
+  await store.init(['hot_pot']);
+  const committer = new GroupCommitter(store);
+  const acked: string[] = [];
+  const submit = (id: string) => committer.submit('hot_pot', deltasOf(obs(id)), episodeRecord(obs(id))).then((r) => (acked.push(id), r));
+  const a = submit('a');
+  await held;
+  // a's batch holds the lock; b arrives now, and its file is written and linked before that batch ends.
+  const b = submit('b');
+  t.true(store.linked.has('b'), 'b’s file was started on arrival');
+  t.is(await store.linked.get('b'), true);
+  t.deepEqual(JSON.parse(await readFile(store.episodePath('hot_pot', 'b'), 'utf8')), episodeRecord(obs('b')));
+  t.deepEqual(acked, [], 'nothing is acknowledged while the first batch holds the lock');
+  t.deepEqual(await onDisk(store), []);
+  release();
+  t.is((await a).batch, 1);
+  t.is((await b).batch, 1, 'b is merged by the next batch, not the one it arrived during');
+  t.deepEqual(await onDisk(store), ['a', 'b']);
+});
+
 test('a batch that fails between its episode files and its merge acknowledges nobody, and repair merges the files', async (t) => {
   const dir = await tempDir();
   const failing = new Store(dir, {

@@ -4,7 +4,11 @@
  * takes everything pending, makes the batch's episode files durable together
  * (parallel fsyncs, one directory fsync), then merges the deltas under one
  * lock acquisition with one durable write, and only then resolves each
- * writer's promise. Files before the merge, as in the one-by-one path: a
+ * writer's promise. With the file store, an episode's file is written, fsynced
+ * and linked as soon as the episode arrives, while earlier batches commit: a
+ * batch then waits only for its last files and one directory fsync, so the
+ * episodes that finish last are not left writing every file of their batch
+ * after the others are done. Files before the merge, as in the one-by-one path: a
  * crash in between leaves files `repair` merges, never a merge without its file.
  * Cross-process safety is the store's: the committer still takes the
  * domain's lock, reads under it and passes the fence.
@@ -12,12 +16,15 @@
 import { combineDeltas } from '../core/merge.js';
 import type { Deltas, EpisodeRecord } from '../core/types.js';
 import type { StoreBackend } from './backend.js';
+import type { NewFileResult } from './durable-batch.js';
 import type { MergeResult, Store } from './store.js';
 
 interface Pending {
   deltas: Deltas;
   /** The episode file to make durable before the merge; absent when the caller wrote it already. */
   record?: EpisodeRecord;
+  /** That file, started on arrival (file store): written, fsynced and linked; the directory fsync is the batch's. */
+  linked?: Promise<NewFileResult>;
   resolve: (result: MergeResult & { batch: number }) => void;
   reject: (err: unknown) => void;
 }
@@ -27,10 +34,11 @@ export class GroupCommitter {
   private readonly flushing = new Set<string>();
 
   /**
-   * Any backend: the committer needs its merge and its episode write. A backend that can make
-   * many episode records durable at once (the file store's parallel fsyncs) offers `writeEpisodes`.
+   * Any backend: the committer needs its merge and its episode write. A backend that can start an
+   * episode file on its own and make many links durable at once (the file store) offers
+   * `linkEpisode` and `syncEpisodes`.
    */
-  constructor(private readonly store: Pick<StoreBackend, 'merge' | 'writeEpisode'> & Partial<Pick<Store, 'writeEpisodes'>>) {}
+  constructor(private readonly store: Pick<StoreBackend, 'merge' | 'writeEpisode'> & Partial<Pick<Store, 'linkEpisode' | 'syncEpisodes'>>) {}
 
   /**
    * Resolves once these deltas are durable in the playbook (and `record`, if given, in its episode
@@ -39,7 +47,8 @@ export class GroupCommitter {
   submit(domain: string, deltas: Deltas, record?: EpisodeRecord): Promise<MergeResult & { batch: number }> {
     return new Promise((resolve, reject) => {
       const queue = this.pending.get(domain) ?? [];
-      queue.push({ deltas, resolve, reject, ...(record ? { record } : {}) });
+      const linked = record && this.store.linkEpisode ? this.store.linkEpisode(domain, record).catch(asError) : undefined;
+      queue.push({ deltas, resolve, reject, ...(record ? { record } : {}), ...(linked ? { linked } : {}) });
       this.pending.set(domain, queue);
       if (!this.flushing.has(domain)) {
         // Start on the next turn of the event loop, so everything submitted in this one (say, several
@@ -72,14 +81,19 @@ export class GroupCommitter {
   private async writeFiles(domain: string, batch: Pending[]): Promise<Pending[]> {
     const withFile = batch.filter((p) => p.record);
     if (withFile.length === 0) return batch;
-    let results: (boolean | Error)[];
-    try {
-      const records = withFile.map((p) => p.record!);
-      results = this.store.writeEpisodes
-        ? await this.store.writeEpisodes(domain, records)
-        : await Promise.all(records.map((r) => this.store.writeEpisode(domain, r).then(() => true, (err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
-    } catch (err) {
-      results = withFile.map(() => err as Error);
+    let results: NewFileResult[];
+    if (this.store.syncEpisodes && withFile.every((p) => p.linked)) {
+      results = await Promise.all(withFile.map((p) => p.linked!));
+      // Also for a file that was already there: a crashed writer may have linked it without the directory fsync.
+      if (results.some((r) => !(r instanceof Error))) {
+        // Without the directory fsync no link is known durable: none of them may be acknowledged.
+        results = await this.store.syncEpisodes(domain).then(
+          () => results,
+          (err: unknown) => results.map((r) => (r instanceof Error ? r : asError(err))),
+        );
+      }
+    } else {
+      results = await Promise.all(withFile.map((p) => this.store.writeEpisode(domain, p.record!).then(() => true, asError)));
     }
     const refused = new Set<Pending>();
     withFile.forEach((p, i) => {
@@ -98,3 +112,5 @@ export class GroupCommitter {
     return batch;
   }
 }
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));

@@ -23,7 +23,12 @@ export interface NewFile {
 export type NewFileResult = boolean | Error;
 
 
-async function createOne({ file, data, onConflict }: NewFile): Promise<NewFileResult> {
+/**
+ * One new file written, fsynced and linked into place, all but the directory fsync (which makes the
+ * link durable): createFilesDurable does that once for many, and a group committer once per batch
+ * for files it started as their episodes arrived.
+ */
+export async function createLinked({ file, data, onConflict }: NewFile): Promise<NewFileResult> {
   const temp = tempPathFor(file);
   try {
     await writeTempAsync(temp, data, true);
@@ -48,7 +53,7 @@ async function createOne({ file, data, onConflict }: NewFile): Promise<NewFileRe
  * power cut. A file's failure is its own result and does not fail the others.
  */
 export async function createFilesDurable(files: readonly NewFile[]): Promise<NewFileResult[]> {
-  const results = await Promise.all(files.map(createOne));
+  const results = await Promise.all(files.map(createLinked));
   // Also for a file that was already there: a crashed writer may have linked it without the directory fsync.
   const dirs = new Set(files.filter((_, i) => !(results[i] instanceof Error)).map((f) => dirname(f.file)));
   try {

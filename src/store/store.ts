@@ -19,7 +19,7 @@ import { withFolded } from '../core/folded-batches.js';
 import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../core/types.js';
 import { parseManifest, parsePlaybook } from '../core/validate.js';
 import { createFileDurable, fileIdentity, fsyncDir, fsyncDirAsync, readWithIdentity, removeStaleTemps, writeFileAtomic } from './durable.js';
-import { createFilesDurable } from './durable-batch.js';
+import { createFilesDurable, createLinked } from './durable-batch.js';
 import type { NewFileResult } from './durable-batch.js';
 import { DEFAULT_LOCK_OPTIONS } from './lock-options.js';
 import type { PendingBatch } from './pending.js';
@@ -271,6 +271,22 @@ export class Store implements StoreBackend {
         return { file, data: episodeText(record), onConflict: () => conflictError(file) };
       }),
     );
+  }
+
+  /**
+   * One episode's record written, fsynced and linked, all but the directory fsync, with
+   * writeEpisodes' contract for that file: a group committer starts each file as its episode
+   * arrives, then makes the batch's links durable with one syncEpisodes before it merges.
+   */
+  async linkEpisode(domain: string, record: EpisodeRecord): Promise<NewFileResult> {
+    await this.ensureDomain(domain);
+    const file = this.episodePath(domain, record.episode_id);
+    return createLinked({ file, data: episodeText(record), onConflict: () => conflictError(file) });
+  }
+
+  /** Makes durable every link linkEpisode made in the domain's episodes directory so far. */
+  syncEpisodes(domain: string): Promise<void> {
+    return fsyncDirAsync(this.episodesDir(domain));
   }
 
   /**
