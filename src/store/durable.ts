@@ -49,7 +49,11 @@ export async function writeTempAsync(file: string, data: string, sync: boolean):
   try {
     const bytes = Buffer.from(data);
     // write(2) may write less than asked; a regular file's short write is retried for the rest.
-    for (let at = 0; at < bytes.length; ) at += (await writeAsync(fd, bytes, at, bytes.length - at)).bytesWritten;
+    for (let at = 0; at < bytes.length; ) {
+      const { bytesWritten } = await writeAsync(fd, bytes, at, bytes.length - at);
+      if (bytesWritten === 0) throw Object.assign(new Error(`write of ${file} made no progress`), { code: 'EIO' });
+      at += bytesWritten;
+    }
     if (sync) await fsyncAsync(fd);
   } finally {
     await closeAsync(fd);
