@@ -12,7 +12,7 @@ import { runExitCode, EXIT } from './core/exit-codes.js';
 import { resolveExperiment } from './run/experiment.js';
 import { repairStore } from './store/repair.js';
 import type { RepairOptions, RepairReport } from './store/repair.js';
-import { DEFAULT_LOCK_OPTIONS } from './store/lock.js';
+import { DEFAULT_LOCK_OPTIONS } from './store/lock-options.js';
 import { assertStoreExists, loadAuditInput } from './store/snapshot.js';
 import { Store } from './store/store.js';
 import type { AuditReport, CommitMode, ExperimentConfig, WriteMode } from './core/types.js';

@@ -13,6 +13,7 @@ async function tree(dir: string): Promise<string[]> {
 for (const [flag, value, needle] of [
   ['--concurrency', '0', '--concurrency'],
   ['--rate', '-1', '--rate'],
+  ['--rate', '0.5', '--rate'],
   ['--episode-timeout', 'abc', 'abc'],
   ['--retries', '-2', '--retries'],
   ['--max-failures', 'x', '--max-failures'],

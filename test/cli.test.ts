@@ -51,6 +51,8 @@ test('bad flags and bad experiment files exit 2 with a one-line message naming t
   assertOneLineError(t, await cli([]), 'command');
   assertOneLineError(t, await cli(['audit', '--store', join(dir, 'nowhere')]), join(dir, 'nowhere'));
   assertOneLineError(t, await cli(['audit', '--store', dir]), dir, 'no domains');
+  // A flag before the command, whose value is another command's name: the command is audit, the store `run`.
+  assertOneLineError(t, await cli(['--store', 'run', 'audit']), join(ROOT, 'run'), 'does not exist');
 });
 
 test('a corrupt playbook stops run with exit 2; audit marks its row (exit 1); it is left byte-for-byte', async (t) => {

@@ -151,6 +151,33 @@ test('an episode file is written as its episode arrives, while an earlier batch 
   t.deepEqual(await onDisk(store), ['a', 'b']);
 });
 
+test('a batch merges only after the directory fsync that makes its files’ links durable; if that fsync fails, nobody is acknowledged and nothing is merged', async (t) => {
+  const events: string[] = [];
+  /** The store, logging its episode-directory fsyncs; the second one fails, as a disk error would. */
+  class Syncing extends Store {
+    override async syncEpisodes(domain: string): Promise<void> {
+      events.push('dir-fsync');
+      if (events.filter((e) => e === 'dir-fsync').length === 2) throw Object.assign(new Error('fsync failed'), { code: 'EIO' });
+      return super.syncEpisodes(domain);
+    }
+  }
+  const store = new Syncing(await tempDir(), {
+    asyncIo: true,
+    faults: (point) => {
+      if (point === 'locked') events.push('locked');
+    },
+  });
+  await store.init(['hot_pot']);
+  const committer = new GroupCommitter(store);
+  const submit = (id: string) => committer.submit('hot_pot', deltasOf(obs(id)), episodeRecord(obs(id)));
+  await Promise.all([submit('a'), submit('b')]);
+  t.deepEqual(events, ['dir-fsync', 'locked'], 'the links were made durable before the lock was taken');
+  const failed = await Promise.allSettled([submit('c'), submit('d')]);
+  t.true(failed.every((r) => r.status === 'rejected' && /fsync failed/.test(String(r.reason))), 'no episode of the batch is acknowledged');
+  t.deepEqual(events, ['dir-fsync', 'locked', 'dir-fsync'], 'and its merge never started');
+  t.deepEqual(await onDisk(store), ['a', 'b']);
+});
+
 test('a batch that fails between its episode files and its merge acknowledges nobody, and repair merges the files', async (t) => {
   const dir = await tempDir();
   const failing = new Store(dir, {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { compareObservations } from '../core/merge.js';
 import { siblingModule } from '../run/module-file.js';
 import { percentiles } from '../core/stats.js';
-import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
+import { DEFAULT_LOCK_OPTIONS } from '../store/lock-options.js';
 import { openStore } from '../store/open.js';
 import { deal } from '../run/shards.js';
 import { BENCH_DOMAIN } from './observations.js';

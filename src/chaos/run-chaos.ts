@@ -20,7 +20,7 @@ import { repairStore } from '../store/repair.js';
 import type { RepairReport } from '../store/repair.js';
 import { createRng } from '../core/rng.js';
 import type { Rng } from '../core/rng.js';
-import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
+import { DEFAULT_LOCK_OPTIONS } from '../store/lock-options.js';
 import type { LockOptions } from '../store/lock.js';
 import type { StoreBackend } from '../store/backend.js';
 import { openStore } from '../store/open.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { hideBin, Parser } from 'yargs/helpers';
 import { processIo } from './commands/io.js';
 import type { Io } from './commands/io.js';
 import type { AuditArgs } from './commands/audit.js';
@@ -144,15 +144,16 @@ const COMMANDS: CommandSpec[] = [
 const commandName = (c: CommandSpec): string => c.command.split(' ')[0]!;
 
 /**
- * The module of the command the arguments name, and no other. With no command word, no module: yargs
- * can dispatch nothing and prints the overview from the table. With a first word that is no command,
- * every module, so yargs judges the arguments exactly as if all were loaded.
+ * The module of the command yargs will run, and no other: the first positional as yargs' own parser reads
+ * the arguments (so a flag's value is not taken for a command). With none, no module: yargs can dispatch
+ * nothing and prints the overview from the table. With one that is no command, every module, so yargs
+ * judges the arguments exactly as if all were loaded.
  */
 async function loadIfNeeded(c: CommandSpec, args: readonly string[]): Promise<LoadedCommand | undefined> {
-  const first = args.find((a) => !a.startsWith('-'));
+  const first = Parser([...args])._[0];
   if (first === undefined) return undefined;
-  const named = COMMANDS.some((x) => commandName(x) === first);
-  return !named || commandName(c) === first ? c.load() : undefined;
+  const named = COMMANDS.some((x) => commandName(x) === String(first));
+  return !named || commandName(c) === String(first) ? c.load() : undefined;
 }
 
 /** Parses `argv` (as `process.argv`) and runs the command; resolves to its exit code. */
@@ -176,7 +177,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 4 nothing lost but episodes failed, 130 interrupted.')
     // yargs renders the whole help of the command it runs, to cache it, even when nothing shows it; wrapped,
     // that costs tens of milliseconds of every start. Only `--help` shows help (showHelpOnFail is off).
-    .wrap(args.includes('--help') ? Math.min(110, process.stdout.columns || 110) : null)
+    .wrap(args.some((a) => a === 'help' || a === '--help' || a.startsWith('--help=')) ? Math.min(110, process.stdout.columns || 110) : null)
     .fail((msg, err) => {
       // yargs rethrows a `coerce` error (src/cli/commands/flags.ts) as a YError carrying only its message.
       if (err?.name === 'YError') throw new BadInputError(err.message);
@@ -185,7 +186,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   for (const c of COMMANDS) {
     const loaded = await loadIfNeeded(c, args);
     if (!loaded) {
-      // Listed for `--help` and yargs' command matching; only reached when the command is not the first word.
+      // Listed for `--help` and yargs' command matching; yargs dispatches only to the command loaded above.
       cli = cli.command(c.command, c.describe, (y) => y, () => {
         throw new UsageError(`name the command first: ace-orch ${commandName(c)} [options]`);
       });

@@ -14,7 +14,7 @@ import { createPool } from '../store/pg/connect.js';
 import { episodeId } from '../core/episode.js';
 import { createStopFlag } from '../run/messages.js';
 import type { EpisodeOutcome, EpisodeTask } from '../run/messages.js';
-import { DEFAULT_LOCK_OPTIONS } from '../store/lock.js';
+import { DEFAULT_LOCK_OPTIONS } from '../store/lock-options.js';
 import { PgStore } from '../store/pg/pg-store.js';
 import type { WriterId } from '../store/pg/pg-store.js';
 import { storeUrlIn } from '../store/pg/url.js';

@@ -6,6 +6,7 @@
  * written and merged at most once.
  */
 import pRetry, { AbortError } from 'p-retry';
+import { epochMs } from './episode-clock.js';
 import type { EpisodeFailed, EpisodeOutcome } from './messages.js';
 
 export interface AttemptOptions {
@@ -63,7 +64,8 @@ export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcom
   let succeeded: EpisodeOutcome | undefined;
   let playMs = 0;
   const once = async (attemptNumber: number): Promise<EpisodeOutcome> => {
-    const at = options.gate ? await options.gate() : Date.now();
+    // The clock of the rate gate and the episode traces, with or without --rate.
+    const at = options.gate ? await options.gate() : epochMs();
     if (startedAt === undefined) {
       if (options.signal?.aborted) throw new AbortError('stopped before the episode started');
       startedAt = at;

@@ -26,7 +26,7 @@ export const DEFAULT_EXPERIMENT: ExperimentConfig = {
 /** Fields a file or the flags may set; anything absent falls back to the defaults. */
 export type ExperimentInput = Partial<Record<keyof ExperimentConfig, unknown>>;
 
-const LIMITS = { episodes: 1_000_000, threads: 256, processes: 64, cap: 10_000, episodeMs: 600_000, concurrency: 100_000, retries: 100, timeoutMs: 86_400_000 } as const;
+const LIMITS = { episodes: 1_000_000, threads: 256, processes: 64, cap: 10_000, episodeMs: 600_000, concurrency: 100_000, rate: 100_000, retries: 100, timeoutMs: 86_400_000 } as const;
 
 /** Names that differ from the experiment field, in messages and as flags (other flags are the field in kebab case). */
 const FLAG_NAMES: Record<string, string> = { episodeTimeoutMs: 'episode-timeout', retryDelayMs: 'retry-delay', episodeMs: 'episode-ms' };
@@ -58,13 +58,6 @@ export async function readExperimentFile(file: string): Promise<ExperimentInput>
 function nonNegativeInt(value: unknown, name: string, where: string, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
     throw new BadInputError(`${where}: Expected \`${name}\` to be a non-negative integer up to ${max}, got \`${show(value)}\``);
-  }
-  return value;
-}
-
-function positiveNumber(value: unknown, name: string, where: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new BadInputError(`${where}: Expected \`${name}\` to be a positive number, got \`${show(value)}\``);
   }
   return value;
 }
@@ -110,7 +103,8 @@ const RULES: { [K in keyof ExperimentConfig]-?: FieldRule<ExperimentConfig[K]> }
   episodeTimeoutMs: optional((v, n, at) => nonNegativeInt(v, n, at, LIMITS.timeoutMs)),
   retries: optional((v, n, at) => nonNegativeInt(v, n, at, LIMITS.retries)),
   retryDelayMs: optional((v, n, at) => nonNegativeInt(v, n, at, LIMITS.timeoutMs)),
-  rate: optional(positiveNumber),
+  // Whole starts per second: the bound is counted per rolling second, and the limiter counts whole starts.
+  rate: optional((v, n, at) => positiveInt(v, n, at, LIMITS.rate)),
   maxFailures: optional((v, n, at) => nonNegativeInt(v, n, at, LIMITS.episodes)),
   processes: (v, at) => positiveInt(v, at.name, at.where, LIMITS.processes),
   episodeMs: (v, at) => nonNegativeInt(v, at.name, at.where, LIMITS.episodeMs),

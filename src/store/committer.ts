@@ -93,7 +93,16 @@ export class GroupCommitter {
         );
       }
     } else {
-      results = await Promise.all(withFile.map((p) => this.store.writeEpisode(domain, p.record!).then(() => true, asError)));
+      results = await Promise.all(
+        withFile.map(async (p) => {
+          try {
+            await this.store.writeEpisode(domain, p.record!);
+            return true;
+          } catch (err) {
+            return asError(err);
+          }
+        }),
+      );
     }
     const refused = new Set<Pending>();
     withFile.forEach((p, i) => {

@@ -213,6 +213,9 @@ export class Store implements StoreBackend {
   /** Creates the store's directories and checks it can be written, naming the directory if not. */
   async init(domains: readonly string[] = []): Promise<void> {
     assertPlatform();
+    // A writer loads its write path now, so that a broken install (the flock addon) stops a run before
+    // it plays anything, not at its first merge.
+    await writePath();
     try {
       await mkdir(this.runsDir(), { recursive: true });
       await access(this.root, constants.W_OK);

@@ -42,7 +42,7 @@ export function experimentOptions<T>(y: Argv<T>) {
     .option('episode-timeout', numeric('Abandon an episode attempt after this many ms: it fails with E_TIMEOUT and nothing of it is written (default: none)'))
     .option('retries', numeric('Re-play a failed attempt up to this many times, exponential backoff with jitter; errors with `retryable: false` are not retried (default 0)'))
     .option('retry-delay', numeric('First retry backoff in ms, doubling after (default 1000)'))
-    .option('rate', numeric('Episode attempts started per second, across all processes of the run (default: unlimited)'))
+    .option('rate', numeric('Episode attempts started per second (a whole number), across all processes of the run (default: unlimited)'))
     .option('max-failures', numeric('Stop scheduling once more than this many episodes have failed; exit 4 (default: unlimited)'))
     .option('processes', { type: 'number', describe: 'OS processes sharing the episodes, each with its own pool of --threads (default 1)' })
     .option('episode-ms', { type: 'number', describe: 'Think time per episode in ms, standing in for model calls (default 0)' })

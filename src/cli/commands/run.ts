@@ -9,7 +9,7 @@ import { formatEfficiency } from '../../core/efficiency.js';
 import { auditJson, formatAudit, formatContention } from '../format.js';
 import { BadInputError, UsageError } from '../../core/errors.js';
 import { intFlag } from './flags.js';
-import { DEFAULT_LOCK_OPTIONS } from '../../store/lock.js';
+import { DEFAULT_LOCK_OPTIONS } from '../../store/lock-options.js';
 import { Store } from '../../store/store.js';
 import { isPostgresUrl } from '../../store/backend.js';
 import type { StoreBackend } from '../../store/backend.js';
