@@ -144,16 +144,16 @@ const COMMANDS: CommandSpec[] = [
 const commandName = (c: CommandSpec): string => c.command.split(' ')[0]!;
 
 /**
- * The module of the command yargs will run, and no other: the first positional as yargs' own parser reads
- * the arguments (so a flag's value is not taken for a command). With none, no module: yargs can dispatch
- * nothing and prints the overview from the table. With one that is no command, every module, so yargs
- * judges the arguments exactly as if all were loaded.
+ * The commands whose modules this start loads: the one yargs will run, and no other, found as the first
+ * positional the way yargs' own parser reads the arguments (so a flag's value is not taken for a command).
+ * With none, no module: yargs can dispatch nothing and prints the overview from the table. With one that
+ * is no command, every module, so yargs judges the arguments exactly as if all were loaded.
  */
-async function loadIfNeeded(c: CommandSpec, args: readonly string[]): Promise<LoadedCommand | undefined> {
+function commandsToLoad(args: readonly string[]): ReadonlySet<CommandSpec> {
   const first = Parser([...args])._[0];
-  if (first === undefined) return undefined;
-  const named = COMMANDS.some((x) => commandName(x) === String(first));
-  return !named || commandName(c) === String(first) ? c.load() : undefined;
+  if (first === undefined) return new Set();
+  const named = COMMANDS.find((c) => commandName(c) === String(first));
+  return new Set(named ? [named] : COMMANDS);
 }
 
 /** Parses `argv` (as `process.argv`) and runs the command; resolves to its exit code. */
@@ -176,15 +176,16 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .version(packageVersion())
     .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 4 nothing lost but episodes failed, 130 interrupted.')
     // yargs renders the whole help of the command it runs, to cache it, even when nothing shows it; wrapped,
-    // that costs tens of milliseconds of every start. Only `--help` shows help (showHelpOnFail is off).
+    // that costs tens of milliseconds of every start. Only asking for help shows it (showHelpOnFail is off).
     .wrap(args.some((a) => a === 'help' || a === '--help' || a.startsWith('--help=')) ? Math.min(110, process.stdout.columns || 110) : null)
     .fail((msg, err) => {
       // yargs rethrows a `coerce` error (src/cli/commands/flags.ts) as a YError carrying only its message.
       if (err?.name === 'YError') throw new BadInputError(err.message);
       throw err ?? new UsageError(`${msg} (see ace-orch --help)`);
     });
+  const toLoad = commandsToLoad(args);
   for (const c of COMMANDS) {
-    const loaded = await loadIfNeeded(c, args);
+    const loaded = toLoad.has(c) ? await c.load() : undefined;
     if (!loaded) {
       // Listed for `--help` and yargs' command matching; yargs dispatches only to the command loaded above.
       cli = cli.command(c.command, c.describe, (y) => y, () => {
