@@ -144,6 +144,33 @@ test('a waiter whose batch id the playbook records is done even though the holde
   t.true(audit(await loadAuditInput(store)).zeroLoss);
 });
 
+test('a shared-commit holder releases the lock before making its write durable: the next writer commits meanwhile', async (t) => {
+  const store = await seeded();
+  let atFolded!: () => void;
+  let open!: () => void;
+  const reached = new Promise<void>((r) => (atFolded = r));
+  const gate = new Promise<void>((r) => (open = r));
+  const holder = new Store(store.root, {
+    ...store.options,
+    faults: async (p) => {
+      if (p !== 'folded') return;
+      atFolded();
+      await gate;
+    },
+  });
+  let acknowledged = false;
+  const holding = holder.merge('hot_pot', deltasOf(obs('holder'))).then((r) => ((acknowledged = true), r));
+  await reached;
+  // Parked after its rename and directory fsync, before its batch file goes: the lock must already be free.
+  const next = await store.merge('hot_pot', deltasOf(obs('next')));
+  t.falsy(next.foldedByOther, 'the next writer took the lock itself');
+  t.false(acknowledged, 'the holder is acknowledged only after its batch files go');
+  open();
+  t.true((await holding).changed);
+  t.deepEqual(await ids(store), ['base', 'holder', 'next']);
+  t.deepEqual(await pending(store), []);
+});
+
 for (const point of ['locked', 'temp-written'] as const) {
   test(`a shared-commit holder paused at "${point}" past the stale time is fenced off; the next holder folds its batch`, async (t) => {
     const store = await seeded();
