@@ -38,7 +38,15 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
     out.retries += r.retries;
   };
   // Batched: hand deltas to the committer and go on, like an episode worker does; at most WINDOW unacknowledged.
+  // Everything the window allows goes in one message, as from a worker whose episodes finished together: sent
+  // one by one, the first could wake the process's main thread alone and commit as a batch of one, so how
+  // deltas were grouped would depend on thread wake-ups rather than on the store.
   const inFlight = new Set<Promise<void>>();
+  let burst: CommitRequest[] = [];
+  const flushBurst = (): void => {
+    if (burst.length) task.port!.postMessage(burst);
+    burst = [];
+  };
   for (let i = 0; i < task.merges; i++) {
     const deltas = benchDeltas(task.writer, i);
     const o = deltas.observations[0]!;
@@ -58,13 +66,19 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
             resolve();
           }
         });
-        task.port!.postMessage({ seq: i, deltas } satisfies CommitRequest);
       });
+      burst.push({ seq: i, deltas });
       inFlight.add(ack);
       void ack.finally(() => inFlight.delete(ack)).catch(() => {});
-      if (inFlight.size >= WINDOW) await Promise.race(inFlight);
+      if (inFlight.size >= WINDOW) {
+        flushBurst();
+        await Promise.race(inFlight);
+        // The rest of that batch's acknowledgements are already on their way: take them all before refilling.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     } else record(await backend.merge(BENCH_DOMAIN, deltas));
   }
+  flushBurst();
   await Promise.all(inFlight);
   task.port?.close();
   await backend.close();

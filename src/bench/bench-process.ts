@@ -35,11 +35,14 @@ const runs = job.writers.map((writer) => {
   if (job.commit !== 'each' && job.method === 'locked') {
     port = new MessageChannel();
     const p = port.port1;
-    p.on('message', (req: CommitRequest) => {
-      committer.submit(BENCH_DOMAIN, req.deltas).then(
-        (r) => p.postMessage({ seq: req.seq, waitMs: r.waitMs, holdMs: r.holdMs, retries: r.retries } satisfies CommitReply),
-        (err: Error) => p.postMessage({ seq: req.seq, waitMs: 0, holdMs: 0, retries: 0, error: err.message } satisfies CommitReply),
-      );
+    // A writer hands over everything it has in one message (workers/bench-writer.ts): submitted in one turn, one batch.
+    p.on('message', (reqs: CommitRequest[]) => {
+      for (const req of reqs) {
+        committer.submit(BENCH_DOMAIN, req.deltas).then(
+          (r) => p.postMessage({ seq: req.seq, waitMs: r.waitMs, holdMs: r.holdMs, retries: r.retries } satisfies CommitReply),
+          (err: Error) => p.postMessage({ seq: req.seq, waitMs: 0, holdMs: 0, retries: 0, error: err.message } satisfies CommitReply),
+        );
+      }
     });
   }
   const { writers: _all, ...common } = job;

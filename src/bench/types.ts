@@ -61,7 +61,7 @@ export interface WriterTimings {
   keys: ObservationKey[];
 }
 
-/** Writer thread -> its process's committer, and back. */
+/** Writer thread -> its process's committer (a burst of requests per message), and back (a reply per request). */
 export interface CommitRequest {
   seq: number;
   deltas: Deltas;
