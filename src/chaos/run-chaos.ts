@@ -201,7 +201,11 @@ async function chaosOn(store: StoreBackend, options: ChaosOptions, rng: Rng, loc
 
   // Let the writers finish their current episode, then stop.
   for (const w of writers) send(w, { type: 'stop' });
-  await Promise.race([Promise.all(writers.map((w) => w.exited)), sleep(lock.staleMs * 10)]);
+  // The deadline is cleared once they are gone: a pending timer would keep the process alive for its full length.
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  const stopDeadline = new Promise<void>((r) => (deadlineTimer = setTimeout(r, lock.staleMs * 10)));
+  await Promise.race([Promise.all(writers.map((w) => w.exited)), stopDeadline]);
+  clearTimeout(deadlineTimer);
   for (const w of writers) if (w.alive) w.child.kill('SIGKILL');
 
   // Check every playbook as it was left, before repair touches anything.
