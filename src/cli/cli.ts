@@ -156,6 +156,17 @@ function commandsToLoad(args: readonly string[]): ReadonlySet<CommandSpec> {
   return new Set(named ? [named] : COMMANDS);
 }
 
+/**
+ * Once a command's handler starts, yargs renders that command's whole help and caches it, to show if the
+ * handler fails later. This CLI never shows help on a failure (showHelpOnFail is off and `fail` throws), so
+ * the rendering, about 20 ms of every start (most of it measuring string widths), is skipped; asking for
+ * help still renders it. The hook is yargs' internal usage instance, which keeps its identity across resets.
+ */
+function skipHelpCache(cli: Argv): void {
+  const internal = cli as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } };
+  internal.getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
+}
+
 /** Parses `argv` (as `process.argv`) and runs the command; resolves to its exit code. */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const io = processIo();
@@ -175,9 +186,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .showHelpOnFail(false)
     .version(packageVersion())
     .epilogue('Exit codes: 0 no loss, 1 observations lost or episode files missing, 2 usage error or bad input, 3 internal error, 4 nothing lost but episodes failed, 130 interrupted.')
-    // yargs renders the whole help of the command it runs, to cache it, even when nothing shows it; wrapped,
-    // that costs tens of milliseconds of every start. Only asking for help shows it (showHelpOnFail is off).
-    .wrap(args.some((a) => a === 'help' || a === '--help' || a.startsWith('--help=')) ? Math.min(110, process.stdout.columns || 110) : null)
+    .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
       // yargs rethrows a `coerce` error (src/cli/commands/flags.ts) as a YError carrying only its message.
       if (err?.name === 'YError') throw new BadInputError(err.message);
@@ -197,6 +206,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       code = await loaded.execute(argv, io, () => interruptSignal(io));
     });
   }
+  skipHelpCache(cli);
   await cli.parseAsync();
   return code;
 }
