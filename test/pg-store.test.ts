@@ -6,7 +6,7 @@ import { BadInputError } from '../src/core/errors.js';
 import { PgStore } from '../src/store/pg/pg-store.js';
 import { SCHEMA_VERSION } from '../src/store/pg/schema.js';
 import { freshPgSchema, PG_URL, pgUnavailable } from './conformance/backends.js';
-import { deltasOf, obs } from './helpers.js';
+import { deltasOf, episodeRecord, obs } from './helpers.js';
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: PG_URL });
@@ -46,6 +46,34 @@ pgTest('the schema is created on first use, versioned, and a newer version is re
   const err = await t.throwsAsync(later.init(), { instanceOf: BadInputError });
   t.regex(err!.message, new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this ace-orch reads \\(${SCHEMA_VERSION}\\)`));
   t.true(err!.message.includes(schema));
+});
+
+pgTest('a store of schema version 1 is read as it is, and migrated to the current version by the first write', async (t) => {
+  const { url, schema, store } = await freshStore(t);
+  await store.init();
+  await store.writeEpisode('hot_pot', episodeRecord(obs('old')));
+  await store.merge('hot_pot', deltasOf(obs('old')));
+  // Version 1, as an earlier release left it: no run_entry column.
+  await admin((c) => c.query(`ALTER TABLE "${schema}".episodes DROP COLUMN run_entry; DELETE FROM "${schema}".schema_version; INSERT INTO "${schema}".schema_version (version) VALUES (1)`));
+  const version = (): Promise<number> => admin(async (c) => (await c.query(`SELECT max(version) AS v FROM "${schema}".schema_version`)).rows[0].v);
+  const columns = (): Promise<string[]> =>
+    admin(async (c) => (await c.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'episodes'`, [schema])).rows.map((r) => r.column_name));
+
+  // A reader (audit, export) changes nothing: the earlier release can still open the store afterwards.
+  const reader = new PgStore(url);
+  t.teardown(() => reader.close());
+  const input = await reader.auditInput({});
+  t.deepEqual(input.domains.map((d) => d.episodes.length), [1]);
+  t.is(await version(), 1);
+  t.false((await columns()).includes('run_entry'));
+
+  // A writer migrates it, in one transaction, and writes as this release does.
+  const writer = new PgStore(url);
+  t.teardown(() => writer.close());
+  await writer.writeEpisode('hot_pot', episodeRecord(obs('new')));
+  t.is(await version(), SCHEMA_VERSION);
+  t.true((await columns()).includes('run_entry'));
+  t.deepEqual((await writer.listEpisodes('hot_pot')).map((e) => e.record.episode_id).sort(), ['new', 'old']);
 });
 
 pgTest('an unreachable server, bad credentials or a missing database are one-line errors with the password masked', async (t) => {

@@ -5,6 +5,7 @@
  * exactly once, by the claim that completed its job, with zero loss.
  */
 import { join } from 'node:path';
+import type { EpisodeEntry } from '../src/core/types.js';
 import { assertOneLineError, cli } from './cli-helper.js';
 import { sql } from './conformance/backends.js';
 import { ROOT, tempDir, writeJson } from './helpers.js';
@@ -82,11 +83,22 @@ pgTest('an async domain plays through the queue as it does locally: ctx, --episo
 
   const jobs = await sql<{ index: number; state: string; retry_count: number }>(`SELECT (data->>'index')::int AS index, state, retry_count FROM "${r.queueSchema}".job WHERE name = 'ace-episodes'`);
   t.deepEqual(jobs.filter((j) => j.state !== 'completed').map((j) => [j.index, j.state, j.retry_count]), [[3, 'failed', 0]], 'the refused episode failed once, for good: pg-boss did not re-queue it');
-  const [manifest] = await sql<{ body: { episodes: { index: number; status: string; error?: string }[] } }>(`SELECT body FROM "${r.storeSchema}".manifests`);
+  const [manifest] = await sql<{ body: { episodes: EpisodeEntry[] } }>(`SELECT body FROM "${r.storeSchema}".manifests`);
   const failed = manifest!.body.episodes.filter((e) => e.status === 'failed');
   t.is(failed.length, 1);
-  t.like(failed[0], { index: 3 });
+  t.like(failed[0], { index: 3, attempts: 1 });
   t.regex(failed[0]!.error!, /refused/, 'the manifest carries the episode\'s own error');
+  // As a local run's manifest does: each episode's attempts, their errors and its start, from the worker that ran it.
+  const byIndex = new Map(manifest!.body.episodes.map((e) => [e.index, e]));
+  for (const e of manifest!.body.episodes) {
+    t.true(typeof e.started_at === 'string' && !Number.isNaN(Date.parse(e.started_at)), `episode ${e.index} has its start time`);
+    t.true(typeof e.ms === 'number', `episode ${e.index} has its duration`);
+  }
+  t.like(byIndex.get(0), { status: 'ok', attempts: 1 });
+  t.like(byIndex.get(1), { status: 'ok', attempts: 2 });
+  t.is(byIndex.get(1)!.attempt_errors?.length, 1, 'the first attempt\'s error');
+  t.like(byIndex.get(2), { status: 'ok', attempts: 2 });
+  t.regex(byIndex.get(2)!.attempt_errors?.[0] ?? '', /^E_TIMEOUT: /, 'the timed-out first attempt');
 });
 
 pgTest('a --claim-seconds shorter than an episode\'s longest play is refused in one line, exit 2, nothing queued; no --episode-timeout warns', async (t) => {

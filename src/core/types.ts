@@ -113,6 +113,9 @@ export interface EpisodeEntry {
   trace?: EpisodeTrace;
 }
 
+/** What a manifest entry records of an episode's attempts, wherever it ran (a local run or a queue worker). */
+export type AttemptFields = Pick<EpisodeEntry, 'ms' | 'started_at' | 'attempts' | 'attempt_errors'>;
+
 /**
  * An episode's place on the run's timeline, for `ace-orch report`. Times are
  * ms since the run began scheduling (`RunManifest.trace_origin`), measured on

@@ -14,7 +14,7 @@ import { combineDeltas } from '../core/merge.js';
 import { insertEpisodes } from '../store/pg/pg-store.js';
 import type { PgStore, WriterId } from '../store/pg/pg-store.js';
 import { lockPlaybook, mergeLocked } from '../store/pg/playbook-rows.js';
-import type { Deltas, EpisodeRecord } from '../core/types.js';
+import type { AttemptFields, Deltas, EpisodeRecord } from '../core/types.js';
 import { EPISODE_QUEUE } from './jobs.js';
 
 export interface Claimed {
@@ -24,6 +24,8 @@ export interface Claimed {
   domain: string;
   record: EpisodeRecord;
   deltas: Deltas;
+  /** What the run's manifest records of the episode's attempts, kept with its record. */
+  entry?: AttemptFields;
 }
 
 /** Per episode: committed under a live claim, or dropped because the claim was lost. */
@@ -78,8 +80,8 @@ export class ClaimCommitter {
    * own attempts (--retries) are spent, so pg-boss must not queue it again (its retries are for lost
    * claims). A lost claim fails nothing: another worker holds the episode now.
    */
-  fail(item: Pick<Claimed, 'jobId' | 'retryCount'>, error: { code: string; message: string }, final: boolean): Promise<'failed' | 'claim-lost'> {
-    return this.store.transaction((c) => failUnderClaim(c, this.boss, this.bossSchema, item, { ...error, ...this.writer }, final));
+  fail(item: Pick<Claimed, 'jobId' | 'retryCount'>, error: { code: string; message: string }, final: boolean, entry?: AttemptFields): Promise<'failed' | 'claim-lost'> {
+    return this.store.transaction((c) => failUnderClaim(c, this.boss, this.bossSchema, item, { ...error, ...this.writer, ...(entry ? { entry } : {}) }, final));
   }
 
   /** One transaction for the batch; returns the job ids committed. */

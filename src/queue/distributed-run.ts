@@ -13,7 +13,7 @@ import { roundRobin } from '../run/scheduler.js';
 import { runEpisodeEntries } from '../store/pg/pg-store.js';
 import type { PgStore } from '../store/pg/pg-store.js';
 import { parsePgUrl } from '../store/pg/url.js';
-import type { EpisodeEntry, ExperimentConfig, RunManifest } from '../core/types.js';
+import type { AttemptFields, EpisodeEntry, ExperimentConfig, RunManifest } from '../core/types.js';
 import { EPISODE_QUEUE, openQueue, parseQueueUrl } from './jobs.js';
 import type { EpisodeJob } from './jobs.js';
 import { startLocalWorkers } from './local-workers.js';
@@ -145,7 +145,7 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   const entries: EpisodeEntry[] = await runEpisodeEntries(store, runId);
   const committed = new Set(entries.map((e) => e.episode_id));
   // An episode whose attempts all failed: its job failed for good, with the episode's error as output.
-  const failedJobs = await store.query<{ domain: string; index: number; output: { code?: string; message?: string; worker?: string; host?: string } | null }>(
+  const failedJobs = await store.query<{ domain: string; index: number; output: { code?: string; message?: string; worker?: string; host?: string; entry?: AttemptFields } | null }>(
     `SELECT data->>'domain' AS domain, (data->>'index')::int AS index, output FROM "${queueTarget.schema}".job WHERE name = $1 AND state = 'failed' AND data->>'runId' = $2`,
     [EPISODE_QUEUE, runId],
   );
@@ -153,7 +153,7 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     const id = episodeId(runId, domain, index);
     if (committed.has(id)) continue;
     const error = output?.code ? `${output.code}: ${output.message}` : (output?.message ?? 'its job failed (see the workers\' logs)');
-    entries.push({ episode_id: id, domain, index, status: 'failed', error, ...(output?.host ? { host: output.host } : {}), ...(output?.worker ? { worker: output.worker } : {}) });
+    entries.push({ episode_id: id, domain, index, status: 'failed', error, ...output?.entry, ...(output?.host ? { host: output.host } : {}), ...(output?.worker ? { worker: output.worker } : {}) });
   }
   for (const e of entries) manifest.domains[e.domain]![e.status === 'ok' ? 'completed' : 'failed']++;
   Object.assign(manifest, {

@@ -12,7 +12,7 @@ import { episodePool, playOnPool } from '../run/episode-pool.js';
 import { describeError } from '../core/errors.js';
 import { createPool } from '../store/pg/connect.js';
 import { episodeId } from '../core/episode.js';
-import { createStopFlag } from '../run/messages.js';
+import { attemptFields, createStopFlag } from '../run/messages.js';
 import type { EpisodeOutcome, EpisodeTask } from '../run/messages.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock-options.js';
 import { PgStore } from '../store/pg/pg-store.js';
@@ -109,13 +109,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
     try {
       committer = committerFor(job.data).committer;
       if (played?.ok && played.record && played.deltas) {
-        const outcome = await committer.submit({ ...claim, domain: job.data.domain, record: played.record, deltas: played.deltas });
+        const outcome = await committer.submit({ ...claim, domain: job.data.domain, record: played.record, deltas: played.deltas, entry: attemptFields(played) });
         totals[outcome === 'committed' ? 'committed' : 'claimLost']++;
         emit({ type: 'episode', episode_id: id, outcome });
       } else {
         // The episode's attempts are spent: it fails for good, as in a local run.
         const error = played && !played.ok ? played.error : { code: 'E_EPISODE', message: 'the episode was not played' };
-        const outcome = await committer.fail(claim, error, true);
+        const outcome = await committer.fail(claim, error, true, played ? attemptFields(played) : undefined);
         totals[outcome === 'failed' ? 'failed' : 'claimLost']++;
         emit({ type: 'episode', episode_id: id, outcome, ...(outcome === 'failed' ? { error: `${error.code}: ${error.message}` } : {}) });
       }

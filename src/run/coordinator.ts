@@ -9,6 +9,7 @@ import { BadInputError } from '../core/errors.js';
 import { episodeTrace, epochMs } from './episode-clock.js';
 import { runEfficiency } from '../core/efficiency.js';
 import { episodeId } from '../core/episode.js';
+import { attemptFields } from './messages.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
 import { rateGate } from './rate-gate.js';
 import { roundRobin, scheduleEpisodes } from './scheduler.js';
@@ -162,10 +163,7 @@ async function runPrepared(options: RunOptions, pool: EpisodePool | undefined): 
       domain: outcome.domain,
       index: outcome.index,
       status: 'unknown',
-      ms: Math.round(outcome.ms),
-      ...(outcome.started_at ? { started_at: outcome.started_at } : {}),
-      ...(outcome.attempts ? { attempts: outcome.attempts } : {}),
-      ...(outcome.attemptErrors ? { attempt_errors: outcome.attemptErrors } : {}),
+      ...attemptFields(outcome),
       ...(trace ? { trace } : {}),
     };
     if (outcome.ok) {

@@ -4,7 +4,7 @@
  */
 import type { EpisodeClock } from './episode-clock.js';
 import type { LockOptions } from '../store/lock.js';
-import type { AnyReliability, CommitMode, Deltas, EpisodeRecord, ExperimentConfig, MergeTiming, WriteMode } from '../core/types.js';
+import type { AnyReliability, AttemptFields, CommitMode, Deltas, EpisodeRecord, ExperimentConfig, MergeTiming, WriteMode } from '../core/types.js';
 
 export type { MergeTiming };
 
@@ -53,6 +53,15 @@ export interface AttemptLog {
   playMs?: number;
 }
 
+/** What a manifest entry records of an episode's attempts, wherever it ran (a local run or a queue worker). */
+export function attemptFields(outcome: EpisodeOutcome): AttemptFields {
+  return {
+    ms: Math.round(outcome.ms),
+    ...(outcome.started_at ? { started_at: outcome.started_at } : {}),
+    ...(outcome.attempts ? { attempts: outcome.attempts } : {}),
+    ...(outcome.attemptErrors ? { attempt_errors: outcome.attemptErrors } : {}),
+  };
+}
 
 /** The timing fields of a merge's result, as they cross the thread or process boundary (nothing else of it does). */
 export function mergeTiming(r: Omit<MergeTiming, 'batch'>, batch?: number): MergeTiming {

@@ -15,11 +15,12 @@ import { DEFAULT_STORE_OPTIONS } from '../store.js';
 import type { MergeResult, StoreOptions } from '../store.js';
 import type { StoreBackend } from '../backend.js';
 import type { SnapshotOptions } from '../snapshot.js';
-import type { Deltas, EpisodeEntry, EpisodeRecord, Playbook, RunManifest } from '../../core/types.js';
+import type { AttemptFields, Deltas, EpisodeEntry, EpisodeRecord, Playbook, RunManifest } from '../../core/types.js';
 import { createPool, openError, withRetry } from './connect.js';
 import type { RetryReport } from './connect.js';
 import { lockPlaybook, mergeLocked, rowPlaybook } from './playbook-rows.js';
 import { ensureSchema, tables } from './schema.js';
+import type { SchemaUse } from './schema.js';
 import { pgAuditInput } from './snapshot.js';
 import { pgRecordCap, pgSettleCap } from './meta.js';
 import type { CapDecision } from '../../core/cap.js';
@@ -32,6 +33,8 @@ export interface WriterId {
 }
 
 const LOCAL_WRITER: WriterId = { host: hostname(), worker: `pid${process.pid}.t${threadId}` };
+
+const USE_RANK: Record<SchemaUse, number> = { read: 0, write: 1, create: 2 };
 
 export class PgStore implements StoreBackend {
   readonly kind = 'postgres' as const;
@@ -48,7 +51,7 @@ export class PgStore implements StoreBackend {
   /** The playbook read each domain's callers of this turn share (readPlaybook). */
   private readonly reads = new Map<string, Promise<ReturnType<typeof rowPlaybook>>>();
   private opened: Promise<void> | null = null;
-  private creating = false;
+  private openedFor: SchemaUse = 'read';
 
   constructor(url: string, options: Partial<StoreOptions> = {}, poolSize = 3) {
     const target = parsePgUrl(url);
@@ -60,10 +63,13 @@ export class PgStore implements StoreBackend {
     this.pool = createPool(target.connectionString, poolSize);
   }
 
-  /** Connects and checks the schema once; `create` also creates it (run, worker) where audit and export only read. */
-  private open(create: boolean): Promise<void> {
-    if (this.opened && (!create || this.creating)) return this.opened;
-    this.creating = create;
+  /**
+   * Connects and checks the schema once per use: `create` (init: run, worker) creates it, `write` (every
+   * transaction) migrates an older one, `read` (single statements: audit and export only read) takes it as it is.
+   */
+  private open(use: SchemaUse): Promise<void> {
+    if (this.opened && USE_RANK[use] <= USE_RANK[this.openedFor]) return this.opened;
+    this.openedFor = use;
     this.opened = (async () => {
       let client: pg.PoolClient;
       try {
@@ -72,7 +78,7 @@ export class PgStore implements StoreBackend {
         throw openError(this.location, err);
       }
       try {
-        await ensureSchema(client, this.schema, this.location, create);
+        await ensureSchema(client, this.schema, this.location, use);
       } catch (err) {
         throw err instanceof BadInputError ? err : openError(this.location, err);
       } finally {
@@ -84,12 +90,12 @@ export class PgStore implements StoreBackend {
   }
 
   async init(): Promise<void> {
-    await this.open(true);
+    await this.open('create');
   }
 
   /** Runs `fn` in one transaction, retried whole on a transient failure; resolves after COMMIT. */
   async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    await this.open(false);
+    await this.open('write');
     return withRetry(
       async () => {
         const client = await this.pool.connect();
@@ -124,7 +130,7 @@ export class PgStore implements StoreBackend {
    * transient failure. Reads on the hot path (a playbook per episode) go through here.
    */
   async query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    await this.open(false);
+    await this.open('read');
     return withRetry(
       () => this.pool.query<R>(sql, values),
       (r) => {
@@ -243,14 +249,31 @@ async function insertEpisode(c: pg.PoolClient, table: string, domain: string, re
   return false;
 }
 
-/** Several records in one statement (one round trip, not one each); a conflicting id goes through insertEpisode's check. */
-export async function insertEpisodes(c: pg.PoolClient, table: string, items: readonly { domain: string; record: EpisodeRecord }[], writer: WriterId, location: string): Promise<void> {
+/**
+ * Several records in one statement (one round trip, not one each); a conflicting id goes through insertEpisode's
+ * check. `entry`: what the run's manifest records of the episode's attempts (src/queue/distributed-run.ts).
+ */
+export async function insertEpisodes(
+  c: pg.PoolClient,
+  table: string,
+  items: readonly { domain: string; record: EpisodeRecord; entry?: AttemptFields }[],
+  writer: WriterId,
+  location: string,
+): Promise<void> {
   if (!items.length) return;
   const r = await c.query<{ episode_id: string }>(
-    `INSERT INTO ${table} (episode_id, domain, run_id, record, host, worker)
-     SELECT e.id, e.domain, e.run_id, e.record, $5, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::json[]) AS e(id, domain, run_id, record)
+    `INSERT INTO ${table} (episode_id, domain, run_id, record, host, worker, run_entry)
+     SELECT e.id, e.domain, e.run_id, e.record, $5, $6, e.entry FROM unnest($1::text[], $2::text[], $3::text[], $4::json[], $7::json[]) AS e(id, domain, run_id, record, entry)
      ON CONFLICT (episode_id) DO NOTHING RETURNING episode_id`,
-    [items.map((i) => i.record.episode_id), items.map((i) => i.domain), items.map((i) => i.record.run_id ?? null), items.map((i) => JSON.stringify(i.record)), writer.host, writer.worker],
+    [
+      items.map((i) => i.record.episode_id),
+      items.map((i) => i.domain),
+      items.map((i) => i.record.run_id ?? null),
+      items.map((i) => JSON.stringify(i.record)),
+      writer.host,
+      writer.worker,
+      items.map((i) => (i.entry ? JSON.stringify(i.entry) : null)),
+    ],
   );
   const inserted = new Set(r.rows.map((row) => row.episode_id));
   for (const i of items) if (!inserted.has(i.record.episode_id)) await insertEpisode(c, table, i.domain, i.record, writer, location);
@@ -258,15 +281,16 @@ export async function insertEpisodes(c: pg.PoolClient, table: string, items: rea
 
 /** A run's committed episodes as manifest entries, with the host and worker that committed each. */
 export async function runEpisodeEntries(store: PgStore, runId: string): Promise<EpisodeEntry[]> {
-  const r = await store.query<{ episode_id: string; domain: string; record: EpisodeRecord; host: string | null; worker: string | null }>(
-    `SELECT episode_id, domain, record, host, worker FROM ${store.t.episodes} WHERE run_id = $1 ORDER BY episode_id`,
+  const r = await store.query<{ episode_id: string; domain: string; record: EpisodeRecord; host: string | null; worker: string | null; run_entry: AttemptFields | null }>(
+    `SELECT episode_id, domain, record, host, worker, run_entry FROM ${store.t.episodes} WHERE run_id = $1 ORDER BY episode_id`,
     [runId],
   );
-  return r.rows.map(({ episode_id, domain, record, host, worker }) => ({
+  return r.rows.map(({ episode_id, domain, record, host, worker, run_entry }) => ({
     episode_id,
     domain,
     index: record.index ?? -1,
     status: 'ok' as const,
+    ...(run_entry ?? {}),
     score: record.outcome.score,
     ...(record.outcome.observation ? { reliability: record.outcome.observation.reliability } : {}),
     ...(host ? { host } : {}),
