@@ -163,8 +163,9 @@ function commandsToLoad(args: readonly string[]): ReadonlySet<CommandSpec> {
  * help still renders it. The hook is yargs' internal usage instance, which keeps its identity across resets.
  */
 function skipHelpCache(cli: Argv): void {
-  const internal = cli as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } };
-  internal.getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
+  // Internal to yargs: a release that reshapes it only costs the saving, never a start.
+  const usage = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 /** Parses `argv` (as `process.argv`) and runs the command; resolves to its exit code. */
