@@ -50,15 +50,16 @@ test('a shared commit leaves no batch file behind and records its batch id in th
   t.is(folded.length, 2, 'one batch id per merge so far');
 });
 
-for (const point of ['batch-written', 'before-check', 'folded'] as const) {
+for (const point of ['batch-written', 'before-check', 'released', 'folded'] as const) {
   test(`a shared-commit writer killed at "${point}" loses nothing: repair folds its batch exactly once and the audit finds zero loss`, async (t) => {
     const store = await seeded();
     const child = spawnShared(store.root, 'victim', point, 'kill');
     t.is(await exited(child), 'SIGKILL');
     JSON.parse(await readFile(store.playbookPath('hot_pot'), 'utf8'));
-    // Killed before any holder folded it, or after the fold was durable but before its file went: the batch file stays.
+    // Killed before any holder folded it, or after its fold was renamed into place but before its file went: the batch file stays.
+    const folded = point === 'released' || point === 'folded';
     t.is((await pending(store)).length, 1);
-    t.deepEqual(await ids(store), point === 'folded' ? ['base', 'victim'] : ['base']);
+    t.deepEqual(await ids(store), folded ? ['base', 'victim'] : ['base']);
     const before = await generation(store);
 
     const repair = await repairStore(store, { cap: 100 });
@@ -67,7 +68,7 @@ for (const point of ['batch-written', 'before-check', 'folded'] as const) {
     t.deepEqual(await ids(store), ['base', 'victim']);
     t.deepEqual(await pending(store), []);
     // Folding a batch the playbook already holds writes nothing.
-    if (point === 'folded') t.is(await generation(store), before);
+    if (folded) t.is(await generation(store), before);
     t.true(audit(await loadAuditInput(store)).zeroLoss);
 
     const second = await repairStore(store, { cap: 100 });
@@ -146,25 +147,25 @@ test('a waiter whose batch id the playbook records is done even though the holde
 
 test('a shared-commit holder releases the lock before making its write durable: the next writer commits meanwhile', async (t) => {
   const store = await seeded();
-  let atFolded!: () => void;
+  let atReleased!: () => void;
   let open!: () => void;
-  const reached = new Promise<void>((r) => (atFolded = r));
+  const reached = new Promise<void>((r) => (atReleased = r));
   const gate = new Promise<void>((r) => (open = r));
   const holder = new Store(store.root, {
     ...store.options,
     faults: async (p) => {
-      if (p !== 'folded') return;
-      atFolded();
+      if (p !== 'released') return;
+      atReleased();
       await gate;
     },
   });
   let acknowledged = false;
   const holding = holder.merge('hot_pot', deltasOf(obs('holder'))).then((r) => ((acknowledged = true), r));
   await reached;
-  // Parked after its rename and directory fsync, before its batch file goes: the lock must already be free.
+  // Parked after its rename, before its directory fsync: the lock must already be free, and nobody acknowledged yet.
   const next = await store.merge('hot_pot', deltasOf(obs('next')));
   t.falsy(next.foldedByOther, 'the next writer took the lock itself');
-  t.false(acknowledged, 'the holder is acknowledged only after its batch files go');
+  t.false(acknowledged, 'the holder is acknowledged only after its own directory fsync and its batch files go');
   open();
   t.true((await holding).changed);
   t.deepEqual(await ids(store), ['base', 'holder', 'next']);

@@ -26,7 +26,7 @@ import type { StoreBackend } from '../store/backend.js';
 import { openStore } from '../store/open.js';
 import type { PgStore } from '../store/pg/pg-store.js';
 import type { FaultPoint } from '../store/store.js';
-import { Store } from '../store/store.js';
+import { CRITICAL_SECTION_POINTS, Store } from '../store/store.js';
 import { emptyPlaybook } from '../core/merge.js';
 import type { CommitMode, Playbook } from '../core/types.js';
 import { parsePlaybook } from '../core/validate.js';
@@ -56,8 +56,8 @@ export interface ChaosOptions {
 
 /** Every observation is kept, so an acknowledged one can never be legitimately ranked out. */
 const KEEP_ALL = 1_000_000;
-const POINTS: readonly FaultPoint[] = ['locked', 'temp-written', 'renamed'];
-const SHARED_POINTS: readonly FaultPoint[] = [...POINTS, 'batch-written', 'folded', 'before-check'];
+const POINTS = CRITICAL_SECTION_POINTS;
+const SHARED_POINTS: readonly FaultPoint[] = [...POINTS, 'batch-written', 'released', 'folded', 'before-check'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Writer {
@@ -123,7 +123,7 @@ async function chaosOn(store: StoreBackend, options: ChaosOptions, rng: Rng, loc
   const writers: Writer[] = Array.from({ length: options.processes }, spawn);
   await Promise.all(writers.map((w) => w.ready));
 
-  const counts = { kills: 0, inCs: 0, random: 0, pauses: 0, aimsMissed: 0 };
+  const counts = { kills: 0, inCs: 0, otherPoints: 0, random: 0, pauses: 0, aimsMissed: 0 };
   const deadline = options.durationS ? Date.now() + options.durationS * 1000 : Infinity;
   const killTarget = options.durationS ? Infinity : (options.kills ?? 20);
   /** A writer gets this long to reach an aimed point (it may be stuck behind a dead lock). */
@@ -189,14 +189,16 @@ async function chaosOn(store: StoreBackend, options: ChaosOptions, rng: Rng, loc
       send(w, { type: 'continue' });
       continue;
     }
-    // Kills alternate: aimed at a fault point inside the critical section, then at a random moment.
-    if (aimed) counts.inCs++;
-    else counts.random++;
+    // Kills alternate: aimed at a fault point (inside the critical section, or with shared commits also one
+    // before or after it), then at a random moment.
+    if (!aimed) counts.random++;
+    else if (CRITICAL_SECTION_POINTS.includes(point)) counts.inCs++;
+    else counts.otherPoints++;
     w.child.kill('SIGKILL');
     counts.kills++;
     await w.exited;
     writers[slot] = spawn();
-    progress(`chaos: ${counts.kills} kills (${counts.inCs} inside the critical section), ${counts.pauses} pauses, ${acks.length} acknowledged`);
+    progress(`chaos: ${counts.kills} kills (${counts.inCs} inside the critical section, ${counts.otherPoints} at other fault points), ${counts.pauses} pauses, ${acks.length} acknowledged`);
   }
 
   // Let the writers finish their current episode, then stop.
@@ -219,6 +221,7 @@ async function chaosOn(store: StoreBackend, options: ChaosOptions, rng: Rng, loc
     acknowledged: acks.length,
     kills: counts.kills,
     killsInCriticalSection: counts.inCs,
+    killsAtOtherPoints: counts.otherPoints,
     killsAtRandomMoments: counts.random,
     pauses: counts.pauses,
     aimsMissed: counts.aimsMissed,

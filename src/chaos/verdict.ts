@@ -7,6 +7,8 @@ export interface ChaosCounts {
   acknowledged: number;
   kills: number;
   killsInCriticalSection: number;
+  /** Aimed at a fault point outside the lock (shared commits: batch-written, released, folded, before-check). */
+  killsAtOtherPoints: number;
   killsAtRandomMoments: number;
   pauses: number;
   /** Aims at a fault point that no thread reached in time; each was retried on another writer. */

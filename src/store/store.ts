@@ -35,10 +35,14 @@ import { platformGuarantee } from './platform.js';
 /**
  * Points of a merge where crash tests and `chaos` aim kills and pauses: inside the critical section, and
  * with shared commits (StoreOptions.shareCommits) also after the waiter's batch file is written
- * (`batch-written`), after the holder's fold is durable but before it removes the folded batch files
- * (`folded`), and before each look of a waiter at whether its batch is in (`before-check`).
+ * (`batch-written`), after the holder released the lock but before its rename is durable (`released`),
+ * after the holder's fold is durable but before it removes the folded batch files (`folded`), and
+ * before each look of a waiter at whether its batch is in (`before-check`).
  */
-export type FaultPoint = 'locked' | 'temp-written' | 'renamed' | 'batch-written' | 'folded' | 'before-check';
+export type FaultPoint = 'locked' | 'temp-written' | 'renamed' | 'batch-written' | 'released' | 'folded' | 'before-check';
+
+/** The fault points inside the lock's critical section; the others are before or after it. */
+export const CRITICAL_SECTION_POINTS: readonly FaultPoint[] = ['locked', 'temp-written', 'renamed'];
 
 export interface StoreOptions {
   /** Observations kept per playbook. @default 10 */
@@ -433,6 +437,7 @@ export class Store implements StoreBackend {
       batches.map((b) => b.id),
     );
     const settle = async (): Promise<void> => {
+      if (faults) await faults('released');
       // The folded batch files go only once the playbook holding them is durable.
       if (this.options.asyncIo) await fsyncDirAsync(this.domainDir(domain));
       else fsyncDir(this.domainDir(domain));

@@ -46,6 +46,7 @@ const ROWS: [keyof ChaosReport, string][] = [
   ['acknowledged', 'acknowledged (merge returned)'],
   ['kills', 'kills (SIGKILL)'],
   ['killsInCriticalSection', '  inside the critical section'],
+  ['killsAtOtherPoints', '  at fault points outside the lock'],
   ['killsAtRandomMoments', '  at random moments'],
   ['pauses', 'pauses (SIGSTOP past the stale time)'],
   ['aimsMissed', 'aims missed (retried on another writer)'],
