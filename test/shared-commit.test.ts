@@ -78,8 +78,8 @@ for (const point of ['batch-written', 'before-check', 'released', 'folded'] as c
   });
 }
 
-/** A holder in this process that stops at "locked" until the test lets it go on. */
-function gatedHolder(store: Store, extra: Partial<StoreOptions> = {}) {
+/** A holder in this process that stops at `point` until the test lets it go on. */
+function gatedHolder(store: Store, extra: Partial<StoreOptions> = {}, point: FaultPoint = 'locked') {
   let open!: () => void;
   let arrived!: () => void;
   const gate = new Promise<void>((r) => (open = r));
@@ -88,7 +88,7 @@ function gatedHolder(store: Store, extra: Partial<StoreOptions> = {}) {
     ...store.options,
     ...extra,
     faults: async (p) => {
-      if (p === 'locked') {
+      if (p === point) {
         arrived();
         await gate;
       }
@@ -147,18 +147,7 @@ test('a waiter whose batch id the playbook records is done even though the holde
 
 test('a shared-commit holder releases the lock before making its write durable: the next writer commits meanwhile', async (t) => {
   const store = await seeded();
-  let atReleased!: () => void;
-  let open!: () => void;
-  const reached = new Promise<void>((r) => (atReleased = r));
-  const gate = new Promise<void>((r) => (open = r));
-  const holder = new Store(store.root, {
-    ...store.options,
-    faults: async (p) => {
-      if (p !== 'released') return;
-      atReleased();
-      await gate;
-    },
-  });
+  const { holder, reached, open } = gatedHolder(store, {}, 'released');
   let acknowledged = false;
   const holding = holder.merge('hot_pot', deltasOf(obs('holder'))).then((r) => ((acknowledged = true), r));
   await reached;

@@ -16,6 +16,7 @@
 import { combineDeltas } from '../core/merge.js';
 import type { Deltas, EpisodeRecord } from '../core/types.js';
 import type { StoreBackend } from './backend.js';
+import { afterDirSync } from './durable-batch.js';
 import type { NewFileResult } from './durable-batch.js';
 import type { MergeResult, Store } from './store.js';
 
@@ -83,15 +84,7 @@ export class GroupCommitter {
     if (withFile.length === 0) return batch;
     let results: NewFileResult[];
     if (this.store.syncEpisodes && withFile.every((p) => p.linked)) {
-      results = await Promise.all(withFile.map((p) => p.linked!));
-      // Also for a file that was already there: a crashed writer may have linked it without the directory fsync.
-      if (results.some((r) => !(r instanceof Error))) {
-        // Without the directory fsync no link is known durable: none of them may be acknowledged.
-        results = await this.store.syncEpisodes(domain).then(
-          () => results,
-          (err: unknown) => results.map((r) => (r instanceof Error ? r : asError(err))),
-        );
-      }
+      results = await afterDirSync(await Promise.all(withFile.map((p) => p.linked!)), () => this.store.syncEpisodes!(domain));
     } else {
       results = await Promise.all(
         withFile.map(async (p) => {

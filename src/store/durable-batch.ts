@@ -54,13 +54,22 @@ export async function createLinked({ file, data, onConflict }: NewFile): Promise
  */
 export async function createFilesDurable(files: readonly NewFile[]): Promise<NewFileResult[]> {
   const results = await Promise.all(files.map(createLinked));
-  // Also for a file that was already there: a crashed writer may have linked it without the directory fsync.
   const dirs = new Set(files.filter((_, i) => !(results[i] instanceof Error)).map((f) => dirname(f.file)));
+  return afterDirSync(results, () => Promise.all([...dirs].map(fsyncDirAsync)));
+}
+
+/**
+ * createLinked's results once `syncDirs` has fsynced their directories, which makes the links durable.
+ * Also for a file that was already there: a crashed writer may have linked it without the directory fsync.
+ * If the fsync fails, no link is known durable: every file not already refused fails with its error.
+ */
+export async function afterDirSync(results: NewFileResult[], syncDirs: () => Promise<unknown>): Promise<NewFileResult[]> {
+  if (results.every((r) => r instanceof Error)) return results;
   try {
-    await Promise.all([...dirs].map(fsyncDirAsync));
+    await syncDirs();
+    return results;
   } catch (err) {
-    // Without the directory fsync no link made here is known durable: none of them may be acknowledged.
-    return results.map((r) => (r instanceof Error ? r : (err as Error)));
+    const error = err instanceof Error ? err : new Error(String(err));
+    return results.map((r) => (r instanceof Error ? r : error));
   }
-  return results;
 }
