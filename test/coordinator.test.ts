@@ -2,6 +2,7 @@ import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runExperiment } from '../src/run/coordinator.js';
+import { episodePool, poolThreads } from '../src/run/episode-pool.js';
 import { readExperimentFile, resolveExperiment } from '../src/run/experiment.js';
 import { BadInputError } from '../src/core/errors.js';
 import { Store } from '../src/store/store.js';
@@ -29,6 +30,20 @@ test('a run on the worker pool persists every episode and audits zero loss', asy
   t.is(saved.contention.hot_pot.count, 4);
   const stats = JSON.parse(await readFile(store.statsPath('hot_pot'), 'utf8'));
   t.like(stats, { runs: 1, episodes_merged: 4, last_run: { run_id: manifest.run_id } });
+});
+
+test('a pool starts no more threads than it has episodes to play', async (t) => {
+  t.is(poolThreads(4, 2), 2);
+  t.is(poolThreads(4, 0), 1);
+  t.is(poolThreads(2, 300), 2);
+  t.is(poolThreads(3), 3, 'a queue worker does not know its episodes ahead');
+  const pool = episodePool(4, 8, 2);
+  try {
+    await pool.ready();
+    t.is(pool.threads.length, 2);
+  } finally {
+    await pool.destroy();
+  }
 });
 
 test('a second run into the same store audits its own episodes', async (t) => {

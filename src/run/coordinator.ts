@@ -95,8 +95,9 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   // Once per run, before anything is written or played: not per episode after its (paid) model calls.
   checkWritePath(options.mode ?? 'locked', options.commit ?? DEFAULT_COMMIT, options.store.kind, options.store.location);
   // The worker threads boot while the store is prepared below, rather than after it. Shard processes start their own.
-  const { threads, concurrency, processes } = options.experiment;
-  const pool = processes > 1 ? undefined : episodePool(threads, concurrency ?? threads);
+  const { threads, concurrency, processes, domains, episodes } = options.experiment;
+  const planned = options.resume?.assignments.length ?? domains.length * episodes;
+  const pool = processes > 1 ? undefined : episodePool(threads, concurrency ?? threads, planned);
   try {
     return await runPrepared(options, pool);
   } finally {

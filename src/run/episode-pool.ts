@@ -24,8 +24,20 @@ function workerFile(): string {
   return siblingModule(import.meta.url, '../../workers/episode-worker').href;
 }
 
-/** `threads` threads, each playing up to ⌈concurrency / threads⌉ episodes at once (episodes mostly wait). */
-export function episodePool(threads: number, concurrency: number): EpisodePool {
+/**
+ * Threads worth starting for `episodes` episodes: never more than there are episodes to play, since a thread
+ * costs its start-up (about 0.1 s of CPU, loading the worker's modules) whether or not it plays.
+ */
+export function poolThreads(threads: number, episodes?: number): number {
+  return episodes === undefined ? threads : Math.max(1, Math.min(threads, episodes));
+}
+
+/**
+ * `threads` threads (fewer when `episodes`, the most this pool will play, is smaller), each playing up to
+ * ⌈concurrency / threads⌉ episodes at once (episodes mostly wait).
+ */
+export function episodePool(requested: number, concurrency: number, episodes?: number): EpisodePool {
+  const threads = poolThreads(requested, episodes);
   const counter = readyCounter();
   const pool = new Piscina<EpisodeTask, EpisodeOutcome>({
     filename: workerFile(),

@@ -41,7 +41,7 @@ export function roundRobin(domains: readonly string[], episodes: number): Assign
 export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> {
   const { experiment } = options;
   const concurrency = experiment.concurrency ?? experiment.threads;
-  const pool = options.pool ?? episodePool(experiment.threads, concurrency);
+  const pool = options.pool ?? episodePool(experiment.threads, concurrency, options.assignments.length);
   const queue = new PQueue({ concurrency });
   // Non-blocking fsyncs (file store): this thread's event loop hands the next episodes to the worker threads meanwhile.
   // Shared commits: this process's committer folds the other processes' pending batches, and theirs fold its.
