@@ -2,6 +2,7 @@
 import test from 'ava';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { episodeFileText, episodeRecordOf } from '../src/core/episode.js';
 import { BadInputError } from '../src/core/errors.js';
 import { GroupCommitter } from '../src/store/committer.js';
 import { repairStore } from '../src/store/repair.js';
@@ -105,6 +106,24 @@ test('a batch makes its episode files durable before its merge; a conflicting fi
   // A retried submit of an acknowledged episode writes nothing new and changes nothing.
   const again = await submit('a');
   t.false(again.changed);
+});
+
+test('an episode handed over as its file text (serialized by the worker thread) is written byte for byte as its record would be', async (t) => {
+  const store = new Store(await tempDir(), { asyncIo: true });
+  await store.init(['hot_pot']);
+  const committer = new GroupCommitter(store);
+  const [a, b] = [episodeRecord(obs('a'), 'run-1'), episodeRecord(obs('b'), 'run-1')];
+  await Promise.all([
+    committer.submit('hot_pot', deltasOf(obs('a')), { episode_id: 'a', text: episodeFileText(a) }),
+    committer.submit('hot_pot', deltasOf(obs('b')), b),
+  ]);
+  // The same text either way: the worker's serializing is the store's.
+  t.is(await readFile(store.episodePath('hot_pot', 'a'), 'utf8'), episodeFileText(a));
+  t.is(await readFile(store.episodePath('hot_pot', 'b'), 'utf8'), episodeFileText(b));
+  t.deepEqual(await onDisk(store), ['a', 'b']);
+  // A store that keeps records as rows (PostgreSQL) gets the record back from the text.
+  t.deepEqual(episodeRecordOf({ episode_id: 'a', text: episodeFileText(a) }), a);
+  t.is(episodeRecordOf(a), a);
 });
 
 test('an episode file is written as its episode arrives, while an earlier batch commits; it is acknowledged with its own batch', async (t) => {

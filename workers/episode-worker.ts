@@ -11,7 +11,7 @@ import type { EpisodeClock } from '../src/run/episode-clock.js';
 import { findDomain } from '../src/domains/index.js';
 import { loadDomainModules } from '../src/domains/load.js';
 import { AceError, BadInputError, LockTimeoutError } from '../src/core/errors.js';
-import { episodeId, episodeRngs, recordPlay } from '../src/core/episode.js';
+import { episodeFileText, episodeId, episodeRngs, recordPlay } from '../src/core/episode.js';
 import { mergeTiming } from '../src/run/messages.js';
 import type { EpisodeOutcome, EpisodeTask } from '../src/run/messages.js';
 import { applyDeltas } from '../src/core/merge.js';
@@ -76,7 +76,8 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       clock,
     };
     // Batched: the process's group committer merges these and acknowledges the episode.
-    if (batched) return { ...done, ms: performance.now() - started, playMs, deltas, record };
+    // The file store's committer writes the record's text as it is: serialized here, on this thread.
+    if (batched) return { ...done, ms: performance.now() - started, playMs, deltas, record: store instanceof Store ? { episode_id: id, text: episodeFileText(record) } : record };
     const merge =
       task.mode === 'unlocked' && store instanceof Store
         ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, foreignWrites: 0, reclaimed: 0, bytes: await overwriteUnlocked(store, task.domain, applyDeltas(prior, deltas, task.cap)) }

@@ -5,7 +5,7 @@
 import type { Domain, DomainPlay } from '../domains/domain.js';
 import { createRng } from './rng.js';
 import type { Rng } from './rng.js';
-import type { Deltas, EpisodeRecord, Observation, Playbook, SectionEntry } from './types.js';
+import type { Deltas, EpisodeFile, EpisodeRecord, Observation, Playbook, SectionEntry } from './types.js';
 
 export interface EpisodeInput {
   runId: string;
@@ -18,6 +18,16 @@ export interface EpisodeInput {
 }
 
 /** Unique across runs and processes because run ids are; a timestamp never is. */
+/** An episode's durable record as its file holds it: indented JSON and a final newline, as the reference tool writes it. */
+export function episodeFileText(record: EpisodeRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
+/** The record itself, from either form (a store that keeps records as rows, not files, takes the record). */
+export function episodeRecordOf(file: EpisodeRecord | EpisodeFile): EpisodeRecord {
+  return 'text' in file ? (JSON.parse(file.text) as EpisodeRecord) : file;
+}
+
 export function episodeId(runId: string, domain: string, index: number): string {
   return `${runId}-${domain}-${String(index).padStart(4, '0')}`;
 }

@@ -66,6 +66,12 @@ export interface Trajectory {
 }
 
 /** `<store>/domains/<domain>/episodes/<episode_id>.json` */
+/** An episode's record already serialized (by the worker thread that played it): its id and its file's text. */
+export interface EpisodeFile {
+  episode_id: string;
+  text: string;
+}
+
 export interface EpisodeRecord {
   episode_id: string;
   timestamp: string;

@@ -11,7 +11,7 @@ import type PgBoss from 'pg-boss';
 import { episodePool, playOnPool } from '../run/episode-pool.js';
 import { describeError } from '../core/errors.js';
 import { createPool } from '../store/pg/connect.js';
-import { episodeId } from '../core/episode.js';
+import { episodeId, episodeRecordOf } from '../core/episode.js';
 import { attemptFields, createStopFlag } from '../run/messages.js';
 import type { EpisodeOutcome, EpisodeTask } from '../run/messages.js';
 import { DEFAULT_LOCK_OPTIONS } from '../store/lock-options.js';
@@ -109,7 +109,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
     try {
       committer = committerFor(job.data).committer;
       if (played?.ok && played.record && played.deltas) {
-        const outcome = await committer.submit({ ...claim, domain: job.data.domain, record: played.record, deltas: played.deltas, entry: attemptFields(played) });
+        const outcome = await committer.submit({ ...claim, domain: job.data.domain, record: episodeRecordOf(played.record), deltas: played.deltas, entry: attemptFields(played) });
         totals[outcome === 'committed' ? 'committed' : 'claimLost']++;
         emit({ type: 'episode', episode_id: id, outcome });
       } else {

@@ -4,7 +4,7 @@
  */
 import type { EpisodeClock } from './episode-clock.js';
 import type { LockOptions } from '../store/lock.js';
-import type { AnyReliability, AttemptFields, CommitMode, Deltas, EpisodeRecord, ExperimentConfig, MergeTiming, WriteMode } from '../core/types.js';
+import type { AnyReliability, AttemptFields, CommitMode, Deltas, EpisodeFile, EpisodeRecord, ExperimentConfig, MergeTiming, WriteMode } from '../core/types.js';
 
 export type { MergeTiming };
 
@@ -81,8 +81,12 @@ export interface EpisodeDone extends AttemptLog {
   merge?: MergeTiming;
   /** Set by a worker in `batched` mode: the deltas to commit; the episode is acknowledged only after. */
   deltas?: Deltas;
-  /** Set with `deltas`: the episode file, which the group committer makes durable (with others of its batch) before the merge. */
-  record?: EpisodeRecord;
+  /**
+   * Set with `deltas`: the episode file, which the group committer makes durable (with others of its
+   * batch) before the merge. For the file store, already serialized by the worker (its thread, not the
+   * committer's, pays for the JSON, and a string crosses the thread boundary cheaper than the object).
+   */
+  record?: EpisodeRecord | EpisodeFile;
   /** Where and when it ran; `acked` is stamped by the scheduler. */
   clock?: EpisodeClock;
 }

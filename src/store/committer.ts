@@ -13,8 +13,9 @@
  * Cross-process safety is the store's: the committer still takes the
  * domain's lock, reads under it and passes the fence.
  */
+import { episodeRecordOf } from '../core/episode.js';
 import { combineDeltas } from '../core/merge.js';
-import type { Deltas, EpisodeRecord } from '../core/types.js';
+import type { Deltas, EpisodeFile, EpisodeRecord } from '../core/types.js';
 import type { StoreBackend } from './backend.js';
 import { afterDirSync } from './durable-batch.js';
 import type { NewFileResult } from './durable-batch.js';
@@ -23,7 +24,7 @@ import type { MergeResult, Store } from './store.js';
 interface Pending {
   deltas: Deltas;
   /** The episode file to make durable before the merge; absent when the caller wrote it already. */
-  record?: EpisodeRecord;
+  record?: EpisodeRecord | EpisodeFile;
   /** That file, started on arrival (file store): written, fsynced and linked; the directory fsync is the batch's. */
   linked?: Promise<NewFileResult>;
   resolve: (result: MergeResult & { batch: number }) => void;
@@ -45,7 +46,7 @@ export class GroupCommitter {
    * Resolves once these deltas are durable in the playbook (and `record`, if given, in its episode
    * file), with the merge that carried them.
    */
-  submit(domain: string, deltas: Deltas, record?: EpisodeRecord): Promise<MergeResult & { batch: number }> {
+  submit(domain: string, deltas: Deltas, record?: EpisodeRecord | EpisodeFile): Promise<MergeResult & { batch: number }> {
     return new Promise((resolve, reject) => {
       const queue = this.pending.get(domain) ?? [];
       const linked = record && this.store.linkEpisode ? this.store.linkEpisode(domain, record).catch(asError) : undefined;
@@ -89,7 +90,7 @@ export class GroupCommitter {
       results = await Promise.all(
         withFile.map(async (p) => {
           try {
-            await this.store.writeEpisode(domain, p.record!);
+            await this.store.writeEpisode(domain, episodeRecordOf(p.record!));
             return true;
           } catch (err) {
             return asError(err);

@@ -16,7 +16,8 @@ import { assertWithinCap } from '../core/cap.js';
 import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnsupportedPlatformError } from '../core/errors.js';
 import { applyDeltas, combineDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../core/merge.js';
 import { withFolded } from '../core/folded-batches.js';
-import type { Deltas, EpisodeRecord, Playbook, RunManifest } from '../core/types.js';
+import { episodeFileText } from '../core/episode.js';
+import type { Deltas, EpisodeFile, EpisodeRecord, Playbook, RunManifest } from '../core/types.js';
 import { parseManifest, parsePlaybook } from '../core/validate.js';
 import { createFileDurable, fileIdentity, fsyncDir, fsyncDirAsync, readWithIdentity, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { createFilesDurable, createLinked } from './durable-batch.js';
@@ -143,7 +144,6 @@ function addTiming(result: MergeResult, timing: LockTiming): void {
   if (timing.reclaimed) result.reclaimed++;
 }
 
-const episodeText = (record: EpisodeRecord): string => `${JSON.stringify(record, null, 2)}\n`;
 const conflictError = (file: string): BadInputError => new BadInputError(`${file} already exists with different content; refusing to overwrite it`, file);
 
 /** The file backend of the store interface (src/store/backend.ts). */
@@ -262,7 +262,7 @@ export class Store implements StoreBackend {
   async writeEpisode(domain: string, record: EpisodeRecord): Promise<void> {
     await this.ensureDomain(domain);
     const file = this.episodePath(domain, record.episode_id);
-    createFileDurable(file, episodeText(record), () => conflictError(file));
+    createFileDurable(file, episodeFileText(record), () => conflictError(file));
   }
 
   /**
@@ -275,7 +275,7 @@ export class Store implements StoreBackend {
     return createFilesDurable(
       records.map((record) => {
         const file = this.episodePath(domain, record.episode_id);
-        return { file, data: episodeText(record), onConflict: () => conflictError(file) };
+        return { file, data: episodeFileText(record), onConflict: () => conflictError(file) };
       }),
     );
   }
@@ -285,10 +285,11 @@ export class Store implements StoreBackend {
    * writeEpisodes' contract for that file: a group committer starts each file as its episode
    * arrives, then makes the batch's links durable with one syncEpisodes before it merges.
    */
-  async linkEpisode(domain: string, record: EpisodeRecord): Promise<NewFileResult> {
+  async linkEpisode(domain: string, record: EpisodeRecord | EpisodeFile): Promise<NewFileResult> {
     await this.ensureDomain(domain);
     const file = this.episodePath(domain, record.episode_id);
-    return createLinked({ file, data: episodeText(record), onConflict: () => conflictError(file) });
+    const data = 'text' in record ? record.text : episodeFileText(record);
+    return createLinked({ file, data, onConflict: () => conflictError(file) });
   }
 
   /** Makes durable every link linkEpisode made in the domain's episodes directory so far. */
