@@ -1,5 +1,6 @@
 import test from 'ava';
-import { readFile } from 'node:fs/promises';
+import diagnostics from 'node:diagnostics_channel';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runExperiment } from '../src/run/coordinator.js';
 import { episodePool, poolThreads } from '../src/run/episode-pool.js';
@@ -30,9 +31,15 @@ test('a run on the worker pool persists every episode and audits zero loss', asy
   t.is(saved.contention.hot_pot.count, 4);
   const stats = JSON.parse(await readFile(store.statsPath('hot_pot'), 'utf8'));
   t.like(stats, { runs: 1, episodes_merged: 4, last_run: { run_id: manifest.run_id } });
+  // Episode files (serialized by the worker threads, written by the committer) are indented JSON with a final newline.
+  for (const name of await readdir(store.episodesDir('hot_pot'))) {
+    const text = await readFile(join(store.episodesDir('hot_pot'), name), 'utf8');
+    t.is(text, `${JSON.stringify(JSON.parse(text), null, 2)}\n`, name);
+  }
 });
 
-test('a pool starts no more threads than it has episodes to play', async (t) => {
+// Serial: it counts every worker thread the process starts meanwhile.
+test.serial('a pool starts no more threads than it has episodes to play', async (t) => {
   t.is(poolThreads(4, 2), 2);
   t.is(poolThreads(4, 0), 1);
   t.is(poolThreads(2, 300), 2);
@@ -44,6 +51,17 @@ test('a pool starts no more threads than it has episodes to play', async (t) => 
   } finally {
     await pool.destroy();
   }
+  // A run of 2 episodes with --threads 4 starts 2 worker threads (Node announces each new Worker on this channel).
+  let started = 0;
+  const count = (): void => void started++;
+  diagnostics.subscribe('worker_threads', count);
+  try {
+    const { report } = await runExperiment({ experiment: { ...small, domains: ['hot_pot'], episodes: 2, threads: 4 }, store: new Store(await tempDir()) });
+    t.true(report.zeroLoss);
+  } finally {
+    diagnostics.unsubscribe('worker_threads', count);
+  }
+  t.is(started, 2);
 });
 
 test('a second run into the same store audits its own episodes', async (t) => {

@@ -117,9 +117,9 @@ test('an episode handed over as its file text (serialized by the worker thread) 
     committer.submit('hot_pot', deltasOf(obs('a')), { episode_id: 'a', text: episodeFileText(a) }),
     committer.submit('hot_pot', deltasOf(obs('b')), b),
   ]);
-  // The same text either way: the worker's serializing is the store's.
-  t.is(await readFile(store.episodePath('hot_pot', 'a'), 'utf8'), episodeFileText(a));
-  t.is(await readFile(store.episodePath('hot_pot', 'b'), 'utf8'), episodeFileText(b));
+  // The same bytes either way: indented JSON and a final newline, the reference tool's format.
+  t.is(await readFile(store.episodePath('hot_pot', 'a'), 'utf8'), `${JSON.stringify(a, null, 2)}\n`);
+  t.is(await readFile(store.episodePath('hot_pot', 'b'), 'utf8'), `${JSON.stringify(b, null, 2)}\n`);
   t.deepEqual(await onDisk(store), ['a', 'b']);
   // A store that keeps records as rows (PostgreSQL) gets the record back from the text.
   t.deepEqual(episodeRecordOf({ episode_id: 'a', text: episodeFileText(a) }), a);

@@ -77,7 +77,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     };
     // Batched: the process's group committer merges these and acknowledges the episode.
     // The file store's committer writes the record's text as it is: serialized here, on this thread.
-    if (batched) return { ...done, ms: performance.now() - started, playMs, deltas, record: store instanceof Store ? { episode_id: id, text: episodeFileText(record) } : record };
+    if (batched) return { ...done, ms: performance.now() - started, playMs, deltas, record: store instanceof Store ? { episode_id: record.episode_id, text: episodeFileText(record) } : record };
     const merge =
       task.mode === 'unlocked' && store instanceof Store
         ? { waitMs: 0, holdMs: 0, retries: 0, changed: true, refused: 0, foreignWrites: 0, reclaimed: 0, bytes: await overwriteUnlocked(store, task.domain, applyDeltas(prior, deltas, task.cap)) }

@@ -17,7 +17,6 @@ export interface EpisodeInput {
   now: string;
 }
 
-/** Unique across runs and processes because run ids are; a timestamp never is. */
 /** An episode's durable record as its file holds it: indented JSON and a final newline, as the reference tool writes it. */
 export function episodeFileText(record: EpisodeRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
@@ -28,6 +27,7 @@ export function episodeRecordOf(file: EpisodeRecord | EpisodeFile): EpisodeRecor
   return 'text' in file ? (JSON.parse(file.text) as EpisodeRecord) : file;
 }
 
+/** Unique across runs and processes because run ids are; a timestamp never is. */
 export function episodeId(runId: string, domain: string, index: number): string {
   return `${runId}-${domain}-${String(index).padStart(4, '0')}`;
 }

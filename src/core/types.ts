@@ -65,13 +65,13 @@ export interface Trajectory {
   observations: Record<string, unknown>[];
 }
 
-/** `<store>/domains/<domain>/episodes/<episode_id>.json` */
 /** An episode's record already serialized (by the worker thread that played it): its id and its file's text. */
 export interface EpisodeFile {
   episode_id: string;
   text: string;
 }
 
+/** `<store>/domains/<domain>/episodes/<episode_id>.json` */
 export interface EpisodeRecord {
   episode_id: string;
   timestamp: string;
