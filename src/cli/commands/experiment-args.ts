@@ -37,7 +37,7 @@ export function experimentOptions<T>(y: Argv<T>) {
   return y
     .option('domains', { type: 'string', describe: 'Comma-separated domains to run (built in: hot_pot, chem_tile, switch_light)' })
     .option('episodes', { type: 'number', describe: 'Episodes per domain (default 10)' })
-    .option('threads', { type: 'number', describe: 'Worker threads per process (CPU parallelism)' })
+    .option('threads', { type: 'number', describe: 'Worker threads per process (CPU parallelism; default: the CPU count, at least 2; never more than the episodes to play)' })
     .option('concurrency', numeric('Episodes in flight per process, spread over its threads (default --threads); raise it for agents that wait on model calls'))
     .option('episode-timeout', numeric('Abandon an episode attempt after this many ms: it fails with E_TIMEOUT and nothing of it is written (default: none)'))
     .option('retries', numeric('Re-play a failed attempt up to this many times, exponential backoff with jitter; errors with `retryable: false` are not retried (default 0)'))
