@@ -56,8 +56,7 @@ export interface ChaosOptions {
 
 /** Every observation is kept, so an acknowledged one can never be legitimately ranked out. */
 const KEEP_ALL = 1_000_000;
-const POINTS = CRITICAL_SECTION_POINTS;
-const SHARED_POINTS: readonly FaultPoint[] = [...POINTS, 'batch-written', 'released', 'folded', 'before-check'];
+const SHARED_POINTS: readonly FaultPoint[] = [...CRITICAL_SECTION_POINTS, 'batch-written', 'released', 'folded', 'before-check'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Writer {
@@ -167,7 +166,7 @@ async function chaosOn(store: StoreBackend, options: ChaosOptions, rng: Rng, loc
     const aimed = pausesDue > 0 || counts.kills % 2 === 0;
     const action = pausesDue > 0 ? 'pause' : 'kill';
     // Pauses are aimed inside the critical section so the lock goes stale under a live holder.
-    const point = action === 'pause' ? rng.pick(['locked', 'temp-written'] as const) : rng.pick(options.commit === 'shared' ? SHARED_POINTS : POINTS);
+    const point = action === 'pause' ? rng.pick(['locked', 'temp-written'] as const) : rng.pick(options.commit === 'shared' ? SHARED_POINTS : CRITICAL_SECTION_POINTS);
     if (aimed && !(await reachPoint(w, action, point))) {
       counts.aimsMissed++;
       progress(`chaos: a writer did not reach ${point} within ${aimMs} ms; aiming again at another (${counts.aimsMissed} missed)`);

@@ -53,7 +53,7 @@ export interface AttemptLog {
   playMs?: number;
 }
 
-/** What a manifest entry records of an episode's attempts, wherever it ran (a local run or a queue worker). */
+/** An outcome's AttemptFields: the one place a local run and a queue worker take them from. */
 export function attemptFields(outcome: EpisodeOutcome): AttemptFields {
   return {
     ms: Math.round(outcome.ms),
