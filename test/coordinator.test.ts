@@ -64,6 +64,20 @@ test.serial('a pool starts no more threads than it has episodes to play', async 
   t.is(started, 2);
 });
 
+test.serial('a store that refuses the run is refused before any worker thread starts', async (t) => {
+  const dir = await tempDir();
+  await writeJson(join(dir, 'domains', 'hot_pot', 'playbook.json'), 'hello');
+  let started = 0;
+  const count = (): void => void started++;
+  diagnostics.subscribe('worker_threads', count);
+  try {
+    await t.throwsAsync(runExperiment({ experiment: { ...small, domains: ['hot_pot'] }, store: new Store(dir) }), { instanceOf: BadInputError, message: /playbook is not valid JSON/ });
+  } finally {
+    diagnostics.unsubscribe('worker_threads', count);
+  }
+  t.is(started, 0);
+});
+
 test('a second run into the same store audits its own episodes', async (t) => {
   const store = new Store(await tempDir());
   await runExperiment({ experiment: small, store });

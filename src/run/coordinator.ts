@@ -94,25 +94,26 @@ export function checkWritePath(mode: WriteMode, commit: CommitMode, kind: StoreB
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
   // Once per run, before anything is written or played: not per episode after its (paid) model calls.
   checkWritePath(options.mode ?? 'locked', options.commit ?? DEFAULT_COMMIT, options.store.kind, options.store.location);
-  // The worker threads boot while the store is prepared below, rather than after it. Shard processes start their own.
-  const { threads, concurrency, processes, domains, episodes } = options.experiment;
-  const planned = options.resume?.assignments.length ?? domains.length * episodes;
-  const pool = processes > 1 ? undefined : episodePool(threads, concurrency ?? threads, planned);
+  const { store } = options;
+  const emit = options.onEvent ?? (() => {});
+  // Read and checked before any thread starts: a store that refuses the run costs no worker start-up.
+  const experiment = await openRun(store, options.experiment, options.capFromStore ?? false, (message) => emit({ type: 'warning', message }));
+  // The worker threads boot while the manifest is written and the run set up below. Shard processes start their own.
+  const planned = options.resume?.assignments.length ?? experiment.domains.length * experiment.episodes;
+  const pool = experiment.processes > 1 ? undefined : episodePool(experiment.threads, experiment.concurrency ?? experiment.threads, planned);
   try {
-    return await runPrepared(options, pool);
+    return await runOpened(options, experiment, pool);
   } finally {
-    // Already destroyed by the scheduler, unless preparing the store failed.
+    // Already destroyed by the scheduler, unless setting up the run failed.
     await pool?.destroy();
   }
 }
 
-async function runPrepared(options: RunOptions, pool: EpisodePool | undefined): Promise<RunResult> {
+async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool: EpisodePool | undefined): Promise<RunResult> {
   const { store } = options;
   const mode = options.mode ?? 'locked';
   const commit = options.commit ?? DEFAULT_COMMIT;
   const emit = options.onEvent ?? (() => {});
-  const experiment = await openRun(store, options.experiment, options.capFromStore ?? false, (message) => emit({ type: 'warning', message }));
-
   const resume = options.resume;
   const runId = resume?.manifest.run_id ?? options.runId ?? newRunId();
   const assignments = resume?.assignments ?? roundRobin(experiment.domains, experiment.episodes);
