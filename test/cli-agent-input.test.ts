@@ -2,7 +2,7 @@ import test from 'ava';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { tempDir, writeJson } from './helpers.js';
 
 /** Every path under `dir`, to show nothing was written. */
@@ -20,7 +20,7 @@ for (const [flag, value, needle] of [
 ] as const) {
   test(`run ${flag} ${value}: one line, exit 2, nothing written`, async (t) => {
     const store = join(await tempDir(), 'store');
-    const r = await cli(['run', '--episodes', '1', `${flag}=${value}`, '--store', store]);
+    const r = await cliHere(['run', '--episodes', '1', `${flag}=${value}`, '--store', store]);
     assertOneLineError(t, r, needle);
     t.false(existsSync(store), 'no store created');
   });
@@ -35,16 +35,16 @@ test('--resume of an unknown run, of a manifest from another store, or with expe
   const b = await tempDir();
   await mkdir(join(b, 'runs'), { recursive: true });
   const emptyB = await tree(b);
-  assertOneLineError(t, await cli(['run', '--resume', 'no-such-run', '--store', b]), 'no-such-run', b);
+  assertOneLineError(t, await cliHere(['run', '--resume', 'no-such-run', '--store', b]), 'no-such-run', b);
   t.deepEqual(await tree(b), emptyB);
 
   await copyFile(join(a, 'runs', `${runId}.json`), join(b, 'runs', `${runId}.json`));
   const copied = await tree(b);
-  assertOneLineError(t, await cli(['run', '--resume', runId, '--store', b]), 'belongs to run', a);
+  assertOneLineError(t, await cliHere(['run', '--resume', runId, '--store', b]), 'belongs to run', a);
   t.deepEqual(await tree(b), copied);
 
   const before = await tree(a);
-  assertOneLineError(t, await cli(['run', '--resume', runId, '--store', a, '--episodes', '5']), '--episodes');
+  assertOneLineError(t, await cliHere(['run', '--resume', runId, '--store', a, '--episodes', '5']), '--episodes');
   t.deepEqual(await tree(a), before);
 });
 

@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { tempDir, writeJson } from './helpers.js';
 
 const SECTIONS = '"strategies_and_rules": [], "troubleshooting": [], "context_patterns": []';
@@ -30,10 +30,10 @@ test('every kind of bad playbook stops the run with exit 2 and marks its audit r
     const store = await tempDir();
     const file = join(store, 'domains', 'hot_pot', 'playbook.json');
     await writeJson(file, text);
-    const audited = await cli(['audit', '--store', store]);
+    const audited = await cliHere(['audit', '--store', store]);
     t.is(audited.code, 1, what);
     t.true(audited.stdout.includes(file) && audited.stdout.includes(needle), audited.stdout);
-    assertOneLineError(t, await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]), file, needle);
+    assertOneLineError(t, await cliHere(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]), file, needle);
     t.is(await readFile(file, 'utf8'), text, what);
   }
 });
@@ -42,7 +42,7 @@ test('an episode file that does not parse is an unreadable-file finding naming i
   const store = await storeWithRun();
   const file = join(store, 'domains', 'hot_pot', 'episodes', 'broken.json');
   await writeFile(file, '{"episode_id": "broken", ');
-  const r = await cli(['audit', '--store', store]);
+  const r = await cliHere(['audit', '--store', store]);
   t.is(r.code, 0, r.stderr);
   t.true(r.stdout.includes(`1 unreadable episode file (not counted), e.g. ${file}: not valid JSON`), r.stdout);
 });
@@ -50,7 +50,7 @@ test('an episode file that does not parse is an unreadable-file finding naming i
 test('a store that cannot be written and a lock that cannot be had exit 2 with the path', async (t) => {
   const dir = await tempDir();
   await writeFile(join(dir, 'plain-file'), 'x');
-  assertOneLineError(t, await cli(['run', '--episodes', '1', '--store', join(dir, 'plain-file', 'store')]), join(dir, 'plain-file', 'store'));
+  assertOneLineError(t, await cliHere(['run', '--episodes', '1', '--store', join(dir, 'plain-file', 'store')]), join(dir, 'plain-file', 'store'));
 
   const store = await tempDir();
   await mkdir(join(store, 'domains', 'hot_pot'), { recursive: true });
@@ -68,7 +68,7 @@ test('repair --rebuild moves a corrupt playbook aside under a new name and rebui
   const store = await storeWithRun(4);
   const file = join(store, 'domains', 'hot_pot', 'playbook.json');
   await writeFile(file, '{"observations": [');
-  assertOneLineError(t, await cli(['repair', '--store', store]), file, '--rebuild');
+  assertOneLineError(t, await cliHere(['repair', '--store', store]), file, '--rebuild');
   t.is(await readFile(file, 'utf8'), '{"observations": [');
 
   const r = await cli(['repair', '--store', store, '--rebuild', '--json']);
@@ -79,7 +79,7 @@ test('repair --rebuild moves a corrupt playbook aside under a new name and rebui
   t.is(await readFile(moved, 'utf8'), '{"observations": [', 'the corrupt file is kept, byte for byte');
   t.is(out.domains[0].recovered.length, 4);
   t.true(out.audit.zeroLoss);
-  t.is((await cli(['audit', '--store', store])).code, 0);
+  t.is((await cliHere(['audit', '--store', store])).code, 0);
 });
 
 test('run warns about a run that died mid-way and repair closes it', async (t) => {
@@ -124,7 +124,7 @@ for (const commit of ['each', 'batched', 'shared'] as const) {
     t.true(report.acknowledged > 0);
     t.true(report.staleLocksReclaimed >= 1, JSON.stringify(report));
     // A second chaos run refuses to reuse the store.
-    assertOneLineError(t, await cli(['chaos', '--kills', '1', '--store', store]), store, 'not empty');
+    assertOneLineError(t, await cliHere(['chaos', '--kills', '1', '--store', store]), store, 'not empty');
     t.true((await readdir(store)).includes('domains'));
   });
 }

@@ -1,8 +1,10 @@
-/** Runs the CLI as a user would, in its own process. */
+/** Runs the CLI as a user would, in its own process; or, for bad input, its same entry point in this one. */
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
+import { cliExitCode } from '../src/cli/cli.js';
+import type { Io } from '../src/cli/commands/io.js';
 import type { RunManifest } from '../src/core/types.js';
 import { CLI, ROOT, writeJson } from './helpers.js';
 
@@ -23,6 +25,20 @@ export function cli(args: string[], onSpawn?: (child: ReturnType<typeof spawn>) 
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     onSpawn?.(child);
   });
+}
+
+/**
+ * The CLI's entry point called in this process: the same parsing, checks, messages and exit code as
+ * `ace-orch` (whose process only adds setting its exit code), without starting a process. For calls that
+ * start no thread or process and write nothing: input the CLI refuses, and audits. `cli` runs everything
+ * else, as a user does.
+ */
+export async function cliHere(args: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = { out: (text) => void (stdout += `${text}\n`), err: (text) => void (stderr += `${text}\n`), progress: () => {} };
+  const code = await cliExitCode(args, io);
+  return { code, stdout, stderr };
 }
 
 export function assertOneLineError(t: ExecutionContext, r: CliResult, ...needles: string[]): void {

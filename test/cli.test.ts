@@ -2,7 +2,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { CLI, ROOT, tempDir, untilLine, writeJson } from './helpers.js';
 
 test('run prints the loss table and exits 0; --json prints one object', async (t) => {
@@ -39,20 +39,25 @@ test('audit exits 1 and names what was lost when a playbook is missing observati
 
 test('bad flags and bad experiment files exit 2 with a one-line message naming them', async (t) => {
   const dir = await tempDir();
+  const listeners = (): number[] => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+  const before = listeners();
+  // Two through the executable's own process (its exit code and stderr); the rest through the same entry point here.
   assertOneLineError(t, await cli(['run', '--episodes', '-3', '--store', dir]), '--episodes', '-3');
-  assertOneLineError(t, await cli(['run', '--threads', '1.5', '--store', dir]), '--threads');
-  assertOneLineError(t, await cli(['run', '--domains', 'hot_pot,nope', '--store', dir]), '--domains', 'nope');
-  assertOneLineError(t, await cli(['run', join(dir, 'missing.json'), '--store', dir]), 'missing.json', 'does not exist');
+  assertOneLineError(t, await cliHere(['run', '--threads', '1.5', '--store', dir]), '--threads');
+  assertOneLineError(t, await cliHere(['run', '--domains', 'hot_pot,nope', '--store', dir]), '--domains', 'nope');
+  assertOneLineError(t, await cliHere(['run', join(dir, 'missing.json'), '--store', dir]), 'missing.json', 'does not exist');
   await writeJson(join(dir, 'notjson.json'), '{ episodes: ');
-  assertOneLineError(t, await cli(['run', join(dir, 'notjson.json'), '--store', dir]), 'notjson.json', 'not valid JSON');
+  assertOneLineError(t, await cliHere(['run', join(dir, 'notjson.json'), '--store', dir]), 'notjson.json', 'not valid JSON');
   await writeJson(join(dir, 'neg.json'), { episodes: 2.5 });
-  assertOneLineError(t, await cli(['run', join(dir, 'neg.json'), '--store', dir]), 'neg.json', '`episodes`', '2.5');
-  assertOneLineError(t, await cli(['run', '--bogus']), 'bogus');
+  assertOneLineError(t, await cliHere(['run', join(dir, 'neg.json'), '--store', dir]), 'neg.json', '`episodes`', '2.5');
+  assertOneLineError(t, await cliHere(['run', '--bogus']), 'bogus');
   assertOneLineError(t, await cli([]), 'command');
-  assertOneLineError(t, await cli(['audit', '--store', join(dir, 'nowhere')]), join(dir, 'nowhere'));
-  assertOneLineError(t, await cli(['audit', '--store', dir]), dir, 'no domains');
+  assertOneLineError(t, await cliHere(['audit', '--store', join(dir, 'nowhere')]), join(dir, 'nowhere'));
+  assertOneLineError(t, await cliHere(['audit', '--store', dir]), dir, 'no domains');
   // A flag before the command, whose value is another command's name: the command is audit, the store `run`.
-  assertOneLineError(t, await cli(['--store', 'run', 'audit']), join(ROOT, 'run'), 'does not exist');
+  assertOneLineError(t, await cliHere(['--store', 'run', 'audit']), join(ROOT, 'run'), 'does not exist');
+  // A command's interrupt handlers go with it: none is left on this process.
+  t.deepEqual(listeners(), before);
 });
 
 test('a corrupt playbook stops run with exit 2; audit marks its row (exit 1); it is left byte-for-byte', async (t) => {
@@ -61,7 +66,7 @@ test('a corrupt playbook stops run with exit 2; audit marks its row (exit 1); it
   const corrupt = '{"observations": [{"episode_id": "a", "score": "high", "reliability": "HIGH"}], "strategies_and_rules": [], "troubleshooting": [], "context_patterns": []}';
   await writeJson(file, corrupt);
   assertOneLineError(t, await cli(['run', '--episodes', '2', '--store', store]), file, 'score');
-  const audited = await cli(['audit', '--store', store]);
+  const audited = await cliHere(['audit', '--store', store]);
   t.is(audited.code, 1, audited.stderr);
   t.true(audited.stdout.includes(file), audited.stdout);
   t.is(await readFile(file, 'utf8'), corrupt);
@@ -78,7 +83,7 @@ test('SIGINT stops scheduling, lets in-flight episodes finish, and records the r
   const out = JSON.parse(r.stdout);
   t.is(out.status, 'interrupted');
   t.true(out.zeroLoss);
-  const audit = await cli(['audit', '--store', store]);
+  const audit = await cliHere(['audit', '--store', store]);
   t.is(audit.code, 0, audit.stdout);
 });
 
@@ -106,6 +111,6 @@ test('a reader that closes stdout early (| head) does not crash the run: exit 0,
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   t.is(code, 0, stderr);
   t.false(stderr.includes('EPIPE'), stderr);
-  const audit = await cli(['audit', '--store', store, '--json']);
+  const audit = await cliHere(['audit', '--store', store, '--json']);
   t.is(audit.code, 0, audit.stderr);
 });

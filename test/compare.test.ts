@@ -6,7 +6,7 @@ import { diffReports, parseSavedReport, regressed, spread } from '../src/core/co
 import { BadInputError } from '../src/core/errors.js';
 import { executeCompare } from '../src/cli/commands/compare.js';
 import type { Io } from '../src/cli/commands/io.js';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { overlapDomainModule, tempDir, writeJson } from './helpers.js';
 
 const d = (domain: string, lost: number, missingFiles = 0, unexpected = 0) => ({ domain, lost, missingFiles, unexpected });
@@ -61,14 +61,14 @@ test('compare runs each mode on a fresh store and reports both as one JSON objec
   const unlockedLost = out.modes.unlocked.runs.flatMap((r: { domains: { lost: number }[] }) => r.domains.map((x) => x.lost));
   t.deepEqual(unlockedLost, [5, 5]);
   // A second compare into the same directory refuses to reuse its stores.
-  assertOneLineError(t, await cli(args), base, 'not empty');
+  assertOneLineError(t, await cliHere(args), base, 'not empty');
 });
 
 test('compare refuses a later repeat\'s store that is not empty before the first run: one line, exit 2, nothing created', async (t) => {
   const base = join(await tempDir(), 'stores');
   await mkdir(join(base, 'locked-2'), { recursive: true });
   await writeFile(join(base, 'locked-2', 'keep.txt'), 'a user\'s file');
-  const r = await cli(['compare', '--store', base, '--repeat', '2', '--domains', 'hot_pot', '--episodes', '1']);
+  const r = await cliHere(['compare', '--store', base, '--repeat', '2', '--domains', 'hot_pot', '--episodes', '1']);
   assertOneLineError(t, r, join(base, 'locked-2'), 'not empty');
   t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   t.deepEqual(await readdir(base), ['locked-2'], 'no store made for repeat 1');

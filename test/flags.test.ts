@@ -1,7 +1,7 @@
 import test from 'ava';
 import { intFlag } from '../src/cli/commands/flags.js';
 import { BadInputError } from '../src/core/errors.js';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 
 test('intFlag keeps valid integers and refuses the rest with the flag, the bound and the value', (t) => {
   t.is(intFlag('cap')(3), 3);
@@ -15,7 +15,7 @@ test('intFlag keeps valid integers and refuses the rest with the flag, the bound
 });
 
 test('a coerced flag the CLI refuses exits 2 with its one-line message, not as an internal error', async (t) => {
-  const [cap, writers] = await Promise.all([cli(['audit', '--cap', '0']), cli(['bench', '--writers', 'x'])]);
+  const [cap, writers] = await Promise.all([cliHere(['audit', '--cap', '0']), cliHere(['bench', '--writers', 'x'])]);
   assertOneLineError(t, cap, '--cap: Expected a positive integer, got `0`');
   assertOneLineError(t, writers, '--writers: Expected a positive integer, got `NaN`');
   t.notRegex(cap.stderr + writers.stderr, /internal error/);

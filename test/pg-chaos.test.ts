@@ -1,5 +1,5 @@
 /** `chaos --store postgres://...`: writers killed inside the merge transaction and at random moments lose nothing acknowledged. */
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { sql } from './conformance/backends.js';
 import { freshUrl, pgTest } from './pg-test.js';
 
@@ -17,6 +17,6 @@ for (const commit of ['each', 'batched'] as const) {
     const [{ n }] = (await sql<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".episodes`)) as [{ n: string }];
     t.true(Number(n) >= report.acknowledged, `${n} records, ${report.acknowledged} acknowledged`);
     // A second chaos run refuses to reuse the schema.
-    assertOneLineError(t, await cli(['chaos', '--kills', '1', '--store', url]), url, 'already holds a store');
+    assertOneLineError(t, await cliHere(['chaos', '--kills', '1', '--store', url]), url, 'already holds a store');
   });
 }

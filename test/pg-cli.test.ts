@@ -1,7 +1,7 @@
 /** The CLI on a PostgreSQL store: run, audit, repair and export, and bad input naming the URL. */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { freshUrl, pgTest } from './pg-test.js';
 import { tempDir } from './helpers.js';
 
@@ -10,7 +10,7 @@ pgTest('run, audit and repair on postgres://; export writes the file layout whos
   const run = await cli(['run', '--store', url, '--domains', 'hot_pot,chem_tile', '--episodes', '12', '--threads', '2', '--json']);
   t.is(run.code, 0, run.stderr);
   t.like(JSON.parse(run.stdout), { zeroLoss: true, status: 'complete' });
-  const source = await cli(['audit', '--store', url, '--json']);
+  const source = await cliHere(['audit', '--store', url, '--json']);
   t.is(source.code, 0, source.stderr);
   const repair = await cli(['repair', '--store', url, '--json']);
   t.is(repair.code, 0, repair.stderr);
@@ -20,7 +20,7 @@ pgTest('run, audit and repair on postgres://; export writes the file layout whos
   const exported = await cli(['export', '--store', url, '--to', dir]);
   t.is(exported.code, 0, exported.stderr);
   t.deepEqual((await readdir(join(dir, 'domains', 'hot_pot', 'episodes'))).length, 12);
-  const copy = await cli(['audit', '--store', dir, '--json']);
+  const copy = await cliHere(['audit', '--store', dir, '--json']);
   t.is(copy.code, 0, copy.stderr);
   const strip = (text: string) => {
     // Where the store and its cap are recorded differ by backend; everything else must be equal.
@@ -29,7 +29,7 @@ pgTest('run, audit and repair on postgres://; export writes the file layout whos
   };
   t.deepEqual(strip(copy.stdout), strip(source.stdout), 'audit of the export equals audit of the source');
 
-  const again = await cli(['export', '--store', url, '--to', dir]);
+  const again = await cliHere(['export', '--store', url, '--to', dir]);
   assertOneLineError(t, again, dir, 'not empty');
 });
 
@@ -47,7 +47,7 @@ pgTest('bad postgres:// input is one line naming the URL with the password maske
     ['compare', '--store', 'postgres://root:hunter2@127.0.0.1:5432/test?schema=ace_never_created', '--commit', 'shared'],
     ['compare', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--modes', 'locked'],
   ]) {
-    const r = await cli(args);
+    const r = await cliHere(args);
     assertOneLineError(t, r, 'postgres://', ':***@');
     t.false(r.stderr.includes('hunter2'));
   }

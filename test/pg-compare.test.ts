@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadSources } from '../src/report/load.js';
 import { openStore } from '../src/store/open.js';
 import { sql } from './conformance/backends.js';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { tempDir } from './helpers.js';
 import { freshUrl, pgTest, schemasUnder } from './pg-test.js';
 
@@ -28,7 +28,7 @@ pgTest('compare on postgres:// runs the locked mode once per repeat, each in its
   // The base URL reports its compare's stores side by side, as a directory of stores does.
   t.deepEqual((await loadSources([url])).map((s) => s.label), [`${base}_locked_1`, `${base}_locked_2`].map((s) => url.replace(base, s)));
 
-  const again = await cli(args);
+  const again = await cliHere(args);
   assertOneLineError(t, again, `${base}_locked_1`, 'already holds a store');
 });
 
@@ -41,7 +41,7 @@ pgTest('compare on postgres:// refuses the unlocked mode and bad URLs in one lin
     [['--store', 'postgres://root:hunter2@127.0.0.1:1/test'], 'cannot be reached'],
     [['--store', `${withPassword}_${'x'.repeat(60)}`], 'Expected `schema`'],
   ] as const) {
-    const r = await cli(['compare', ...args, '--domains', 'hot_pot', '--episodes', '1']);
+    const r = await cliHere(['compare', ...args, '--domains', 'hot_pot', '--episodes', '1']);
     assertOneLineError(t, r, needle);
     t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
     t.false(r.stderr.includes('hunter2'));
@@ -59,7 +59,7 @@ pgTest('compare on postgres:// refuses a later repeat\'s schema that holds a sto
   const store = await openStore(taken.toString());
   await store.init(['hot_pot']);
   await store.close();
-  const r = await cli(['compare', '--store', url, '--repeat', '2', '--domains', 'hot_pot', '--episodes', '1']);
+  const r = await cliHere(['compare', '--store', url, '--repeat', '2', '--domains', 'hot_pot', '--episodes', '1']);
   assertOneLineError(t, r, `${base}_locked_2`, 'already holds a store');
   t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   t.deepEqual(await schemas(), [`${base}_locked_2`], 'no schema made for repeat 1');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadSources } from '../src/report/load.js';
 import type { SourceView } from '../src/report/model.js';
 import { openableStoreUrl } from '../src/store/pg/url.js';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { tempDir } from './helpers.js';
 import { freshUrl, pgTest, schemasUnder } from './pg-test.js';
 
@@ -53,7 +53,7 @@ pgTest('report of a postgres:// store that cannot be opened is one line naming t
     ['postgres://root:hunter2@127.0.0.1:1/test', 'cannot be reached'],
     [url.replace('://root@', '://root:hunter2@'), 'has no ace-orch tables'],
   ] as const) {
-    const r = await cli(['report', source, '--out', join(dir, 'out.html')]);
+    const r = await cliHere(['report', source, '--out', join(dir, 'out.html')]);
     assertOneLineError(t, r, 'postgres://root:***@', needle);
     t.false(r.stderr.includes('hunter2'));
   }

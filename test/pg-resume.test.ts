@@ -1,6 +1,6 @@
 /** `run --resume` on a PostgreSQL store: after a SIGKILL, re-merge what was recorded but not merged, play only what has no record. */
 import { sql } from './conformance/backends.js';
-import { assertOneLineError, cli, runAndKill } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere, runAndKill } from './cli-helper.js';
 import { freshUrl, pgTest } from './pg-test.js';
 import type { Playbook, RunManifest } from '../src/core/types.js';
 
@@ -44,7 +44,7 @@ pgTest('resume after SIGKILL of a multi-process run on postgres://: records re-m
   t.is(manifest.resumed_at!.length, 1);
   const [hot] = await sql<{ body: Playbook }>(`SELECT body FROM "${schema}".playbooks WHERE domain = 'hot_pot'`);
   t.true(hot!.body.observations.some((o) => o.episode_id === unmerged), 'the unmerged observation is back');
-  const audit = await cli(['audit', '--store', url, '--run', runId]);
+  const audit = await cliHere(['audit', '--store', url, '--run', runId]);
   t.is(audit.code, 0, audit.stdout);
 
   // A complete run: resuming changes nothing and says so.
@@ -73,7 +73,7 @@ pgTest('resume on postgres:// refuses an unknown run and a distributed one in on
   const [{ body }] = (await sql<{ body: RunManifest }>(`SELECT body FROM "${schema}".manifests`)) as [{ body: RunManifest }];
   const queued = { ...body, run_id: 'queued-run', status: 'crashed', queue: 'postgres://root@127.0.0.1:5432/test' };
   await sql(`INSERT INTO "${schema}".manifests (run_id, body) VALUES ($1, $2)`, [queued.run_id, JSON.stringify(queued)]);
-  const q = await cli(['run', '--resume', 'queued-run', '--store', url]);
+  const q = await cliHere(['run', '--resume', 'queued-run', '--store', url]);
   assertOneLineError(t, q, 'queued-run', 'ace-orch worker --queue');
 });
 
@@ -87,7 +87,7 @@ pgTest('resume on postgres:// refuses a run marked running on another host, in o
   const elsewhere = { ...body, run_id: 'elsewhere-run', status: 'running', host: 'another-host.example', pid: 1, episodes: [] };
   await sql(`INSERT INTO "${schema}".manifests (run_id, body) VALUES ($1, $2)`, [elsewhere.run_id, JSON.stringify(elsewhere)]);
   const before = await sql(`SELECT run_id, body::text FROM "${schema}".manifests ORDER BY run_id`);
-  const r = await cli(['run', '--resume', 'elsewhere-run', '--store', url]);
+  const r = await cliHere(['run', '--resume', 'elsewhere-run', '--store', url]);
   assertOneLineError(t, r, 'run elsewhere-run is marked running on host another-host.example; resume it there', 'repair');
   t.deepEqual(await sql(`SELECT run_id, body::text FROM "${schema}".manifests ORDER BY run_id`), before, 'nothing written');
 });

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { EpisodeEntry } from '../src/core/types.js';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { sql } from './conformance/backends.js';
 import { ROOT, tempDir, writeJson } from './helpers.js';
 import { pgTest } from './pg-test.js';
@@ -51,11 +51,11 @@ pgTest('a worker killed mid-episode loses its claims; the others play them; ever
 
 pgTest('--queue without a reachable PostgreSQL store, or on another database, is one line and exit 2; nothing is queued', async (t) => {
   const r = await freshRun(t);
-  assertOneLineError(t, await cli(['run', '--queue', r.queue, '--store', '/tmp/ace-not-used', '--episodes', '1']), '--queue needs a PostgreSQL --store');
-  assertOneLineError(t, await cli(['run', '--queue', 'postgres://root:hunter2@127.0.0.1:5432/postgres', '--store', r.store, '--episodes', '1']), 'same PostgreSQL database', ':***@');
-  assertOneLineError(t, await cli(['run', '--queue', 'postgres://root:hunter2@127.0.0.1:1/test', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--episodes', '1']), 'cannot be reached', ':***@');
-  assertOneLineError(t, await cli(['worker', '--queue', 'postgres://root:hunter2@127.0.0.1:1/test']), 'queue postgres://root:***@127.0.0.1:1/test cannot be reached');
-  assertOneLineError(t, await cli(['run', '--workers', '2', '--episodes', '1', '--store', r.store]), '--workers');
+  assertOneLineError(t, await cliHere(['run', '--queue', r.queue, '--store', '/tmp/ace-not-used', '--episodes', '1']), '--queue needs a PostgreSQL --store');
+  assertOneLineError(t, await cliHere(['run', '--queue', 'postgres://root:hunter2@127.0.0.1:5432/postgres', '--store', r.store, '--episodes', '1']), 'same PostgreSQL database', ':***@');
+  assertOneLineError(t, await cliHere(['run', '--queue', 'postgres://root:hunter2@127.0.0.1:1/test', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--episodes', '1']), 'cannot be reached', ':***@');
+  assertOneLineError(t, await cliHere(['worker', '--queue', 'postgres://root:hunter2@127.0.0.1:1/test']), 'queue postgres://root:***@127.0.0.1:1/test cannot be reached');
+  assertOneLineError(t, await cliHere(['run', '--workers', '2', '--episodes', '1', '--store', r.store]), '--workers');
   t.deepEqual(await sql(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [r.queueSchema]), [], 'no queue schema was created');
 });
 
@@ -103,7 +103,7 @@ pgTest('an async domain plays through the queue as it does locally: ctx, --episo
 
 pgTest('a --claim-seconds shorter than an episode\'s longest play is refused in one line, exit 2, nothing queued; no --episode-timeout warns', async (t) => {
   const r = await freshRun(t);
-  const refused = await cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot', '--episodes', '2', '--episode-timeout', '40000', '--retries', '1', '--retry-delay', '1000', '--claim-seconds', '60']);
+  const refused = await cliHere(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot', '--episodes', '2', '--episode-timeout', '40000', '--retries', '1', '--retry-delay', '1000', '--claim-seconds', '60']);
   assertOneLineError(t, refused, '--claim-seconds 60 is shorter', '2 attempts × --episode-timeout 40000 ms + up to 2000 ms of retry backoff = 82 s');
   t.deepEqual(await sql(`SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)`, [[r.queueSchema, r.storeSchema]]), [], 'no store or queue schema was created');
 
@@ -143,7 +143,7 @@ pgTest('--max-failures stops a queued run as it stops a local one: nothing more 
 });
 
 pgTest('worker takes its queue URL from ACE_ORCH_QUEUE when --queue is absent; with neither, one line and exit 2', async (t) => {
-  assertOneLineError(t, await cli(['worker']), '--queue', 'ACE_ORCH_QUEUE');
+  assertOneLineError(t, await cliHere(['worker']), '--queue', 'ACE_ORCH_QUEUE');
   const help = await cli(['worker', '--help']);
   t.regex(help.stdout, /ACE_ORCH_QUEUE/);
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { buildReferenceStore } from './fixtures/reference-store.js';
 import { tempDir } from './helpers.js';
 
@@ -28,9 +28,9 @@ test('run and repair into a reference store whose playbook holds more than the c
   const { root, hotPotObservations } = await buildReferenceStore(await tempDir());
   const before = await tree(root);
   const playbook = join(root, 'domains', 'hot_pot', 'playbook.json');
-  assertOneLineError(t, await cli(['run', '--episodes', '2', '--domains', 'hot_pot', '--store', root]), playbook, `holds ${hotPotObservations}`, `--cap ${hotPotObservations}`);
-  assertOneLineError(t, await cli(['run', '--episodes', '2', '--domains', 'hot_pot', '--cap', '12', '--store', root]), `--cap ${hotPotObservations}`);
-  assertOneLineError(t, await cli(['repair', '--store', root]), playbook, `--cap ${hotPotObservations}`);
+  assertOneLineError(t, await cliHere(['run', '--episodes', '2', '--domains', 'hot_pot', '--store', root]), playbook, `holds ${hotPotObservations}`, `--cap ${hotPotObservations}`);
+  assertOneLineError(t, await cliHere(['run', '--episodes', '2', '--domains', 'hot_pot', '--cap', '12', '--store', root]), `--cap ${hotPotObservations}`);
+  assertOneLineError(t, await cliHere(['repair', '--store', root]), playbook, `--cap ${hotPotObservations}`);
   t.deepEqual(await tree(root), before);
 });
 
@@ -47,7 +47,7 @@ test('with --cap at least the playbook size the run keeps every prior observatio
 
   // The recorded cap is the default now; a lower one is refused naming both; a higher one is raised, said on stderr.
   const before = await tree(root);
-  assertOneLineError(t, await cli(['run', '--episodes', '1', '--domains', 'hot_pot', '--cap', '10', '--store', root]), '--cap 10', `keeps ${hotPotObservations + 5}`);
+  assertOneLineError(t, await cliHere(['run', '--episodes', '1', '--domains', 'hot_pot', '--cap', '10', '--store', root]), '--cap 10', `keeps ${hotPotObservations + 5}`);
   t.deepEqual(await tree(root), before);
   const raised = await cli(['run', '--episodes', '1', '--domains', 'hot_pot', '--cap', '40', '--store', root]);
   t.true(raised.stderr.includes(`cap raised from ${hotPotObservations + 5} to 40`), raised.stderr);
@@ -56,7 +56,7 @@ test('with --cap at least the playbook size the run keeps every prior observatio
 
 test('audit of a reference store: a row for every domain, findings instead of stopping, exit 1 for the torn playbook and the domain without one', async (t) => {
   const { root } = await buildReferenceStore(await tempDir());
-  const r = await cli(['audit', '--store', root, '--json']);
+  const r = await cliHere(['audit', '--store', root, '--json']);
   t.is(r.code, 1, r.stderr);
   const report = JSON.parse(r.stdout) as { cap: number; capReason: string; domains: { domain: string; unreadableFiles: number; findings: { used: boolean; problem: string }[]; playbookError: string | null; noPlaybook: boolean; lost: number; expected: number; sections: { duplicates: number } }[] };
   t.deepEqual(report.domains.map((d) => d.domain), ['chem_tile', 'hot_pot', 'hot_pot_controlled', 'switch_light']);
@@ -71,7 +71,7 @@ test('audit of a reference store: a row for every domain, findings instead of st
   t.is(report.cap, 100);
   t.regex(report.capReason, /records no cap/);
 
-  const text = await cli(['audit', '--store', root]);
+  const text = await cliHere(['audit', '--store', root]);
   t.is(text.code, 1);
   t.regex(text.stdout, /Unreadable Files/);
   t.regex(text.stdout, /hot_pot_controlled: episode files and no playbook\.json/);
@@ -80,7 +80,7 @@ test('audit of a reference store: a row for every domain, findings instead of st
   // Without the torn and the missing playbook, the same store audits clean.
   await rm(join(root, 'domains', 'chem_tile'), { recursive: true });
   await rm(join(root, 'domains', 'hot_pot_controlled'), { recursive: true });
-  t.is((await cli(['audit', '--store', root])).code, 0);
+  t.is((await cliHere(['audit', '--store', root])).code, 0);
 });
 
 test('repair rebuilds a lost reference observation as the reference would, and restores its section entries', async (t) => {
@@ -91,14 +91,14 @@ test('repair rebuilds a lost reference observation as the reference would, and r
   const playbook = JSON.parse(await readFile(file, 'utf8')) as { observations: { episode_id: string }[] };
   const victim = playbook.observations.splice(4, 1)[0]!.episode_id; // i = 4: score 0.6, HIGH by the rules, no toggles
   await (await import('node:fs/promises')).writeFile(file, JSON.stringify(playbook, null, 2));
-  t.is((await cli(['audit', '--store', root])).code, 1);
+  t.is((await cliHere(['audit', '--store', root])).code, 1);
 
   const r = await cli(['repair', '--store', root, '--cap', '100', '--json']);
   t.is(r.code, 0, r.stdout + r.stderr);
   const repaired = JSON.parse(await readFile(file, 'utf8')) as { observations: Record<string, unknown>[] };
   const back = repaired.observations.find((o) => o['episode_id'] === victim)!;
   t.like(back, { reliability: 'HIGH', score: 0.6, beliefs: { heating_rate_mean: { value: 1.5, confidence: 0.25 } }, context: { power_setting: 'UNKNOWN' } });
-  t.is((await cli(['audit', '--store', root])).code, 0);
+  t.is((await cliHere(['audit', '--store', root])).code, 0);
 });
 
 test('a merge never cuts a playbook that holds more than its cap: it refuses, leaving the file byte-for-byte', async (t) => {

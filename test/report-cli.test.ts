@@ -2,7 +2,7 @@
 import test from 'ava';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { fixtureFile, tempDir, writeJson } from './helpers.js';
 
 const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
@@ -38,7 +38,7 @@ test('a source that is not a store, manifest or report is bad input naming it; n
     [join(dir, 'missing'), 'no such file or directory'],
   ] as const) {
     // A good source first: the bad one after it still stops the report.
-    const r = await cli(['report', store, source, '--out', out]);
+    const r = await cliHere(['report', store, source, '--out', out]);
     assertOneLineError(t, r, source, needle);
     t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
     t.false(await exists(out), 'nothing written');
@@ -55,7 +55,7 @@ test('an --out that cannot be written is bad input naming it, before anything is
     [dir, 'is a directory'],
     [keep, 'is not an ace-orch report'],
   ] as const) {
-    const r = await cli(['report', store, '--out', out]);
+    const r = await cliHere(['report', store, '--out', out]);
     assertOneLineError(t, r, `--out ${out}`, needle);
   }
   t.is(await readFile(keep, 'utf8'), '<p>my notes</p>');
@@ -63,7 +63,7 @@ test('an --out that cannot be written is bad input naming it, before anything is
 
   // run --report checks its path before running: no store is made.
   const runStore = join(dir, 'store');
-  const r = await cli(['run', '--episodes', '1', '--store', runStore, '--report', join(dir, 'no-such-dir', 'r.html')]);
+  const r = await cliHere(['run', '--episodes', '1', '--store', runStore, '--report', join(dir, 'no-such-dir', 'r.html')]);
   assertOneLineError(t, r, '--report', 'does not exist');
   t.false(await exists(runStore));
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFile, readdir } from 'node:fs/promises';
 import { Store } from '../src/store/store.js';
-import { cli, runAndKill } from './cli-helper.js';
+import { cli, cliHere, runAndKill } from './cli-helper.js';
 import { tempDir } from './helpers.js';
 
 const DOMAINS = ['hot_pot', 'chem_tile', 'switch_light'];
@@ -40,7 +40,7 @@ test('resume after SIGKILL of a multi-process run: every episode exactly once, d
     const playbook = await store.readPlaybook(d);
     t.is(new Set(playbook.observations.map((o) => o.episode_id)).size, playbook.observations.length);
   }
-  const audit = await cli(['audit', '--store', dir, '--run', runId]);
+  const audit = await cliHere(['audit', '--store', dir, '--run', runId]);
   t.is(audit.code, 0, audit.stdout);
 
   // A complete run: resuming changes nothing and says so.

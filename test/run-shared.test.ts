@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_LOCK_OPTIONS, withLock } from '../src/store/lock.js';
 import { pendingDirOf } from '../src/store/pending.js';
-import { assertOneLineError, cli } from './cli-helper.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { tempDir, untilInDir } from './helpers.js';
 
 const DOMAIN = 'hot_pot';
@@ -36,7 +36,7 @@ test('run --commit shared --processes 3 loses nothing, records commit shared, an
   const manifest = JSON.parse(await readFile(join(store, 'runs', `${out.runId}.json`), 'utf8')) as { commit: string; status: string };
   t.like(manifest, { commit: 'shared', status: 'complete' });
 
-  const audit = await cli(['audit', '--store', store, '--json']);
+  const audit = await cliHere(['audit', '--store', store, '--json']);
   t.is(audit.code, 0, audit.stdout);
   t.like(JSON.parse(audit.stdout), { zeroLoss: true, domains: [{ domain: DOMAIN, expected: 60, playbookObservations: 60, lost: 0, unexpected: 0 }] });
 
@@ -52,7 +52,7 @@ test('run --commit shared --processes 3 loses nothing, records commit shared, an
 
 test('run --commit shared with --no-lock is one line, exit 2, nothing written', async (t) => {
   const store = join(await tempDir(), 'store');
-  const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '2', '--processes', '2', '--commit', 'shared', '--no-lock', '--store', store]);
+  const r = await cliHere(['run', '--domains', 'hot_pot', '--episodes', '2', '--processes', '2', '--commit', 'shared', '--no-lock', '--store', store]);
   assertOneLineError(t, r, '--commit shared', '--no-lock');
   t.deepEqual(await readdir(store).catch(() => 'absent'), 'absent');
 });

@@ -1,6 +1,6 @@
 /**
  * ace-orch: registers one module per command. Handlers return exit codes;
- * `main` alone turns errors into one-line messages and an exit code.
+ * `cliExitCode` alone turns errors into one-line messages and an exit code.
  * Importing this module runs nothing: src/bin.ts is the executable entry.
  */
 import { readFileSync } from 'node:fs';
@@ -33,8 +33,11 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-/** First SIGINT/SIGTERM stops scheduling and lets in-flight writes finish; a second exits at once. */
-function interruptSignal(io: ReturnType<typeof processIo>): AbortSignal {
+/**
+ * First SIGINT/SIGTERM stops scheduling and lets in-flight writes finish; a second exits at once.
+ * The handlers stay until `release` runs, when the command is over.
+ */
+function interruptSignal(io: Io): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
@@ -45,7 +48,13 @@ function interruptSignal(io: ReturnType<typeof processIo>): AbortSignal {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return controller.signal;
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 /** What a command module gives the CLI: its flags and the function that returns its exit code. */
@@ -168,11 +177,15 @@ function skipHelpCache(cli: Argv): void {
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
-/** Parses `argv` (as `process.argv`) and runs the command; resolves to its exit code. */
-export async function main(argv: readonly string[] = process.argv): Promise<number> {
-  const io = processIo();
+/** Parses `args` (what follows `ace-orch`) and runs the command; resolves to its exit code. */
+async function main(args: string[], io: Io): Promise<number> {
   let code: number = EXIT.ok;
-  const args = hideBin([...argv]);
+  const interrupts: (() => void)[] = [];
+  const signal = (): AbortSignal => {
+    const { signal, release } = interruptSignal(io);
+    interrupts.push(release);
+    return signal;
+  };
   let cli = yargs(args)
     .scriptName('ace-orch')
     .usage('$0 <command> [options]\n\nRuns parallel agent episodes into locked ACE playbooks and audits them for lost observations.')
@@ -204,26 +217,38 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       continue;
     }
     cli = cli.command(c.command, c.describe, loaded.builder, async (argv) => {
-      code = await loaded.execute(argv, io, () => interruptSignal(io));
+      code = await loaded.execute(argv, io, signal);
     });
   }
   skipHelpCache(cli);
-  await cli.parseAsync();
+  try {
+    await cli.parseAsync();
+  } finally {
+    for (const release of interrupts) release();
+  }
   return code;
 }
 
-/** Runs the CLI and sets `process.exitCode`: an AceError becomes its one-line message, anything else an internal error. */
-export async function runCli(argv: readonly string[] = process.argv): Promise<void> {
+/**
+ * Runs the CLI on `args` (what follows `ace-orch`), writing to `io`, and resolves to the exit code: an
+ * AceError becomes its one-line message, anything else an internal error. `--help` and `--version` print
+ * to stdout themselves and exit the process, as yargs does.
+ */
+export async function cliExitCode(args: readonly string[], io: Io = processIo()): Promise<number> {
   try {
-    process.exitCode = await main(argv);
+    return await main([...args], io);
   } catch (err: unknown) {
     if (err instanceof AceError) {
-      process.stderr.write(`ace-orch: ${err.message}\n`);
-      process.exitCode = err.exitCode;
-    } else {
-      const e = err as Error;
-      process.stderr.write(`ace-orch: internal error: ${e?.message ?? String(err)}${process.env['ACE_DEBUG'] ? `\n${e?.stack}` : ' (set ACE_DEBUG=1 for a stack trace)'}\n`);
-      process.exitCode = EXIT.internal;
+      io.err(`ace-orch: ${err.message}`);
+      return err.exitCode;
     }
+    const e = err as Error;
+    io.err(`ace-orch: internal error: ${e?.message ?? String(err)}${process.env['ACE_DEBUG'] ? `\n${e?.stack}` : ' (set ACE_DEBUG=1 for a stack trace)'}`);
+    return EXIT.internal;
   }
+}
+
+/** The executable's CLI: `process.argv` in, `process.exitCode` out. */
+export async function runCli(): Promise<void> {
+  process.exitCode = await cliExitCode(hideBin(process.argv));
 }
