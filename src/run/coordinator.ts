@@ -96,12 +96,16 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   checkWritePath(options.mode ?? 'locked', options.commit ?? DEFAULT_COMMIT, options.store.kind, options.store.location);
   const { store } = options;
   const emit = options.onEvent ?? (() => {});
-  // Read and checked before any thread starts: a store that refuses the run costs no worker start-up.
-  const experiment = await openRun(store, options.experiment, options.capFromStore ?? false, (message) => emit({ type: 'warning', message }));
-  // The worker threads boot while the manifest is written and the run set up below. Shard processes start their own.
-  const planned = options.resume?.assignments.length ?? experiment.domains.length * experiment.episodes;
-  const pool = experiment.processes > 1 ? undefined : episodePool(experiment.threads, experiment.concurrency ?? experiment.threads, planned);
+  // The worker threads start once the store has been checked (a store that refuses the run costs no
+  // thread start-up), and boot while the rest of the store is prepared and the manifest written.
+  // Shard processes start their own.
+  const planned = options.resume?.assignments.length ?? options.experiment.domains.length * options.experiment.episodes;
+  let pool: EpisodePool | undefined;
+  const startPool = (checked: ExperimentConfig): void => {
+    if (checked.processes === 1) pool = episodePool(checked.threads, checked.concurrency ?? checked.threads, planned);
+  };
   try {
+    const experiment = await openRun(store, options.experiment, options.capFromStore ?? false, (message) => emit({ type: 'warning', message }), startPool);
     return await runOpened(options, experiment, pool);
   } finally {
     // Already destroyed by the scheduler, unless setting up the run failed.

@@ -13,8 +13,13 @@ import type { StoreBackend } from '../store/backend.js';
 import { platformGuarantee } from '../store/platform.js';
 import type { AuditReport, CommitMode, ExperimentConfig, RunManifest, WriteMode } from '../core/types.js';
 
-/** Prepares the store for a run; returns the experiment with the cap that applies. Writes no user data. */
-export async function openRun(store: StoreBackend, requested: ExperimentConfig, capFromStore: boolean, warn: (message: string) => void): Promise<ExperimentConfig> {
+/**
+ * Prepares the store for a run; returns the experiment with the cap that applies. Writes no user data.
+ * `onChecked` runs once nothing can refuse the run any more, before the store's folders, the cap's
+ * record and the scan of earlier runs' manifests, so that a caller can start work (its worker threads)
+ * that overlaps the rest, and starts none for a store that refuses.
+ */
+export async function openRun(store: StoreBackend, requested: ExperimentConfig, capFromStore: boolean, warn: (message: string) => void, onChecked?: (experiment: ExperimentConfig) => void): Promise<ExperimentConfig> {
   // A database store's tables must exist to be read; creating them writes no user data.
   if (store.kind !== 'file') await store.init(requested.domains);
   // Before anything is written: a store never loses what it holds to a smaller cap.
@@ -24,6 +29,7 @@ export async function openRun(store: StoreBackend, requested: ExperimentConfig, 
   if (platformNote) warn(platformNote);
   // A corrupt playbook stops the run before anything is written, and is left untouched.
   for (const d of experiment.domains) await store.readPlaybook(d);
+  onChecked?.(experiment);
   await store.init(experiment.domains);
   if (cap.record) await store.recordCap(cap.cap);
   if (cap.note) warn(cap.note);
