@@ -27,18 +27,52 @@ export function cli(args: string[], onSpawn?: (child: ReturnType<typeof spawn>) 
   });
 }
 
+/** The stderr text of each cliHere call now running; process.stderr is diverted to them while there is one. */
+const stderrSinks = new Set<{ text: string }>();
+let stderrWrite: typeof process.stderr.write | undefined;
+
+/**
+ * What reaches process.stderr during a call, beyond the Io (a PostgreSQL store's retry notes, a Node
+ * warning), is part of what a spawned `ace-orch` would have printed there: it goes into `sink`, not to
+ * the terminal, until the returned function runs. Concurrent calls each see it.
+ */
+function divertStderr(sink: { text: string }): () => void {
+  if (stderrSinks.size === 0) {
+    stderrWrite = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      for (const s of stderrSinks) s.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      done?.();
+      return true;
+    }) as typeof process.stderr.write;
+  }
+  stderrSinks.add(sink);
+  return () => {
+    stderrSinks.delete(sink);
+    if (stderrSinks.size === 0 && stderrWrite) {
+      process.stderr.write = stderrWrite;
+      stderrWrite = undefined;
+    }
+  };
+}
+
 /**
  * The CLI's entry point called in this process: the same parsing, checks, messages and exit code as
- * `ace-orch` (whose process only adds setting its exit code), without starting a process. For calls that
- * start no thread or process and write nothing: input the CLI refuses, and audits. `cli` runs everything
- * else, as a user does.
+ * `ace-orch` (whose process only adds setting its exit code), without starting a process; its stderr
+ * is what the Io got plus whatever reached process.stderr meanwhile. For calls that start no thread or
+ * process and write nothing: input the CLI refuses, and audits. `cli` runs everything else, as a user does.
  */
 export async function cliHere(args: string[]): Promise<CliResult> {
   let stdout = '';
-  let stderr = '';
-  const io: Io = { out: (text) => void (stdout += `${text}\n`), err: (text) => void (stderr += `${text}\n`), progress: () => {} };
-  const code = await cliExitCode(args, io);
-  return { code, stdout, stderr };
+  const stderr = { text: '' };
+  const io: Io = { out: (text) => void (stdout += `${text}\n`), err: (text) => void (stderr.text += `${text}\n`), progress: () => {} };
+  const restore = divertStderr(stderr);
+  try {
+    const code = await cliExitCode(args, io);
+    return { code, stdout, stderr: stderr.text };
+  } finally {
+    restore();
+  }
 }
 
 export function assertOneLineError(t: ExecutionContext, r: CliResult, ...needles: string[]): void {

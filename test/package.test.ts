@@ -6,7 +6,7 @@
  * with the project's compiler options, declarations included), so npm packs with --ignore-scripts
  * instead of compiling everything a second time in prepack; a test below holds prepack to the build.
  *
- * Offline and quick: the consumer's node_modules starts with copies of this project's production
+ * Offline and quick: the consumer's node_modules starts with hard links to this project's production
  * dependencies, so npm only adds the tarball. fs-ext goes in pristine and unbuilt, as npm unpacks it
  * (from the npm cache; the registry only if the cache lacks it), so the package's postinstall patches
  * and rebuilds a hoisted fs-ext as it does in a user's project; node-gyp's make step is
@@ -18,7 +18,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, link, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, tempDir } from './helpers.js';
@@ -79,6 +79,17 @@ async function productionDeps(): Promise<string[]> {
     .filter((rel) => /^(@[^/]+\/)?[^/@]+$/.test(rel) && rel !== 'fs-ext' && existsSync(join(ROOT, 'node_modules', rel)));
 }
 
+/** `src`'s tree at `dst`: folders made, files hard-linked, symlinks recreated. */
+async function linkTree(src: string, dst: string): Promise<void> {
+  await mkdir(dst, { recursive: true });
+  for (const entry of await readdir(src, { withFileTypes: true })) {
+    const [from, to] = [join(src, entry.name), join(dst, entry.name)];
+    if (entry.isDirectory()) await linkTree(from, to);
+    else if (entry.isSymbolicLink()) await symlink(await readlink(from), to);
+    else await link(from, to);
+  }
+}
+
 /**
  * The dependencies into `target` as hard links to this project's files (npm replaces a package by moving
  * its folder aside, never by writing into its files), or as copies across file systems: about 35 MB
@@ -86,11 +97,14 @@ async function productionDeps(): Promise<string[]> {
  */
 async function placeDeps(deps: string[], target: string): Promise<void> {
   const from = join(ROOT, 'node_modules');
-  if ((await sh('cp', ['-al', '--parents', ...deps, target], from)).code === 0) return;
-  // Links made before the failure go first: copying onto one would write into this project's file.
-  await rm(target, { recursive: true, force: true });
-  await mkdir(target);
-  await must('cp', ['-a', '--parents', ...deps, target], from);
+  try {
+    for (const rel of deps) await linkTree(join(from, rel), join(target, rel));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    // Links made before the failure go first: copying onto one would write into this project's file.
+    await rm(target, { recursive: true, force: true });
+    for (const rel of deps) await cp(join(from, rel), join(target, rel), { recursive: true });
+  }
 }
 
 const setup = (async () => {

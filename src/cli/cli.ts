@@ -177,8 +177,11 @@ function skipHelpCache(cli: Argv): void {
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
-/** Parses `args` (what follows `ace-orch`) and runs the command; resolves to its exit code. */
-async function main(args: string[], io: Io): Promise<number> {
+/**
+ * Parses `args` (what follows `ace-orch`) and runs the command; resolves to its exit code. With
+ * `releaseSignals`, the command's interrupt handlers go when it returns.
+ */
+async function main(args: string[], io: Io, releaseSignals: boolean): Promise<number> {
   let code: number = EXIT.ok;
   const interrupts: (() => void)[] = [];
   const signal = (): AbortSignal => {
@@ -224,7 +227,7 @@ async function main(args: string[], io: Io): Promise<number> {
   try {
     await cli.parseAsync();
   } finally {
-    for (const release of interrupts) release();
+    if (releaseSignals) for (const release of interrupts) release();
   }
   return code;
 }
@@ -232,11 +235,12 @@ async function main(args: string[], io: Io): Promise<number> {
 /**
  * Runs the CLI on `args` (what follows `ace-orch`), writing to `io`, and resolves to the exit code: an
  * AceError becomes its one-line message, anything else an internal error. `--help` and `--version` print
- * to stdout themselves and exit the process, as yargs does.
+ * to stdout themselves and exit the process, as yargs does. A command's SIGINT/SIGTERM handlers are
+ * removed when it returns, so the calling process keeps its own, unless `keepSignalHandlers`.
  */
-export async function cliExitCode(args: readonly string[], io: Io = processIo()): Promise<number> {
+export async function cliExitCode(args: readonly string[], io: Io = processIo(), { keepSignalHandlers = false } = {}): Promise<number> {
   try {
-    return await main([...args], io);
+    return await main([...args], io, !keepSignalHandlers);
   } catch (err: unknown) {
     if (err instanceof AceError) {
       io.err(`ace-orch: ${err.message}`);
@@ -248,7 +252,10 @@ export async function cliExitCode(args: readonly string[], io: Io = processIo())
   }
 }
 
-/** The executable's CLI: `process.argv` in, `process.exitCode` out. */
+/**
+ * The executable's CLI: `process.argv` in, `process.exitCode` out. The interrupt handlers stay until the
+ * process exits: a Ctrl-C between the command's return and the exit must not replace its exit code.
+ */
 export async function runCli(): Promise<void> {
-  process.exitCode = await cliExitCode(hideBin(process.argv));
+  process.exitCode = await cliExitCode(hideBin(process.argv), processIo(), { keepSignalHandlers: true });
 }
