@@ -15,9 +15,9 @@ import type { AuditReport, CommitMode, ExperimentConfig, RunManifest, WriteMode 
 
 /**
  * Prepares the store for a run; returns the experiment with the cap that applies. Writes no user data.
- * `onChecked` runs once nothing can refuse the run any more, before the store's folders, the cap's
- * record and the scan of earlier runs' manifests, so that a caller can start work (its worker threads)
- * that overlaps the rest, and starts none for a store that refuses.
+ * `onChecked` runs once the checks that refuse a run (the cap, the playbooks) have passed, before the
+ * store's folders, the cap's record and the scan of earlier runs' manifests: a caller can start work
+ * there (its worker threads) that overlaps the rest, and starts none for a store that refuses.
  */
 export async function openRun(store: StoreBackend, requested: ExperimentConfig, capFromStore: boolean, warn: (message: string) => void, onChecked?: (experiment: ExperimentConfig) => void): Promise<ExperimentConfig> {
   // A database store's tables must exist to be read; creating them writes no user data.
