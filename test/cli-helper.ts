@@ -1,4 +1,4 @@
-/** Runs the CLI as a user would, in its own process; or, for bad input, its same entry point in this one. */
+/** Runs the CLI as a user would, in its own process; or, for refused input and audits, its same entry point in this one. */
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

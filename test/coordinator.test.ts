@@ -38,7 +38,20 @@ test('a run on the worker pool persists every episode and audits zero loss', asy
   }
 });
 
-// Serial: it counts every worker thread the process starts meanwhile.
+/** Worker threads this process starts while `work` runs (Node announces each new Worker on this channel). */
+async function threadsStartedBy(work: () => Promise<unknown>): Promise<number> {
+  let started = 0;
+  const count = (): void => void started++;
+  diagnostics.subscribe('worker_threads', count);
+  try {
+    await work();
+  } finally {
+    diagnostics.unsubscribe('worker_threads', count);
+  }
+  return started;
+}
+
+// Serial, as the next: it counts every worker thread the process starts meanwhile.
 test.serial('a pool starts no more threads than it has episodes to play', async (t) => {
   t.is(poolThreads(4, 2), 2);
   t.is(poolThreads(4, 0), 1);
@@ -51,31 +64,16 @@ test.serial('a pool starts no more threads than it has episodes to play', async 
   } finally {
     await pool.destroy();
   }
-  // A run of 2 episodes with --threads 4 starts 2 worker threads (Node announces each new Worker on this channel).
-  let started = 0;
-  const count = (): void => void started++;
-  diagnostics.subscribe('worker_threads', count);
-  try {
-    const { report } = await runExperiment({ experiment: { ...small, domains: ['hot_pot'], episodes: 2, threads: 4 }, store: new Store(await tempDir()) });
-    t.true(report.zeroLoss);
-  } finally {
-    diagnostics.unsubscribe('worker_threads', count);
-  }
-  t.is(started, 2);
+  // A run of 2 episodes with --threads 4 starts 2 worker threads.
+  const store = new Store(await tempDir());
+  t.is(await threadsStartedBy(async () => t.true((await runExperiment({ experiment: { ...small, domains: ['hot_pot'], episodes: 2, threads: 4 }, store })).report.zeroLoss)), 2);
 });
 
 test.serial('a store that refuses the run is refused before any worker thread starts', async (t) => {
   const dir = await tempDir();
   await writeJson(join(dir, 'domains', 'hot_pot', 'playbook.json'), 'hello');
-  let started = 0;
-  const count = (): void => void started++;
-  diagnostics.subscribe('worker_threads', count);
-  try {
-    await t.throwsAsync(runExperiment({ experiment: { ...small, domains: ['hot_pot'] }, store: new Store(dir) }), { instanceOf: BadInputError, message: /playbook is not valid JSON/ });
-  } finally {
-    diagnostics.unsubscribe('worker_threads', count);
-  }
-  t.is(started, 0);
+  const refused = (): Promise<unknown> => runExperiment({ experiment: { ...small, domains: ['hot_pot'] }, store: new Store(dir) });
+  t.is(await threadsStartedBy(() => t.throwsAsync(refused, { instanceOf: BadInputError, message: /playbook is not valid JSON/ })), 0);
 });
 
 test('a second run into the same store audits its own episodes', async (t) => {

@@ -27,6 +27,11 @@ export function episodeRecordOf(file: EpisodeRecord | EpisodeFile): EpisodeRecor
   return 'text' in file ? (JSON.parse(file.text) as EpisodeRecord) : file;
 }
 
+/** The file's text, from either form: as the worker serialized it, or made from the record. */
+export function episodeTextOf(file: EpisodeRecord | EpisodeFile): string {
+  return 'text' in file ? file.text : episodeFileText(file);
+}
+
 /** Unique across runs and processes because run ids are; a timestamp never is. */
 export function episodeId(runId: string, domain: string, index: number): string {
   return `${runId}-${domain}-${String(index).padStart(4, '0')}`;

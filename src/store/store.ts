@@ -16,7 +16,7 @@ import { assertWithinCap } from '../core/cap.js';
 import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnsupportedPlatformError } from '../core/errors.js';
 import { applyDeltas, combineDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../core/merge.js';
 import { withFolded } from '../core/folded-batches.js';
-import { episodeFileText } from '../core/episode.js';
+import { episodeFileText, episodeTextOf } from '../core/episode.js';
 import type { Deltas, EpisodeFile, EpisodeRecord, Playbook, RunManifest } from '../core/types.js';
 import { parseManifest, parsePlaybook } from '../core/validate.js';
 import { createFileDurable, fileIdentity, fsyncDir, fsyncDirAsync, readWithIdentity, removeStaleTemps, writeFileAtomic } from './durable.js';
@@ -288,8 +288,7 @@ export class Store implements StoreBackend {
   async linkEpisode(domain: string, record: EpisodeRecord | EpisodeFile): Promise<NewFileResult> {
     await this.ensureDomain(domain);
     const file = this.episodePath(domain, record.episode_id);
-    const data = 'text' in record ? record.text : episodeFileText(record);
-    return createLinked({ file, data, onConflict: () => conflictError(file) });
+    return createLinked({ file, data: episodeTextOf(record), onConflict: () => conflictError(file) });
   }
 
   /** Makes durable every link linkEpisode made in the domain's episodes directory so far. */
