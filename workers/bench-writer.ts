@@ -10,6 +10,7 @@ import type { CommitReply, CommitRequest, WriterTask, WriterTimings } from '../s
 import { benchDeltas, BENCH_DOMAIN } from '../src/bench/observations.js';
 import { Store } from '../src/store/store.js';
 import { openStore } from '../src/store/open.js';
+import { nowUs } from '../src/bench/clock.js';
 
 /** Unacknowledged merges a batched writer may have outstanding. */
 const WINDOW = 32;
@@ -19,7 +20,7 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   const backend = await openStore(task.store, { cap: task.cap, lock: task.lock });
   const store = new Store(task.store, { cap: task.cap, lock: task.lock });
   const file = store.playbookPath(BENCH_DOMAIN);
-  const out: WriterTimings = { writer: task.writer, waitMs: [], holdMs: [], retries: 0, keys: [] };
+  const out: WriterTimings = { writer: task.writer, waitMs: [], holdMs: [], retries: 0, keys: [], lastAckUs: 0 };
   const pending = new Map<number, (r: CommitReply) => void>();
   task.port?.on('message', (r: CommitReply) => pending.get(r.seq)?.(r));
 
@@ -80,6 +81,7 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   }
   flushBurst();
   await Promise.all(inFlight);
+  out.lastAckUs = nowUs();
   task.port?.close();
   await backend.close();
   return out;

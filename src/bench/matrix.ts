@@ -39,6 +39,9 @@ const SHAPES: [string, Partial<BenchOptions>][] = [
   ['baseline 5×4 in 5 processes', { method: 'baseline', writers: 5, processes: 5, merges: 4 }],
   ['each 5×4 in 5 processes', { writers: 5, processes: 5, merges: 4 }],
   ['shared 5×4 in 5 processes', { writers: 5, processes: 5, merges: 4, commit: 'shared' }],
+  // The harness's floor for one write per merge in this shape: the pre-fix read-modify-write, no lock and no
+  // fsync (it loses observations). Only a path that writes less often than once per merge can beat it.
+  ['unlocked 5×4 in 5 processes (floor; loses)', { method: 'unlocked', writers: 5, processes: 5, merges: 4 }],
   ['baseline 5×200 in 5 processes', { method: 'baseline', writers: 5, processes: 5, merges: 200 }],
   ['each 5×200 in 5 processes', { writers: 5, processes: 5, merges: 200 }],
   ['batched 5×200 in 5 processes', { writers: 5, processes: 5, merges: 200, commit: 'batched' }],

@@ -14,6 +14,7 @@ import { openStore } from '../store/open.js';
 import { deal } from '../run/shards.js';
 import { BENCH_DOMAIN } from './observations.js';
 import { BENCH_JOB_ENV } from './types.js';
+import { nowUs } from './clock.js';
 import type { BenchJob, BenchOptions, BenchResult, FromBenchProcess, WriterTimings } from './types.js';
 
 const DEFAULT_BENCH: BenchOptions = { writers: 4, processes: 1, merges: 200, commit: 'each', method: 'locked', playbookSize: 10 };
@@ -43,9 +44,9 @@ export async function runBench(storeValue: string, options: Partial<BenchOptions
       c.on('message', (m: FromBenchProcess) => (m.type === 'ready' ? resolve() : m.type === 'error' ? reject(new Error(m.message)) : undefined));
       c.once('exit', (code) => reject(new Error(`bench process exited with code ${code} before it was ready`)));
     });
-    const done = new Promise<{ at: number; timings: WriterTimings[] }>((resolve, reject) => {
+    const done = new Promise<{ timings: WriterTimings[] }>((resolve, reject) => {
       c.on('message', (m: FromBenchProcess) => {
-        if (m.type === 'done') resolve({ at: performance.now(), timings: m.timings });
+        if (m.type === 'done') resolve({ timings: m.timings });
         if (m.type === 'error') reject(new Error(`bench writer failed: ${m.message}`));
       });
       // 'close', not 'exit': it comes after the IPC channel is drained, so a process that said 'done' and exited is never taken for one that died.
@@ -54,13 +55,15 @@ export async function runBench(storeValue: string, options: Partial<BenchOptions
     return { ready, done };
   });
   await Promise.all(messages.map((m) => m.ready));
-  const start = performance.now();
+  const startUs = nowUs();
   for (const c of children) c.send({ type: 'go' });
   const finished = await Promise.all(messages.map((m) => m.done));
-  const seconds = (Math.max(...finished.map((f) => f.at)) - start) / 1000;
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
 
   const timings = finished.flatMap((f) => f.timings);
+  // Stopped where each writer saw its last merge acknowledged, not when its process reported back: the
+  // report's trip (thread to process to orchestrator) is no merge's work.
+  const seconds = (Math.max(...timings.map((t) => t.lastAckUs)) - startUs) / 1e6;
   const expected = timings
     .flatMap((t) => t.keys)
     .sort(compareObservations)

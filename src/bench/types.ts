@@ -59,6 +59,11 @@ export interface WriterTimings {
   holdMs: number[];
   retries: number;
   keys: ObservationKey[];
+  /**
+   * When this writer's last merge was acknowledged, in microseconds of process.hrtime: CLOCK_MONOTONIC,
+   * one clock for every process on the host, so the orchestrator can stop its clock there.
+   */
+  lastAckUs: number;
 }
 
 /** Writer thread -> its process's committer (a burst of requests per message), and back (a reply per request). */
