@@ -37,7 +37,7 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('lock', { type: 'boolean', default: true, describe: '--no-lock: the unlocked read-modify-write (loses observations)' })
     .option('baseline', { type: 'boolean', default: false, describe: 'The original fix: a lock polled every 100 ms, re-read, merge, temp file and rename, no fsync' })
     .option('playbook-size', { type: 'number', default: 10, coerce: intFlag('playbook-size'), describe: 'Observations the playbook keeps (its cap)' })
-    .option('matrix', { type: 'boolean', default: false, describe: 'Run the fixed matrix (baseline, 1/4/8 writers × each/batched, cost vs episodes, audit time) as one table' })
+    .option('matrix', { type: 'boolean', default: false, describe: 'Run the fixed matrix as tables: 5 processes (the original fix as baseline, each, batched, shared, and the unlocked floor), 1/4/8 threads × each/batched, merge cost vs episodes, audit time, whole episodes beside the durable-file floor' })
     .option('pg', { type: 'string', describe: 'postgres://… : merges/s into one PostgreSQL playbook from 5 processes (group commit) beside the file store, and episodes/s through pg-boss with 1, 2, 3 workers; on scratch schemas, dropped after' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
