@@ -11,6 +11,7 @@ import { lockTurnsWorkerData } from '../store/local-turns.js';
 import { openStore } from '../store/open.js';
 import { BENCH_DOMAIN, benchDeltas } from './observations.js';
 import { BENCH_JOB_ENV } from './types.js';
+import { sendToParent } from '../run/parent-ipc.js';
 import type { BenchJob, CommitReply, CommitRequest, FromBenchProcess, ToBenchProcess, WriterTask, WriterTimings } from './types.js';
 
 const job = JSON.parse(process.env[BENCH_JOB_ENV]!) as BenchJob;
@@ -64,14 +65,15 @@ process.on('message', (msg: ToBenchProcess) => {
   Atomics.notify(b, 1);
 });
 
+// The report is delivered before the channel closes: see src/run/parent-ipc.ts.
 Promise.all(runs).then(
   async (timings) => {
-    send({ type: 'done', timings });
+    await sendToParent({ type: 'done', timings } satisfies FromBenchProcess);
     await pool.destroy();
     process.disconnect?.();
   },
   async (err: Error) => {
-    send({ type: 'error', message: err.message });
+    await sendToParent({ type: 'error', message: err.message } satisfies FromBenchProcess);
     await pool.destroy();
     process.disconnect?.();
   },

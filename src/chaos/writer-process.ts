@@ -6,6 +6,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { siblingModule } from '../run/module-file.js';
+import { sendToParent } from '../run/parent-ipc.js';
 import { GroupCommitter } from '../store/committer.js';
 import { lockTurnsWorkerData } from '../store/local-turns.js';
 import { openStore } from '../store/open.js';
@@ -81,9 +82,11 @@ Promise.all(runs).then(
     await committerStore?.close();
     process.disconnect?.();
   },
-  (err: Error) => {
-    send({ type: 'error', message: err.message });
+  async (err: Error) => {
     process.exitCode = 1;
-    void pool.destroy().then(() => process.disconnect?.());
+    // Delivered before the channel closes: see src/run/parent-ipc.ts.
+    await sendToParent({ type: 'error', message: err.message } satisfies FromWriter);
+    await pool.destroy();
+    process.disconnect?.();
   },
 );
