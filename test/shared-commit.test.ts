@@ -187,10 +187,14 @@ for (const point of ['locked', 'temp-written'] as const) {
 test('bench --commit shared: processes fold each other\'s batches and the audit finds nothing lost', async (t) => {
   const r = await cli(['bench', '--processes', '3', '--writers', '3', '--merges', '40', '--commit', 'shared', '--json']);
   t.is(r.code, 0, r.stderr);
-  const result = JSON.parse(r.stdout) as { seconds: number };
+  type P = { p50: number; p99: number };
+  const result = JSON.parse(r.stdout) as { seconds: number; lockWaitMs: P; ackMs: P };
   t.like(result, { commit: 'shared', processes: 3, merges: 120, lost: 0 });
   // Stopped on the writers' clock of the last acknowledgement, started on the orchestrator's: one host clock, so never negative.
   t.true(Number.isFinite(result.seconds) && result.seconds > 0, `seconds: ${result.seconds}`);
+  // Every merge's acknowledgement comes after its lock wait ends, so each order statistic of the one bounds the other's.
+  const { ackMs: ack, lockWaitMs: wait } = result;
+  t.true(ack.p50 > 0 && ack.p50 >= wait.p50 && ack.p99 >= wait.p99, `ack ${JSON.stringify(ack)}, lock wait ${JSON.stringify(wait)}`);
 });
 
 test('8 threads queueing on the file lock on their own fold each other\'s batches and lose nothing', async (t) => {

@@ -20,7 +20,7 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   const backend = await openStore(task.store, { cap: task.cap, lock: task.lock });
   const store = new Store(task.store, { cap: task.cap, lock: task.lock });
   const file = store.playbookPath(BENCH_DOMAIN);
-  const out: WriterTimings = { writer: task.writer, waitMs: [], holdMs: [], retries: 0, keys: [], lastAckUs: 0 };
+  const out: WriterTimings = { writer: task.writer, waitMs: [], holdMs: [], retries: 0, ackMs: [], keys: [], lastAckUs: 0 };
   const pending = new Map<number, (r: CommitReply) => void>();
   task.port?.on('message', (r: CommitReply) => pending.get(r.seq)?.(r));
 
@@ -33,10 +33,11 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   Atomics.notify(b, 0);
   while (Atomics.load(b, 1) === 0) Atomics.wait(b, 1, 0, 1_000);
 
-  const record = (r: { waitMs: number; holdMs: number; retries: number }): void => {
+  const record = (r: { waitMs: number; holdMs: number; retries: number }, since: number): void => {
     out.waitMs.push(r.waitMs);
     out.holdMs.push(r.holdMs);
     out.retries += r.retries;
+    out.ackMs.push(performance.now() - since);
   };
   // Batched: hand deltas to the committer and go on, like an episode worker does; at most WINDOW unacknowledged.
   // Everything the window allows goes in one message, as from a worker whose episodes finished together: sent
@@ -44,7 +45,11 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   // deltas were grouped would depend on thread wake-ups rather than on the store.
   const inFlight = new Set<Promise<void>>();
   let burst: CommitRequest[] = [];
+  // A batched merge's acknowledgement is timed from when its burst is handed over, not from when it joined the burst.
+  const sentAt = new Map<number, number>();
   const flushBurst = (): void => {
+    const now = performance.now();
+    for (const req of burst) sentAt.set(req.seq, now);
     if (burst.length) task.port!.postMessage(burst);
     burst = [];
   };
@@ -52,18 +57,19 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
     const deltas = benchDeltas(task.writer, i);
     const o = deltas.observations[0]!;
     out.keys.push({ episode_id: o.episode_id, reliability: o.reliability, score: o.score });
-    if (task.method === 'baseline') record(await baselineMerge(file, deltas, task.cap));
+    const t0 = performance.now();
+    if (task.method === 'baseline') record(await baselineMerge(file, deltas, task.cap), t0);
     else if (task.method === 'unlocked') {
-      const t0 = performance.now();
       await overwriteUnlocked(store, BENCH_DOMAIN, applyDeltas(await store.readPlaybook(BENCH_DOMAIN), deltas, task.cap));
-      record({ waitMs: 0, holdMs: performance.now() - t0, retries: 0 });
+      record({ waitMs: 0, holdMs: performance.now() - t0, retries: 0 }, t0);
     } else if (task.commit !== 'each') {
       const ack = new Promise<void>((resolve, reject) => {
         pending.set(i, (r) => {
           pending.delete(i);
           if (r.error) reject(new Error(r.error));
           else {
-            record(r);
+            record(r, sentAt.get(i)!);
+            sentAt.delete(i);
             resolve();
           }
         });
@@ -77,7 +83,7 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
         // The rest of that batch's acknowledgements are already on their way: take them all before refilling.
         await new Promise((resolve) => setImmediate(resolve));
       }
-    } else record(await backend.merge(BENCH_DOMAIN, deltas));
+    } else record(await backend.merge(BENCH_DOMAIN, deltas), t0);
   }
   flushBurst();
   await Promise.all(inFlight);

@@ -83,6 +83,7 @@ export async function runBench(storeValue: string, options: Partial<BenchOptions
     mergesPerSec: Math.round(total / seconds),
     lockWaitMs: percentiles(timings.flatMap((t) => t.waitMs)),
     lockHoldMs: percentiles(timings.flatMap((t) => t.holdMs)),
+    ackMs: percentiles(timings.flatMap((t) => t.ackMs)),
     retries: timings.reduce((n, t) => n + t.retries, 0),
     lost: expected.filter((id) => !kept.has(id)).length,
   };

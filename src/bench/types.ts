@@ -32,6 +32,12 @@ export interface BenchResult {
   mergesPerSec: number;
   lockWaitMs: Percentiles;
   lockHoldMs: Percentiles;
+  /**
+   * Per merge, from the writer handing it over (to the store, or to its process's committer) to the
+   * writer seeing it acknowledged: the one latency taken the same way in every mode. Lock wait is not
+   * (a folded batch's wait includes the holder's write; a delta's time in its committer's queue is in none).
+   */
+  ackMs: Percentiles;
   retries: number;
   /** Expected observations (the top playbookSize of all merged) missing from the playbook. */
   lost: number;
@@ -58,6 +64,8 @@ export interface WriterTimings {
   waitMs: number[];
   holdMs: number[];
   retries: number;
+  /** See BenchResult.ackMs. */
+  ackMs: number[];
   keys: ObservationKey[];
   /**
    * When this writer's last merge was acknowledged, in microseconds of process.hrtime: CLOCK_MONOTONIC,

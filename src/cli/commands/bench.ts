@@ -46,7 +46,7 @@ const ms = (s: { p50: number; p99: number; max: number }): string => `${s.p50} /
 
 function resultTable(rows: { label: string; result: BenchResult; vsBaseline?: number | null }[]): string {
   return markdownTable(
-    ['Config', 'Writers', 'Processes', 'Merges', 'Seconds', 'Merges/s', '× Baseline', 'Lock wait ms p50 / p99 / max', 'Lock hold ms p50 / p99 / max', 'Retries', 'Lost'],
+    ['Config', 'Writers', 'Processes', 'Merges', 'Seconds', 'Merges/s', '× Baseline', 'Lock wait ms p50 / p99 / max', 'Lock hold ms p50 / p99 / max', 'Ack ms p50 / p99', 'Retries', 'Lost'],
     rows.map(({ label, result: r, vsBaseline }) => [
       label,
       r.writers,
@@ -57,6 +57,7 @@ function resultTable(rows: { label: string; result: BenchResult; vsBaseline?: nu
       vsBaseline == null ? '' : `${vsBaseline}×`,
       ms(r.lockWaitMs),
       ms(r.lockHoldMs),
+      `${r.ackMs.p50} / ${r.ackMs.p99}`,
       r.retries,
       r.lost,
     ]),
