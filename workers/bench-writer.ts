@@ -21,8 +21,14 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   const store = new Store(task.store, { cap: task.cap, lock: task.lock });
   const file = store.playbookPath(BENCH_DOMAIN);
   const out: WriterTimings = { writer: task.writer, waitMs: [], holdMs: [], retries: 0, ackMs: [], keys: [], lastAckUs: 0 };
-  const pending = new Map<number, (r: CommitReply) => void>();
-  task.port?.on('message', (r: CommitReply) => pending.get(r.seq)?.(r));
+  // Batched merges awaiting their reply, and when their burst was handed over (an acknowledgement is timed
+  // from then, not from when the merge joined the burst).
+  const pending = new Map<number, { sentAt: number; onReply: (r: CommitReply, sentAt: number) => void }>();
+  task.port?.on('message', (r: CommitReply) => {
+    const p = pending.get(r.seq);
+    pending.delete(r.seq);
+    p?.onReply(r, p.sentAt);
+  });
 
   // Warm up (module loading, first file handles, JIT) on a scratch domain, so the clock measures merges.
   await backend.merge(`warmup-${task.writer}`, benchDeltas(task.writer, -1));
@@ -45,11 +51,9 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   // deltas were grouped would depend on thread wake-ups rather than on the store.
   const inFlight = new Set<Promise<void>>();
   let burst: CommitRequest[] = [];
-  // A batched merge's acknowledgement is timed from when its burst is handed over, not from when it joined the burst.
-  const sentAt = new Map<number, number>();
   const flushBurst = (): void => {
     const now = performance.now();
-    for (const req of burst) sentAt.set(req.seq, now);
+    for (const req of burst) pending.get(req.seq)!.sentAt = now;
     if (burst.length) task.port!.postMessage(burst);
     burst = [];
   };
@@ -64,14 +68,15 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
       record({ waitMs: 0, holdMs: performance.now() - t0, retries: 0 }, t0);
     } else if (task.commit !== 'each') {
       const ack = new Promise<void>((resolve, reject) => {
-        pending.set(i, (r) => {
-          pending.delete(i);
-          if (r.error) reject(new Error(r.error));
-          else {
-            record(r, sentAt.get(i)!);
-            sentAt.delete(i);
-            resolve();
-          }
+        pending.set(i, {
+          sentAt: 0,
+          onReply: (r, sentAt) => {
+            if (r.error) reject(new Error(r.error));
+            else {
+              record(r, sentAt);
+              resolve();
+            }
+          },
         });
       });
       burst.push({ seq: i, deltas });
