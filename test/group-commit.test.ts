@@ -1,6 +1,6 @@
 /** Group commit: one lock and one durable write for many episodes, each acknowledged only once durable. */
 import test from 'ava';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { episodeFileText, episodeRecordOf } from '../src/core/episode.js';
 import { BadInputError } from '../src/core/errors.js';
@@ -170,31 +170,52 @@ test('an episode file is written as its episode arrives, while an earlier batch 
   t.deepEqual(await onDisk(store), ['a', 'b']);
 });
 
-test('a batch merges only after the directory fsync that makes its files’ links durable; if that fsync fails, nobody is acknowledged and nothing is merged', async (t) => {
+test('a batch’s merge runs while its files’ directory fsync does and renames only after it; if that fsync fails, nobody is acknowledged and nothing is merged', async (t) => {
   const events: string[] = [];
-  /** The store, logging its episode-directory fsyncs; the second one fails, as a disk error would. */
+  const syncs: { release: () => void; fail: boolean }[] = [];
+  let lockedNow!: () => void;
+  let locked = new Promise<void>((r) => (lockedNow = r));
+  /** The store, holding each episode-directory fsync until the test releases it; the second one fails, as a disk error would. */
   class Syncing extends Store {
     override async syncEpisodes(domain: string): Promise<void> {
       events.push('dir-fsync');
-      if (events.filter((e) => e === 'dir-fsync').length === 2) throw Object.assign(new Error('fsync failed'), { code: 'EIO' });
-      return super.syncEpisodes(domain);
+      const sync = { release: () => {}, fail: syncs.length === 1 };
+      syncs.push(sync);
+      await new Promise<void>((r) => (sync.release = r));
+      if (sync.fail) throw Object.assign(new Error('fsync failed'), { code: 'EIO' });
+      await super.syncEpisodes(domain);
+      events.push('dir-fsynced');
     }
   }
   const store = new Syncing(await tempDir(), {
     asyncIo: true,
     faults: (point) => {
-      if (point === 'locked') events.push('locked');
+      if (point === 'locked') events.push('locked'), lockedNow();
+      if (point === 'temp-written') events.push('renaming');
     },
   });
   await store.init(['hot_pot']);
   const committer = new GroupCommitter(store);
   const submit = (id: string) => committer.submit('hot_pot', deltasOf(obs(id)), episodeRecord(obs(id)));
-  await Promise.all([submit('a'), submit('b')]);
-  t.deepEqual(events, ['dir-fsync', 'locked'], 'the links were made durable before the lock was taken');
-  const failed = await Promise.allSettled([submit('c'), submit('d')]);
-  t.true(failed.every((r) => r.status === 'rejected' && /fsync failed/.test(String(r.reason))), 'no episode of the batch is acknowledged');
-  t.deepEqual(events, ['dir-fsync', 'locked', 'dir-fsync'], 'and its merge never started');
+  const first = Promise.all([submit('a'), submit('b')]);
+  await locked;
+  t.deepEqual(events, ['dir-fsync', 'locked'], 'the merge took the lock while the links were being made durable');
+  t.deepEqual(await onDisk(store), [], 'and renames nothing before they are');
+  syncs[0]!.release();
+  await first;
+  t.deepEqual(events, ['dir-fsync', 'locked', 'dir-fsynced', 'renaming']);
   t.deepEqual(await onDisk(store), ['a', 'b']);
+
+  events.length = 0;
+  locked = new Promise<void>((r) => (lockedNow = r));
+  const second = Promise.allSettled([submit('c'), submit('d')]);
+  await locked;
+  syncs[1]!.release();
+  const failed = await second;
+  t.true(failed.every((r) => r.status === 'rejected' && /fsync failed/.test(String(r.reason))), 'no episode of the batch is acknowledged');
+  t.deepEqual(events, ['dir-fsync', 'locked'], 'its merge stopped before its rename');
+  t.deepEqual(await onDisk(store), ['a', 'b']);
+  t.deepEqual((await readdir(store.domainDir('hot_pot'))).filter((n) => n.endsWith('.tmp')), [], 'its temp file is gone');
 });
 
 test('a batch that fails between its episode files and its merge acknowledges nobody, and repair merges the files', async (t) => {

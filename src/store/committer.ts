@@ -17,7 +17,6 @@ import { episodeRecordOf } from '../core/episode.js';
 import { combineDeltas } from '../core/merge.js';
 import type { Deltas, EpisodeFile, EpisodeRecord } from '../core/types.js';
 import type { StoreBackend } from './backend.js';
-import { afterDirSync } from './durable-batch.js';
 import type { NewFileResult } from './durable-batch.js';
 import type { MergeResult, Store } from './store.js';
 
@@ -38,9 +37,9 @@ export class GroupCommitter {
   /**
    * Any backend: the committer needs its merge and its episode write. A backend that can start an
    * episode file on its own and make many links durable at once (the file store) offers
-   * `linkEpisode` and `syncEpisodes`.
+   * `linkEpisode` and `syncEpisodes`, and `mergeBatch` to merge while they become durable.
    */
-  constructor(private readonly store: Pick<StoreBackend, 'merge' | 'writeEpisode'> & Partial<Pick<Store, 'linkEpisode' | 'syncEpisodes'>>) {}
+  constructor(private readonly store: Pick<StoreBackend, 'merge' | 'writeEpisode'> & Partial<Pick<Store, 'linkEpisode' | 'syncEpisodes' | 'mergeBatch'>>) {}
 
   /**
    * Resolves once these deltas are durable in the playbook (and `record`, if given, in its episode
@@ -61,31 +60,58 @@ export class GroupCommitter {
     });
   }
 
-  /** Commits batches until nothing is pending: whatever arrives during a commit goes in the next one. */
+  /**
+   * Commits batches until nothing is pending: whatever arrives during a commit goes in the next one.
+   * A batch's merge starts while its episode files' directory fsync runs (the rename waits for it,
+   * Store.mergeBatch), and the next batch starts once the lock is released, while the last one's
+   * rename is still being made durable: each batch is acknowledged only after its own fsyncs.
+   */
   private async flush(domain: string): Promise<void> {
     try {
       for (let taken = this.take(domain); taken.length > 0; taken = this.take(domain)) {
-        const batch = await this.writeFiles(domain, taken);
+        const { batch, durable } = await this.linkFiles(domain, taken);
         if (batch.length === 0) continue;
-        try {
-          const result = await this.store.merge(domain, combineDeltas(batch.map((p) => p.deltas)));
-          for (const p of batch) p.resolve({ ...result, batch: batch.length });
-        } catch (err) {
-          for (const p of batch) p.reject(err);
-        }
+        let released!: () => void;
+        const lockReleased = new Promise<void>((resolve) => (released = resolve));
+        const committed = this.commit(domain, batch, durable, released);
+        await Promise.race([lockReleased, committed]);
       }
     } finally {
       this.flushing.delete(domain);
     }
   }
 
-  /** Makes the batch's episode files durable; rejects those refused and returns the rest. */
-  private async writeFiles(domain: string, batch: Pending[]): Promise<Pending[]> {
+  /** Merges the batch once its files are durable (or while they become so) and settles every writer's promise; never rejects. */
+  private async commit(domain: string, batch: Pending[], durable: Promise<void> | undefined, onReleased: () => void): Promise<void> {
+    const deltas = combineDeltas(batch.map((p) => p.deltas));
+    try {
+      const merging = this.store.mergeBatch
+        ? this.store.mergeBatch(domain, deltas, { ...(durable ? { filesDurable: durable } : {}), onReleased })
+        : (durable ?? Promise.resolve()).then(() => this.store.merge(domain, deltas));
+      // Both settled before anyone hears: a merge aborted by its files' failed fsync still holds the lock until it gives up.
+      const [merged, files] = await Promise.allSettled([merging, durable]);
+      if (files.status === 'rejected') throw files.reason;
+      if (merged.status === 'rejected') throw merged.reason;
+      for (const p of batch) p.resolve({ ...merged.value, batch: batch.length });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  /**
+   * Waits for the batch's episode files to be written and linked and rejects those refused. Returns the
+   * rest, with the episodes directory's fsync that makes their links durable, started and not awaited
+   * (undefined when the batch has no file, or its files were written whole by writeEpisode).
+   */
+  private async linkFiles(domain: string, batch: Pending[]): Promise<{ batch: Pending[]; durable?: Promise<void> }> {
     const withFile = batch.filter((p) => p.record);
-    if (withFile.length === 0) return batch;
+    if (withFile.length === 0) return { batch };
     let results: NewFileResult[];
+    let durable: Promise<void> | undefined;
     if (this.store.syncEpisodes && withFile.every((p) => p.linked)) {
-      results = await afterDirSync(await Promise.all(withFile.map((p) => p.linked!)), () => this.store.syncEpisodes!(domain));
+      results = await Promise.all(withFile.map((p) => p.linked!));
+      // Also when every file was already there: a crashed writer may have linked it without the directory fsync.
+      if (results.some((r) => !(r instanceof Error))) durable = this.store.syncEpisodes(domain);
     } else {
       results = await Promise.all(
         withFile.map(async (p) => {
@@ -106,7 +132,7 @@ export class GroupCommitter {
         p.reject(r);
       }
     });
-    return batch.filter((p) => !refused.has(p));
+    return { batch: batch.filter((p) => !refused.has(p)), ...(durable ? { durable } : {}) };
   }
 
   private take(domain: string): Pending[] {

@@ -81,6 +81,14 @@ const writePath = (): Promise<WriteModules> =>
 
 export const DEFAULT_STORE_OPTIONS: StoreOptions = { cap: DEFAULT_CAP, lock: DEFAULT_LOCK_OPTIONS, maxAttempts: 5 };
 
+/** What a group committer's batch adds to a merge (Store.mergeBatch). */
+export interface BatchHooks {
+  /** Resolves once the batch's episode files are durable; the playbook is not renamed before. */
+  filesDurable?: Promise<unknown>;
+  /** Called once the lock is released, with only the rename's directory fsync left. */
+  onReleased?: () => void;
+}
+
 export interface MergeResult {
   waitMs: number;
   holdMs: number;
@@ -316,8 +324,25 @@ export class Store implements StoreBackend {
    * writer paused before committing blocks no one past the stale time.
    */
   async merge(domain: string, deltas: Deltas): Promise<MergeResult> {
+    return this.mergeBatch(domain, deltas);
+  }
+
+  /**
+   * merge() for a group committer's batch, whose episode files may still be on their way to disk:
+   * the merge takes the lock, reads, applies and makes its temp file durable meanwhile, and renames
+   * only once `filesDurable` resolves (a rejection aborts it and leaves the playbook as it was), so
+   * the episodes directory's fsync and the playbook's temp-file fsync overlap and the files are still
+   * durable before any merge that counts on them. `onReleased` is called once the lock is released and
+   * only the directory fsync that makes the rename durable is left: the committer starts its next
+   * batch then.
+   */
+  async mergeBatch(domain: string, deltas: Deltas, batch: BatchHooks = {}): Promise<MergeResult> {
     await this.ensureDomain(domain);
-    if (this.options.shareCommits) return this.mergeShared(domain, deltas);
+    if (this.options.shareCommits) {
+      // Another process's holder may fold a pending batch file as soon as it exists: files first.
+      await batch.filesDurable;
+      return this.mergeShared(domain, deltas, batch.onReleased);
+    }
     const { CommitFlock, withLock } = await writePath();
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
@@ -331,11 +356,12 @@ export class Store implements StoreBackend {
             if (faults) await faults('locked');
             // After a foreign write, hold the reference tool's flock from the read on, so that it cannot slip in again.
             if (result.foreignWrites > 0) await flock.take();
-            return await this.commit(domain, deltas, lease, flock);
+            return await this.commit(domain, deltas, lease, flock, undefined, batch.filesDurable);
           } finally {
             flock.drop();
           }
         });
+        batch.onReleased?.();
         // The rename becomes durable here, outside the lock: the next writer may already build on the
         // renamed file, but its content includes ours, and nothing is acknowledged before this fsync.
         if (value.changed) {
@@ -368,7 +394,7 @@ export class Store implements StoreBackend {
    * durable itself (FoldWatch). A crash anywhere leaves the batch file (which the next holder or `repair`
    * folds) or a playbook that holds it. The fence is the one of commit().
    */
-  private async mergeShared(domain: string, deltas: Deltas): Promise<MergeResult> {
+  private async mergeShared(domain: string, deltas: Deltas, onReleased?: () => void): Promise<MergeResult> {
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
     const asyncIo = this.options.asyncIo ?? false;
@@ -398,6 +424,7 @@ export class Store implements StoreBackend {
             flock.drop();
           }
         });
+        onReleased?.();
         addTiming(result, timing);
         if (settled || !value) return { ...result, foldedByOther: true };
         const { settle, ...written } = value;
@@ -412,7 +439,8 @@ export class Store implements StoreBackend {
   /**
    * The critical section of a merge: read, apply, write the temp file, fence, rename. With `own` (a
    * shared commit), also fold every pending batch and record their ids; the caller then calls `settle`,
-   * outside the lock, to make the write durable and remove the folded batch files.
+   * outside the lock, to make the write durable and remove the folded batch files. With
+   * `filesDurable`, the rename waits for it (see mergeBatch).
    */
   private async commit(
     domain: string,
@@ -420,6 +448,7 @@ export class Store implements StoreBackend {
     lease: Lease,
     flock: CommitFlock,
     own?: PendingBatch,
+    filesDurable?: Promise<unknown>,
   ): Promise<{ changed: boolean; bytes: number; generation: number; settle?: () => Promise<void> }> {
     const file = this.playbookPath(domain);
     const faults = this.options.faults;
@@ -464,7 +493,14 @@ export class Store implements StoreBackend {
     const bytes = await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, {
       deferDirSync: true,
       async: this.options.asyncIo ?? false,
-      beforeCommit: faults ? async () => (await faults('temp-written'), await fence()) : fence,
+      beforeCommit:
+        faults || filesDurable
+          ? async () => {
+              await filesDurable;
+              if (faults) await faults('temp-written');
+              await fence();
+            }
+          : fence,
       afterRename: () => {
         flock.drop();
         return faults?.('renamed');
