@@ -1,13 +1,19 @@
 import test from 'ava';
 import { intFlag } from '../src/cli/commands/flags.js';
 import { BadInputError } from '../src/core/errors.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
+import { CLI, tempDir } from './helpers.js';
 
 test('intFlag keeps valid integers and refuses the rest with the flag, the bound and the value', (t) => {
   t.is(intFlag('cap')(3), 3);
   t.is(intFlag('seed', { min: 0 })(0), 0);
   t.throws(() => intFlag('cap')(0), { instanceOf: BadInputError, message: '--cap: Expected a positive integer, got `0`' });
-  t.throws(() => intFlag('cap')(Number.NaN), { message: '--cap: Expected a positive integer, got `NaN`' });
+  // Not a number at all: passed on for the CLI, which names what was typed (see below).
+  t.true(Number.isNaN(intFlag('cap')(Number.NaN)));
   t.throws(() => intFlag('lock-timeout', { unit: 'ms' })(1.5), { message: '--lock-timeout: Expected a positive integer (ms), got `1.5`' });
   t.throws(() => intFlag('seed', { min: 0 })(-1), { message: '--seed: Expected a non-negative integer, got `-1`' });
   // Given twice: passed on for the CLI's "given more than once" message.
@@ -17,6 +23,52 @@ test('intFlag keeps valid integers and refuses the rest with the flag, the bound
 test('a coerced flag the CLI refuses exits 2 with its one-line message, not as an internal error', async (t) => {
   const [cap, writers] = await Promise.all([cliHere(['audit', '--cap', '0']), cliHere(['bench', '--writers', 'x'])]);
   assertOneLineError(t, cap, '--cap: Expected a positive integer, got `0`');
-  assertOneLineError(t, writers, '--writers: Expected a positive integer, got `NaN`');
+  assertOneLineError(t, writers, '--writers: Expected a number, got `x`');
   t.notRegex(cap.stderr + writers.stderr, /internal error/);
+});
+
+test('a flag given text for a number, or no value, is named with what was typed, exit 2, and nothing is written', async (t) => {
+  const store = join(await tempDir(), 'store');
+  const cases: [string[], string][] = [
+    [['run', '--episodes', 'abc'], '--episodes: Expected a number, got `abc`'],
+    [['run', '--concurrency=1x'], '--concurrency: Expected a number, got `1x`'],
+    [['run', '--episode-timeout'], '--episode-timeout: given no value'],
+    [['run', '--episodes', '--threads', '2'], '--episodes: given no value'],
+    [['run', '--threads', '2', '--retry-delay', 'soon', '--rate', 'x'], '--retry-delay: Expected a number, got `soon`'],
+    [['bench', '--merges', 'many'], '--merges: Expected a number, got `many`'],
+    [['run', '--commit', '--threads', '2'], '--commit: given no value'],
+    [['run', '--domains='], '--domains: given no value'],
+  ];
+  for (const [args, line] of cases) {
+    const r = await cliHere([...args, '--store', store]);
+    assertOneLineError(t, r, line);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  t.false(existsSync(store), 'no store created');
+});
+
+test('run --help labels every number flag [number], those validated as whole numbers included', async (t) => {
+  const r = await cli(['run', '--help']);
+  t.is(r.code, 0, r.stderr);
+  const help = r.stdout.replace(/\n\s+/g, ' ');
+  for (const flag of ['episodes', 'threads', 'concurrency', 'episode-timeout', 'retries', 'retry-delay', 'rate', 'max-failures']) {
+    t.regex(help, new RegExp(`--${flag} .*?\\[number\\]`), `--${flag} is labelled a number`);
+    t.notRegex(help, new RegExp(`--${flag} [^\\[]*\\[string\\]`), `--${flag} is not labelled a string`);
+  }
+});
+
+test('a flag whose default would stand in for a forgotten value is refused: --store with no path writes nothing anywhere', async (t) => {
+  const cwd = await tempDir();
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI, 'run', '--episodes', '1', '--domains', 'hot_pot', '--no-lock', '--store'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  t.is(r.code, 2, r.stderr);
+  t.is(r.stderr, 'ace-orch: --store: given no value\n');
+  t.deepEqual(await readdir(cwd), [], 'not even ./memory, the default');
+  // A switch takes no value: one followed by another flag is not refused for it.
+  assertOneLineError(t, await cliHere(['run', '--json', '--no-lock', '--episodes', 'x']), '--episodes: Expected a number, got `x`');
 });

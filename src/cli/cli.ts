@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
-import type { Argv } from 'yargs';
+import type { Arguments, Argv, MiddlewareFunction } from 'yargs';
 import { hideBin, Parser } from 'yargs/helpers';
 import { processIo } from './commands/io.js';
 import type { Io } from './commands/io.js';
@@ -20,6 +20,7 @@ import type { RunArgs } from './commands/run.js';
 import type { WorkerArgs } from './commands/worker.js';
 import { AceError, BadInputError, UsageError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
+import { unusableFlagValue } from './commands/flags.js';
 
 function packageVersion(): string {
   for (const rel of ['../../package.json', '../../../package.json']) {
@@ -178,6 +179,23 @@ function skipHelpCache(cli: Argv): void {
 }
 
 /**
+ * Refuses, before any command runs, a flag given twice (it arrives as an array) and a flag given without a
+ * usable value (unusableFlagValue). yargs passes itself to a middleware as the second argument, which its
+ * types leave out; the flags that take no value come from it.
+ */
+function checkFlagValues(args: readonly string[]): MiddlewareFunction {
+  const check = (argv: Arguments, y: { getOptions(): { boolean?: string[]; count?: string[] } }): void => {
+    for (const [key, value] of Object.entries(argv)) {
+      if (key !== '_' && key !== 'files' && key !== 'sources' && Array.isArray(value)) throw new UsageError(`--${key} was given more than once`);
+    }
+    const { boolean = [], count = [] } = y.getOptions();
+    const unusable = unusableFlagValue(argv, args, [...boolean, ...count]);
+    if (unusable) throw new BadInputError(unusable);
+  };
+  return check as unknown as MiddlewareFunction;
+}
+
+/**
  * Parses `args` (what follows `ace-orch`) and runs the command; resolves to its exit code. With
  * `releaseSignals`, the command's interrupt handlers go when it returns.
  */
@@ -193,12 +211,7 @@ async function main(args: string[], io: Io, releaseSignals: boolean): Promise<nu
     .scriptName('ace-orch')
     .usage('$0 <command> [options]\n\nRuns parallel agent episodes into locked ACE playbooks and audits them for lost observations.')
     .demandCommand(1, 'Name a command: run, audit, compare, report, repair, chaos, bench, export or worker')
-    .middleware((argv) => {
-      // A flag given twice arrives as an array; say so rather than fail later on a strange value.
-      for (const [key, value] of Object.entries(argv)) {
-        if (key !== '_' && key !== 'files' && key !== 'sources' && Array.isArray(value)) throw new UsageError(`--${key} was given more than once`);
-      }
-    }, true)
+    .middleware(checkFlagValues(args), true)
     .strict()
     .showHelpOnFail(false)
     .version(packageVersion())

@@ -21,29 +21,25 @@ export interface ExperimentArgs {
   episodeMs?: number;
   cap?: number;
   seed?: number;
-  concurrency?: number | string;
-  episodeTimeout?: number | string;
-  retries?: number | string;
-  retryDelay?: number | string;
-  rate?: number | string;
-  maxFailures?: number | string;
+  concurrency?: number;
+  episodeTimeout?: number;
+  retries?: number;
+  retryDelay?: number;
+  rate?: number;
+  maxFailures?: number;
 }
-
-/** A number flag whose bad value reaches validation as typed (`abc`, not NaN), so the message shows it. */
-const numeric = (describe: string) =>
-  ({ type: 'string', describe, coerce: (v: string) => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v) }) as const;
 
 export function experimentOptions<T>(y: Argv<T>) {
   return y
     .option('domains', { type: 'string', describe: 'Comma-separated domains to run (built in: hot_pot, chem_tile, switch_light)' })
     .option('episodes', { type: 'number', describe: 'Episodes per domain (default 10)' })
     .option('threads', { type: 'number', describe: 'Worker threads per process (CPU parallelism; default: the CPU count, at least 2; never more than the episodes to play)' })
-    .option('concurrency', numeric('Episodes in flight per process, spread over its threads (default --threads); raise it for agents that wait on model calls'))
-    .option('episode-timeout', numeric('Abandon an episode attempt after this many ms: it fails with E_TIMEOUT and nothing of it is written (default: none)'))
-    .option('retries', numeric('Re-play a failed attempt up to this many times, exponential backoff with jitter; errors with `retryable: false` are not retried (default 0)'))
-    .option('retry-delay', numeric('First retry backoff in ms, doubling after (default 1000)'))
-    .option('rate', numeric('Episode attempts started per second (a whole number), across all processes of the run (default: unlimited)'))
-    .option('max-failures', numeric('Stop scheduling once more than this many episodes have failed; exit 4 (default: unlimited)'))
+    .option('concurrency', { type: 'number', describe: 'Episodes in flight per process, spread over its threads (default --threads); raise it for agents that wait on model calls' })
+    .option('episode-timeout', { type: 'number', describe: 'Abandon an episode attempt after this many ms: it fails with E_TIMEOUT and nothing of it is written (default: none)' })
+    .option('retries', { type: 'number', describe: 'Re-play a failed attempt up to this many times, exponential backoff with jitter; errors with `retryable: false` are not retried (default 0)' })
+    .option('retry-delay', { type: 'number', describe: 'First retry backoff in ms, doubling after (default 1000)' })
+    .option('rate', { type: 'number', describe: 'Episode attempts started per second (a whole number), across all processes of the run (default: unlimited)' })
+    .option('max-failures', { type: 'number', describe: 'Stop scheduling once more than this many episodes have failed; exit 4 (default: unlimited)' })
     .option('processes', { type: 'number', describe: 'OS processes sharing the episodes, each with its own pool of --threads (default 1)' })
     .option('episode-ms', { type: 'number', describe: 'Think time per episode in ms, standing in for model calls (default 0)' })
     .option('cap', { type: 'number', describe: "Observations kept per playbook: a store's own cap (metadata/store.json) unless given; 10 for a new store. Lower than the store's cap, or than a playbook holds, is refused (exit 2)" })

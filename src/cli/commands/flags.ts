@@ -10,8 +10,36 @@ export function intFlag(flag: string, options: { min?: 0 | 1; unit?: string } = 
   const min = options.min ?? 1;
   const expected = `${min === 1 ? 'a positive' : 'a non-negative'} integer${options.unit ? ` (${options.unit})` : ''}`;
   return (value) => {
-    if (value === undefined || Array.isArray(value)) return value;
+    // Not a number at all (NaN): the CLI names what was typed (unusableFlagValue), which this never sees.
+    if (value === undefined || Array.isArray(value) || Number.isNaN(value)) return value;
     if (!Number.isInteger(value) || value < min) throw new BadInputError(`--${flag}: Expected ${expected}, got \`${value}\``);
     return value;
   };
+}
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * What yargs lets through for a flag given without a usable value: a number flag given text arrives as
+ * NaN, and a flag given no value at all as undefined, '' or its default, so it would silently act as if
+ * never given (`--store` with its path forgotten would write ./memory). The first such flag in the order
+ * given, as a one-line message naming it and what was typed; undefined when there is none. `switches`
+ * are the flags that take no value (booleans, counts).
+ */
+export function unusableFlagValue(argv: Record<string, unknown>, args: readonly string[], switchKeys: readonly string[]): string | undefined {
+  const switches = new Set(switchKeys.map(kebab));
+  const byFlag = new Map(Object.entries(argv).map(([k, v]) => [kebab(k), v]));
+  const isFlag = (arg: string | undefined): boolean => arg === undefined || arg.startsWith('--') || /^-[A-Za-z]/.test(arg);
+  for (const [i, arg] of args.entries()) {
+    if (arg === '--') break;
+    const m = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
+    if (!m) continue;
+    const flag = kebab(m[1]!);
+    if (!byFlag.has(flag) || switches.has(flag) || (flag.startsWith('no-') && switches.has(flag.slice(3)))) continue;
+    const typed = m[2] ?? (isFlag(args[i + 1]) ? undefined : args[i + 1]);
+    if (typed === undefined || typed === '') return `--${flag}: given no value`;
+    const value = byFlag.get(flag);
+    if (typeof value === 'number' && Number.isNaN(value)) return `--${flag}: Expected a number, got \`${typed}\``;
+  }
+  return undefined;
 }
