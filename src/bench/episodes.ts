@@ -24,10 +24,15 @@ export interface EpisodeRow {
   lost: number;
 }
 
-/** Files for the floor rows. */
-const EPISODES = 300;
-/** Episodes per whole run: enough that the worker threads' start-up (~0.1 s, inside the run's time) does not decide the row. */
-const WHOLE_EPISODES = 1000;
+/** How much each row does. */
+export interface EpisodeRowSizes {
+  /** Files for the floor rows. */
+  files: number;
+  /** Episodes per whole run: enough that the worker threads' start-up (~0.1 s, inside the run's time) does not decide the row. */
+  episodes: number;
+}
+
+export const EPISODE_ROW_SIZES: EpisodeRowSizes = { files: 300, episodes: 1000 };
 const GROUP = 50;
 
 function episodeTexts(n: number): { name: string; data: string }[] {
@@ -38,10 +43,10 @@ function episodeTexts(n: number): { name: string; data: string }[] {
   });
 }
 
-async function filesPerSec(dir: string, grouped: boolean): Promise<number> {
+async function filesPerSec(dir: string, grouped: boolean, n: number): Promise<number> {
   const store = new Store(dir);
   await store.init(['hot_pot']);
-  const files = episodeTexts(EPISODES).map((f) => ({ file: join(store.episodesDir('hot_pot'), f.name), data: f.data, onConflict: () => new Error(`${f.name} exists`) }));
+  const files = episodeTexts(n).map((f) => ({ file: join(store.episodesDir('hot_pot'), f.name), data: f.data, onConflict: () => new Error(`${f.name} exists`) }));
   const t0 = performance.now();
   if (grouped) {
     for (let i = 0; i < files.length; i += GROUP) {
@@ -52,17 +57,17 @@ async function filesPerSec(dir: string, grouped: boolean): Promise<number> {
   return Math.round(files.length / ((performance.now() - t0) / 1000));
 }
 
-async function episodesPerSec(dir: string, shape: Shape): Promise<{ perSec: number; lost: number }> {
+async function episodesPerSec(dir: string, shape: Shape, episodes: number): Promise<{ perSec: number; lost: number }> {
   const store = new Store(dir);
   const { threads, concurrency, commit } = shape;
   const { manifest, report } = await runExperiment({
-    experiment: { name: 'bench-episodes', domains: ['hot_pot'], episodes: WHOLE_EPISODES, threads, concurrency, processes: 1, episodeMs: 0, cap: 10, seed: 1 },
+    experiment: { name: 'bench-episodes', domains: ['hot_pot'], episodes, threads, concurrency, processes: 1, episodeMs: 0, cap: 10, seed: 1 },
     store,
     commit,
   });
   const failed = manifest.episodes?.filter((e) => e.status !== 'ok').length ?? 0;
   if (failed) throw new Error(`bench: ${failed} episodes failed in ${dir}`);
-  return { perSec: Math.round(WHOLE_EPISODES / manifest.timings!.seconds), lost: report.domains.reduce((n, d) => n + d.lost, 0) };
+  return { perSec: Math.round(episodes / manifest.timings!.seconds), lost: report.domains.reduce((n, d) => n + d.lost, 0) };
 }
 
 interface Shape {
@@ -84,17 +89,17 @@ const shape = (commit: CommitMode, threads: number, concurrency = threads): Shap
 // agent runs are meant to go and what gives the group committer whole batches to make durable.
 const SHAPES: Shape[] = [shape('each', 1), shape('each', 2), shape('batched', 1), shape('batched', 2), shape('batched', 4), shape('batched', 2, 16), shape('batched', 2, 64)];
 
-/** The file floor, then whole runs of WHOLE_EPISODES episodes with --episode-ms 0; ratios against the one-by-one floor. */
-export async function runEpisodeRows(scratch: string, onProgress: (line: string) => void): Promise<EpisodeRow[]> {
-  onProgress(`bench: ${EPISODES} durable files one by one, then in groups of ${GROUP}`);
-  const floor = await filesPerSec(join(scratch, 'files-one'), false);
+/** The file floor, then whole runs of `sizes.episodes` episodes with --episode-ms 0; ratios against the one-by-one floor. */
+export async function runEpisodeRows(scratch: string, onProgress: (line: string) => void, sizes: EpisodeRowSizes = EPISODE_ROW_SIZES): Promise<EpisodeRow[]> {
+  onProgress(`bench: ${sizes.files} durable files one by one, then in groups of ${GROUP}`);
+  const floor = await filesPerSec(join(scratch, 'files-one'), false, sizes.files);
   const rows: EpisodeRow[] = [
     { label: `durable files one by one, 1 thread (floor)`, perSec: floor, vsOneByOne: null, lost: 0 },
-    { label: `durable files ${GROUP} at a time, parallel fsyncs`, perSec: await filesPerSec(join(scratch, 'files-group'), true), vsOneByOne: null, lost: 0 },
+    { label: `durable files ${GROUP} at a time, parallel fsyncs`, perSec: await filesPerSec(join(scratch, 'files-group'), true, sizes.files), vsOneByOne: null, lost: 0 },
   ];
   for (const [i, s] of SHAPES.entries()) {
     onProgress(`bench: ${s.label} (${i + 1}/${SHAPES.length})`);
-    rows.push({ label: s.label, ...(await episodesPerSec(join(scratch, `episodes-${i}`), s)), vsOneByOne: null });
+    rows.push({ label: s.label, ...(await episodesPerSec(join(scratch, `episodes-${i}`), s, sizes.episodes)), vsOneByOne: null });
   }
   return rows.map((r, i) => (i === 0 ? r : { ...r, vsOneByOne: Math.round((r.perSec / floor) * 100) / 100 }));
 }

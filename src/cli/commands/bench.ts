@@ -1,8 +1,10 @@
 /** `ace-orch bench`: merge throughput and lock contention, measured on this machine. */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
+import { runEpisodeRows } from '../../bench/episodes.js';
+import type { EpisodeRow } from '../../bench/episodes.js';
 import { runMatrix } from '../../bench/matrix.js';
 import type { MatrixReport } from '../../bench/matrix.js';
 import { runBench } from '../../bench/run-bench.js';
@@ -25,6 +27,7 @@ export interface BenchArgs {
   baseline: boolean;
   playbookSize: number;
   matrix: boolean;
+  wholeEpisodes: boolean;
   json: boolean;
 }
 
@@ -38,6 +41,7 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('baseline', { type: 'boolean', default: false, describe: 'The original fix: a lock polled every 100 ms, re-read, merge, temp file and rename, no fsync' })
     .option('playbook-size', { type: 'number', default: 10, coerce: intFlag('playbook-size'), describe: 'Observations the playbook keeps (its cap)' })
     .option('matrix', { type: 'boolean', default: false, describe: 'Run the fixed matrix as tables: 5 processes (the original fix as baseline, each, batched, shared, and the unlocked floor), 1/4/8 threads × each/batched, merge cost vs episodes, audit time, whole episodes beside the durable-file floor' })
+    .option('whole-episodes', { type: 'boolean', default: false, describe: 'Only whole episodes end to end beside the durable-file floor, the last table of --matrix (about 10 s idle): how this machine\'s CPU and disk compare' })
     .option('pg', { type: 'string', describe: 'postgres://… : merges/s into one PostgreSQL playbook from 5 processes (group commit) beside the file store, and episodes/s through pg-boss with 1, 2, 3 workers; on scratch schemas, dropped after' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
@@ -75,17 +79,23 @@ function formatMatrix(m: MatrixReport): string {
     '',
     `audit of ${m.audit.episodeFiles.toLocaleString('en-US')} episode files: ${m.audit.seconds} s`,
     '',
-    markdownTable(
-      ['Whole episodes (--episode-ms 0) and the file floor', 'per s', 'vs one by one', 'lost'],
-      m.episodes.map((e) => [e.label, e.perSec, e.vsOneByOne ?? '', e.lost]),
-    ),
+    episodeTable(m.episodes),
     '',
     `load average (1 min): ${m.load.before} before, ${m.load.after} after`,
   ].join('\n');
 }
 
+function episodeTable(rows: readonly EpisodeRow[]): string {
+  return markdownTable(
+    ['Whole episodes (--episode-ms 0) and the file floor', 'per s', 'vs one by one', 'lost'],
+    rows.map((e) => [e.label, e.perSec, e.vsOneByOne ?? '', e.lost]),
+  );
+}
+
 export async function executeBench(args: BenchArgs, io: Io): Promise<number> {
   if (args.baseline && !args.lock) throw new BadInputError('--baseline and --no-lock name two different write paths; pick one');
+  const whole = [args.matrix && '--matrix', args.wholeEpisodes && '--whole-episodes', args.pg !== undefined && '--pg'].filter(Boolean);
+  if (whole.length > 1) throw new BadInputError(`${whole.join(' and ')} are separate benchmarks; run one at a time`);
   // Scratch stores of this invocation only, removed when it ends: no user data lives here.
   const scratch = await mkdtemp(join(tmpdir(), 'ace-bench-'));
   const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
@@ -97,6 +107,14 @@ export async function executeBench(args: BenchArgs, io: Io): Promise<number> {
       if (args.json) io.out(JSON.stringify({ machine, ...r }));
       else io.out(`ace-orch bench --pg on ${machine}\n\n${formatPgBench(r)}`);
       return r.merges.file.lost + r.merges.postgres.lost > 0 ? EXIT.loss : EXIT.ok;
+    }
+    if (args.wholeEpisodes) {
+      const load = loadavg()[0]!;
+      const rows = await runEpisodeRows(join(scratch, 'episodes'), (line) => io.progress(line));
+      io.progress('');
+      if (args.json) io.out(JSON.stringify({ machine, episodes: rows }));
+      else io.out(`ace-orch bench --whole-episodes on ${machine}\n\n${episodeTable(rows)}\n\nload average (1 min): ${load.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`);
+      return rows.some((e) => e.lost > 0) ? EXIT.loss : EXIT.ok;
     }
     if (args.matrix) {
       const m = await runMatrix(scratch, (line) => io.progress(line));
