@@ -46,10 +46,21 @@ pgTest('bad postgres:// input is one line naming the URL with the password maske
     ['run', '--store', 'postgres://root:hunter2@127.0.0.1:5432/test?schema=ace_never_created', '--commit', 'shared', '--processes', '3'],
     ['compare', '--store', 'postgres://root:hunter2@127.0.0.1:5432/test?schema=ace_never_created', '--commit', 'shared'],
     ['compare', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--modes', 'locked'],
+    ['bench', '--pg', 'postgres://root:hunter2@127.0.0.1:5432/no_such_db_ace'],
+    ['bench', '--pg', 'postgres://root:hunter2@127.0.0.1:1/test'],
   ]) {
     const r = await cliHere(args);
     assertOneLineError(t, r, 'postgres://', ':***@');
     t.false(r.stderr.includes('hunter2'));
+  }
+  // node-postgres also takes the password from the query string.
+  for (const args of [
+    ['audit', '--store', 'postgres://root@127.0.0.1:5432/no_such_db_ace?password=hunter2'],
+    ['bench', '--pg', 'postgres://root@127.0.0.1:5432/no_such_db_ace?sslpassword=hunter2&password=hunter2'],
+  ]) {
+    const r = await cliHere(args);
+    assertOneLineError(t, r, 'postgres://', 'password=***');
+    t.false(r.stderr.includes('hunter2'), r.stderr);
   }
   t.deepEqual(await readdir(dir), [], 'export created nothing');
 });

@@ -63,6 +63,7 @@ pgTest('report of a postgres:// store that cannot be opened is one line naming t
 test('a store URL saved with its password masked is not opened; other store values are', (t) => {
   t.is(openableStoreUrl('postgres://root:***@127.0.0.1:5432/test?schema=ace'), undefined);
   t.is(openableStoreUrl('postgresql://root:***@db/test'), undefined);
+  t.is(openableStoreUrl('postgres://root@db/test?password=***&schema=ace'), undefined);
   for (const value of ['postgres://root@127.0.0.1:5432/test', 'postgres://root:hunter2@127.0.0.1:5432/test', '/tmp/a:***@b', undefined]) t.is(openableStoreUrl(value), value);
 });
 

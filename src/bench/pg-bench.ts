@@ -11,7 +11,7 @@ import { BUILTIN_DOMAINS } from '../domains/index.js';
 import { DEFAULT_EXPERIMENT } from '../run/experiment.js';
 import { runDistributed } from '../queue/distributed-run.js';
 import { EPISODE_QUEUE } from '../queue/jobs.js';
-import { createPool } from '../store/pg/connect.js';
+import { createPool, openError } from '../store/pg/connect.js';
 import { PgStore } from '../store/pg/pg-store.js';
 import { parsePgUrl, storeUrlIn } from '../store/pg/url.js';
 import { runBench } from './run-bench.js';
@@ -75,6 +75,16 @@ async function queueRow(url: string, workers: number, concurrency: number, episo
 }
 
 export async function runPgBench(url: string, scratchDir: string, progress: (line: string) => void): Promise<PgBenchReport> {
+  // A server or database that cannot be had is the user's input: one line naming the URL, exit 2, before any row.
+  const target = parsePgUrl(url, '--pg');
+  const probe = createPool(target.connectionString, 1);
+  try {
+    await probe.query('SELECT 1');
+  } catch (err) {
+    throw openError(target.masked, err, '--pg');
+  } finally {
+    await probe.end();
+  }
   const merges = { writers: 5, processes: 5, merges: 200, commit: 'batched' as const, method: 'locked' as const, playbookSize: 10 };
   progress('bench: file store, 5 processes, group commit ...');
   const file = await runBench(join(scratchDir, 'merge-file'), merges);

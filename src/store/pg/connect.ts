@@ -19,7 +19,7 @@ function isTransient(err: unknown): boolean {
 }
 
 /** Why a store cannot be opened, as one line naming the URL (password masked). */
-export function openError(masked: string, err: unknown, what: 'store' | 'queue' = 'store'): BadInputError {
+export function openError(masked: string, err: unknown, what: 'store' | 'queue' | '--pg' = 'store'): BadInputError {
   const e = err as { code?: string; message?: string };
   const why =
     e.code === '28P01' || e.code === '28000'

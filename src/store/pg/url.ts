@@ -13,14 +13,21 @@ export interface PgTarget {
   masked: string;
 }
 
-/** The URL with its password replaced by `***`; unparseable text is masked after the first `:` of the authority. */
+/** Query parameters node-postgres reads a secret from (`?password=` works as well as `user:password@`). */
+const SECRET_PARAMS = ['password', 'sslpassword'];
+
+/**
+ * The URL with every password replaced by `***`, in the authority and in the query; unparseable text is
+ * masked after the first `:` of the authority and after any `password=`.
+ */
 export function maskUrl(value: string): string {
   try {
     const url = new URL(value);
     if (url.password) url.password = '***';
+    for (const key of SECRET_PARAMS) if (url.searchParams.has(key)) url.searchParams.set(key, '***');
     return url.toString();
   } catch {
-    return value.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+    return value.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/([?&](?:ssl)?password=)[^&]*/gi, '$1***');
   }
 }
 
@@ -29,7 +36,7 @@ export function maskUrl(value: string): string {
  * with its password masked by {@link maskUrl}, which would otherwise be tried with the password `***`.
  */
 export function openableStoreUrl(value: string | undefined): string | undefined {
-  return value !== undefined && isPostgresUrl(value) && value.includes(':***@') ? undefined : value;
+  return value !== undefined && isPostgresUrl(value) && (value.includes(':***@') || /[?&](?:ssl)?password=\*\*\*(?:&|$)/.test(value)) ? undefined : value;
 }
 
 export function parsePgUrl(value: string, flag = '--store', defaultSchema = DEFAULT_SCHEMA): PgTarget {
