@@ -3,7 +3,7 @@ import { intFlag } from '../src/cli/commands/flags.js';
 import { BadInputError } from '../src/core/errors.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { CLI, tempDir } from './helpers.js';
@@ -71,4 +71,22 @@ test('a flag whose default would stand in for a forgotten value is refused: --st
   t.deepEqual(await readdir(cwd), [], 'not even ./memory, the default');
   // A switch takes no value: one followed by another flag is not refused for it.
   assertOneLineError(t, await cliHere(['run', '--json', '--no-lock', '--episodes', 'x']), '--episodes: Expected a number, got `x`');
+});
+
+test('yargs refusals are one line: an unknown flag named once as typed, a bad choice with its choices, the command\'s own help', async (t) => {
+  const unknown = await cliHere(['run', '--bogus-flag', '--episodes', '1']);
+  assertOneLineError(t, unknown, 'Unknown argument: --bogus-flag (see ace-orch run --help)');
+  t.notRegex(unknown.stderr, /bogusFlag|given no value/);
+  const choice = await cliHere(['run', '--commit', 'bogus']);
+  assertOneLineError(t, choice, 'Given: "bogus", Choices: "each", "batched", "shared" (see ace-orch run --help)');
+  t.is(choice.stderr.trim().split('\n').length, 1, choice.stderr);
+  assertOneLineError(t, await cliHere(['audit', '--nope']), 'Unknown argument: --nope (see ace-orch audit --help)');
+});
+
+test('a message quoting a file stays one line', async (t) => {
+  const file = join(await tempDir(), 'notes.json');
+  await writeFile(file, 'hi\nthere\n');
+  const r = await cliHere(['report', file, '--out', join(await tempDir(), 'r.html')]);
+  assertOneLineError(t, r, file, 'not valid JSON', '\\n');
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
 });

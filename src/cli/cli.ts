@@ -20,7 +20,9 @@ import type { RunArgs } from './commands/run.js';
 import type { WorkerArgs } from './commands/worker.js';
 import { AceError, BadInputError, UsageError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
+import { oneLine } from '../core/validate.js';
 import { unusableFlagValue } from './commands/flags.js';
+import type { DeclaredFlags } from './commands/flags.js';
 
 function packageVersion(): string {
   for (const rel of ['../../package.json', '../../../package.json']) {
@@ -162,8 +164,32 @@ const commandName = (c: CommandSpec): string => c.command.split(' ')[0]!;
 function commandsToLoad(args: readonly string[]): ReadonlySet<CommandSpec> {
   const first = Parser([...args])._[0];
   if (first === undefined) return new Set();
-  const named = COMMANDS.find((c) => commandName(c) === String(first));
+  const named = commandNamed(args);
   return new Set(named ? [named] : COMMANDS);
+}
+
+/** The command `args` name, found as commandsToLoad finds it; undefined for none or an unknown one. */
+function commandNamed(args: readonly string[]): CommandSpec | undefined {
+  const first = Parser([...args])._[0];
+  return first === undefined ? undefined : COMMANDS.find((c) => commandName(c) === String(first));
+}
+
+const kebabCase = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * A yargs validation message as one line: "Invalid values:" and its indented detail joined, and an unknown
+ * flag named once (yargs also lists its camelCase alias).
+ */
+function yargsMessageLine(msg: string, args: readonly string[]): string {
+  const unknown = /^Unknown arguments?: (.*)$/s.exec(msg);
+  if (unknown) {
+    const names = unknown[1]!.split(', ');
+    const kept = names.filter((n) => kebabCase(n) === n || !names.includes(kebabCase(n)));
+    // As typed: a flag with its dashes, a stray word (an unknown command, say) without.
+    const typed = (n: string): string => args.find((a) => a === `--${n}` || a.startsWith(`--${n}=`) || a === `-${n}`)?.split('=')[0] ?? n;
+    return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.map(typed).join(', ')}`;
+  }
+  return msg.replace(/:?\s*\n\s*/g, ': ');
 }
 
 /**
@@ -184,12 +210,11 @@ function skipHelpCache(cli: Argv): void {
  * types leave out; the flags that take no value come from it.
  */
 function checkFlagValues(args: readonly string[]): MiddlewareFunction {
-  const check = (argv: Arguments, y: { getOptions(): { boolean?: string[]; count?: string[] } }): void => {
+  const check = (argv: Arguments, y: { getOptions(): DeclaredFlags }): void => {
     for (const [key, value] of Object.entries(argv)) {
       if (key !== '_' && key !== 'files' && key !== 'sources' && Array.isArray(value)) throw new UsageError(`--${key} was given more than once`);
     }
-    const { boolean = [], count = [] } = y.getOptions();
-    const unusable = unusableFlagValue(argv, args, [...boolean, ...count]);
+    const unusable = unusableFlagValue(argv, args, y.getOptions());
     if (unusable) throw new BadInputError(unusable);
   };
   return check as unknown as MiddlewareFunction;
@@ -220,7 +245,8 @@ async function main(args: string[], io: Io, releaseSignals: boolean): Promise<nu
     .fail((msg, err) => {
       // yargs rethrows a `coerce` error (src/cli/commands/flags.ts) as a YError carrying only its message.
       if (err?.name === 'YError') throw new BadInputError(err.message);
-      throw err ?? new UsageError(`${msg} (see ace-orch --help)`);
+      const command = commandNamed(args);
+      throw err ?? new UsageError(`${yargsMessageLine(msg, args)} (see ace-orch ${command ? `${commandName(command)} ` : ''}--help)`);
     });
   const toLoad = commandsToLoad(args);
   for (const c of COMMANDS) {
@@ -256,7 +282,8 @@ export async function cliExitCode(args: readonly string[], io: Io = processIo(),
     return await main([...args], io, !keepSignalHandlers);
   } catch (err: unknown) {
     if (err instanceof AceError) {
-      io.err(`ace-orch: ${err.message}`);
+      // One line, whatever a message quotes.
+      io.err(`ace-orch: ${oneLine(err.message)}`);
       return err.exitCode;
     }
     const e = err as Error;

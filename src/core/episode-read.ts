@@ -7,7 +7,7 @@
  */
 import { isStandardReliability } from './reliability.js';
 import type { EpisodeRecord } from './types.js';
-import { show } from './validate.js';
+import { notJsonReason, show } from './validate.js';
 
 /** An episode file the audit could not use, or used with a caveat. */
 export interface FileFinding {
@@ -38,7 +38,7 @@ export function readEpisodeText(text: string, file: string): EpisodeRead {
   try {
     v = JSON.parse(text);
   } catch (err) {
-    return skip(text.trim() === '' ? 'the file is empty' : `not valid JSON (${(err as Error).message})`);
+    return skip(notJsonReason(text, err));
   }
   if (!isObject(v)) return skip('not a JSON object');
   const id = typeof v['episode_id'] === 'string' && v['episode_id'] !== '' ? v['episode_id'] : undefined;

@@ -25,12 +25,25 @@ export function positiveInt(value: unknown, name: string, where: string, max = I
   return value;
 }
 
+/**
+ * Why `text` is not JSON, in one line: JSON.parse quotes the text around the fault, line breaks
+ * included, and a message must stay one line (they are shown escaped).
+ */
+export function notJsonReason(text: string, err: unknown): string {
+  if (text.trim() === '') return 'the file is empty';
+  return `not valid JSON (${oneLine((err as Error).message)})`;
+}
+
+/** Line breaks shown as `\n`, so that a message quoting a file stays one line. */
+export function oneLine(text: string): string {
+  return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+}
+
 export function parseJson(text: string, file: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const reason = text.trim() === '' ? 'the file is empty' : `not valid JSON (${(err as Error).message})`;
-    throw new BadInputError(`${file}: ${what} is ${reason}`, file);
+    throw new BadInputError(`${file}: ${what} is ${notJsonReason(text, err)}`, file);
   }
 }
 

@@ -19,15 +19,23 @@ export function intFlag(flag: string, options: { min?: 0 | 1; unit?: string } = 
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** The command's declared flags, as yargs' getOptions() gives them: every key, and those that take no value. */
+export interface DeclaredFlags {
+  key: Record<string, unknown>;
+  boolean?: string[];
+  count?: string[];
+}
+
 /**
  * What yargs lets through for a flag given without a usable value: a number flag given text arrives as
  * NaN, and a flag given no value at all as undefined, '' or its default, so it would silently act as if
  * never given (`--store` with its path forgotten would write ./memory). The first such flag in the order
- * given, as a one-line message naming it and what was typed; undefined when there is none. `switches`
- * are the flags that take no value (booleans, counts).
+ * given, as a one-line message naming it and what was typed; undefined when there is none. Only declared
+ * flags are judged (an unknown one is yargs' to refuse), and never one that takes no value.
  */
-export function unusableFlagValue(argv: Record<string, unknown>, args: readonly string[], switchKeys: readonly string[]): string | undefined {
-  const switches = new Set(switchKeys.map(kebab));
+export function unusableFlagValue(argv: Record<string, unknown>, args: readonly string[], declared: DeclaredFlags): string | undefined {
+  const switches = new Set([...(declared.boolean ?? []), ...(declared.count ?? [])].map(kebab));
+  const known = new Set(Object.keys(declared.key).map(kebab));
   const byFlag = new Map(Object.entries(argv).map(([k, v]) => [kebab(k), v]));
   const isFlag = (arg: string | undefined): boolean => arg === undefined || arg.startsWith('--') || /^-[A-Za-z]/.test(arg);
   for (const [i, arg] of args.entries()) {
@@ -35,7 +43,7 @@ export function unusableFlagValue(argv: Record<string, unknown>, args: readonly 
     const m = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
     if (!m) continue;
     const flag = kebab(m[1]!);
-    if (!byFlag.has(flag) || switches.has(flag) || (flag.startsWith('no-') && switches.has(flag.slice(3)))) continue;
+    if (!known.has(flag) || !byFlag.has(flag) || switches.has(flag) || (flag.startsWith('no-') && switches.has(flag.slice(3)))) continue;
     const typed = m[2] ?? (isFlag(args[i + 1]) ? undefined : args[i + 1]);
     if (typed === undefined || typed === '') return `--${flag}: given no value`;
     const value = byFlag.get(flag);
