@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import type { Arguments, Argv, MiddlewareFunction } from 'yargs';
 import { hideBin, Parser } from 'yargs/helpers';
 import { processIo } from './commands/io.js';
+import { interruptSignal } from './interrupts.js';
 import type { Io } from './commands/io.js';
 import type { AuditArgs } from './commands/audit.js';
 import type { BenchArgs } from './commands/bench.js';
@@ -34,30 +35,6 @@ function packageVersion(): string {
     }
   }
   return 'unknown';
-}
-
-/**
- * First SIGINT/SIGTERM stops scheduling and lets in-flight writes finish; a second exits at once.
- * The handlers stay until `release` runs, when the command is over.
- */
-function interruptSignal(io: Io): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (controller.signal.aborted) {
-      io.err(`ace-orch: second ${sig}, exiting now; run \`ace-orch audit\` to check the store`);
-      process.exit(EXIT.interrupted);
-    }
-    controller.abort(`${sig} received`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 /** What a command module gives the CLI: its flags and the function that returns its exit code. */
