@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { CLI, ROOT, tempDir, untilLine, writeJson } from './helpers.js';
@@ -113,4 +113,26 @@ test('a reader that closes stdout early (| head) does not crash the run: exit 0,
   t.false(stderr.includes('EPIPE'), stderr);
   const audit = await cliHere(['audit', '--store', store, '--json']);
   t.is(audit.code, 0, audit.stderr);
+});
+
+test('a run stopped by a lock timeout prints its table and names the episodes that failed after writing their files; repair merges them', async (t) => {
+  const store = await tempDir();
+  // Another writer's fresh lock (not stale for 10 s): every merge of this run times out after 500 ms.
+  const lockDir = join(store, 'domains', 'hot_pot', 'playbook.json.lock');
+  await mkdir(lockDir, { recursive: true });
+  const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '2', '--threads', '1', '--lock-timeout', '500', '--store', store]);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stdout, /\| hot_pot \|\s+2 \|\s+2 \|\s+no playbook \|\s+2 \|/, 'the table: 2 run, 2 files, no playbook yet, 2 lost');
+  t.regex(r.stdout, /hot_pot: 2 episodes failed after writing their episode files \(the merge did not complete\); `ace-orch repair --store /);
+  t.notRegex(r.stdout, /they wrote nothing/);
+  t.regex(r.stderr, /warning: hot_pot: stats not updated/);
+  t.regex(r.stderr.trim().split('\n').at(-1)!, /^ace-orch: could not lock .* within 500 ms/);
+
+  await rmdir(lockDir);
+  const repaired = await cli(['repair', '--store', store]);
+  t.is(repaired.code, 0, repaired.stderr);
+  const after = await cliHere(['audit', '--store', store]);
+  t.is(after.code, 0, after.stdout);
+  t.regex(after.stdout, /Zero loss/);
+  t.regex(after.stdout, /hot_pot: 2 episodes failed after writing their episode files; nothing of theirs is missing now/);
 });

@@ -14,3 +14,12 @@ test('foreign writes are counted once per merge and named in the summary line', 
   t.true(line.includes('3 foreign writes'), line);
   t.false(formatContention({ hot_pot: summarizeMerges([merge({})]) }).includes('foreign'));
 });
+
+test('the summary line counts in the singular when there is one, and says its retries are the lock\'s', (t) => {
+  const one = formatContention({ hot_pot: summarizeMerges([merge({ retries: 1 })]) });
+  t.regex(one, /^lock: 1 episode in 1 merge; /, one);
+  t.regex(one, /1 lock retry \(lock busy, looked again\)/, one);
+  t.regex(one, /\(each figure the worst domain's\)/);
+  const many = formatContention({ hot_pot: summarizeMerges([merge({ retries: 2, batch: 2 }), merge({ batch: 2 })]), chem_tile: summarizeMerges([merge({})]) });
+  t.regex(many, /^lock: 3 episodes in 2 merges; .* 2 lock retries/, many);
+});

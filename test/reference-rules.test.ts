@@ -84,7 +84,8 @@ test('write cap: a store without a record refuses a cap below its largest playbo
 
 test('audit cap: --cap, else the record, else the larger of the reference cap and the largest playbook, with the reason', (t) => {
   const sizes = [{ domain: 'hot_pot', file: 'x', observations: 110 }];
-  t.deepEqual(inferAuditCap(7, { cap: 20, source: 's' }, sizes), { cap: 7, reason: 'as given (--cap, or the cap the run was made with)' });
+  t.deepEqual(inferAuditCap(7, { cap: 20, source: 's' }, sizes), { cap: 7, reason: 'as given by --cap' });
+  t.deepEqual(inferAuditCap(7, { cap: 20, source: 's' }, sizes, 'run'), { cap: 7, reason: 'the cap this run merged with' });
   t.like(inferAuditCap(undefined, { cap: 20, source: 's' }, sizes), { cap: 20 });
   t.like(inferAuditCap(undefined, null, sizes), { cap: 110 });
   t.regex(inferAuditCap(undefined, null, sizes).reason, /largest playbook \(hot_pot, 110/);

@@ -1,4 +1,7 @@
 /** Terminal rendering of reports. Pure: strings in, strings out. */
+
+/** `1 episode`, `2 episodes`. */
+export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 import type { AuditReport, DomainAudit, LockStats } from '../core/types.js';
 
 const COLUMNS: { title: string; value: (d: DomainAudit) => string | number }[] = [
@@ -45,7 +48,17 @@ export function formatAudit(report: AuditReport): string {
     }
   }
   for (const d of report.domains) {
-    if (d.failed) lines.push(`${d.domain}: ${d.failed} episodes failed (not lost: they wrote nothing): ${listIds(d.failedIds)}`);
+    const withFile = new Set(d.failedWithFileIds ?? []);
+    const nothing = d.failedIds.filter((id) => !withFile.has(id));
+    if (nothing.length) lines.push(`${d.domain}: ${count(nothing.length, 'episode')} failed (not lost: they wrote nothing): ${listIds(nothing)}`);
+    // Failed after their files were written (a lock timeout at the merge, say): owed to the playbook until merged.
+    const lost = new Set(d.lostIds);
+    const unmerged = [...withFile].filter((id) => lost.has(id));
+    const since = [...withFile].filter((id) => !lost.has(id));
+    if (unmerged.length) {
+      lines.push(`${d.domain}: ${count(unmerged.length, 'episode')} failed after writing ${unmerged.length === 1 ? 'its episode file' : 'their episode files'} (the merge did not complete); \`ace-orch repair --store ${report.store}\` merges ${unmerged.length === 1 ? 'it' : 'them'}: ${listIds(unmerged)}`);
+    }
+    if (since.length) lines.push(`${d.domain}: ${count(since.length, 'episode')} failed after writing ${since.length === 1 ? 'its episode file' : 'their episode files'}; nothing of ${since.length === 1 ? 'it' : 'theirs'} is missing now: ${listIds(since)}`);
   }
   for (const d of report.domains) {
     if (d.unexpected) lines.push(`warning: ${d.domain}: ${d.unexpected} playbook observations have no episode file: ${listIds(d.unexpectedIds)}`);
@@ -75,10 +88,13 @@ function domainNotes(report: AuditReport): string[] {
   return lines;
 }
 
+/** Times a merge found its lock busy and looked again: not episode retries. */
+const lockRetries = (n: number): string => `${n} lock ${n === 1 ? 'retry' : 'retries'} (lock busy, looked again)`;
+
 export function formatContention(byDomain: Record<string, LockStats>): string {
   const all = Object.values(byDomain);
-  const count = all.reduce((n, s) => n + s.count, 0);
-  if (count === 0) return 'lock: no merges';
+  const total = all.reduce((n, s) => n + s.count, 0);
+  if (total === 0) return 'lock: no merges';
   const max = (f: (s: LockStats) => number): number => Math.max(...all.map(f));
   const sum = (f: (s: LockStats) => number): number => all.reduce((n, s) => n + f(s), 0);
   const merges = sum((s) => s.merges ?? s.count);
@@ -88,8 +104,8 @@ export function formatContention(byDomain: Record<string, LockStats>): string {
     sum((s) => s.reclaimed ?? 0) && `${sum((s) => s.reclaimed ?? 0)} stale locks reclaimed`,
   ].filter(Boolean);
   return (
-    `lock: ${count} episodes in ${merges} merges; wait p50 ${max((s) => s.waitMs.p50)} ms, p99 ${max((s) => s.waitMs.p99)} ms, max ${max((s) => s.waitMs.max)} ms; ` +
-    `hold p50 ${max((s) => s.holdMs.p50)} ms, p99 ${max((s) => s.holdMs.p99)} ms; ${sum((s) => s.retries)} retries${extra.length ? `; ${extra.join(', ')}` : ''} (worst domain shown)`
+    `lock: ${count(total, 'episode')} in ${count(merges, 'merge')}; wait p50 ${max((s) => s.waitMs.p50)} ms, p99 ${max((s) => s.waitMs.p99)} ms, max ${max((s) => s.waitMs.max)} ms; ` +
+    `hold p50 ${max((s) => s.holdMs.p50)} ms, p99 ${max((s) => s.holdMs.p99)} ms (each figure the worst domain's); ${lockRetries(sum((s) => s.retries))}${extra.length ? `; ${extra.join(', ')}` : ''}`
   );
 }
 
@@ -109,6 +125,7 @@ export function auditJson(report: AuditReport): Record<string, unknown> {
       unexpected: d.unexpected,
       failed: d.failed ?? 0,
       failedIds: d.failedIds ?? [],
+      failedWithFileIds: d.failedWithFileIds ?? [],
       lostIds: d.lostIds,
       missingIds: d.missingIds,
       unexpectedIds: d.unexpectedIds,

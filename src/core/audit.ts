@@ -36,8 +36,10 @@ export interface DomainState {
 
 export interface AuditInput {
   store: string;
-  /** `--cap`: overrides everything. */
+  /** `--cap`, or the run's own cap for a run's closing audit: overrides everything. */
   cap?: number;
+  /** Where `cap` came from, for the reason printed under the table. @default 'flag' */
+  capFrom?: 'flag' | 'run';
   /** The store's recorded cap (src/store/store-meta.ts); null when it records none. */
   recordedCap?: RecordedCap | null;
   domains: DomainState[];
@@ -118,6 +120,7 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     unexpected: unexpectedIds.length,
     failed: failedIds.size,
     failedIds: [...failedIds].sort(),
+    failedWithFileIds: [...failedIds].filter((id) => hasFile.has(id)).sort(),
     lostIds,
     missingIds,
     unexpectedIds,
@@ -145,7 +148,7 @@ export function audit(input: AuditInput): AuditReport {
   // Without a store record (hand-built inputs), the manifests' cap is the record, as src/store/store-meta.ts reads it.
   const fromManifests = manifests.find((m) => m.config?.cap);
   const recorded = input.recordedCap !== undefined ? input.recordedCap : fromManifests ? { cap: fromManifests.config.cap, source: `run ${fromManifests.run_id}` } : null;
-  const { cap, reason } = inferAuditCap(input.cap, recorded, sizesOf(input.domains));
+  const { cap, reason } = inferAuditCap(input.cap, recorded, sizesOf(input.domains), input.capFrom);
   const domains = input.domains.map((d) => auditDomain(d, manifests, cap, runId));
   return {
     runId,

@@ -109,8 +109,8 @@ export interface AuditCap {
  * largest playbook, so observations a playbook legitimately holds are never
  * read as ranked out and loss is never under-counted.
  */
-export function inferAuditCap(flag: number | undefined, recorded: RecordedCap | null, sizes: readonly PlaybookSize[]): AuditCap {
-  if (flag !== undefined) return { cap: flag, reason: 'as given (--cap, or the cap the run was made with)' };
+export function inferAuditCap(flag: number | undefined, recorded: RecordedCap | null, sizes: readonly PlaybookSize[], from: 'flag' | 'run' = 'flag'): AuditCap {
+  if (flag !== undefined) return { cap: flag, reason: from === 'run' ? 'the cap this run merged with' : 'as given by --cap' };
   if (recorded) return { cap: recorded.cap, reason: `the store's cap, recorded in ${recorded.source}` };
   const largest = [...sizes].sort((a, b) => b.observations - a.observations)[0];
   if (largest && largest.observations > REFERENCE_CAP) {

@@ -154,6 +154,12 @@ export interface DomainAudit {
   /** Episodes that raised, timed out or were refused after their retries: no file owed, not loss. */
   failed: number;
   failedIds: string[];
+  /**
+   * Of those, the ones whose episode file exists: they failed after it was written (their merge did not
+   * complete, a lock timeout say), so their observations are owed to the playbook and `repair` merges them.
+   * Absent in reports saved before it was recorded.
+   */
+  failedWithFileIds?: string[];
   lostIds: string[];
   missingIds: string[];
   unexpectedIds: string[];

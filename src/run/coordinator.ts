@@ -237,6 +237,6 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
     ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : {}),
   } satisfies Partial<RunManifest>);
 
-  const report = await closeRun(store, manifest, (d) => counts(d).completed);
+  const report = await closeRun(store, manifest, (d) => counts(d).completed, (message) => emit({ type: 'warning', message }));
   return { manifest, report, ...(fatal ? { fatal } : {}) };
 }

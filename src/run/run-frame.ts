@@ -7,6 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { audit } from '../core/audit.js';
+import { LockTimeoutError } from '../core/errors.js';
 import { registeredReflection } from '../domains/index.js';
 import { abandonedRuns } from '../store/liveness.js';
 import type { StoreBackend } from '../store/backend.js';
@@ -58,22 +59,29 @@ export function runningManifest(runId: string, experiment: ExperimentConfig, mod
 /**
  * Audits the finished run (its manifest carries status, episodes and timings), writes the final
  * manifest and adds the run to each domain's stats. `earlier(d)`: episodes of domain d merged
- * before this invocation (a resumed run's), not counted again.
+ * before this invocation (a resumed run's), not counted again. A domain whose lock cannot be had for
+ * its stats (the lock that stopped the run, say) keeps its old stats, with a `warn`ing: they are
+ * derived data, and the run's own record, the manifest, is written already.
  */
-export async function closeRun(store: StoreBackend, manifest: RunManifest, earlier: (domain: string) => number = () => 0): Promise<AuditReport> {
+export async function closeRun(store: StoreBackend, manifest: RunManifest, earlier: (domain: string) => number = () => 0, warn: (message: string) => void = () => {}): Promise<AuditReport> {
   const { config, run_id: runId, mode } = manifest;
   const input = await store.auditInput({ runId, cap: config.cap, rules: registeredReflection });
-  const report = audit({ ...input, manifests: [manifest] });
+  const report = audit({ ...input, capFrom: 'run', manifests: [manifest] });
   manifest.audit = report;
   await store.writeManifest(manifest);
   for (const d of config.domains) {
-    await store.updateStats(d, (prev) => ({
-      domain: d,
-      updated_at: manifest.finished_at,
-      runs: (typeof prev['runs'] === 'number' ? prev['runs'] : 0) + 1,
-      episodes_merged: (typeof prev['episodes_merged'] === 'number' ? prev['episodes_merged'] : 0) + manifest.domains[d]!.completed - earlier(d),
-      last_run: { run_id: runId, mode, episodes: manifest.domains[d], contention: manifest.contention?.[d] },
-    }));
+    await store
+      .updateStats(d, (prev) => ({
+        domain: d,
+        updated_at: manifest.finished_at,
+        runs: (typeof prev['runs'] === 'number' ? prev['runs'] : 0) + 1,
+        episodes_merged: (typeof prev['episodes_merged'] === 'number' ? prev['episodes_merged'] : 0) + manifest.domains[d]!.completed - earlier(d),
+        last_run: { run_id: runId, mode, episodes: manifest.domains[d], contention: manifest.contention?.[d] },
+      }))
+      .catch((err: unknown) => {
+        if (!(err instanceof LockTimeoutError)) throw err;
+        warn(`${d}: stats not updated (${err.message})`);
+      });
   }
   return report;
 }
