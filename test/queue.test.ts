@@ -147,3 +147,12 @@ pgTest('worker takes its queue URL from ACE_ORCH_QUEUE when --queue is absent; w
   const help = await cli(['worker', '--help']);
   t.regex(help.stdout, /ACE_ORCH_QUEUE/);
 });
+
+pgTest('a queued run\'s summary says its lock contention is not recorded, rather than "no merges"', async (t) => {
+  const r = await freshRun(t);
+  const run = await cli(['run', '--store', r.store, '--queue', r.queue, '--workers', '1', '--domains', 'hot_pot', '--episodes', '2', '--threads', '1']);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /Zero loss/);
+  t.regex(run.stdout, /^lock: not recorded for a queued run \(its workers merge on their own hosts\)$/m);
+  t.notRegex(run.stdout, /lock: no merges/);
+});

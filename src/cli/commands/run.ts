@@ -181,7 +181,8 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     if (manifest.timings?.concurrency !== undefined) io.out(formatEfficiency(manifest.timings));
     io.out('');
     io.out(formatAudit(report));
-    io.out(formatContention(manifest.contention ?? {}));
+    // A queued run's workers merge in their own transactions, on their hosts, and report no lock timings back.
+    io.out(manifest.queue && !manifest.contention ? 'lock: not recorded for a queued run (its workers merge on their own hosts)' : formatContention(manifest.contention ?? {}));
   }
   if (reportFile) await reportRun(reportFile, manifest, store, io);
   if (result.fatal) {
