@@ -82,6 +82,7 @@ test('SIGINT stops scheduling, lets in-flight episodes finish, and records the r
   t.regex(r.stderr, /stopping \(SIGINT received\)/);
   const out = JSON.parse(r.stdout);
   t.is(out.status, 'interrupted');
+  t.true(r.stderr.includes(`to finish run ${out.runId}: ace-orch run --resume ${out.runId} --store ${store}`), r.stderr);
   t.true(out.zeroLoss);
   const audit = await cliHere(['audit', '--store', store]);
   t.is(audit.code, 0, audit.stdout);

@@ -25,6 +25,8 @@ test('resume after SIGKILL of a multi-process run: every episode exactly once, d
   const r = await cli(['run', '--resume', runId, '--store', dir]);
   t.is(r.code, 0, r.stderr + r.stdout);
   t.regex(r.stderr, new RegExp(`resuming run ${runId}: \\d+ episodes done`));
+  t.notRegex(r.stderr, /ended abnormally/, 'no warning about the very run being resumed');
+  t.regex(r.stdout, new RegExp(`: complete, 30 episodes \\(${30 - before.size} played by this resume\\) in `));
   t.regex(r.stdout, /Zero loss/);
 
   const after = await episodeFiles(store);

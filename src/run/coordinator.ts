@@ -105,7 +105,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     if (checked.processes === 1) pool = episodePool(checked.threads, checked.concurrency ?? checked.threads, planned);
   };
   try {
-    const experiment = await openRun(store, options.experiment, options.capFromStore ?? false, (message) => emit({ type: 'warning', message }), startPool);
+    const experiment = await openRun(store, options.experiment, options.capFromStore ?? false, (message) => emit({ type: 'warning', message }), startPool, options.resume?.manifest.run_id);
     return await runOpened(options, experiment, pool);
   } finally {
     // Already destroyed by the scheduler, unless setting up the run failed.

@@ -20,7 +20,15 @@ import type { AuditReport, CommitMode, ExperimentConfig, RunManifest, WriteMode 
  * store's folders, the cap's record and the scan of earlier runs' manifests: a caller can start work
  * there (its worker threads) that overlaps the rest, and starts none for a store that refuses.
  */
-export async function openRun(store: StoreBackend, requested: ExperimentConfig, capFromStore: boolean, warn: (message: string) => void, onChecked?: (experiment: ExperimentConfig) => void): Promise<ExperimentConfig> {
+export async function openRun(
+  store: StoreBackend,
+  requested: ExperimentConfig,
+  capFromStore: boolean,
+  warn: (message: string) => void,
+  onChecked?: (experiment: ExperimentConfig) => void,
+  /** The run `--resume` finishes: ended abnormally, as its resumer knows, and not worth a warning. */
+  resuming?: string,
+): Promise<ExperimentConfig> {
   // A database store's tables must exist to be read; creating them writes no user data.
   if (store.kind !== 'file') await store.init(requested.domains);
   // Before anything is written: a store never loses what it holds to a smaller cap.
@@ -34,7 +42,7 @@ export async function openRun(store: StoreBackend, requested: ExperimentConfig, 
   await store.init(experiment.domains);
   if (cap.record) await store.recordCap(cap.cap);
   if (cap.note) warn(cap.note);
-  for (const dead of abandonedRuns(await store.readManifests())) {
+  for (const dead of abandonedRuns(await store.readManifests()).filter((m) => m.run_id !== resuming)) {
     warn(`run ${dead.run_id} in this store ended abnormally (process ${dead.pid} is gone); \`ace-orch repair --store ${store.location}\` re-merges what it left unmerged`);
   }
   return experiment;

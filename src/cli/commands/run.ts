@@ -176,7 +176,11 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     const where = manifest.queue ? `queue ${manifest.queue}` : experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : `${experiment.threads} threads`;
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
-    io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${manifest.episodes?.length ?? 0} episodes in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
+    const done = manifest.episodes?.length ?? 0;
+    const planned = Object.values(manifest.domains).reduce((n, d) => n + d.scheduled, 0);
+    // A resumed run's episodes include those its first invocation played; its time, efficiency and lock line are this invocation's.
+    const counted = `${done} episodes${manifest.status !== 'complete' && done < planned ? ` of ${planned}` : ''}${resume ? ` (${resume.assignments.length} played by this resume)` : ''}`;
+    io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${counted} in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
     // A queued run's episodes are played by workers it does not know the number of.
     if (manifest.timings?.concurrency !== undefined) io.out(formatEfficiency(manifest.timings));
     io.out('');
@@ -185,6 +189,10 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     io.out(manifest.queue && !manifest.contention ? 'lock: not recorded for a queued run (its workers merge on their own hosts)' : formatContention(manifest.contention ?? {}));
   }
   if (reportFile) await reportRun(reportFile, manifest, store, io);
+  // Stopped or interrupted before every episode ran: the one command that finishes it (a queued run's workers do).
+  if (!manifest.queue && manifest.status !== 'complete' && (manifest.episodes?.length ?? 0) < Object.values(manifest.domains).reduce((n, d) => n + d.scheduled, 0)) {
+    io.err(`to finish run ${manifest.run_id}: ace-orch run --resume ${manifest.run_id} --store ${store.location}`);
+  }
   if (result.fatal) {
     io.err(`ace-orch: ${result.fatal.message}`);
     return EXIT.usage;
