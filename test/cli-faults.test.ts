@@ -33,7 +33,7 @@ test('every kind of bad playbook stops the run with exit 2 and marks its audit r
     const audited = await cliHere(['audit', '--store', store]);
     t.is(audited.code, 1, what);
     t.true(audited.stdout.includes(file) && audited.stdout.includes(needle), audited.stdout);
-    assertOneLineError(t, await cliHere(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]), file, needle);
+    assertOneLineError(t, await cliHere(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]), file, needle, `\`ace-orch repair --rebuild --store ${store}\``);
     t.is(await readFile(file, 'utf8'), text, what);
   }
 });

@@ -137,3 +137,19 @@ test('a run stopped by a lock timeout prints its table and names the episodes th
   t.regex(after.stdout, /Zero loss/);
   t.regex(after.stdout, /hot_pot: 2 episodes failed after writing their episode files; nothing of theirs is missing now/);
 });
+
+test('an experiment file with a misspelt key is refused in one line naming the key and every key accepted, description included', async (t) => {
+  const dir = await tempDir();
+  const file = join(dir, 'typo.json');
+  await writeJson(file, { description: 'kept', episdes: 5 });
+  const r = await cliHere(['run', file, '--store', join(dir, 'store')]);
+  assertOneLineError(t, r, file, 'unknown experiment key `episdes`; expected ', 'episodes', 'description');
+});
+
+test('a one-episode run speaks in the singular', async (t) => {
+  const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', await tempDir()]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /: complete, 1 episode in /);
+  t.regex(r.stdout, /Zero loss \(run \S+\): the 1 expected observation is in its playbook;/);
+  t.regex(r.stdout, /^lock: 1 episode in 1 merge; /m);
+});

@@ -39,12 +39,12 @@ export function formatAudit(report: AuditReport): string {
   const scope = report.runId ? `run ${report.runId}` : `store ${report.store}`;
   const expected = report.domains.reduce((n, d) => n + d.expected, 0);
   if (report.zeroLoss) {
-    lines.push(`Zero loss (${scope}): all ${expected} expected observations are in their playbooks; every episode run has its file.`);
+    lines.push(`Zero loss (${scope}): ${expected === 1 ? 'the 1 expected observation is in its playbook' : `all ${expected} expected observations are in their playbooks`}; every episode run has its file.`);
   } else {
     lines.push(`LOSS (${scope}):`);
     for (const d of report.domains) {
       if (d.lost) lines.push(`  ${d.domain}: ${d.lost} of ${d.expected} expected observations missing from the playbook: ${listIds(d.lostIds)}`);
-      if (d.missingFiles) lines.push(`  ${d.domain}: ${d.missingFiles} episodes ran without an episode file: ${listIds(d.missingIds)}`);
+      if (d.missingFiles) lines.push(`  ${d.domain}: ${count(d.missingFiles, 'episode')} ran without an episode file: ${listIds(d.missingIds)}`);
     }
   }
   for (const d of report.domains) {

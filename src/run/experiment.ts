@@ -43,7 +43,7 @@ export async function readExperimentFile(file: string): Promise<ExperimentInput>
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BadInputError(`${file}: experiment is not a JSON object`, file);
   const known = new Set(Object.keys(RULES));
   const unknown = Object.keys(v).filter((k) => !known.has(k) && !k.startsWith('$') && k !== 'description');
-  if (unknown.length) throw new BadInputError(`${file}: unknown experiment key(s) ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${[...known].join(', ')}`, file);
+  if (unknown.length) throw new BadInputError(`${file}: unknown experiment key${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${[...known, 'description'].join(', ')}`, file);
   const modules = (v as Record<string, unknown>)['modules'];
   if (modules !== undefined) {
     if (!Array.isArray(modules) || !modules.every((m) => typeof m === 'string')) throw new BadInputError(`${file}: Expected \`modules\` to be a list of file paths, got \`${show(modules)}\``, file);

@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { audit } from '../core/audit.js';
-import { LockTimeoutError } from '../core/errors.js';
+import { BadInputError, LockTimeoutError } from '../core/errors.js';
 import { registeredReflection } from '../domains/index.js';
 import { abandonedRuns } from '../store/liveness.js';
 import type { StoreBackend } from '../store/backend.js';
@@ -37,7 +37,12 @@ export async function openRun(
   const platformNote = store.kind === 'file' ? platformGuarantee(process.platform).note : undefined;
   if (platformNote) warn(platformNote);
   // A corrupt playbook stops the run before anything is written, and is left untouched.
-  for (const d of experiment.domains) await store.readPlaybook(d);
+  for (const d of experiment.domains) {
+    await store.readPlaybook(d).catch((err: unknown) => {
+      if (!(err instanceof BadInputError) || store.kind !== 'file') throw err;
+      throw new BadInputError(`${err.message}; \`ace-orch repair --rebuild --store ${store.location}\` moves it aside and rebuilds it from the episode files`, err.file);
+    });
+  }
   onChecked?.(experiment);
   await store.init(experiment.domains);
   if (cap.record) await store.recordCap(cap.cap);

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { markdownTable } from '../format.js';
+import { count, markdownTable } from '../format.js';
 import { isPostgresUrl } from '../../store/backend.js';
 import type { Io } from './io.js';
 
@@ -28,7 +28,7 @@ export async function executeExport(args: ExportArgs, io: Io): Promise<number> {
     const report = await exportStore(store, args.to);
     if (args.json) io.out(JSON.stringify(report));
     else {
-      io.out(`Exported ${report.from} to ${report.to}: ${report.manifests} run manifests.\n`);
+      io.out(`Exported ${report.from} to ${report.to}: ${count(report.manifests, 'run manifest')}.\n`);
       io.out(markdownTable(['Domain', 'Episode Files', 'Playbook'], report.domains.map((d) => [d.domain, d.episodes, d.playbook ? 'yes' : 'none'])));
     }
   } finally {

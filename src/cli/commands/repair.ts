@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { EXIT } from '../../core/exit-codes.js';
 import { audit } from '../../core/audit.js';
 import { BadInputError } from '../../core/errors.js';
-import { auditJson, formatAudit, markdownTable } from '../format.js';
+import { auditJson, count, formatAudit, markdownTable } from '../format.js';
 import { repairStore } from '../../store/repair.js';
 import { assertStoreExists } from '../../store/snapshot.js';
 import { openStore } from '../../store/open.js';
@@ -60,7 +60,7 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
     );
     const recovered = repair.domains.reduce((n, d) => n + d.recovered.length, 0);
     io.out('');
-    io.out(recovered ? `Recovered ${recovered} observations into their playbooks.` : 'Nothing to recover: every expected observation was already in its playbook.');
+    io.out(recovered ? `Recovered ${count(recovered, 'observation')} into ${recovered === 1 ? 'its playbook' : 'their playbooks'}.` : 'Nothing to recover: every expected observation was already in its playbook.');
     for (const d of repair.domains) if (d.pendingBatchesFolded) io.out(`Folded ${d.pendingBatchesFolded} pending batches into ${d.domain}'s playbook.`);
     for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed.`);
     io.out('');

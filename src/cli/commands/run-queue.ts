@@ -7,6 +7,7 @@ import type { StoreBackend } from '../../store/backend.js';
 import type { PgStore } from '../../store/pg/pg-store.js';
 import type { ExperimentConfig } from '../../core/types.js';
 import { intFlag } from './flags.js';
+import { count } from '../format.js';
 import type { Io } from './io.js';
 
 export interface QueueRunArgs {
@@ -59,7 +60,7 @@ export async function queuedRun(store: StoreBackend, experiment: ExperimentConfi
     capFromStore,
     signal,
     onEvent: (e) => {
-      if (e.type === 'started') io.err(`run ${e.runId}: ${e.total} episodes queued; ${args.workers ? `${args.workers} local workers started` : 'start `ace-orch worker --queue …` on your hosts'}`);
+      if (e.type === 'started') io.err(`run ${e.runId}: ${count(e.total, 'episode')} queued; ${args.workers ? `${count(args.workers, 'local worker')} started` : 'start `ace-orch worker --queue …` on your hosts'}`);
       onEvent(e);
     },
   });

@@ -6,7 +6,7 @@ import { planResume, readRunToResume } from '../../run/resume.js';
 import { assertStoreExists } from '../../store/snapshot.js';
 import { EXIT, runExitCode } from '../../core/exit-codes.js';
 import { formatEfficiency } from '../../core/efficiency.js';
-import { auditJson, formatAudit, formatContention } from '../format.js';
+import { auditJson, count, formatAudit, formatContention } from '../format.js';
 import { BadInputError, UsageError } from '../../core/errors.js';
 import { intFlag } from './flags.js';
 import { DEFAULT_LOCK_OPTIONS } from '../../store/lock-options.js';
@@ -139,7 +139,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     if (e.type === 'started') {
       progress.total = e.total;
       nextLine = nextLineAt(0, e.total);
-      if (args.queue === undefined) io.progress(`run ${e.runId}: ${e.total} episodes, ${experiment.concurrency ?? experiment.threads} in flight on ${experiment.threads} threads`);
+      if (args.queue === undefined) io.progress(`run ${e.runId}: ${count(e.total, 'episode')}, ${experiment.concurrency ?? experiment.threads} in flight on ${experiment.threads} threads`);
     }
     if (e.type === 'progress') Object.assign(progress, { done: e.done, failed: e.failed, inFlight: e.inFlight, retried: e.retried });
     if (e.type === 'episode-started') progress.inFlight++;
@@ -179,7 +179,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     const done = manifest.episodes?.length ?? 0;
     const planned = Object.values(manifest.domains).reduce((n, d) => n + d.scheduled, 0);
     // A resumed run's episodes include those its first invocation played; its time, efficiency and lock line are this invocation's.
-    const counted = `${done} episodes${manifest.status !== 'complete' && done < planned ? ` of ${planned}` : ''}${resume ? ` (${resume.assignments.length} played by this resume)` : ''}`;
+    const counted = `${count(done, 'episode')}${manifest.status !== 'complete' && done < planned ? ` of ${planned}` : ''}${resume ? ` (${resume.assignments.length} played by this resume)` : ''}`;
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${counted} in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
     // A queued run's episodes are played by workers it does not know the number of.
     if (manifest.timings?.concurrency !== undefined) io.out(formatEfficiency(manifest.timings));

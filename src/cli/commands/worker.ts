@@ -4,6 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { QUEUE_ENV } from '../../queue/local-workers.js';
 import { intFlag } from './flags.js';
+import { count } from '../format.js';
 import type { Io } from './io.js';
 
 export interface WorkerArgs {
@@ -50,6 +51,6 @@ export async function executeWorker(args: WorkerArgs, io: Io, signal: AbortSigna
       if (e.type === 'episode' && e.outcome === 'requeued') io.err(`episode ${e.episode_id}: commit failed (${e.error}); queued again`);
     },
   });
-  io.out(`worker stopped: ${totals.committed} episodes committed, ${totals.claimLost} dropped after losing their claim, ${totals.failed} failed, ${totals.requeued} queued again after a failed commit`);
+  io.out(`worker stopped: ${count(totals.committed, 'episode')} committed, ${totals.claimLost} dropped after losing their claim, ${totals.failed} failed, ${totals.requeued} queued again after a failed commit`);
   return EXIT.ok;
 }
