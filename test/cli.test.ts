@@ -153,3 +153,10 @@ test('a one-episode run speaks in the singular', async (t) => {
   t.regex(r.stdout, /Zero loss \(run \S+\): the 1 expected observation is in its playbook;/);
   t.regex(r.stdout, /^lock: 1 episode in 1 merge; /m);
 });
+
+test('a --store that is a file is refused in one line by run, audit and repair alike, and left as it was', async (t) => {
+  const file = join(await tempDir(), 'not-a-store');
+  await writeFile(file, 'notes\n');
+  for (const command of ['run', 'audit', 'repair']) assertOneLineError(t, await cliHere([command, '--store', file]), `store ${file} `, 'not a directory');
+  t.is(await readFile(file, 'utf8'), 'notes\n');
+});

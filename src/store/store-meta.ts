@@ -80,6 +80,8 @@ export async function settleWriteCap(store: Store, requested: number | undefined
     sizes = await playbookSizes(store);
   } catch (err) {
     if (err instanceof BadInputError) throw err;
+    // A store path that names a file (or runs through one): said as the audit says it.
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new BadInputError(`store ${store.root} is not a directory`, store.root);
     throw new BadInputError(`store ${store.root} cannot be read: ${(err as Error).message}`, store.root);
   }
   return decideWriteCap(recorded, requested, sizes);
