@@ -236,3 +236,37 @@ test('a batch that fails between its episode files and its merge acknowledges no
   t.deepEqual(repair.domains[0]!.recovered, ['a', 'b']);
   t.deepEqual(await onDisk(store), ['a', 'b']);
 });
+
+test('the next batch takes the lock while the last one\'s rename is still being made durable; each is acknowledged only after its own', async (t) => {
+  const events: string[] = [];
+  let parkedNow!: () => void;
+  const parked = new Promise<void>((r) => (parkedNow = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let releases = 0;
+  const store = new Store(await tempDir(), {
+    asyncIo: true,
+    faults: async (point) => {
+      if (point === 'locked') events.push('locked');
+      // The first batch stops after releasing the lock, before the directory fsync that makes its rename durable.
+      if (point === 'released' && releases++ === 0) {
+        events.push('released, not yet durable');
+        parkedNow();
+        await gate;
+      }
+    },
+  });
+  const committer = new GroupCommitter(store);
+  const acked: string[] = [];
+  const a = committer.submit('hot_pot', deltasOf(obs('a'))).then(() => void acked.push('a'));
+  await parked;
+  const b = committer.submit('hot_pot', deltasOf(obs('b'))).then(() => void acked.push('b'));
+  // With the first batch still parked, the second goes through its whole merge (it would wait forever otherwise).
+  await Promise.race([b, a]);
+  t.deepEqual(events, ['locked', 'released, not yet durable', 'locked']);
+  t.deepEqual(acked, ['b'], 'the first batch is not acknowledged before its own directory fsync');
+  t.deepEqual(await onDisk(store), ['a', 'b']);
+  release();
+  await a;
+  t.deepEqual(acked, ['b', 'a']);
+});

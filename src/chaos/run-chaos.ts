@@ -56,7 +56,9 @@ export interface ChaosOptions {
 
 /** Every observation is kept, so an acknowledged one can never be legitimately ranked out. */
 const KEEP_ALL = 1_000_000;
-const SHARED_POINTS: readonly FaultPoint[] = [...CRITICAL_SECTION_POINTS, 'batch-written', 'released', 'folded', 'before-check'];
+/** A file store's kills aim inside the critical section and right after it, between the lock's release and the rename's fsync (a PostgreSQL store has no such moment); shared commits add their own points. */
+const POINTS: readonly FaultPoint[] = [...CRITICAL_SECTION_POINTS, 'released'];
+const SHARED_POINTS: readonly FaultPoint[] = [...POINTS, 'batch-written', 'folded', 'before-check'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Writer {
@@ -166,7 +168,7 @@ async function chaosOn(store: StoreBackend, options: ChaosOptions, rng: Rng, loc
     const aimed = pausesDue > 0 || counts.kills % 2 === 0;
     const action = pausesDue > 0 ? 'pause' : 'kill';
     // Pauses are aimed inside the critical section so the lock goes stale under a live holder.
-    const point = action === 'pause' ? rng.pick(['locked', 'temp-written'] as const) : rng.pick(options.commit === 'shared' ? SHARED_POINTS : CRITICAL_SECTION_POINTS);
+    const point = action === 'pause' ? rng.pick(['locked', 'temp-written'] as const) : rng.pick(options.commit === 'shared' ? SHARED_POINTS : store instanceof Store ? POINTS : CRITICAL_SECTION_POINTS);
     if (aimed && !(await reachPoint(w, action, point))) {
       counts.aimsMissed++;
       progress(`chaos: a writer did not reach ${point} within ${aimMs} ms; aiming again at another (${counts.aimsMissed} missed)`);

@@ -83,8 +83,8 @@ export class GroupCommitter {
 
   /** Merges the batch once its files are durable (or while they become so) and settles every writer's promise; never rejects. */
   private async commit(domain: string, batch: Pending[], durable: Promise<void> | undefined, onReleased: () => void): Promise<void> {
-    const deltas = combineDeltas(batch.map((p) => p.deltas));
     try {
+      const deltas = combineDeltas(batch.map((p) => p.deltas));
       const merging = this.store.mergeBatch
         ? this.store.mergeBatch(domain, deltas, { ...(durable ? { filesDurable: durable } : {}), onReleased })
         : (durable ?? Promise.resolve()).then(() => this.store.merge(domain, deltas));

@@ -35,8 +35,8 @@ import { platformGuarantee } from './platform.js';
 
 /**
  * Points of a merge where crash tests and `chaos` aim kills and pauses: inside the critical section, and
- * with shared commits (StoreOptions.shareCommits) also after the waiter's batch file is written
- * (`batch-written`), after the holder released the lock but before its rename is durable (`released`),
+ * after the holder released the lock but before its rename is durable (`released`), and with shared
+ * commits (StoreOptions.shareCommits) also after the waiter's batch file is written (`batch-written`),
  * after the holder's fold is durable but before it removes the folded batch files (`folded`), and
  * before each look of a waiter at whether its batch is in (`before-check`).
  */
@@ -362,12 +362,13 @@ export class Store implements StoreBackend {
           }
         });
         batch.onReleased?.();
+        if (faults) await faults('released');
         // The rename becomes durable here, outside the lock: the next writer may already build on the
         // renamed file, but its content includes ours, and nothing is acknowledged before this fsync.
-        if (value.changed) {
-          if (this.options.asyncIo) await fsyncDirAsync(this.domainDir(domain));
-          else fsyncDir(this.domainDir(domain));
-        }
+        // Also when this merge changed nothing: the version it read, which already held these deltas, may be
+        // another writer's rename (or this committer's previous batch's) whose fsync has not finished yet.
+        if (this.options.asyncIo) await fsyncDirAsync(this.domainDir(domain));
+        else fsyncDir(this.domainDir(domain));
         addTiming(result, timing);
         return { ...result, ...value };
       } catch (err) {
