@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rmdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { CLI, ROOT, tempDir, untilLine, writeJson } from './helpers.js';
@@ -118,9 +118,12 @@ test('a reader that closes stdout early (| head) does not crash the run: exit 0,
 
 test('a run stopped by a lock timeout prints its table and names the episodes that failed after writing their files; repair merges them', async (t) => {
   const store = await tempDir();
-  // Another writer's fresh lock (not stale for 10 s): every merge of this run times out after 500 ms.
+  // Another writer's lock, refreshed an hour from now as far as its mtime says, so never stale while this
+  // test runs however slow the machine: every merge of this run times out after 500 ms.
   const lockDir = join(store, 'domains', 'hot_pot', 'playbook.json.lock');
   await mkdir(lockDir, { recursive: true });
+  const later = new Date(Date.now() + 3_600_000);
+  await utimes(lockDir, later, later);
   const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '2', '--threads', '1', '--lock-timeout', '500', '--store', store]);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stdout, /\| hot_pot \|\s+2 \|\s+2 \|\s+no playbook \|\s+2 \|/, 'the table: 2 run, 2 files, no playbook yet, 2 lost');

@@ -1,6 +1,6 @@
 /** Foreign writes reach the contention stats (manifest, stats.json) and the run's one-line summary. */
 import test from 'ava';
-import { formatContention } from '../src/cli/format.js';
+import { count, formatContention } from '../src/cli/format.js';
 import type { MergeTiming } from '../src/run/messages.js';
 import { summarizeMerges } from '../src/core/stats.js';
 
@@ -22,4 +22,10 @@ test('the summary line counts in the singular when there is one, and says its re
   t.regex(one, /\(each figure the worst domain's\)/);
   const many = formatContention({ hot_pot: summarizeMerges([merge({ retries: 2, batch: 2 }), merge({ batch: 2 })]), chem_tile: summarizeMerges([merge({})]) });
   t.regex(many, /^lock: 3 episodes in 2 merges; .* 2 lock retries/, many);
+});
+
+test('counts take the plural their noun takes', (t) => {
+  t.is(count(1, 'pending batch'), '1 pending batch');
+  t.is(count(2, 'pending batch'), '2 pending batches');
+  t.is(count(0, 'episode'), '0 episodes');
 });

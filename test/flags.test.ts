@@ -38,6 +38,11 @@ test('a flag given text for a number, or no value, is named with what was typed,
     [['bench', '--merges', 'many'], '--merges: Expected a number, got `many`'],
     [['run', '--commit', '--threads', '2'], '--commit: given no value'],
     [['run', '--domains='], '--domains: given no value'],
+    // yargs takes an argument starting with '-' (not a negative number) for a flag, and the default would stand in.
+    [['run', '--report', '-'], "--report: given no value (a value that starts with '-' goes as --report=-)"],
+    [['run', '--cap', '-1e3'], '--cap: given no value'],
+    [['report', 'a.json', '--no-out'], '--out takes a value; --no-out is not accepted'],
+    [['run', '--no-cap'], '--cap takes a value; --no-cap is not accepted'],
   ];
   for (const [args, line] of cases) {
     const r = await cliHere([...args, '--store', store]);
@@ -89,4 +94,10 @@ test('a message quoting a file stays one line', async (t) => {
   const r = await cliHere(['report', file, '--out', join(await tempDir(), 'r.html')]);
   assertOneLineError(t, r, file, 'not valid JSON', '\\n');
   t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
+test('what follows a -- separator is no flag given twice', async (t) => {
+  const r = await cliHere(['audit', '--store', join(await tempDir(), 'none'), '--', 'a', 'b']);
+  t.notRegex(r.stderr, /more than once/);
+  t.regex(r.stderr, /does not exist or is not a directory/);
 });

@@ -189,7 +189,8 @@ function skipHelpCache(cli: Argv): void {
 function checkFlagValues(args: readonly string[]): MiddlewareFunction {
   const check = (argv: Arguments, y: { getOptions(): DeclaredFlags }): void => {
     for (const [key, value] of Object.entries(argv)) {
-      if (key !== '_' && key !== 'files' && key !== 'sources' && Array.isArray(value)) throw new UsageError(`--${key} was given more than once`);
+      // `--` holds what follows a `--` separator: positional text, not a flag.
+      if (key !== '_' && key !== '--' && key !== 'files' && key !== 'sources' && Array.isArray(value)) throw new UsageError(`--${kebabCase(key)} was given more than once`);
     }
     const unusable = unusableFlagValue(argv, args, y.getOptions());
     if (unusable) throw new BadInputError(unusable);

@@ -1,7 +1,8 @@
 /** Terminal rendering of reports. Pure: strings in, strings out. */
 
 /** `1 episode`, `2 episodes`. */
-export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : /(s|x|ch|sh)$/.test(noun) ? 'es' : 's'}`;
+import { storeArg } from '../core/store-arg.js';
 import type { AuditReport, DomainAudit, LockStats } from '../core/types.js';
 
 const COLUMNS: { title: string; value: (d: DomainAudit) => string | number }[] = [
@@ -43,7 +44,7 @@ export function formatAudit(report: AuditReport): string {
   } else {
     lines.push(`LOSS (${scope}):`);
     for (const d of report.domains) {
-      if (d.lost) lines.push(`  ${d.domain}: ${d.lost} of ${d.expected} expected observations missing from the playbook: ${listIds(d.lostIds)}`);
+      if (d.lost) lines.push(`  ${d.domain}: ${d.lost} of ${count(d.expected, 'expected observation')} missing from the playbook: ${listIds(d.lostIds)}`);
       if (d.missingFiles) lines.push(`  ${d.domain}: ${count(d.missingFiles, 'episode')} ran without an episode file: ${listIds(d.missingIds)}`);
     }
   }
@@ -56,7 +57,7 @@ export function formatAudit(report: AuditReport): string {
     const unmerged = [...withFile].filter((id) => lost.has(id));
     const since = [...withFile].filter((id) => !lost.has(id));
     if (unmerged.length) {
-      lines.push(`${d.domain}: ${count(unmerged.length, 'episode')} failed after writing ${unmerged.length === 1 ? 'its episode file' : 'their episode files'} (the merge did not complete); \`ace-orch repair --store ${report.store}\` merges ${unmerged.length === 1 ? 'it' : 'them'}: ${listIds(unmerged)}`);
+      lines.push(`${d.domain}: ${count(unmerged.length, 'episode')} failed after writing ${unmerged.length === 1 ? 'its episode file' : 'their episode files'} (the merge did not complete); \`ace-orch repair --store ${storeArg(report.store)}\` merges ${unmerged.length === 1 ? 'it' : 'them'}: ${listIds(unmerged)}`);
     }
     if (since.length) lines.push(`${d.domain}: ${count(since.length, 'episode')} failed after writing ${since.length === 1 ? 'its episode file' : 'their episode files'}; nothing of ${since.length === 1 ? 'it' : 'theirs'} is missing now: ${listIds(since)}`);
   }

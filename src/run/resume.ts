@@ -20,6 +20,7 @@ import type { DomainState } from '../core/audit.js';
 import type { StoreBackend } from '../store/backend.js';
 import { Store } from '../store/store.js';
 import type { EpisodeEntry, RunManifest } from '../core/types.js';
+import { storeArg } from '../core/store-arg.js';
 import { parseManifest } from '../core/validate.js';
 
 export interface ResumeResult {
@@ -44,7 +45,7 @@ function assertNotRunning(manifest: RunManifest, file?: string): void {
 function assertNotRunningElsewhere(manifest: RunManifest, location: string): void {
   if (manifest.status !== 'running' || manifest.host === undefined || manifest.host === hostname()) return;
   throw new BadInputError(
-    `--resume: run ${manifest.run_id} is marked running on host ${manifest.host}; resume it there, or once its process is gone (\`ace-orch repair --store ${location}\` on ${manifest.host} marks it crashed; if that host is gone for good, set the run's status to 'crashed' in the store's manifests table by hand)`,
+    `--resume: run ${manifest.run_id} is marked running on host ${manifest.host}; resume it there, or once its process is gone (\`ace-orch repair --store ${storeArg(location)}\` on ${manifest.host} marks it crashed; if that host is gone for good, set the run's status to 'crashed' in the store's manifests table by hand)`,
   );
 }
 

@@ -12,6 +12,7 @@ import { registeredReflection } from '../domains/index.js';
 import { abandonedRuns } from '../store/liveness.js';
 import type { StoreBackend } from '../store/backend.js';
 import { platformGuarantee } from '../store/platform.js';
+import { storeArg } from '../core/store-arg.js';
 import type { AuditReport, CommitMode, ExperimentConfig, RunManifest, WriteMode } from '../core/types.js';
 
 /**
@@ -40,7 +41,7 @@ export async function openRun(
   for (const d of experiment.domains) {
     await store.readPlaybook(d).catch((err: unknown) => {
       if (!(err instanceof BadInputError) || store.kind !== 'file') throw err;
-      throw new BadInputError(`${err.message}; \`ace-orch repair --rebuild --store ${store.location}\` moves it aside and rebuilds it from the episode files`, err.file);
+      throw new BadInputError(`${err.message}; \`ace-orch repair --rebuild --store ${storeArg(store.location)}\` moves it aside and rebuilds it from the episode files`, err.file);
     });
   }
   onChecked?.(experiment);
@@ -48,7 +49,7 @@ export async function openRun(
   if (cap.record) await store.recordCap(cap.cap);
   if (cap.note) warn(cap.note);
   for (const dead of abandonedRuns(await store.readManifests()).filter((m) => m.run_id !== resuming)) {
-    warn(`run ${dead.run_id} in this store ended abnormally (process ${dead.pid} is gone); \`ace-orch repair --store ${store.location}\` re-merges what it left unmerged`);
+    warn(`run ${dead.run_id} in this store ended abnormally (process ${dead.pid} is gone); \`ace-orch repair --store ${storeArg(store.location)}\` re-merges what it left unmerged`);
   }
   return experiment;
 }

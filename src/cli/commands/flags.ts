@@ -37,15 +37,18 @@ export function unusableFlagValue(argv: Record<string, unknown>, args: readonly 
   const switches = new Set([...(declared.boolean ?? []), ...(declared.count ?? [])].map(kebab));
   const known = new Set(Object.keys(declared.key).map(kebab));
   const byFlag = new Map(Object.entries(argv).map(([k, v]) => [kebab(k), v]));
-  const isFlag = (arg: string | undefined): boolean => arg === undefined || arg.startsWith('--') || /^-[A-Za-z]/.test(arg);
+  // yargs' own rule: a next argument that starts with '-' is a flag, not this one's value, unless it is a negative number.
+  const isFlag = (arg: string | undefined): boolean => arg === undefined || (arg.startsWith('-') && !/^-(\d+(\.\d+)?|\.\d+)$/.test(arg));
   for (const [i, arg] of args.entries()) {
     if (arg === '--') break;
     const m = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
     if (!m) continue;
     const flag = kebab(m[1]!);
+    // yargs reads --no-X as X = false, which a flag that takes a value would then use as its value.
+    if (flag.startsWith('no-') && known.has(flag.slice(3)) && !switches.has(flag.slice(3)) && !known.has(flag)) return `--${flag.slice(3)} takes a value; --${flag} is not accepted`;
     if (!known.has(flag) || !byFlag.has(flag) || switches.has(flag) || (flag.startsWith('no-') && switches.has(flag.slice(3)))) continue;
     const typed = m[2] ?? (isFlag(args[i + 1]) ? undefined : args[i + 1]);
-    if (typed === undefined || typed === '') return `--${flag}: given no value`;
+    if (typed === undefined || typed === '') return `--${flag}: given no value${args[i + 1]?.startsWith('-') && m[2] === undefined ? ` (a value that starts with '-' goes as --${flag}=${args[i + 1]})` : ''}`;
     const value = byFlag.get(flag);
     if (typeof value === 'number' && Number.isNaN(value)) return `--${flag}: Expected a number, got \`${typed}\``;
   }

@@ -61,7 +61,7 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
     const recovered = repair.domains.reduce((n, d) => n + d.recovered.length, 0);
     io.out('');
     io.out(recovered ? `Recovered ${count(recovered, 'observation')} into ${recovered === 1 ? 'its playbook' : 'their playbooks'}.` : 'Nothing to recover: every expected observation was already in its playbook.');
-    for (const d of repair.domains) if (d.pendingBatchesFolded) io.out(`Folded ${d.pendingBatchesFolded} pending batches into ${d.domain}'s playbook.`);
+    for (const d of repair.domains) if (d.pendingBatchesFolded) io.out(`Folded ${count(d.pendingBatchesFolded, 'pending batch')} into ${d.domain}'s playbook.`);
     for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed.`);
     io.out('');
     io.out(formatAudit(report));

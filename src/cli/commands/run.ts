@@ -22,6 +22,7 @@ import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
 import { prepareReport, reportOption, reportRun } from './report-flag.js';
 import { checkQueueArgs, queueOptions, queuedRun } from './run-queue.js';
+import { storeArg } from '../../core/store-arg.js';
 import type { QueueRunArgs } from './run-queue.js';
 
 export interface RunArgs extends ExperimentArgs, QueueRunArgs {
@@ -191,7 +192,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
   if (reportFile) await reportRun(reportFile, manifest, store, io);
   // Stopped or interrupted before every episode ran: the one command that finishes it (a queued run's workers do).
   if (!manifest.queue && manifest.status !== 'complete' && (manifest.episodes?.length ?? 0) < Object.values(manifest.domains).reduce((n, d) => n + d.scheduled, 0)) {
-    io.err(`to finish run ${manifest.run_id}: ace-orch run --resume ${manifest.run_id} --store ${store.location}`);
+    io.err(`to finish run ${manifest.run_id}: ace-orch run --resume ${manifest.run_id} --store ${storeArg(store.location)}`);
   }
   if (result.fatal) {
     io.err(`ace-orch: ${result.fatal.message}`);
