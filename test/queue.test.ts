@@ -5,7 +5,7 @@
  * exactly once, by the claim that completed its job, with zero loss.
  */
 import { join } from 'node:path';
-import type { EpisodeEntry } from '../src/core/types.js';
+import type { EpisodeEntry, RunManifest } from '../src/core/types.js';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { sql } from './conformance/backends.js';
 import { ROOT, tempDir, writeJson } from './helpers.js';
@@ -148,11 +148,18 @@ pgTest('worker takes its queue URL from ACE_ORCH_QUEUE when --queue is absent; w
   t.regex(help.stdout, /ACE_ORCH_QUEUE/);
 });
 
-pgTest('a queued run\'s summary says its lock contention is not recorded, rather than "no merges"', async (t) => {
+pgTest('a queued run records its workers\' playbook-row lock timings: the summary line, the manifest and stats', async (t) => {
   const r = await freshRun(t);
-  const run = await cli(['run', '--store', r.store, '--queue', r.queue, '--workers', '1', '--domains', 'hot_pot', '--episodes', '2', '--threads', '1']);
+  const run = await cli(['run', '--store', r.store, '--queue', r.queue, '--workers', '1', '--domains', 'hot_pot,chem_tile', '--episodes', '3', '--threads', '1']);
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /Zero loss/);
-  t.regex(run.stdout, /^lock: not recorded for a queued run \(its workers merge on their own hosts\)$/m);
-  t.notRegex(run.stdout, /lock: no merges/);
+  t.regex(run.stdout, /^lock: 6 episodes in [1-6] merges?; wait p50 [\d.]+ ms, /m);
+  const [manifest] = await sql<{ body: RunManifest }>(`SELECT body FROM "${r.storeSchema}".manifests`);
+  const contention = manifest!.body.contention!;
+  t.deepEqual(Object.keys(contention).sort(), ['chem_tile', 'hot_pot']);
+  for (const stats of Object.values(contention)) {
+    t.is(stats.count, 3, 'every committed episode reports the batch that carried it');
+    t.true(stats.merges! >= 1 && stats.merges! <= 3);
+    t.true(stats.holdMs.max >= stats.holdMs.p50 && stats.holdMs.p50 >= 0);
+  }
 });

@@ -28,6 +28,23 @@ export interface Claimed {
   entry?: AttemptFields;
 }
 
+/** A batch's merge into one domain's playbook row, as the run's contention stats take it (src/queue/distributed-run.ts). */
+export interface QueueMergeTiming {
+  /** From asking for the playbook row's lock (SELECT ... FOR UPDATE) to holding it. */
+  waitMs: number;
+  /** From holding it to the transaction's last statement before COMMIT. */
+  holdMs: number;
+  /** Episodes of this domain in the batch. */
+  batch: number;
+  changed: boolean;
+  bytes: number;
+}
+
+/** What a committed job's pg-boss output holds: who committed it, and the lock timings of its batch by domain. */
+export interface CompletedOutput extends WriterId {
+  merges?: Record<string, QueueMergeTiming>;
+}
+
 /** Per episode: committed under a live claim, or dropped because the claim was lost. */
 export type ClaimOutcome = 'committed' | 'claim-lost';
 
@@ -95,15 +112,24 @@ export class ClaimCommitter {
       const tokens = new Map(rows.rows.map((r) => [r.id, r.retry_count]));
       const live = items.filter((i) => tokens.get(i.jobId) === i.retryCount);
       await insertEpisodes(c, t.episodes, live, this.writer, location);
+      const merges: Record<string, QueueMergeTiming> = {};
+      const locked = new Map<string, number>();
       // Domains in a fixed order, so two workers' batches never wait on each other's rows in a cycle.
       for (const domain of [...new Set(live.map((i) => i.domain))].sort()) {
+        const asked = performance.now();
         const row = await lockPlaybook(c, t.playbooks, domain, `${location} playbook ${domain}`);
-        await mergeLocked(c, t.playbooks, domain, row, combineDeltas(live.filter((i) => i.domain === domain).map((i) => i.deltas)), this.store.options.cap, `${location} playbook ${domain}`);
+        locked.set(domain, performance.now());
+        const mine = live.filter((i) => i.domain === domain);
+        const written = await mergeLocked(c, t.playbooks, domain, row, combineDeltas(mine.map((i) => i.deltas)), this.store.options.cap, `${location} playbook ${domain}`);
+        merges[domain] = { waitMs: locked.get(domain)! - asked, holdMs: 0, batch: mine.length, changed: written !== null, bytes: written?.bytes ?? 0 };
       }
       if (live.length) {
-        // pg-boss's own completion, on this transaction's connection (its `db` option); the output names who committed.
+        // Every row lock is held to COMMIT: the hold runs to the last statement before it (COMMIT's own time is not seen here).
+        for (const [domain, at] of locked) merges[domain]!.holdMs = performance.now() - at;
+        // pg-boss's own completion, on this transaction's connection (its `db` option); the output names who committed,
+        // and carries the batch's lock timings per domain for the run's contention stats.
         const complete = this.boss.complete.bind(this.boss) as (name: string, ids: string[], output: object, options: PgBoss.ConnectionOptions) => Promise<unknown>;
-        await complete(EPISODE_QUEUE, live.map((i) => i.jobId), { ...this.writer }, { db: { executeSql: (text, values) => c.query(text, values) } });
+        await complete(EPISODE_QUEUE, live.map((i) => i.jobId), { ...this.writer, merges } satisfies CompletedOutput, { db: { executeSql: (text, values) => c.query(text, values) } });
       }
       return new Set(live.map((i) => i.jobId));
     });

@@ -13,7 +13,9 @@ import { roundRobin } from '../run/scheduler.js';
 import { runEpisodeEntries } from '../store/pg/pg-store.js';
 import type { PgStore } from '../store/pg/pg-store.js';
 import { parsePgUrl } from '../store/pg/url.js';
-import type { AttemptFields, EpisodeEntry, ExperimentConfig, RunManifest } from '../core/types.js';
+import type { AttemptFields, EpisodeEntry, ExperimentConfig, LockStats, MergeTiming, RunManifest } from '../core/types.js';
+import { summarizeMerges } from '../core/stats.js';
+import type { CompletedOutput } from './claim-commit.js';
 import { EPISODE_QUEUE, openQueue, parseQueueUrl } from './jobs.js';
 import type { EpisodeJob } from './jobs.js';
 import { startLocalWorkers } from './local-workers.js';
@@ -156,13 +158,36 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     entries.push({ episode_id: id, domain, index, status: 'failed', error, ...output?.entry, ...(output?.host ? { host: output.host } : {}), ...(output?.worker ? { worker: output.worker } : {}) });
   }
   for (const e of entries) manifest.domains[e.domain]![e.status === 'ok' ? 'completed' : 'failed']++;
+  const contention = await queueContention(store, queueTarget.schema, runId);
   Object.assign(manifest, {
     status: o.signal?.aborted ? 'interrupted' : workersGone || tooManyFailed ? 'stopped' : 'complete',
     finished_at: new Date().toISOString(),
     episodes: entries.sort((a, b) => (a.episode_id < b.episode_id ? -1 : 1)),
     timings: { seconds: Math.round(seconds * 1000) / 1000, episodesPerSec: Math.round((committed.size / seconds) * 10) / 10 },
+    ...(Object.keys(contention).length ? { contention } : {}),
     ...(o.signal?.aborted ? { stop_reason: String(o.signal.reason) } : workersGone || tooManyFailed ? { stop_reason: workersGone ?? tooManyFailed } : {}),
   } satisfies Partial<RunManifest>);
   const report = await closeRun(store, manifest);
   return { manifest, report };
+}
+
+/**
+ * The run's lock contention per domain, from its completed jobs' outputs: each job carries the timings of the
+ * batch that committed it (src/queue/claim-commit.ts), counted per episode as a local run counts them. Jobs a
+ * worker of an earlier version completed carry none.
+ */
+async function queueContention(store: PgStore, queueSchema: string, runId: string): Promise<Record<string, LockStats>> {
+  const done = await store.query<{ domain: string; output: CompletedOutput | null }>(
+    `SELECT data->>'domain' AS domain, output FROM "${queueSchema}".job WHERE name = $1 AND state = 'completed' AND data->>'runId' = $2`,
+    [EPISODE_QUEUE, runId],
+  );
+  const byDomain = new Map<string, MergeTiming[]>();
+  for (const { domain, output } of done.rows) {
+    const m = output?.merges?.[domain];
+    if (!m) continue;
+    const list = byDomain.get(domain) ?? [];
+    list.push({ waitMs: m.waitMs, holdMs: m.holdMs, retries: 0, bytes: m.bytes, changed: m.changed, refused: 0, foreignWrites: 0, reclaimed: 0, batch: m.batch });
+    byDomain.set(domain, list);
+  }
+  return Object.fromEntries([...byDomain].map(([d, merges]) => [d, summarizeMerges(merges)]));
 }

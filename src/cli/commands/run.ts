@@ -186,8 +186,8 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     if (manifest.timings?.concurrency !== undefined) io.out(formatEfficiency(manifest.timings));
     io.out('');
     io.out(formatAudit(report));
-    // A queued run's workers merge in their own transactions, on their hosts, and report no lock timings back.
-    io.out(manifest.queue && !manifest.contention ? 'lock: not recorded for a queued run (its workers merge on their own hosts)' : formatContention(manifest.contention ?? {}));
+    // A queued run's workers report their lock timings in their jobs' output; workers of an earlier version report none.
+    io.out(manifest.queue && !manifest.contention ? 'lock: not recorded (this run\'s workers reported no lock timings)' : formatContention(manifest.contention ?? {}));
   }
   if (reportFile) await reportRun(reportFile, manifest, store, io);
   // Stopped or interrupted before every episode ran: the one command that finishes it (a queued run's workers do).
