@@ -90,3 +90,25 @@ test('a run-scoped audit counts its own episodes, against the whole domain', (t)
   const whole = audit({ store: '/s', domains: [{ domain: 'hot_pot', playbook, episodes: facts }], manifests });
   t.like(whole.domains[0], { episodesRun: 20, episodeFiles: 20, expected: 10, lost: 0, playbookObservations: 10 });
 });
+
+test('observations a playbook holds without an episode file keep their places in the ranking: a file\'s observation they outrank is ranked out, not lost', (t) => {
+  const a = obs('a', 'HIGH', 0.9);
+  const b = obs('b', 'LOW', 0.1);
+  const x = obs('x', 'HIGH', 0.8);
+  const y = obs('y', 'MEDIUM', 0.5);
+  const domain = (inPlaybook: ReturnType<typeof obs>[]): DomainState => ({
+    domain: 'hot_pot',
+    playbook: { ...emptyPlaybook(), observations: inPlaybook },
+    episodes: [a, b].map((o) => episodeFact(episodeRecord(o), 'hot_pot')),
+  });
+  // With a cap of 3, a merge keeps a, x and y: b's place went to two observations another tool wrote.
+  const kept = audit({ store: '/s', cap: 3, domains: [domain([a, x, y])], manifests: [] }).domains[0]!;
+  t.like(kept, { expected: 1, lost: 0, unexpected: 2 });
+  t.true(audit({ store: '/s', cap: 3, domains: [domain([a, x, y])], manifests: [] }).zeroLoss);
+  // a is missing all the same: lost.
+  const missing = audit({ store: '/s', cap: 3, domains: [domain([x, y])], manifests: [] }).domains[0]!;
+  t.like(missing, { expected: 1, lost: 1, unexpected: 2 });
+  t.deepEqual(missing.lostIds, ['a']);
+  // With room for all four, b is expected too.
+  t.like(audit({ store: '/s', cap: 4, domains: [domain([a, x, y])], manifests: [] }).domains[0]!, { expected: 2, lost: 1 });
+});

@@ -69,11 +69,17 @@ test('a domain the user registered reflects by its own rules, which reach the pu
   t.is(episodeFact(record, 'molecules').key.reliability, 'MEDIUM');
 });
 
-test('write cap: a store without a record refuses a cap below its largest playbook; a recorded cap is the default, lowering refused, raising recorded', (t) => {
+test('write cap: a store without a record takes the audit\'s cap unless --cap, and refuses a --cap below its largest playbook; a recorded cap is the default, lowering refused, raising recorded', (t) => {
   const sizes = [{ domain: 'hot_pot', file: '/s/hot_pot/playbook.json', observations: 110 }, { domain: 'chem_tile', file: '/s/chem_tile/playbook.json', observations: 199 }];
-  const refused = t.throws(() => decideWriteCap(null, undefined, sizes));
-  t.regex(refused!.message, /chem_tile\/playbook.json holds 199, .*hot_pot\/playbook.json holds 110 observations, more than the cap of 10 .*--cap 199/);
+  const refused = t.throws(() => decideWriteCap(null, 12, sizes));
+  t.regex(refused!.message, /chem_tile\/playbook.json holds 199, .*hot_pot\/playbook.json holds 110 observations, more than the cap of 12 .*--cap 199/);
   t.deepEqual(decideWriteCap(null, 199, sizes), { cap: 199, record: true });
+  // Without --cap: the reference tool's cap, or the largest playbook if larger, as the audit infers it; a new store 10.
+  t.like(decideWriteCap(null, undefined, sizes), { cap: 199, record: true });
+  const small = decideWriteCap(null, undefined, [{ domain: 'hot_pot', file: '/s/hot_pot/playbook.json', observations: 7 }]);
+  t.like(small, { cap: REFERENCE_CAP, record: true });
+  t.regex(small.note!, /records no cap .*using 100, the reference tool's cap, as the audit does/);
+  t.deepEqual(decideWriteCap(null, undefined, []), { cap: 10, record: true });
   const recorded = { cap: 20, source: '/s/metadata/store.json' };
   t.deepEqual(decideWriteCap(recorded, undefined, []), { cap: 20, record: false });
   t.deepEqual(decideWriteCap(recorded, 20, []), { cap: 20, record: false });

@@ -24,14 +24,26 @@ async function tree(root: string): Promise<Record<string, string>> {
 const observationIds = async (root: string, domain: string): Promise<string[]> =>
   (JSON.parse(await readFile(join(root, 'domains', domain, 'playbook.json'), 'utf8')) as { observations: { episode_id: string }[] }).observations.map((o) => o.episode_id).sort();
 
-test('run and repair into a reference store whose playbook holds more than the cap refuse with exit 2 and change no byte', async (t) => {
+test('run and repair into a reference store with a --cap below what a playbook holds refuse with exit 2 and change no byte', async (t) => {
   const { root, hotPotObservations } = await buildReferenceStore(await tempDir());
   const before = await tree(root);
   const playbook = join(root, 'domains', 'hot_pot', 'playbook.json');
-  assertOneLineError(t, await cliHere(['run', '--episodes', '2', '--domains', 'hot_pot', '--store', root]), playbook, `holds ${hotPotObservations}`, `--cap ${hotPotObservations}`);
-  assertOneLineError(t, await cliHere(['run', '--episodes', '2', '--domains', 'hot_pot', '--cap', '12', '--store', root]), `--cap ${hotPotObservations}`);
-  assertOneLineError(t, await cliHere(['repair', '--store', root]), playbook, `--cap ${hotPotObservations}`);
+  assertOneLineError(t, await cliHere(['run', '--episodes', '2', '--domains', 'hot_pot', '--cap', '12', '--store', root]), playbook, `holds ${hotPotObservations}`, `--cap ${hotPotObservations}`);
+  assertOneLineError(t, await cliHere(['repair', '--cap', '12', '--store', root]), playbook, `--cap ${hotPotObservations}`);
   t.deepEqual(await tree(root), before);
+});
+
+test('without --cap a run into a reference store takes the cap its audit infers, keeps every prior observation and says so', async (t) => {
+  const { root, hotPotObservations } = await buildReferenceStore(await tempDir());
+  const prior = await observationIds(root, 'hot_pot');
+  const r = await cli(['run', '--episodes', '2', '--domains', 'hot_pot', '--store', root, '--json']);
+  t.true(r.code === 0 || r.code === 1, r.stderr);
+  const cap = Math.max(100, hotPotObservations);
+  t.regex(r.stderr, new RegExp(`this store records no cap \\(it was not created by ace-orch\\): using ${cap}`));
+  const after = await observationIds(root, 'hot_pot');
+  t.deepEqual(prior.filter((id) => !after.includes(id)), [], 'no prior observation dropped');
+  t.is(after.length, prior.length + 2);
+  t.is((JSON.parse(await readFile(join(root, 'metadata', 'store.json'), 'utf8')) as { cap: number }).cap, cap);
 });
 
 test('with --cap at least the playbook size the run keeps every prior observation and records the cap; a lower --cap later is refused', async (t) => {

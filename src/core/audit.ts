@@ -98,12 +98,14 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
   }
   const inScope = (id: string): boolean => runId === null || ranIds.has(id) || failedIds.has(id) || files.get(id)?.run_id === runId;
 
-  const expectedIds = [...files.values()]
-    .map((f) => f.key)
+  // The playbook's observations with no episode file (another tool's, or a pre-fix store's) hold places in the
+  // ranking as any merge keeps them: a file's observation they outrank was ranked out, not lost.
+  const withoutFile = observations.filter((o) => !hasFile.has(o.episode_id) && typeof o.score === 'number').map((o) => ({ episode_id: o.episode_id, reliability: o.reliability, score: o.score }));
+  const expectedIds = [...[...files.values()].map((f) => f.key), ...withoutFile]
     .sort(compareObservations)
     .slice(0, cap)
     .map((k) => k.episode_id)
-    .filter(inScope);
+    .filter((id) => files.has(id) && inScope(id));
   const lostIds = expectedIds.filter((id) => !inPlaybook.has(id));
   const missingIds = [...ranIds].filter((id) => !hasFile.has(id));
   const unexpectedIds = [...inPlaybook].filter((id) => !hasFile.has(id));

@@ -9,9 +9,11 @@
  *   it, or larger (raising drops nothing; the new cap is recorded and said on
  *   stderr), is accepted; smaller is refused with exit 2 naming both, because
  *   a lower cap would drop observations the store promised to keep.
- * - A store with no recorded cap (one the reference tool wrote) takes the
- *   requested cap (`--cap`, else 10), but never below what a playbook holds:
- *   if one holds more, nothing is written and the user is told the flag to pass.
+ * - A store with no recorded cap and playbooks (one the reference tool wrote)
+ *   takes `--cap` if given, but never below what a playbook holds (if one holds
+ *   more, nothing is written and the user is told the flag to pass); without
+ *   `--cap`, the cap the audit infers: the reference tool's 100, or its largest
+ *   playbook if larger. An empty new store takes `--cap`, else 10.
  */
 import { BadInputError } from './errors.js';
 import { DEFAULT_CAP } from './merge.js';
@@ -75,7 +77,12 @@ export interface CapDecision {
  */
 export function decideWriteCap(recorded: RecordedCap | null, requested: number | undefined, sizes: readonly PlaybookSize[]): CapDecision {
   let decision: CapDecision;
-  if (recorded === null) decision = { cap: requested ?? DEFAULT_CAP, record: true };
+  if (recorded === null && requested === undefined && sizes.length > 0) {
+    // Playbooks and no record: another tool's store (the reference keeps up to REFERENCE_CAP). Its cap, as the audit
+    // infers it, not the default of a new store, which would rank out observations the store was keeping.
+    const cap = Math.max(REFERENCE_CAP, ...sizes.map((s) => s.observations));
+    decision = { cap, record: true, note: `this store records no cap (it was not created by ace-orch): using ${cap}, the reference tool's cap${cap > REFERENCE_CAP ? ' raised to its largest playbook' : ''}, as the audit does, so nothing it holds is ranked out; recorded in metadata/store.json; --cap overrides` };
+  } else if (recorded === null) decision = { cap: requested ?? DEFAULT_CAP, record: true };
   else if (requested === undefined || requested === recorded.cap) decision = { cap: recorded.cap, record: false };
   else if (requested > recorded.cap) {
     decision = { cap: requested, record: true, note: `cap raised from ${recorded.cap} to ${requested} for this store (recorded in ${recorded.source}); nothing it holds is dropped` };
