@@ -9,12 +9,19 @@ import type { RunEvent, RunResult } from './run/coordinator.js';
 import { registeredReflection } from './domains/index.js';
 import { loadDomainModules, resolveModules } from './domains/load.js';
 import { runExitCode, EXIT } from './core/exit-codes.js';
-import { resolveExperiment } from './run/experiment.js';
+import { assertKnownKeys, resolveExperiment } from './run/experiment.js';
 import { repairStore } from './store/repair.js';
 import type { RepairOptions, RepairReport } from './store/repair.js';
 import { DEFAULT_LOCK_OPTIONS } from './store/lock-options.js';
-import { assertStoreExists, loadAuditInput } from './store/snapshot.js';
+import { assertStoreExists } from './store/snapshot.js';
 import { Store } from './store/store.js';
+import type { StoreOptions } from './store/store.js';
+import { isPostgresUrl } from './store/backend.js';
+import type { StoreBackend } from './store/backend.js';
+import { openStore } from './store/open.js';
+import type { PgStore } from './store/pg/pg-store.js';
+import { BadInputError } from './core/errors.js';
+import { positiveInt, show } from './core/validate.js';
 import type { AuditReport, CommitMode, ExperimentConfig, WriteMode } from './core/types.js';
 
 /** Options of {@link runExperiment}. */
@@ -26,7 +33,7 @@ export interface ExperimentOptions {
    * @default the defaults of `ace-orch run`: the built-in domains, 10 episodes each, seed 1
    */
   experiment?: Partial<ExperimentConfig>;
-  /** The store, or its directory (created if missing, never wiped). */
+  /** The store: a Store, its directory (created if missing, never wiped), or a `postgres://` URL, as `--store` takes it. */
   store: Store | string;
   /** `'unlocked'` is the deliberately unsafe pre-fix write path, to reproduce the loss. @default 'locked' */
   mode?: WriteMode;
@@ -51,8 +58,23 @@ export interface RunReport extends RunResult {
   exitCode: number;
 }
 
-function storeOf(store: Store | string, options?: ConstructorParameters<typeof Store>[1]): Store {
-  return typeof store === 'string' ? new Store(store, options) : store;
+/**
+ * The backend `store` names, and whether it was opened here (and must be closed here). A JavaScript caller
+ * can pass anything: what is neither a Store nor a string is refused as `--store` would be.
+ */
+async function openBackend(store: unknown, options?: Partial<StoreOptions>): Promise<{ backend: StoreBackend; opened: boolean }> {
+  if (store instanceof Store) return { backend: store, opened: false };
+  if (typeof store !== 'string' || store === '') throw new BadInputError(`store: Expected a Store, a directory or a postgres:// URL, got \`${show(store)}\``);
+  return { backend: await openStore(store, options), opened: isPostgresUrl(store) };
+}
+
+/** `cap` as `--cap` takes it: a positive integer, or absent. */
+function checkCap(cap: unknown, where: string): void {
+  if (cap !== undefined) positiveInt(cap, 'cap', where);
+}
+
+function checkChoice<T extends string>(value: unknown, name: string, choices: readonly T[]): void {
+  if (value !== undefined && !choices.includes(value as T)) throw new BadInputError(`options.${name}: Expected one of ${choices.map((c) => `\`${c}\``).join(', ')}, got \`${show(value)}\``);
 }
 
 /**
@@ -62,23 +84,31 @@ function storeOf(store: Store | string, options?: ConstructorParameters<typeof S
  */
 export async function runExperiment(options: ExperimentOptions): Promise<RunReport> {
   const input = { ...options.experiment };
+  assertKnownKeys(input, 'options.experiment');
+  checkChoice(options.mode, 'mode', ['locked', 'unlocked']);
+  checkChoice(options.commit, 'commit', ['each', 'batched', 'shared']);
   if (input.modules?.length) {
     input.modules = input.modules.map((m) => (m.startsWith('file:') ? m : resolveModules([m], process.cwd())[0]!));
     await loadDomainModules(input.modules);
   }
   const experiment = resolveExperiment([{ input, source: 'options.experiment' }]);
   const lock = { ...DEFAULT_LOCK_OPTIONS, timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_OPTIONS.timeoutMs };
-  const result = await runOnPool({
-    experiment,
-    store: storeOf(options.store, { cap: experiment.cap, lock }),
-    capFromStore: input.cap === undefined,
-    ...(options.mode ? { mode: options.mode } : {}),
-    ...(options.commit ? { commit: options.commit } : {}),
-    ...(options.runId ? { runId: options.runId } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-  });
-  return { ...result, exitCode: result.fatal ? EXIT.usage : runExitCode(result.report.zeroLoss, result.manifest) };
+  const { backend, opened } = await openBackend(options.store, { cap: experiment.cap, lock });
+  try {
+    const result = await runOnPool({
+      experiment,
+      store: backend,
+      capFromStore: input.cap === undefined,
+      ...(options.mode ? { mode: options.mode } : {}),
+      ...(options.commit ? { commit: options.commit } : {}),
+      ...(options.runId ? { runId: options.runId } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
+    return { ...result, exitCode: result.fatal ? EXIT.usage : runExitCode(result.report.zeroLoss, result.manifest) };
+  } finally {
+    if (opened) await backend.close();
+  }
 }
 
 /** Options of {@link audit}. */
@@ -89,9 +119,15 @@ export interface AuditOptions {
   cap?: number;
 }
 
-/** Audits a store for lost observations: what `ace-orch audit` does. Reads only. */
+/** Audits a store (a Store, a directory or a `postgres://` URL) for lost observations: what `ace-orch audit` does. Reads only. */
 export async function audit(store: Store | string, options: AuditOptions = {}): Promise<AuditReport> {
-  return auditInput(await loadAuditInput(storeOf(store), { ...options, rules: registeredReflection }));
+  checkCap(options.cap, 'options.cap');
+  const { backend, opened } = await openBackend(store);
+  try {
+    return auditInput(await backend.auditInput({ ...options, rules: registeredReflection }));
+  } finally {
+    if (opened) await backend.close();
+  }
 }
 
 /** What {@link repair} resolves to: what it re-merged, and the audit of the store afterwards. */
@@ -104,8 +140,20 @@ export interface RepairResult extends RepairReport {
  * after moving it aside), then audits the store: what `ace-orch repair` does.
  */
 export async function repair(store: Store | string, options: RepairOptions = {}): Promise<RepairResult> {
-  const s = storeOf(store);
-  await assertStoreExists(s);
-  const report = await repairStore(s, { rules: registeredReflection, ...options });
-  return { ...report, audit: await audit(s, { cap: options.cap }) };
+  checkCap(options.cap, 'options.cap');
+  const { backend, opened } = await openBackend(store);
+  try {
+    let report: RepairReport;
+    if (backend instanceof Store) {
+      await assertStoreExists(backend);
+      report = await repairStore(backend, { rules: registeredReflection, ...options });
+    } else {
+      if (options.rebuild) throw new BadInputError(`rebuild: a PostgreSQL store's playbooks are rows written in transactions, never torn; ${backend.location} has nothing to rebuild`);
+      const { repairPgStore } = await import('./store/pg/repair.js');
+      report = await repairPgStore(backend as PgStore, { ...(options.cap !== undefined ? { cap: options.cap } : {}) });
+    }
+    return { ...report, audit: auditInput(await backend.auditInput({ cap: options.cap, rules: registeredReflection })) };
+  } finally {
+    if (opened) await backend.close();
+  }
 }

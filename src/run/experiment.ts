@@ -41,9 +41,7 @@ export async function readExperimentFile(file: string): Promise<ExperimentInput>
   }
   const v = parseJson(text, file, 'experiment');
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BadInputError(`${file}: experiment is not a JSON object`, file);
-  const known = new Set(Object.keys(RULES));
-  const unknown = Object.keys(v).filter((k) => !known.has(k) && !k.startsWith('$') && k !== 'description');
-  if (unknown.length) throw new BadInputError(`${file}: unknown experiment key${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${[...known, 'description'].join(', ')}`, file);
+  assertKnownKeys(v as Record<string, unknown>, file, file);
   const modules = (v as Record<string, unknown>)['modules'];
   if (modules !== undefined) {
     if (!Array.isArray(modules) || !modules.every((m) => typeof m === 'string')) throw new BadInputError(`${file}: Expected \`modules\` to be a list of file paths, got \`${show(modules)}\``, file);
@@ -53,6 +51,16 @@ export async function readExperimentFile(file: string): Promise<ExperimentInput>
     return { ...(v as ExperimentInput), modules: urls };
   }
   return v as ExperimentInput;
+}
+
+/**
+ * Refuses a key no experiment field has (a typo would otherwise leave its field at the default): the file
+ * or option named, each unknown key, and every key accepted. `description` and `$`-keys (`$schema`) are notes.
+ */
+export function assertKnownKeys(input: Record<string, unknown>, where: string, file?: string): void {
+  const known = new Set(Object.keys(RULES));
+  const unknown = Object.keys(input).filter((k) => !known.has(k) && !k.startsWith('$') && k !== 'description');
+  if (unknown.length) throw new BadInputError(`${where}: unknown experiment key${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${[...known, 'description'].join(', ')}`, file);
 }
 
 function nonNegativeInt(value: unknown, name: string, where: string, max: number): number {

@@ -1,0 +1,38 @@
+/** The library's entry points check what a JavaScript caller passes as the CLI checks its flags, and open any store --store opens. */
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BadInputError } from '../src/core/errors.js';
+import { audit, repair, runExperiment } from '../src/library.js';
+import { tempDir } from './helpers.js';
+import { freshUrl, pgTest } from './pg-test.js';
+
+test('a misspelt experiment key, a bad mode or commit, a missing store or a cap of 0 is refused before anything is written', async (t) => {
+  const store = join(await tempDir(), 'store');
+  const refused = async (run: Promise<unknown>, message: RegExp): Promise<void> => {
+    const err = await t.throwsAsync(run, { instanceOf: BadInputError });
+    t.regex(err!.message, message);
+  };
+  await refused(runExperiment({ store, experiment: { episdoes: 3 } as never }), /options\.experiment: unknown experiment key `episdoes`; expected .*episodes/);
+  await refused(runExperiment({ store, mode: 'bogus' as never }), /options\.mode: Expected one of `locked`, `unlocked`, got `"bogus"`/);
+  await refused(runExperiment({ store, commit: 'bogus' as never }), /options\.commit: Expected one of `each`, `batched`, `shared`/);
+  await refused(runExperiment({ experiment: { episodes: 1 } } as never), /store: Expected a Store, a directory or a postgres:\/\/ URL, got `undefined`/);
+  await refused(audit(store, { cap: 0 }), /options\.cap.*positive integer.*got `0`/);
+  await refused(repair(store, { cap: -1 }), /options\.cap.*positive integer/);
+  t.false(existsSync(store), 'nothing written');
+});
+
+pgTest('a postgres:// URL is opened as the PostgreSQL store it names, never taken for a directory', async (t) => {
+  const url = await freshUrl(t);
+  const cwdBefore = await readdir(process.cwd());
+  const run = await runExperiment({ store: url, experiment: { domains: ['hot_pot'], episodes: 2, threads: 1 } });
+  t.is(run.exitCode, 0);
+  t.true(run.manifest.store?.startsWith('postgres://'), run.manifest.store);
+  const report = await audit(url);
+  t.like(report.domains.find((d) => d.domain === 'hot_pot'), { episodeFiles: 2, lost: 0 });
+  const repaired = await repair(url);
+  t.true(repaired.audit.zeroLoss);
+  await t.throwsAsync(repair(url, { rebuild: true }), { instanceOf: BadInputError, message: /nothing to rebuild/ });
+  t.deepEqual(await readdir(process.cwd()), cwdBefore, 'no directory named after the URL');
+});
