@@ -126,6 +126,11 @@ test('run --report on a run with a failing episode shows its error code, a red c
   t.regex(html, /<tr data-domain="flaky">.*?<td data-field="missingFiles">0<\/td>.*?<td data-field="failed" class="warn">1<\/td>/s);
   const crosses = /<g class="mark-symbol role-mark failed_marks"[^>]*>(.*?)<\/g>/s.exec(html)![1]!;
   t.is([...crosses.matchAll(/<path/g)].length, 1);
+  // The timeline's efficiency is the one the run printed (same percentages, same lanes).
+  const printed = /efficiency (\d+)% \(play time .*?\); (\d+)% from the first episode's start/.exec(r.stdout)!;
+  const shown = /Efficiency ([\d.]+)% from the first episode(?:'|&#39;)s start, ([\d.]+)% counting the/.exec(html);
+  t.truthy(shown, 'the caption leads with the run\'s own figures');
+  t.deepEqual([Math.round(Number(shown![2])), Math.round(Number(shown![1]))], [Number(printed[1]), Number(printed[2])]);
 });
 
 test('compare A B --report draws A and B per domain', async (t) => {

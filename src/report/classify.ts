@@ -10,7 +10,7 @@ import { parseManifest } from '../core/validate.js';
 
 export type Classified =
   | { kind: 'manifest'; manifest: RunManifest }
-  | { kind: 'run-json' | 'audit-json'; report: AuditReport; run?: { mode?: string; status?: string; timings?: { seconds: number; episodesPerSec: number }; contention?: Record<string, LockStats> } }
+  | { kind: 'run-json' | 'audit-json'; report: AuditReport; run?: { mode?: string; status?: string; timings?: RunManifest['timings']; contention?: Record<string, LockStats> } }
   | { kind: 'compare-json'; comparison: ModeComparison; stores?: string }
   | { kind: 'diff-json'; a: string; b: string; rows: DiffRow[]; regressed: boolean };
 
@@ -89,7 +89,7 @@ export function classify(value: unknown, text: string, file: string): Classified
     const run = {
       mode: value['mode'],
       ...(typeof value['status'] === 'string' ? { status: value['status'] } : {}),
-      ...(isRecord(value['timings']) ? { timings: value['timings'] as { seconds: number; episodesPerSec: number } } : {}),
+      ...(isRecord(value['timings']) ? { timings: value['timings'] as RunManifest['timings'] } : {}),
       ...(isRecord(value['contention']) ? { contention: value['contention'] as Record<string, LockStats> } : {}),
     };
     return { kind: 'run-json', report, run };

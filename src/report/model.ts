@@ -4,7 +4,7 @@
  * HTML page (src/report/html.ts). Plain data, no I/O.
  */
 import type { DiffRow, ModeComparison } from '../core/compare.js';
-import type { DomainAudit, EpisodeEntry, ExperimentConfig, LockStats, Playbook } from '../core/types.js';
+import type { DomainAudit, EpisodeEntry, ExperimentConfig, LockStats, Playbook, RunManifest } from '../core/types.js';
 
 /** What a source was: it decides which sections the page shows for it. */
 export type SourceKind = 'store' | 'manifest' | 'run-json' | 'audit-json' | 'compare-json' | 'diff-json';
@@ -25,7 +25,8 @@ export interface RunView {
   status?: string;
   startedAt?: string;
   finishedAt?: string;
-  timings?: { seconds: number; episodesPerSec: number };
+  /** The run's own figures (efficiency, lanes and start-up too, when its manifest recorded them). */
+  timings?: RunManifest['timings'];
   config?: ExperimentConfig;
   stopReason?: string;
   contention: Record<string, LockStats>;

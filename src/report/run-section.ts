@@ -18,7 +18,7 @@ function summary(run: RunView): string {
     ['Stop reason', run.stopReason],
     ['Episodes', episodes],
     ['Domains', c ? `${c.domains.join(', ')} × ${c.episodes} episodes` : undefined],
-    ['Parallelism', c ? `${c.processes} process${c.processes > 1 ? 'es' : ''} × ${c.threads} threads` : undefined],
+    ['Parallelism', c ? `${c.processes} process${c.processes > 1 ? 'es' : ''} × ${c.threads} thread${c.threads > 1 ? 's' : ''}${c.concurrency !== undefined && c.concurrency !== c.threads ? `, ${c.concurrency} episodes in flight per process` : ''}` : undefined],
     ['Think time', c ? `${c.episodeMs} ms per episode` : undefined],
     ['Seed, cap', c ? `${c.seed}, ${c.cap}` : undefined],
     ['Started', run.startedAt],
@@ -31,12 +31,22 @@ async function timelineFigure(run: RunView): Promise<string> {
   const t = timelineOf(run);
   if (!t) return '<p class="note">No timeline: this run recorded no per-episode traces (written by an older ace-orch, or no episode finished).</p>';
   const svg = await renderSvg(timelineSpec(t), `Timeline of run ${run.runId}`);
+  const r = run.timings;
+  // The run's own figures, as `ace-orch run` printed them, when its manifest has them: the timeline's thread lanes
+  // are not the run's lanes when more episodes are in flight than there are threads.
+  const measured = r?.efficiency !== undefined && r.efficiencyAfterStartup !== undefined && r.startupSeconds !== undefined;
+  const efficiency =
+    measured
+      ? `Efficiency ${pct(r.efficiencyAfterStartup!)} from the first episode's start, ${pct(r.efficiency!)} counting the ${fmtMs(r.startupSeconds! * 1000)} of worker start-up before it, as the run measured it: the episodes' play time / (wall time × ${r.lanes ?? r.concurrency} lanes, the episodes in flight at most). ` +
+        `On the ${t.capacity} thread lanes drawn, an episode was held between its start and its acknowledgement ${pct(t.occupancy)} of the time from the first start (the rest is idle). `
+      : `Efficiency ${pct(t.efficiency)}: from the first start to the last acknowledgement (${fmtMs(t.spanMs - t.startupMs)}), the ${t.capacity} lanes spent ${fmtMs(t.playMs)} playing episodes; ` +
+        `they held an episode between its start and its acknowledgement ${pct(t.occupancy)} of that time (the rest is idle). ` +
+        `The first episode started ${fmtMs(t.startupMs)} after scheduling began (worker start-up); counting that, ${pct(t.overallEfficiency)}. `;
   const caption =
-    `Efficiency ${pct(t.efficiency)}: from the first start to the last acknowledgement (${fmtMs(t.spanMs - t.startupMs)}), the ${t.capacity} lanes spent ${fmtMs(t.playMs)} playing episodes; ` +
-    `they held an episode between its start and its acknowledgement ${pct(t.occupancy)} of that time (the rest is idle). ` +
-    `The first episode started ${fmtMs(t.startupMs)} after scheduling began (worker start-up); counting that, ${pct(t.overallEfficiency)}. Coloured bar: play and think time; dark bar: episode file, lock wait and merge up to acknowledgement; red cross: failed.` +
+    efficiency +
+    'Coloured bar: play and think time; dark bar: episode file, lock wait and merge up to acknowledgement; red cross: failed.' +
     (t.untraced ? ` ${t.untraced} episodes carry no trace and are not drawn.` : '');
-  return `<figure class="timeline" data-episodes="${t.bars.length}" data-efficiency="${t.efficiency}" data-lanes="${t.lanes.length}">${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
+  return `<figure class="timeline" data-episodes="${t.bars.length}" data-efficiency="${measured ? r.efficiencyAfterStartup : t.efficiency}" data-lanes="${t.lanes.length}">${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
 }
 
 async function lockPart(run: RunView): Promise<string> {
@@ -55,7 +65,9 @@ async function lockPart(run: RunView): Promise<string> {
   const samples = lockSamples(run);
   const chart = samples.length
     ? `<figure class="lock">${await renderSvg(lockSpec(samples), `Lock wait and hold of run ${run.runId}`)}<figcaption>Each tick is one episode's merge: how long it waited for the playbook lock (red) and held it (blue). A group commit's timing is shared by the episodes it carried.</figcaption></figure>`
-    : '<p class="note">No per-merge timings recorded in this run (older manifest, or the unlocked mode): the table has the percentiles only.</p>';
+    : run.episodes.length && !run.episodes.some((e) => e.status === 'ok')
+      ? '<p class="note">No merges: no episode of this run was committed.</p>'
+      : '<p class="note">No per-merge timings recorded in this run (older manifest, or the unlocked mode): the table has the percentiles only.</p>';
   return table(headers, body, 'lock') + chart;
 }
 

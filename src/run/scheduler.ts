@@ -77,6 +77,7 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
       void queue.add(async () => {
         if (options.signal?.aborted) return;
         let began = 0;
+        let beganEpoch = 0;
         const played = await playOnPool(pool, task, {
           retries: experiment.retries ?? 0,
           retryDelayMs: experiment.retryDelayMs ?? 1000,
@@ -84,13 +85,16 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
           gate: options.gate,
           onFirstStart: () => {
             began = performance.now();
+            beganEpoch = epochMs();
             options.onStart?.(a);
           },
           onRetry: (error) => options.onRetry?.(a, error),
         });
         if (!played) return;
-        // The episode's time spans all its attempts and backoffs: what it held a slot for.
-        const outcome = { ...played, ms: performance.now() - began };
+        // The episode's time spans all its attempts and backoffs: what it held a slot for. Its trace starts with its
+        // first attempt too (the worker stamped the last one's), so retries' backoff is not read as worker start-up.
+        const retried = (played.attempts ?? 1) > 1 && played.clock;
+        const outcome = { ...played, ms: performance.now() - began, ...(retried ? { clock: { ...played.clock!, start: beganEpoch } } : {}) };
         if (outcome.ok && outcome.deltas) {
           // The thread is free for the next episode while its deltas join the domain's next group commit.
           const commit = commitThenReport(committer, outcome, (o) => options.onOutcome(acknowledged(o))).finally(() => commits.delete(commit));
