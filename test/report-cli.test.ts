@@ -144,3 +144,18 @@ test('compare A B --report draws A and B per domain', async (t) => {
   t.is(bars.length, 4, 'two domains × A and B');
   t.true(bars.every((b) => /Lost observations: 0/.test(b)));
 });
+
+test('a store whose playbook cannot be read shows it as the terminal does: unreadable, why, and the repair that rebuilds it', async (t) => {
+  const dir = await tempDir();
+  const store = join(dir, 'store');
+  t.is((await cli(['run', '--domains', 'hot_pot', '--episodes', '2', '--store', store])).code, 0);
+  await writeFile(join(store, 'domains', 'hot_pot', 'playbook.json'), '{torn');
+  const out = join(dir, 'r.html');
+  const r = await cli(['report', store, '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  const html = await readFile(out, 'utf8');
+  t.regex(html, /data-verdict="loss"/);
+  t.regex(html, /<td data-field="playbookObservations" class="bad">unreadable<\/td>/);
+  t.regex(html, /hot_pot: playbook cannot be read \(.*playbook\.json: playbook is not valid JSON.*<code>ace-orch repair --rebuild<\/code>/);
+  t.regex(html, /hot_pot: its playbook cannot be read, so it is not shown/);
+});

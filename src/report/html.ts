@@ -29,9 +29,11 @@ async function sourceSection(source: SourceView, n: number): Promise<string> {
   if (source.diff) parts.push(`<h3>A against B</h3>${diffSection(source.diff)}${await lostChart(diffBars(source), 'Report', 'report (A, B)')}`);
   if (source.runsOmitted) parts.push(`<p class="note">${source.runsOmitted} older runs of this source are not shown.</p>`);
   for (const [i, run] of source.runs.entries()) parts.push(await runSection(run, `source-${n}-run-${i}`));
-  if (source.playbooks.length) {
+  const unreadable = source.loss?.rows.filter((d) => d.playbookError).map((d) => d.domain) ?? [];
+  if (source.playbooks.length || unreadable.length) {
     parts.push(`<h3>Playbooks as they stand</h3>`);
     for (const p of source.playbooks) parts.push(playbookSection(p.domain, p.playbook));
+    for (const domain of unreadable) parts.push(`<p class="note bad">${esc(domain)}: its playbook cannot be read, so it is not shown (see the loss table).</p>`);
   }
   parts.push('</section>');
   return parts.join('\n');

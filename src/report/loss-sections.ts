@@ -26,6 +26,8 @@ function idList(label: string, ids: readonly string[]): string {
 export function lossSection(loss: LossTable): string {
   const rows = loss.rows.map((d) => {
     const cells = COLUMNS.map((c) => {
+      // As the terminal table says it: a playbook that cannot be read, or is missing, has no count.
+      if (c.field === 'playbookObservations' && (d.playbookError || d.noPlaybook)) return `<td data-field="${c.field}" class="bad">${d.playbookError ? 'unreadable' : 'no playbook'}</td>`;
       const v = d[c.field] as number | null;
       const cls = c.flag && typeof v === 'number' && v > 0 ? ` class="${c.flag}"` : '';
       return `<td data-field="${c.field}"${cls}>${esc(v ?? '')}</td>`;
@@ -36,7 +38,14 @@ export function lossSection(loss: LossTable): string {
   const verdict = loss.zeroLoss
     ? `<p class="verdict ok" data-verdict="zero-loss">Zero loss (${esc(loss.scope)}): all ${expected} expected observations are in their playbooks; every episode run has its file.</p>`
     : `<p class="verdict bad" data-verdict="loss">LOSS (${esc(loss.scope)})</p>`;
-  const ids = loss.rows.map((d) => idList(`${d.domain} lost`, d.lostIds) + idList(`${d.domain} missing files`, d.missingIds) + idList(`${d.domain} unexpected`, d.unexpectedIds)).join('');
+  const playbooks = loss.rows.map((d) =>
+    d.playbookError
+      ? `<li class="bad">${esc(d.domain)}: playbook cannot be read (${esc(d.playbookError)}); <code>ace-orch repair --rebuild</code> moves it aside and rebuilds it from the episode files</li>`
+      : d.noPlaybook
+        ? `<li class="bad">${esc(d.domain)}: episode files and no playbook.json: all ${d.expected} observations its episodes should have placed are lost</li>`
+        : '',
+  );
+  const ids = playbooks.join('') + loss.rows.map((d) => idList(`${d.domain} lost`, d.lostIds) + idList(`${d.domain} missing files`, d.missingIds) + idList(`${d.domain} unexpected`, d.unexpectedIds)).join('');
   return `${verdict}${table(['Domain', ...COLUMNS.map((c) => c.title)], rows, 'loss')}${ids ? `<ul class="entries">${ids}</ul>` : ''}`;
 }
 
