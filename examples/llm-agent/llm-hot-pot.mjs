@@ -33,6 +33,8 @@ export const DEFAULT_ACTION = 'wait(2)';
 
 let client;
 function openai() {
+  // Without a key no attempt can succeed: say so once, and let neither layer retry it.
+  if (!process.env.OPENAI_API_KEY) throw Object.assign(new Error('OPENAI_API_KEY is not set (for a local server, any non-empty string will do)'), { retryable: false });
   client ??= new OpenAI({
     baseURL: process.env.OPENAI_BASE_URL || undefined,
     apiKey: process.env.OPENAI_API_KEY,
