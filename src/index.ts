@@ -75,7 +75,7 @@ export { GroupCommitter } from './store/committer.js';
 /** Lock timing options of a Store: stale after `staleMs`, give up after `timeoutMs`. */
 export { DEFAULT_LOCK_OPTIONS } from './store/lock-options.js';
 export type { LockOptions } from './store/lock-options.js';
-/** Pure merge rules of a playbook: observations by (score, reliability, time), kept up to the cap. */
+/** Pure merge rules of a playbook: observations ranked by reliability, then score, then episode id, kept up to the cap. */
 export { applyDeltas, emptyDeltas, emptyPlaybook, mergeObservations, DEFAULT_CAP } from './core/merge.js';
 
 // Domains ----------------------------------------------------------------------------------------

@@ -6,8 +6,8 @@
 import { audit as auditInput } from './core/audit.js';
 import { runExperiment as runOnPool } from './run/coordinator.js';
 import type { RunEvent, RunResult } from './run/coordinator.js';
-import { registeredReflection } from './domains/index.js';
-import { loadDomainModules, resolveModules } from './domains/load.js';
+import { BUILTIN_DOMAINS, registeredReflection } from './domains/index.js';
+import { domainsOfModules, loadDomainModules, resolveModules } from './domains/load.js';
 import { runExitCode, EXIT } from './core/exit-codes.js';
 import { assertKnownKeys, resolveExperiment } from './run/experiment.js';
 import { repairStore } from './store/repair.js';
@@ -92,6 +92,12 @@ export async function runExperiment(options: ExperimentOptions): Promise<RunRepo
     await loadDomainModules(input.modules);
   }
   const experiment = resolveExperiment([{ input, source: 'options.experiment' }]);
+  // registerDomain in this process reaches no worker thread: they know the built-in domains and those of `modules`.
+  const playable = domainsOfModules(experiment.modules ?? []);
+  const local = experiment.domains.filter((d) => !BUILTIN_DOMAINS.includes(d) && !playable.has(d));
+  if (local.length) {
+    throw new BadInputError(`options.experiment.domains: ${local.map((d) => `\`${d}\``).join(', ')} ${local.length === 1 ? 'is' : 'are'} registered in this process only; worker threads import domains from \`experiment.modules\`: list the module that exports ${local.length === 1 ? 'it' : 'them'} there`);
+  }
   const lock = { ...DEFAULT_LOCK_OPTIONS, timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_OPTIONS.timeoutMs };
   const { backend, opened } = await openBackend(options.store, { cap: experiment.cap, lock });
   try {

@@ -5,6 +5,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadInputError } from '../src/core/errors.js';
 import { audit, repair, runExperiment } from '../src/library.js';
+import { registerDomain } from '../src/domains/index.js';
+import { hotPot } from '../src/domains/hot_pot.js';
 import { tempDir } from './helpers.js';
 import { freshUrl, pgTest } from './pg-test.js';
 
@@ -21,6 +23,14 @@ test('a misspelt experiment key, a bad mode or commit, a missing store or a cap 
   await refused(audit(store, { cap: 0 }), /options\.cap.*positive integer.*got `0`/);
   await refused(repair(store, { cap: -1 }), /options\.cap.*positive integer/);
   t.false(existsSync(store), 'nothing written');
+});
+
+test('a domain registered in this process only is refused before anything is written: worker threads could not play it', async (t) => {
+  registerDomain({ ...hotPot, name: 'in_process_only' });
+  const store = join(await tempDir(), 'store');
+  const err = await t.throwsAsync(runExperiment({ store, experiment: { domains: ['in_process_only'], episodes: 1 } }), { instanceOf: BadInputError });
+  t.regex(err!.message, /`in_process_only` is registered in this process only; .*experiment\.modules/);
+  t.false(existsSync(store));
 });
 
 pgTest('a postgres:// URL is opened as the PostgreSQL store it names, never taken for a directory', async (t) => {

@@ -10,6 +10,13 @@ import type { Domain } from './domain.js';
 import { registerDomain } from './index.js';
 
 const loaded = new Map<string, Promise<void>>();
+/** The domain each loaded module registered, by module URL: what a worker thread that imports it will know. */
+const registeredBy = new Map<string, string>();
+
+/** The domains the modules at `urls` register (once loaded): the ones worker threads can play besides the built-in ones. */
+export function domainsOfModules(urls: readonly string[]): Set<string> {
+  return new Set(urls.flatMap((u) => (registeredBy.has(u) ? [registeredBy.get(u)!] : [])));
+}
 
 function isDomain(v: unknown): v is Domain {
   const d = v as Domain;
@@ -31,6 +38,7 @@ export function loadDomainModules(urls: readonly string[]): Promise<void> {
             const domain = mod['default'] ?? mod['domain'];
             if (!isDomain(domain)) throw new BadInputError(`${url}: a domain module must export a Domain (name, play, reflect) as default or \`domain\``);
             registerDomain(domain);
+            registeredBy.set(url, domain.name);
           },
           (err: Error) => {
             throw new BadInputError(`domain module ${url} cannot be loaded: ${err.message}`);
