@@ -112,3 +112,12 @@ test('observations a playbook holds without an episode file keep their places in
   // With room for all four, b is expected too.
   t.like(audit({ store: '/s', cap: 4, domains: [domain([a, x, y])], manifests: [] }).domains[0]!, { expected: 2, lost: 1 });
 });
+
+test('a run with no final manifest counts the episodes it scheduled as run, as the audit\'s note says', (t) => {
+  const files = [obs('a'), obs('b')];
+  const running: RunManifest = { ...manifest('r1', []), status: 'running', domains: { hot_pot: { scheduled: 30, completed: 0, failed: 0 } } };
+  delete running.episodes;
+  const d = audit({ store: '/s', runId: 'r1', domains: [state('hot_pot', files.map((o) => ({ ...o })), ['a', 'b'], 'r1')], manifests: [running] }).domains[0]!;
+  t.is(d.episodesRun, 30);
+  t.is(d.episodeFiles, 2);
+});

@@ -1,12 +1,13 @@
 /** Bad input, repair and chaos through the CLI: exit codes, messages that name the file, nothing overwritten. */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
-import { tempDir, writeJson } from './helpers.js';
+import { CLI, tempDir, writeJson } from './helpers.js';
 
 const SECTIONS = '"strategies_and_rules": [], "troubleshooting": [], "context_patterns": []';
 
@@ -128,3 +129,29 @@ for (const commit of ['each', 'batched', 'shared'] as const) {
     t.true((await readdir(store)).includes('domains'));
   });
 }
+
+test('repair on a store its user cannot write is refused in one line, exit 2, as run is; nothing written', async (t) => {
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) return void (t.log('SKIPPED: needs root and setpriv to run as another user'), t.pass());
+  const dir = await tempDir();
+  const store = join(dir, 'store');
+  t.is((await cli(['run', '--domains', 'hot_pot', '--episodes', '2', '--store', store])).code, 0);
+  // One observation to recover, so that repair has something to write.
+  const playbook = join(store, 'domains', 'hot_pot', 'playbook.json');
+  const body = JSON.parse(await readFile(playbook, 'utf8'));
+  body.observations = body.observations.slice(1);
+  await writeFile(playbook, JSON.stringify(body));
+  // Readable by everyone, writable by nobody but root.
+  execFileSync('chmod', ['-R', 'a+rX,go-w', dir]);
+  const before = execFileSync('find', [store, '-type', 'f', '-exec', 'sha1sum', '{}', '+']).toString();
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...CLI, 'repair', '--store', store], { cwd: '/', stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, new RegExp(`^ace-orch: store ${store} cannot be written: EACCES`));
+  t.is(r.stderr.trim().split('\n').length, 1);
+  t.is(execFileSync('find', [store, '-type', 'f', '-exec', 'sha1sum', '{}', '+']).toString(), before, 'nothing written');
+});

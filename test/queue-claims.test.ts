@@ -3,7 +3,7 @@
  * expiry commits nothing; SIGTERM finishes the claims a worker holds; a job
  * whose store cannot be set up fails for good without stopping the worker.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli } from './cli-helper.js';
@@ -94,4 +94,26 @@ pgTest('a job whose store cannot be set up fails for good in one line; the worke
   w.child.kill('SIGTERM');
   t.is(await w.exited, 0, w.stderr());
   t.notRegex(w.stderr(), /\n\s+at /, 'no stack trace');
+});
+
+pgTest('a queued run interrupted while a worker holds claims waits for them: its manifest counts every episode committed for it', async (t) => {
+  const r = await freshRun(t);
+  let runChild: ReturnType<typeof spawn> | undefined;
+  const run = cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot,chem_tile', '--episodes', '20', '--episode-ms', '400', '--claim-seconds', '30', '--json'], (child) => (runChild = child));
+  const a = startWorker(r.queue, 'A', ['--concurrency', '4']);
+  t.teardown(() => a.child.kill('SIGKILL'));
+  // Interrupted with the worker holding claims it has not committed yet.
+  await a.log.until((lines) => count(lines, 'committed') >= 1 && count(lines, 'claimed') > count(lines, 'committed'));
+  runChild!.kill('SIGINT');
+  const result = await run;
+  t.is(result.code, 130, result.stderr);
+  const out = JSON.parse(result.stdout);
+  t.is(out.status, 'interrupted');
+  const [manifest] = await sql<{ body: { episodes: { episode_id: string }[] } }>(`SELECT body FROM "${r.storeSchema}".manifests`);
+  const committed = await sql<{ episode_id: string }>(`SELECT episode_id FROM "${r.storeSchema}".episodes WHERE run_id = $1`, [out.runId]);
+  t.true(committed.length < 40, 'the run stopped early');
+  t.deepEqual(manifest!.body.episodes.map((e) => e.episode_id).sort(), committed.map((e) => e.episode_id).sort(), 'the manifest lists every episode committed for the run');
+  t.deepEqual(await sql(`SELECT id FROM "${r.queueSchema}".job WHERE data->>'runId' = $1 AND state IN ('created', 'retry', 'active')`, [out.runId]), [], 'nothing of the run is left queued or claimed');
+  a.child.kill('SIGTERM');
+  t.is(await a.exited, 0, a.stderr());
 });

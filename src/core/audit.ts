@@ -67,7 +67,8 @@ export function episodeFact(record: EpisodeRecord, domain: string, rules: Reflec
 }
 
 /**
- * Episode ids a manifest says ran in a domain, or a count when it holds no list (a run that died).
+ * Episode ids a manifest says ran in a domain, or a count when it holds no list (a run that died: the
+ * episodes it scheduled, since it counted none).
  * `failed` ones raised, timed out or were refused: they owe no episode file.
  */
 function ranInDomain(m: RunManifest, domain: string): { ids: string[]; failed: string[]; count: number } {
@@ -76,7 +77,8 @@ function ranInDomain(m: RunManifest, domain: string): { ids: string[]; failed: s
     return { ids: mine.filter((e) => e.status !== 'failed').map((e) => e.episode_id), failed: mine.filter((e) => e.status === 'failed').map((e) => e.episode_id), count: mine.length };
   }
   const d = m.domains?.[domain];
-  return { ids: [], failed: [], count: d ? d.completed + d.failed : 0 };
+  // A run with no final manifest (still running, or its process died) has counted nothing yet: what it scheduled.
+  return { ids: [], failed: [], count: d ? (m.status === 'running' ? d.scheduled : d.completed + d.failed) : 0 };
 }
 
 export function auditDomain(state: DomainState, manifests: RunManifest[], cap: number, runId: string | null): DomainAudit {

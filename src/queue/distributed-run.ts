@@ -122,22 +122,29 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
       }
       await untilOrAbort(workers ? Promise.race([sleep(500), workers.exited]) : sleep(500), o.signal);
     }
+    // Episodes already claimed finish on their workers, as in a local run in-flight ones finish their writes: the run
+    // waits for them, so that its manifest and audit count what they commit, then withdraws any that went back to
+    // the queue meanwhile (a claim that expired). A second interrupt ends the process (the CLI's); nothing else does.
+    const drainClaimed = async (): Promise<void> => {
+      for (;;) {
+        await poll();
+        if (progress.active === 0) break;
+        await sleep(500);
+      }
+      await withdraw();
+    };
     if (o.signal?.aborted) {
       emit({ type: 'stopping', reason: String(o.signal.reason ?? 'interrupted') });
       // Unclaimed episodes of this run are withdrawn; claimed ones finish on their workers.
       await withdraw();
+      await drainClaimed();
     } else if (workersGone) {
       // Left queued, they would be played by whichever worker comes next, into a run already closed.
       await withdraw();
     } else if (tooManyFailed) {
       emit({ type: 'stopping', reason: tooManyFailed });
       await withdraw();
-      // As in a local run, episodes already claimed finish (and commit) before the run closes.
-      while (!o.signal?.aborted) {
-        await poll();
-        if (progress.active === 0) break;
-        await untilOrAbort(sleep(500), o.signal);
-      }
+      await drainClaimed();
     }
   } finally {
     await workers?.stop();

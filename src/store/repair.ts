@@ -182,6 +182,17 @@ async function moveAside(store: Store, domain: string): Promise<string> {
 }
 
 export async function repairStore(store: Store, options: RepairOptions = {}): Promise<RepairReport> {
+  try {
+    return await repairFileStore(store, options);
+  } catch (err) {
+    // A store this user cannot write (permissions, a read-only mount) is bad input, said as `run` says it.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new BadInputError(`store ${store.root} cannot be written: ${(err as Error).message}`, store.root);
+    throw err;
+  }
+}
+
+async function repairFileStore(store: Store, options: RepairOptions): Promise<RepairReport> {
   const manifests = await store.readManifests();
   // Before anything is written: the store's cap, never below what a playbook holds (src/core/cap.ts).
   const decision = await settleWriteCap(store, options.cap);
