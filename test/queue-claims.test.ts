@@ -6,8 +6,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cli } from './cli-helper.js';
-import { fixtureFile, tempDir, writeJson } from './helpers.js';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
+import { fixtureFile, tempDir, untilLine, writeJson } from './helpers.js';
 import { sql } from './conformance/backends.js';
 import { pgTest } from './pg-test.js';
 import { count, freshRun, said, startWorker } from './queue-test.js';
@@ -116,4 +116,41 @@ pgTest('a queued run interrupted while a worker holds claims waits for them: its
   t.deepEqual(await sql(`SELECT id FROM "${r.queueSchema}".job WHERE data->>'runId' = $1 AND state IN ('created', 'retry', 'active')`, [out.runId]), [], 'nothing of the run is left queued or claimed');
   a.child.kill('SIGTERM');
   t.is(await a.exited, 0, a.stderr());
+});
+
+pgTest('a queued run that stopped is resumed here: what it withdrew is played on this host; while a worker still holds some, resume says so', async (t) => {
+  const r = await freshRun(t);
+  // Queued with no worker to play it, then interrupted: its jobs are withdrawn.
+  let runChild: ReturnType<typeof spawn> | undefined;
+  const first = cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot', '--episodes', '4', '--progress', 'lines', '--json'], (child) => {
+    runChild = child;
+    void untilLine(child.stderr!, (l) => /episodes queued/.test(l)).then(() => child.kill('SIGINT'));
+  });
+  const stopped = await first;
+  t.is(stopped.code, 130, stopped.stderr);
+  t.truthy(runChild);
+  const runId = JSON.parse(stopped.stdout).runId as string;
+
+  const resumed = await cli(['run', '--resume', runId, '--store', r.store]);
+  t.is(resumed.code, 0, resumed.stderr);
+  t.regex(resumed.stderr, new RegExp(`resuming run ${runId}: 0 episodes done .*, 4 to play`));
+  t.regex(resumed.stdout, /: complete, 4 episodes \(4 played by this resume\) in .* on \d+ threads/);
+  const [manifest] = await sql<{ body: { status: string; queue?: string; episodes: unknown[] } }>(`SELECT body FROM "${r.storeSchema}".manifests`);
+  t.like(manifest!.body, { status: 'complete' });
+  t.is(manifest!.body.episodes.length, 4);
+  t.is(manifest!.body.queue, undefined, 'what was left of it was played here, not queued');
+
+  // Complete now: nothing to do.
+  const again = await cli(['run', '--resume', runId, '--store', r.store]);
+  t.is(again.code, 0, again.stderr);
+  t.regex(again.stdout, /is complete: .*nothing to do/);
+
+  // A run whose process died with its episodes still queued: they are its workers' to play, not this host's.
+  const killed = await cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'chem_tile', '--episodes', '3', '--progress', 'lines', '--json'], (child) => {
+    void untilLine(child.stderr!, (l) => /episodes queued/.test(l)).then(() => child.kill('SIGKILL'));
+  });
+  t.is(killed.code, null, 'killed');
+  const [dead] = await sql<{ id: string }>(`SELECT body->>'run_id' AS id FROM "${r.storeSchema}".manifests WHERE body->>'status' = 'running'`);
+  const refused = await cliHere(['run', '--resume', dead!.id, '--store', r.store]);
+  assertOneLineError(t, refused, `run ${dead!.id} still has 3 episodes in queue`, 'ace-orch worker --queue');
 });

@@ -137,6 +137,8 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   delete manifest.stop_reason;
   delete manifest.audit;
   if (resume) manifest.episodes = resume.keep;
+  // A queued run resumed here is played here: what is left of it has no queue (its episodes keep their workers).
+  delete manifest.queue;
   await store.writeManifest(manifest);
   emit({ type: 'started', runId, total: assignments.length });
 

@@ -13,6 +13,7 @@ import { DEFAULT_LOCK_OPTIONS } from '../../store/lock-options.js';
 import { Store } from '../../store/store.js';
 import { isPostgresUrl } from '../../store/backend.js';
 import type { StoreBackend } from '../../store/backend.js';
+import type { PgStore } from '../../store/pg/pg-store.js';
 import { maskUrl } from '../../store/pg/url.js';
 import { openStore } from '../../store/open.js';
 import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
@@ -68,8 +69,12 @@ async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; e
   try {
     if (store instanceof Store) await assertStoreExists(store);
     const manifest = await readRunToResume(store, args.resume!);
-    // Its jobs are still queued: playing them here too would play (and pay for) them twice.
-    if (manifest.queue) throw new BadInputError(`--resume: run ${manifest.run_id} was distributed through queue ${manifest.queue}; start \`ace-orch worker --queue ...\` again to finish it`);
+    if (manifest.queue) {
+      // Episodes still queued or claimed are its workers' to play: playing them here too would play (and pay for) them
+      // twice. A run that stopped withdrew its unclaimed ones, so what is left of it is played here.
+      const left = await queuedEpisodesLeft(store as PgStore, manifest.run_id, manifest.queue);
+      if (left > 0) throw new BadInputError(`--resume: run ${manifest.run_id} still has ${count(left, 'episode')} in queue ${manifest.queue}; start \`ace-orch worker --queue ...\` to finish ${left === 1 ? 'it' : 'them'}`);
+    }
     const { complete, plan, recovered } = await planResume(store, manifest);
     const record = store.kind === 'file' ? 'file' : 'record';
     if (complete) {
@@ -199,4 +204,18 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     return EXIT.usage;
   }
   return runExitCode(report.zeroLoss, manifest);
+}
+
+/** Jobs of a queued run still waiting in its queue or claimed by a worker; 0 when the queue's tables are gone. */
+async function queuedEpisodesLeft(store: PgStore, runId: string, queue: string): Promise<number> {
+  // Loaded here only: the queue's module brings pg-boss, which a run on a file store never needs.
+  const { EPISODE_QUEUE, parseQueueUrl } = await import('../../queue/jobs.js');
+  const schema = parseQueueUrl(queue).schema;
+  try {
+    const r = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".job WHERE name = $1 AND data->>'runId' = $2 AND state IN ('created', 'retry', 'active')`, [EPISODE_QUEUE, runId]);
+    return r.rows[0]!.n;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01' || (err as { code?: string }).code === '3F000') return 0;
+    throw err;
+  }
 }
