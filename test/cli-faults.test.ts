@@ -99,10 +99,10 @@ test('run warns about a run that died mid-way and repair closes it', async (t) =
   });
   const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]);
   t.is(r.code, 0);
-  t.regex(r.stderr, /run 20200101T000000Z-deadbeef0000 in this store ended abnormally .*ace-orch repair/);
+  t.regex(r.stderr, /run 20200101T000000Z-deadbeef0000 in this store ended abnormally .*`ace-orch run --resume 20200101T000000Z-deadbeef0000 --store .*` merges what it left unmerged and plays the rest/);
   const repair = await cli(['repair', '--store', store]);
   t.is(repair.code, 0, repair.stderr);
-  t.regex(repair.stdout, /Closed run 20200101T000000Z-deadbeef0000/);
+  t.regex(repair.stdout, /Closed run 20200101T000000Z-deadbeef0000: .*`ace-orch run --resume 20200101T000000Z-deadbeef0000 --store /);
   const manifest = JSON.parse(await readFile(join(store, 'runs', '20200101T000000Z-deadbeef0000.json'), 'utf8'));
   t.is(manifest.status, 'crashed');
   const again = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]);

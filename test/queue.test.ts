@@ -52,7 +52,10 @@ pgTest('a worker killed mid-episode loses its claims; the others play them; ever
 pgTest('--queue without a reachable PostgreSQL store, or on another database, is one line and exit 2; nothing is queued', async (t) => {
   const r = await freshRun(t);
   assertOneLineError(t, await cliHere(['run', '--queue', r.queue, '--store', '/tmp/ace-not-used', '--episodes', '1']), '--queue needs a PostgreSQL --store');
-  assertOneLineError(t, await cliHere(['run', '--queue', 'postgres://root:hunter2@127.0.0.1:5432/postgres', '--store', r.store, '--episodes', '1']), 'same PostgreSQL database', ':***@');
+  const otherDatabase = await cliHere(['run', '--queue', 'postgres://root:hunter2@127.0.0.1:5432/postgres', '--store', r.store, '--episodes', '1']);
+  assertOneLineError(t, otherDatabase, 'same PostgreSQL database', ':***@');
+  t.is(otherDatabase.stderr.trim().split('\n').length, 1, `the refusal alone, no warning before it: ${otherDatabase.stderr}`);
+  assertOneLineError(t, await cliHere(['run', '--claim-seconds', '5', '--episodes', '1', '--store', r.store]), '--claim-seconds', 'give --queue');
   assertOneLineError(t, await cliHere(['run', '--queue', 'postgres://root:hunter2@127.0.0.1:1/test', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--episodes', '1']), 'cannot be reached', ':***@');
   assertOneLineError(t, await cliHere(['worker', '--queue', 'postgres://root:hunter2@127.0.0.1:1/test']), 'queue postgres://root:***@127.0.0.1:1/test cannot be reached');
   assertOneLineError(t, await cliHere(['run', '--workers', '2', '--episodes', '1', '--store', r.store]), '--workers');

@@ -35,6 +35,8 @@ export interface DistributedRunOptions {
   signal?: AbortSignal;
   /** started, warning, progress (polled from the store and queue), stopping. */
   onEvent?: (event: RunEvent) => void;
+  /** The caller's warnings about this run, emitted once the queue and store have been checked. @default [] */
+  warnings?: string[];
 }
 
 /** Same server, port and database: the claim check and the merge must share one transaction. */
@@ -65,6 +67,7 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
   }
   const emit = o.onEvent ?? (() => {});
   const experiment = await openRun(store, o.experiment, o.capFromStore ?? false, (message) => emit({ type: 'warning', message }));
+  for (const message of o.warnings ?? []) emit({ type: 'warning', message });
   const { boss } = await openQueue(o.queue);
   const runId = newRunId();
   const assignments = roundRobin(experiment.domains, experiment.episodes);

@@ -49,7 +49,7 @@ export async function openRun(
   if (cap.record) await store.recordCap(cap.cap);
   if (cap.note) warn(cap.note);
   for (const dead of abandonedRuns(await store.readManifests()).filter((m) => m.run_id !== resuming)) {
-    warn(`run ${dead.run_id} in this store ended abnormally (process ${dead.pid} is gone); \`ace-orch repair --store ${storeArg(store.location)}\` re-merges what it left unmerged`);
+    warn(`run ${dead.run_id} in this store ended abnormally (process ${dead.pid} is gone); \`ace-orch run --resume ${dead.run_id} --store ${storeArg(store.location)}\` merges what it left unmerged and plays the rest (\`ace-orch repair\` only merges)`);
   }
   return experiment;
 }

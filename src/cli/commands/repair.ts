@@ -11,6 +11,7 @@ import type { PgStore } from '../../store/pg/pg-store.js';
 import type { Store } from '../../store/store.js';
 import type { RepairReport } from '../../store/repair.js';
 import { intFlag } from './flags.js';
+import { storeArg } from '../../core/store-arg.js';
 import type { Io } from './io.js';
 
 export interface RepairArgs {
@@ -62,7 +63,7 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
     io.out('');
     io.out(recovered ? `Recovered ${count(recovered, 'observation')} into ${recovered === 1 ? 'its playbook' : 'their playbooks'}.` : 'Nothing to recover: every expected observation was already in its playbook.');
     for (const d of repair.domains) if (d.pendingBatchesFolded) io.out(`Folded ${count(d.pendingBatchesFolded, 'pending batch')} into ${d.domain}'s playbook.`);
-    for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed.`);
+    for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed. \`ace-orch run --resume ${id} --store ${storeArg(store.location)}\` plays the episodes it never finished.`);
     io.out('');
     io.out(formatAudit(report));
   }

@@ -13,19 +13,23 @@ import type { Io } from './io.js';
 export interface QueueRunArgs {
   queue?: string;
   workers: number;
-  claimSeconds: number;
+  claimSeconds?: number;
 }
 
 export function queueOptions<T>(y: Argv<T>) {
   return y
     .option('queue', { type: 'string', describe: 'Distribute the episodes through this pg-boss queue (postgres://…, the same database as --store) to `ace-orch worker`s on any host' })
     .option('workers', { type: 'number', default: 0, coerce: intFlag('workers', { min: 0 }), describe: 'With --queue: also start this many local workers (each with --threads threads)' })
-    .option('claim-seconds', { type: 'number', default: 60, coerce: intFlag('claim-seconds'), describe: 'With --queue: a claim not committed within this many seconds expires and its episode goes to another worker' });
+    .option('claim-seconds', { type: 'number', coerce: intFlag('claim-seconds'), describe: 'With --queue: a claim not committed within this many seconds expires and its episode goes to another worker (default 60)' });
 }
 
 /** Checks the queue flags whether or not --queue is given, so a stray --workers is not silently ignored. */
+/** How long a worker may hold an episode before it goes to another, unless --claim-seconds says otherwise. */
+const DEFAULT_CLAIM_SECONDS = 60;
+
 export function checkQueueArgs(args: QueueRunArgs, processes: number): void {
   if (args.queue === undefined && args.workers > 0) throw new BadInputError('--workers starts queue workers; give --queue postgres://… too');
+  if (args.queue === undefined && args.claimSeconds !== undefined) throw new BadInputError('--claim-seconds is how long a queue worker may hold an episode; give --queue postgres://… too');
   if (args.queue !== undefined && processes > 1) throw new BadInputError('--processes and --queue both spread episodes; use --workers with --queue');
 }
 
@@ -46,8 +50,8 @@ function checkClaimLength(experiment: ExperimentConfig, claimSeconds: number): s
 
 export async function queuedRun(store: StoreBackend, experiment: ExperimentConfig, capFromStore: boolean, args: QueueRunArgs & { queue: string }, io: Io, onEvent: (e: RunEvent) => void, signal?: AbortSignal): Promise<RunResult> {
   if (store.kind !== 'postgres') throw new BadInputError(`--queue needs a PostgreSQL --store the workers can reach (postgres://…, the queue's database), not ${store.location}`);
-  const warning = checkClaimLength(experiment, args.claimSeconds);
-  if (warning) onEvent({ type: 'warning', message: warning });
+  const claimSeconds = args.claimSeconds ?? DEFAULT_CLAIM_SECONDS;
+  const warning = checkClaimLength(experiment, claimSeconds);
   // pg-boss is loaded only for a queued run.
   const { runDistributed } = await import('../../queue/distributed-run.js');
   const result = await runDistributed({
@@ -56,9 +60,11 @@ export async function queuedRun(store: StoreBackend, experiment: ExperimentConfi
     queue: args.queue,
     workers: args.workers,
     concurrency: experiment.concurrency,
-    claimSeconds: args.claimSeconds,
+    claimSeconds,
     capFromStore,
     signal,
+    // Said once the queue and the store have been checked: a refused run gets its one line, not this first.
+    ...(warning ? { warnings: [warning] } : {}),
     onEvent: (e) => {
       if (e.type === 'started') io.err(`run ${e.runId}: ${count(e.total, 'episode')} queued; ${args.workers ? `${count(args.workers, 'local worker')} started` : 'start `ace-orch worker --queue …` on your hosts'}`);
       onEvent(e);
