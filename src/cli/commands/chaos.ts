@@ -27,6 +27,9 @@ export interface ChaosArgs {
 
 export function chaosBuilder<T>(y: Argv<T>) {
   return y
+    .usage(
+      '$0 chaos [options]\n\nKills (SIGKILL) and pauses (SIGSTOP) writer processes at the worst moments of their merges, then checks every playbook, that every acknowledged observation survived and that none appeared without an episode file; then repairs and audits. Exit 0 only when nothing acknowledged was lost, nothing was torn and nothing unexpected appeared; 1 otherwise. --commit defaults to each here (run\'s default is batched). Each kill inside the critical section costs the other writers the lock\'s stale time (2 s in chaos).',
+    )
     .option('store', {
       type: 'string',
       describe: 'Fresh store directory to torture (default ./stores/chaos-<time>); must be empty. Or postgres://user@host:5432/db[?schema=NAME]: a schema holding no store yet',

@@ -14,6 +14,9 @@ export interface ExportArgs {
 
 export function exportBuilder<T>(y: Argv<T>) {
   return y
+    .usage(
+      '$0 export --store postgres://... --to DIR\n\nWrites a PostgreSQL store in the file layout the reference tool and ace-orch read (playbooks, episode files, run manifests) into a new or empty directory; never overwrites. `ace-orch audit --store DIR` of the export equals the audit of the source.',
+    )
     .option('store', { type: 'string', demandOption: true, describe: 'PostgreSQL store to export: postgres://user@host:5432/db[?schema=NAME]' })
     .option('to', { type: 'string', demandOption: true, describe: 'New or empty directory to write the file layout into (never overwritten)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });

@@ -23,6 +23,9 @@ export interface RepairArgs {
 
 export function repairBuilder<T>(y: Argv<T>) {
   return y
+    .usage(
+      '$0 repair [options]\n\nRe-merges the episodes that crashed between their episode file (or record) and their merge, then audits the store; running it twice changes nothing the second time. It also closes runs whose process died (marked crashed: `ace-orch run --resume RUN_ID` plays what they never finished), folds pending batches of shared commits, and removes crashed writers\' temp files once older than the lock\'s stale time (10 s). --rebuild moves a corrupt playbook aside (never deletes it) and rebuilds it from the episode files.',
+    )
     .option('store', { type: 'string', default: './memory', describe: 'Store to repair: a directory or postgres://user@host:5432/db[?schema=NAME]' })
     .option('rebuild', {
       type: 'boolean',

@@ -18,6 +18,9 @@ export interface WorkerArgs {
 
 export function workerBuilder<T>(y: Argv<T>) {
   return y
+    .usage(
+      '$0 worker [options]\n\nClaim episodes from a PostgreSQL queue (pg-boss), play them on this host and commit them to their run\'s store. Runs until SIGTERM or SIGINT, which let the episodes in flight commit, then exits 0. Each run\'s jobs carry its --claim-seconds, --episode-timeout and --retries; this command sets only how much this host plays at once.',
+    )
     .option('queue', { type: 'string', describe: `The queue: postgres://user@host:5432/db[?schema=NAME] (pg-boss schema, default pgboss); the runs' stores live in the same database. Default: $${QUEUE_ENV}, which keeps a password off the command line` })
     .option('threads', { type: 'number', default: 2, coerce: intFlag('threads'), describe: 'Worker threads playing episodes on this host' })
     .option('concurrency', { type: 'number', coerce: intFlag('concurrency'), describe: 'Episodes playing at once (default: --threads); raise it for episodes that mostly wait on model calls' })
