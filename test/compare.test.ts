@@ -3,6 +3,8 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffReports, parseSavedReport, regressed, spread } from '../src/core/compare.js';
+import type { ModeComparison } from '../src/core/compare.js';
+import { formatModeComparison } from '../src/cli/format-compare.js';
 import { BadInputError } from '../src/core/errors.js';
 import { executeCompare } from '../src/cli/commands/compare.js';
 import type { Io } from '../src/cli/commands/io.js';
@@ -84,4 +86,18 @@ test('compare A.json B.json exits 1 when B lost more', async (t) => {
   t.is(await executeCompare({ ...base, files: [`${dir}/a.json`, `${dir}/b.json`] }, io), 1);
   t.regex(io.stdout.join('\n'), /\| hot_pot +\| +0 \| +3 \| +\+3 \|/);
   t.is(await executeCompare({ ...base, files: [`${dir}/b.json`, `${dir}/a.json`] }, capture()), 0);
+});
+
+test('a report without a run id is named by its file once; the mode table says what unlocked is for and what the exit code means', async (t) => {
+  const dir = await tempDir();
+  await writeJson(`${dir}/a.json`, { domains: [d('hot_pot', 0)] });
+  await writeJson(`${dir}/b.json`, { runId: 'b', domains: [d('hot_pot', 0)] });
+  const io = capture();
+  t.is(await executeCompare({ modes: 'unlocked,locked', repeat: 1, json: false, files: [`${dir}/a.json`, `${dir}/b.json`] }, io), 0);
+  const out = io.stdout.join('\n');
+  t.true(out.includes(`A: ${dir}/a.json\n`), out);
+  t.true(out.includes(`B: ${dir}/b.json (b)`), out);
+  const modes = formatModeComparison({ modes: { unlocked: { runs: [] }, locked: { runs: [] } } } as unknown as ModeComparison, []);
+  t.regex(modes, /unlocked is the pre-fix read-modify-write without a lock: it is expected to lose observations\./);
+  t.regex(modes, /Exit 0 when every locked run lost nothing, 1 when one lost something\./);
 });

@@ -57,7 +57,7 @@ pgTest('resume after SIGKILL of a multi-process run on postgres://: records re-m
   t.deepEqual(await records(), after);
 });
 
-pgTest('resume on postgres:// refuses an unknown run and a distributed one in one line, password masked, nothing written', async (t) => {
+pgTest('resume on postgres:// refuses an unknown run in one line, password masked, nothing written', async (t) => {
   const url = await freshUrl(t);
   const run = await cli(['run', '--store', url, '--domains', 'hot_pot', '--episodes', '2', '--threads', '1']);
   t.is(run.code, 0, run.stderr);
@@ -67,14 +67,7 @@ pgTest('resume on postgres:// refuses an unknown run and a distributed one in on
   t.regex(r.stderr, /^ace-orch: --resume: no run `no-such-run` in store postgres:\/\/root:\*\*\*@/);
   t.is(r.stderr.trim().split('\n').length, 1);
   t.false(r.stderr.includes('hunter2'));
-
-  // A distributed run's episodes are still queued: resuming it here would play them twice.
-  const schema = new URL(url).searchParams.get('schema')!;
-  const [{ body }] = (await sql<{ body: RunManifest }>(`SELECT body FROM "${schema}".manifests`)) as [{ body: RunManifest }];
-  const queued = { ...body, run_id: 'queued-run', status: 'crashed', queue: 'postgres://root@127.0.0.1:5432/test' };
-  await sql(`INSERT INTO "${schema}".manifests (run_id, body) VALUES ($1, $2)`, [queued.run_id, JSON.stringify(queued)]);
-  const q = await cliHere(['run', '--resume', 'queued-run', '--store', url]);
-  assertOneLineError(t, q, 'queued-run', 'ace-orch worker --queue');
+  // A distributed run whose episodes are still queued: test/queue-claims.test.ts, with a real queue.
 });
 
 pgTest('resume on postgres:// refuses a run marked running on another host, in one line, nothing written', async (t) => {

@@ -154,3 +154,23 @@ pgTest('a queued run that stopped is resumed here: what it withdrew is played on
   const refused = await cliHere(['run', '--resume', dead!.id, '--store', r.store]);
   assertOneLineError(t, refused, `run ${dead!.id} still has 3 episodes in queue`, 'ace-orch worker --queue');
 });
+
+pgTest('repair closes a queued run whose coordinator died, keeping who committed each episode', async (t) => {
+  const r = await freshRun(t);
+  const killed = await cli(['run', '--store', r.store, '--queue', r.queue, '--domains', 'hot_pot', '--episodes', '3', '--progress', 'lines', '--json'], (child) => {
+    void untilLine(child.stderr!, (l) => /episodes queued/.test(l)).then(() => child.kill('SIGKILL'));
+  });
+  t.is(killed.code, null);
+  const a = startWorker(r.queue, 'A', ['--concurrency', '3']);
+  t.teardown(() => a.child.kill('SIGKILL'));
+  await a.log.until((lines) => count(lines, 'committed') >= 3);
+  a.child.kill('SIGTERM');
+  t.is(await a.exited, 0, a.stderr());
+  const repaired = await cli(['repair', '--store', r.store]);
+  t.is(repaired.code, 0, repaired.stderr);
+  t.regex(repaired.stdout, /Closed run \S+: its process died; marked crashed/);
+  const [manifest] = await sql<{ body: { status: string; episodes: { worker?: string; host?: string }[] } }>(`SELECT body FROM "${r.storeSchema}".manifests`);
+  t.is(manifest!.body.status, 'crashed');
+  t.is(manifest!.body.episodes.length, 3);
+  t.true(manifest!.body.episodes.every((e) => e.worker === 'A' && typeof e.host === 'string'), JSON.stringify(manifest!.body.episodes));
+});

@@ -30,6 +30,9 @@ export function formatModeComparison(c: ModeComparison, domains: readonly string
     const clean = runs.filter((r) => r.zeroLoss).length;
     lines.push(`${m}: ${clean} of ${runs.length} runs with zero loss; lost per run ${lost.join(', ')}`);
   }
+  // What the numbers are for: the pre-fix path is run to show the loss; the command's verdict is the locked mode's.
+  if (modes.includes('unlocked')) lines.push('unlocked is the pre-fix read-modify-write without a lock: it is expected to lose observations.');
+  if (modes.includes('locked')) lines.push('Exit 0 when every locked run lost nothing, 1 when one lost something.');
   return lines.join('\n');
 }
 

@@ -236,13 +236,22 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
   return { store: store.root, domains, runsClosed };
 }
 
-/** Marks runs whose process died `crashed`: every episode with a record is now merged (or ranked out). Returns their ids. */
-export async function closeAbandonedRuns(store: Pick<StoreBackend, 'writeManifest'>, manifests: readonly RunManifest[], states: readonly DomainState[]): Promise<string[]> {
+/**
+ * Marks runs whose process died `crashed`: every episode with a record is now merged (or ranked out). Returns their
+ * ids. `entriesOf`, when the backend keeps them (PostgreSQL: who committed each episode, its attempts), gives a run's
+ * entries; else they are made from the episode files.
+ */
+export async function closeAbandonedRuns(
+  store: Pick<StoreBackend, 'writeManifest'>,
+  manifests: readonly RunManifest[],
+  states: readonly DomainState[],
+  entriesOf?: (runId: string) => Promise<EpisodeEntry[]>,
+): Promise<string[]> {
   const closed: string[] = [];
   for (const m of abandonedRuns(manifests)) {
-    const episodes: EpisodeEntry[] = states.flatMap((st) =>
-      st.episodes.filter((e) => e.run_id === m.run_id).map((e) => ({ episode_id: e.episode_id, domain: st.domain, index: e.index ?? -1, status: 'ok' as const })),
-    );
+    const episodes: EpisodeEntry[] = entriesOf
+      ? await entriesOf(m.run_id)
+      : states.flatMap((st) => st.episodes.filter((e) => e.run_id === m.run_id).map((e) => ({ episode_id: e.episode_id, domain: st.domain, index: e.index ?? -1, status: 'ok' as const })));
     await store.writeManifest({ ...m, status: 'crashed', repaired_at: new Date().toISOString(), episodes });
     closed.push(m.run_id);
   }

@@ -69,10 +69,12 @@ async function compareReports(a: string, b: string, args: CompareArgs, io: Io): 
   const reportFile = await prepareReport(args.report);
   const [ra, rb] = [await readReport(a), await readReport(b)];
   const rows = diffReports(ra, rb);
-  if (reportFile) await reportDiff(reportFile, { a: `${a} (${ra.label})`, b: `${b} (${rb.label})`, rows, regressed: regressed(rows) }, io);
+  // A report without a run id is labelled by its file: say the file once.
+  const name = (file: string, label: string): string => (label === file ? file : `${file} (${label})`);
+  if (reportFile) await reportDiff(reportFile, { a: name(a, ra.label), b: name(b, rb.label), rows, regressed: regressed(rows) }, io);
   if (args.json) io.out(JSON.stringify({ a: ra.label, b: rb.label, domains: rows, regressed: regressed(rows) }));
   else {
-    io.out(formatDiff(rows, `${a} (${ra.label})`, `${b} (${rb.label})`));
+    io.out(formatDiff(rows, name(a, ra.label), name(b, rb.label)));
     io.out('');
     io.out(regressed(rows) ? 'B loses more than A: regression.' : 'B loses no more than A.');
   }

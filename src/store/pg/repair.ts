@@ -11,7 +11,7 @@ import { closeAbandonedRuns, remergeLostWith } from '../repair.js';
 import type { DomainRepair, Remerger, RepairOptions, RepairReport } from '../repair.js';
 import type { ReflectionRules } from '../../core/reference.js';
 import type { EpisodeRecord } from '../../core/types.js';
-import { PgStore } from './pg-store.js';
+import { PgStore, runEpisodeEntries } from './pg-store.js';
 import { pgDomainState } from './snapshot.js';
 
 /** Re-merging on a PostgreSQL store: records are the episode rows, merged in one transaction by a writer of one connection. */
@@ -49,6 +49,6 @@ export async function repairPgStore(store: PgStore, options: Omit<RepairOptions,
   } finally {
     await remerger.close();
   }
-  const runsClosed = await closeAbandonedRuns(store, manifests, states);
+  const runsClosed = await closeAbandonedRuns(store, manifests, states, (runId) => runEpisodeEntries(store, runId));
   return { store: store.location, domains, runsClosed };
 }
