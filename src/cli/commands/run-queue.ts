@@ -23,10 +23,10 @@ export function queueOptions<T>(y: Argv<T>) {
     .option('claim-seconds', { type: 'number', coerce: intFlag('claim-seconds'), describe: 'With --queue: a claim not committed within this many seconds expires and its episode goes to another worker (default 60)' });
 }
 
-/** Checks the queue flags whether or not --queue is given, so a stray --workers is not silently ignored. */
 /** How long a worker may hold an episode before it goes to another, unless --claim-seconds says otherwise. */
 const DEFAULT_CLAIM_SECONDS = 60;
 
+/** Checks the queue flags whether or not --queue is given, so a stray --workers or --claim-seconds is not silently ignored. */
 export function checkQueueArgs(args: QueueRunArgs, processes: number): void {
   if (args.queue === undefined && args.workers > 0) throw new BadInputError('--workers starts queue workers; give --queue postgres://… too');
   if (args.queue === undefined && args.claimSeconds !== undefined) throw new BadInputError('--claim-seconds is how long a queue worker may hold an episode; give --queue postgres://… too');
