@@ -158,3 +158,13 @@ test('stopping the run fires ctx.signal in every in-flight episode, across threa
   t.deepEqual(await files(store, 'until_stop'), []);
   t.true(report.zeroLoss);
 });
+
+test('a play that blocks its thread past --episode-timeout fails with E_TIMEOUT when it returns: its value is discarded, nothing written', async (t) => {
+  const { experiment, store } = await setup({ domains: ['busy'], episodes: 2, threads: 1, episodeTimeoutMs: 200, modules: [fixture('busy-domain.mjs')] });
+  const { manifest } = await runExperiment({ experiment, store });
+  const byIndex = new Map(manifest.episodes!.map((e) => [e.index, e]));
+  t.like(byIndex.get(0), { status: 'failed' });
+  t.regex(byIndex.get(0)!.error!, /^E_TIMEOUT: /);
+  t.like(byIndex.get(1), { status: 'ok' });
+  t.deepEqual(await files(store, 'busy'), [`${byIndex.get(1)!.episode_id}.json`], 'only the episode that finished in time has a file');
+});

@@ -59,6 +59,8 @@ export async function raceTimeout(
   const { playing } = opts.runStop;
   if (opts.runStop.stopped) controller.abort('run stopped');
   else playing.add(controller);
+  // Before the play is called: a synchronous play runs to its end inside this call.
+  const started = performance.now();
   const attempt = (async () => {
     const result = await play({ signal: controller.signal });
     if (opts.episodeMs > 0) await sleep(opts.episodeMs);
@@ -75,7 +77,11 @@ export async function raceTimeout(
     });
     // An abandoned play may still reject later; that rejection is expected and goes nowhere.
     attempt.catch(() => {});
-    return await Promise.race([attempt, expired]);
+    const result = await Promise.race([attempt, expired]);
+    // A play that never yields its thread (a synchronous loop) keeps the timer from firing: it cannot be
+    // interrupted, but once it returns past the deadline its value is discarded like any late play's.
+    if (performance.now() - started >= opts.timeoutMs) throw new EpisodeTimeoutError(opts.timeoutMs);
+    return result;
   } finally {
     clearTimeout(timer);
     playing.delete(controller);
