@@ -32,7 +32,7 @@ export { runExperiment } from './library.js';
 /** Options of `runExperiment`, with their defaults. */
 export type { ExperimentOptions, RunReport, AuditOptions, RepairResult } from './library.js';
 /**
- * Audits a store (a Store or its directory): every observation an episode file proves was
+ * Audits a store (a Store, its directory or a `postgres://` URL): every observation an episode file proves was
  * written must be in its playbook, within the cap. Reads only; never writes.
  */
 export { audit } from './library.js';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, rmdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
-import { CLI, ROOT, tempDir, untilLine, writeJson } from './helpers.js';
+import { CLI, fixtureFile, ROOT, tempDir, untilLine, writeJson } from './helpers.js';
 
 test('run prints the loss table and exits 0; --json prints one object', async (t) => {
   const store = await tempDir();
@@ -152,7 +152,7 @@ test('an experiment file with a misspelt key is refused in one line naming the k
 test('a one-episode run speaks in the singular', async (t) => {
   const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', await tempDir()]);
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stdout, /: complete, 1 episode in /);
+  t.regex(r.stdout, /: complete, 1 episode in [\d.]+ s on 1 thread, /, 'a pool never starts more threads than episodes');
   t.regex(r.stdout, /Zero loss \(run \S+\): the 1 expected observation is in its playbook;/);
   t.regex(r.stdout, /^lock: 1 episode in 1 merge; /m);
 });
@@ -162,4 +162,27 @@ test('a --store that is a file is refused in one line by run, audit and repair a
   await writeFile(file, 'notes\n');
   for (const command of ['run', 'audit', 'repair']) assertOneLineError(t, await cliHere([command, '--store', file]), `store ${file} `, 'not a directory');
   t.is(await readFile(file, 'utf8'), 'notes\n');
+});
+
+test('the progress line counts in flight only the episodes playing, never more than --concurrency, however many wait for their commit', async (t) => {
+  const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '300', '--concurrency', '4', '--threads', '2', '--progress', 'lines', '--store', await tempDir()]);
+  t.is(r.code, 0, r.stderr);
+  const inFlight = [...r.stderr.matchAll(/ done, (\d+) in flight,/g)].map((m) => Number(m[1]));
+  t.true(inFlight.length >= 10, r.stderr);
+  t.true(inFlight.every((n) => n <= 4), `in flight: ${inFlight.join(', ')}`);
+  t.is(inFlight.at(-1), 0, 'none at the end');
+});
+
+test('an unlocked run says it took no lock; under --max-failures the failure is said before the stop it causes', async (t) => {
+  const unlocked = await cli(['run', '--no-lock', '--domains', 'hot_pot', '--episodes', '2', '--store', await tempDir()]);
+  t.is(unlocked.code, 0, unlocked.stderr);
+  t.regex(unlocked.stdout, /^lock: none \(the unlocked mode overwrites the playbook without one\)$/m);
+
+  const dir = await tempDir();
+  await writeJson(join(dir, 'flaky.json'), { name: 'flaky', domains: ['flaky'], episodes: 6, threads: 1, maxFailures: 0, modules: [fixtureFile('flaky-domain.mjs')] });
+  const stopped = await cli(['run', join(dir, 'flaky.json'), '--store', join(dir, 'store')]);
+  t.is(stopped.code, 4, stopped.stderr);
+  const failedAt = stopped.stderr.indexOf('episode flaky #2 failed');
+  const stopAt = stopped.stderr.indexOf('stopping (more than 0 episodes failed');
+  t.true(failedAt >= 0 && stopAt > failedAt, stopped.stderr);
 });

@@ -36,7 +36,7 @@ export function runEfficiency(input: EfficiencyInput): Efficiency {
 /** The run summary's efficiency line; empty figures (an older manifest) print as 0. */
 export function formatEfficiency(t: { concurrency?: number; lanes?: number; efficiency?: number; startupSeconds?: number; efficiencyAfterStartup?: number } = {}): string {
   const pct = (x: number | undefined): string => `${Math.round((x ?? 0) * 100)}%`;
-  const lanes = t.lanes !== undefined && t.lanes !== t.concurrency ? ` (${t.lanes} lanes: one per episode)` : '';
+  const lanes = t.lanes !== undefined && t.lanes !== t.concurrency ? ` (${t.lanes} lane${t.lanes === 1 ? '' : 's'}: one per episode)` : '';
   const after = t.startupSeconds !== undefined ? `; ${pct(t.efficiencyAfterStartup)} from the first episode's start, after ${t.startupSeconds.toFixed(3)} s of worker start-up` : '';
   return `concurrency ${t.concurrency}${lanes}, efficiency ${pct(t.efficiency)} (play time of the episodes / (wall time × lanes))${after}`;
 }

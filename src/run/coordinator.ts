@@ -61,6 +61,8 @@ export type RunEvent =
   /** A queued run sees no episode's outcome, only counts in the store and queue: done includes failed. */
   | { type: 'progress'; done: number; failed: number; inFlight: number; total: number; /** Episodes the queue handed out again (claim expired, commit failed). */ retried: number }
   | { type: 'episode-started'; assignment: Assignment }
+  /** Its play ended (ok or not): its slot is free, its commit may still be pending. */
+  | { type: 'episode-played'; assignment: Assignment }
   | { type: 'retry'; assignment: Assignment; error: string }
   | { type: 'stopping'; reason: string }
   | { type: 'shard-error'; message: string }
@@ -182,16 +184,18 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
       counts.failed++;
       failures++;
       entries.push({ ...base, status: 'failed', error: `${outcome.error.code}: ${outcome.error.message}` });
-      if (outcome.error.fatal && !fatal) {
-        fatal = { code: outcome.error.code, message: outcome.error.message };
-        stop(outcome.error.message);
-      }
-      if (experiment.maxFailures !== undefined && failures > experiment.maxFailures && !tooManyFailures) {
-        tooManyFailures = true;
-        stop(`more than ${experiment.maxFailures} episodes failed (--max-failures)`);
-      }
     }
     emit({ type: 'episode', outcome, done: entries.length - (resume?.keep.length ?? 0), total: assignments.length });
+    // After the episode's own event, so that what stops the run is said before the stop.
+    if (outcome.ok) return;
+    if (outcome.error.fatal && !fatal) {
+      fatal = { code: outcome.error.code, message: outcome.error.message };
+      stop(outcome.error.message);
+    }
+    if (experiment.maxFailures !== undefined && failures > experiment.maxFailures && !tooManyFailures) {
+      tooManyFailures = true;
+      stop(`more than ${experiment.maxFailures} episodes failed (--max-failures)`);
+    }
   };
   // Episodes whose shard process died after starting them: their fate is unknown until the audit (or repair) decides.
   const onShardError = (message: string, unknown: Assignment[]): void => {
@@ -206,6 +210,7 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   const hooks = {
     onOutcome,
     onStart: (assignment: Assignment) => emit({ type: 'episode-started', assignment }),
+    onPlayed: (assignment: Assignment) => emit({ type: 'episode-played', assignment }),
     onRetry: (assignment: Assignment, error: string) => emit({ type: 'retry', assignment, error }),
     ...(experiment.rate ? { gate: rateGate(experiment.rate) } : {}),
   };

@@ -133,6 +133,7 @@ export type ToShard = { type: 'start'; job: ShardJob } | { type: 'stop'; reason:
 /** Shard process -> coordinator. `gate` asks the coordinator's rate limit for a start. */
 export type FromShard =
   | { type: 'started'; assignment: Assignment }
+  | { type: 'played'; assignment: Assignment }
   | { type: 'retry'; assignment: Assignment; error: string }
   | { type: 'gate'; id: number }
   | { type: 'outcome'; outcome: EpisodeOutcome }

@@ -25,6 +25,8 @@ export interface ScheduleOptions extends ShardJob {
   /** The run's rate limit: resolves with the granted start time. @default no limit */
   gate?: () => Promise<number>;
   onStart?: (assignment: Assignment) => void;
+  /** The episode's play ended, ok or not, after it started: its slot is free now; its commit may be pending. */
+  onPlayed?: (assignment: Assignment) => void;
   /** A failed attempt of this episode will be re-played. */
   onRetry?: (assignment: Assignment, error: string) => void;
   onOutcome: (outcome: EpisodeOutcome) => void;
@@ -90,6 +92,7 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
           },
           onRetry: (error) => options.onRetry?.(a, error),
         });
+        if (began > 0) options.onPlayed?.(a);
         if (!played) return;
         // The episode's time spans all its attempts and backoffs: what it held a slot for. Its trace starts with its
         // first attempt too (the worker stamped the last one's), so retries' backoff is not read as worker start-up.

@@ -40,6 +40,7 @@ process.on('message', (msg: ToShard) => {
     cancel: canceller.signal,
     ...(job.experiment.rate ? { gate: starts.gate } : {}),
     onStart: (assignment) => send({ type: 'started', assignment }),
+    onPlayed: (assignment) => send({ type: 'played', assignment }),
     onRetry: (assignment, error) => send({ type: 'retry', assignment, error }),
     onOutcome: (outcome) => send({ type: 'outcome', outcome }),
   }).then(

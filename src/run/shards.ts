@@ -18,6 +18,8 @@ export interface ShardRunOptions {
   onOutcome: (outcome: EpisodeOutcome) => void;
   /** A shard started an episode (its first attempt). */
   onStart?: (assignment: Assignment) => void;
+  /** A shard's episode finished playing (its slot is free; its commit may be pending). */
+  onPlayed?: (assignment: Assignment) => void;
   onRetry?: (assignment: Assignment, error: string) => void;
   /** The run's rate limit, shared by every shard. */
   gate?: () => Promise<number>;
@@ -60,6 +62,7 @@ export async function runShards(options: ShardRunOptions): Promise<void> {
               inFlight.set(key(msg.assignment), msg.assignment);
               options.onStart?.(msg.assignment);
             }
+            else if (msg.type === 'played') options.onPlayed?.(msg.assignment);
             else if (msg.type === 'retry') options.onRetry?.(msg.assignment, msg.error);
             else if (msg.type === 'gate') {
               void options.gate?.().then((at) => {

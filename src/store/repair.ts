@@ -26,7 +26,7 @@ import { SECTION_NAMES } from '../core/types.js';
 export interface RepairOptions {
   /** Move a corrupt playbook aside and rebuild it from the episode files. @default false */
   rebuild?: boolean;
-  /** Requested cap, checked against the store's (src/core/cap.ts). @default the store's recorded cap, else 10 */
+  /** Requested cap, checked against the store's (src/core/cap.ts). @default the store's recorded cap, else the cap its audit infers (100, or the largest playbook) */
   cap?: number;
   /** The domains' reflection rules, for episode files the reference tool wrote. @default the built-in domains' */
   rules?: ReflectionRules;

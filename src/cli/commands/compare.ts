@@ -14,6 +14,7 @@ import { checkWritePath, newRunId } from '../../run/coordinator.js';
 import { BadInputError, UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { formatDiff, formatModeComparison } from '../format-compare.js';
+import { count } from '../format.js';
 import type { CommitMode, WriteMode } from '../../core/types.js';
 import { parseJson } from '../../core/validate.js';
 import { commitOption, experimentFromArgs, experimentOptions } from './experiment-args.js';
@@ -111,7 +112,7 @@ export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSi
   if (args.json) io.out(JSON.stringify({ ...comparison, stores: shown }));
   else {
     const where = experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : `${experiment.threads} threads`;
-    io.out(`Compare ${experiment.name}: ${experiment.domains.length} domains × ${experiment.episodes} episodes on ${where}, think time ${experiment.episodeMs} ms, seed ${experiment.seed}; stores under ${shown}`);
+    io.out(`Compare ${experiment.name}: ${count(experiment.domains.length, 'domain')} × ${count(experiment.episodes, 'episode')} on ${where}, think time ${experiment.episodeMs} ms, seed ${experiment.seed}; stores under ${shown}`);
     io.out('');
     io.out(formatModeComparison(comparison, experiment.domains));
     const unlocked = comparison.modes['unlocked']?.runs ?? [];

@@ -43,7 +43,7 @@ export function experimentOptions<T>(y: Argv<T>) {
     .option('processes', { type: 'number', describe: 'OS processes sharing the episodes, each with its own pool of --threads (default 1)' })
     .option('episode-ms', { type: 'number', describe: 'Think time per episode in ms, standing in for model calls (default 0)' })
     .option('cap', { type: 'number', describe: "Observations kept per playbook: a store's own cap (metadata/store.json) unless given; 10 for a new store. Lower than the store's cap, or than a playbook holds, is refused (exit 2)" })
-    .option('seed', { type: 'number', describe: 'Seed: the same seed, domain and index always give the same trajectory (default 1)' });
+    .option('seed', { type: 'number', describe: 'Seed: the same seed, domain and index always give the same trajectory; the playbook an episode starts from depends on which episodes were merged before it (default 1)' });
 }
 
 /** Defaults, then the experiment file, then the flags. */

@@ -32,7 +32,7 @@ export function repairBuilder<T>(y: Argv<T>) {
       default: false,
       describe: 'Move a corrupt playbook.json aside (renamed, never deleted) and rebuild it from the episode files',
     })
-    .option('cap', { type: 'number', coerce: intFlag('cap'), describe: "Observations a playbook keeps: the store's recorded cap unless given (10 for a store with none); lower than the store's cap or than a playbook holds is refused (exit 2)" })
+    .option('cap', { type: 'number', coerce: intFlag('cap'), describe: "Observations a playbook keeps: the store's recorded cap unless given (for a store with none, the cap its audit infers: 100, or its largest playbook); lower than the store's cap or than a playbook holds is refused (exit 2)" })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
 

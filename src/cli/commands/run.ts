@@ -145,20 +145,21 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     if (e.type === 'started') {
       progress.total = e.total;
       nextLine = nextLineAt(0, e.total);
-      if (args.queue === undefined) io.progress(`run ${e.runId}: ${count(e.total, 'episode')}, ${experiment.concurrency ?? experiment.threads} in flight on ${experiment.threads} threads`);
+      if (args.queue === undefined && args.progress !== 'none') io.progress(`run ${e.runId}: ${count(e.total, 'episode')}, ${experiment.concurrency ?? experiment.threads} in flight on ${count(experiment.threads, 'thread')}`);
     }
     if (e.type === 'progress') Object.assign(progress, { done: e.done, failed: e.failed, inFlight: e.inFlight, retried: e.retried });
     if (e.type === 'episode-started') progress.inFlight++;
     if (e.type === 'retry') progress.retried++;
+    // In flight means playing: a played episode's slot is free while its commit is pending.
+    if (e.type === 'episode-played') progress.inFlight = Math.max(0, progress.inFlight - 1);
     if (e.type === 'episode') {
       progress.done = e.done;
-      progress.inFlight = Math.max(0, progress.inFlight - 1);
       if (!e.outcome.ok) {
         progress.failed++;
         io.err(`episode ${e.outcome.domain} #${e.outcome.index} failed: ${e.outcome.error.code}: ${e.outcome.error.message}`);
       }
     }
-    if (e.type === 'episode-started' || e.type === 'episode' || e.type === 'progress') show();
+    if (e.type === 'episode-started' || e.type === 'episode-played' || e.type === 'episode' || e.type === 'progress') show();
     if (e.type === 'stopping') io.err(`stopping (${e.reason}): letting in-flight episodes finish their writes`);
     if (e.type === 'shard-error') io.err(e.message);
     if (e.type === 'warning') io.err(`warning: ${e.message}`);
@@ -179,7 +180,9 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
   if (args.json) {
     io.out(JSON.stringify({ ...auditJson(report), mode: manifest.mode, status: manifest.status, timings: manifest.timings, contention: manifest.contention }));
   } else {
-    const where = manifest.queue ? `queue ${manifest.queue}` : experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : `${experiment.threads} threads`;
+    // A pool never starts more threads than it has episodes to play (src/run/episode-pool.ts).
+    const played = resume ? resume.assignments.length : experiment.domains.length * experiment.episodes;
+    const where = manifest.queue ? `queue ${manifest.queue}` : experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : count(Math.max(1, Math.min(experiment.threads, played)), 'thread');
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
     const done = manifest.episodes?.length ?? 0;
@@ -192,7 +195,13 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     io.out('');
     io.out(formatAudit(report));
     // A queued run's workers report their lock timings in their jobs' output; workers of an earlier version report none.
-    io.out(manifest.queue && !manifest.contention ? 'lock: not recorded (this run\'s workers reported no lock timings)' : formatContention(manifest.contention ?? {}));
+    io.out(
+      manifest.mode === 'unlocked'
+        ? 'lock: none (the unlocked mode overwrites the playbook without one)'
+        : manifest.queue && !manifest.contention
+          ? 'lock: not recorded (this run\'s workers reported no lock timings)'
+          : formatContention(manifest.contention ?? {}),
+    );
   }
   if (reportFile) await reportRun(reportFile, manifest, store, io);
   // Stopped or interrupted before every episode ran: the one command that finishes it (a queued run's workers do).
