@@ -9,7 +9,7 @@ import { BadInputError } from '../src/core/errors.js';
 import { executeCompare } from '../src/cli/commands/compare.js';
 import type { Io } from '../src/cli/commands/io.js';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
-import { overlapDomainModule, tempDir, writeJson } from './helpers.js';
+import { fixtureFile, overlapDomainModule, tempDir, writeJson } from './helpers.js';
 
 const d = (domain: string, lost: number, missingFiles = 0, unexpected = 0) => ({ domain, lost, missingFiles, unexpected });
 
@@ -100,4 +100,16 @@ test('a report without a run id is named by its file once; the mode table says w
   const modes = formatModeComparison({ modes: { unlocked: { runs: [] }, locked: { runs: [] } } } as unknown as ModeComparison, []);
   t.regex(modes, /unlocked is the pre-fix read-modify-write without a lock: it is expected to lose observations\./);
   t.regex(modes, /Exit 0 when every locked run lost nothing, 1 when one lost something\./);
+});
+
+test('compare shows failed episodes beside the files they did not write, in the table and in --json', async (t) => {
+  const dir = await tempDir();
+  await writeJson(join(dir, 'flaky.json'), { name: 'flaky', domains: ['flaky'], episodes: 4, threads: 1, modules: [fixtureFile('flaky-domain.mjs')] });
+  const table = await cli(['compare', join(dir, 'flaky.json'), '--modes', 'locked', '--store', join(dir, 'table')]);
+  t.is(table.code, 0, table.stderr);
+  t.regex(table.stdout, /\| Domain \| Episodes Run \| locked Episode Files \| locked Playbook Observations \| locked Lost \| locked Failed \|/);
+  t.regex(table.stdout, /\| flaky +\| +4 \| +3 \| +3 \| +0 \| +1 \|/);
+  const json = await cli(['compare', join(dir, 'flaky.json'), '--modes', 'locked', '--json', '--store', join(dir, 'json')]);
+  t.is(json.code, 0, json.stderr);
+  t.like(JSON.parse(json.stdout).modes.locked.runs[0].domains[0], { domain: 'flaky', episodeFiles: 3, lost: 0, failed: 1 });
 });

@@ -11,13 +11,16 @@ export function formatModeComparison(c: ModeComparison, domains: readonly string
   const modes = Object.keys(c.modes);
   const repeats = Math.max(...modes.map((m) => c.modes[m]!.runs.length));
   const headers = ['Domain', 'Episodes Run'];
-  for (const m of modes) headers.push(`${m} Episode Files`, `${m} Playbook Observations`, `${m} Lost`);
+  // Failed episodes owe no file: shown when there are any, so that fewer files than episodes is not read as loss.
+  const failures = modes.some((m) => c.modes[m]!.runs.some((r) => r.domains.some((d) => (d.failed ?? 0) > 0)));
+  for (const m of modes) headers.push(`${m} Episode Files`, `${m} Playbook Observations`, `${m} Lost`, ...(failures ? [`${m} Failed`] : []));
   const rows = domains.map((domain) => {
     const first = c.modes[modes[0]!]!.runs[0]?.domains.find((d) => d.domain === domain);
     const row: (string | number)[] = [domain, first?.episodesRun ?? ''];
     for (const m of modes) {
       const runs = c.modes[m]!.runs;
       row.push(cell(domainSpread(runs, domain, 'episodeFiles'), repeats), cell(domainSpread(runs, domain, 'playbookObservations'), repeats), cell(domainSpread(runs, domain, 'lost'), repeats));
+      if (failures) row.push(cell(domainSpread(runs, domain, 'failed'), repeats));
     }
     return row;
   });

@@ -7,7 +7,8 @@ import { quantile } from './stats.js';
 import type { AuditReport, DomainAudit } from './types.js';
 
 /** The per-domain numbers a comparison is made of: the audit's own fields. */
-export type DomainCounts = Pick<DomainAudit, 'domain' | 'episodesRun' | 'episodeFiles' | 'playbookObservations' | 'lost' | 'missingFiles' | 'unexpected'>;
+/** `failed`: absent in comparisons saved before it was counted. */
+export type DomainCounts = Pick<DomainAudit, 'domain' | 'episodesRun' | 'episodeFiles' | 'playbookObservations' | 'lost' | 'missingFiles' | 'unexpected'> & Partial<Pick<DomainAudit, 'failed'>>;
 
 export interface RunCounts {
   domains: DomainCounts[];
@@ -20,7 +21,7 @@ export interface ModeComparison {
 
 export function countsOf(report: AuditReport): RunCounts {
   return {
-    domains: report.domains.map(({ domain, episodesRun, episodeFiles, playbookObservations, lost, missingFiles, unexpected }) => ({
+    domains: report.domains.map(({ domain, episodesRun, episodeFiles, playbookObservations, lost, missingFiles, unexpected, failed }) => ({
       domain,
       episodesRun,
       episodeFiles,
@@ -28,6 +29,7 @@ export function countsOf(report: AuditReport): RunCounts {
       lost,
       missingFiles,
       unexpected,
+      failed,
     })),
     zeroLoss: report.zeroLoss,
   };
