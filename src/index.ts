@@ -97,6 +97,7 @@ export type { Rng } from './core/rng.js';
 export {
   AceError,
   BadInputError,
+  CapRefusedError,
   UsageError,
   UnsupportedPlatformError,
   LockTimeoutError,

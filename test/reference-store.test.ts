@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { buildReferenceStore } from './fixtures/reference-store.js';
@@ -138,4 +138,16 @@ test("a user domain whose reflection rules throw on a file makes that file a fin
   const state = await readDomainState(new Store(root), 'brittle', registeredReflection);
   t.deepEqual(state.episodes, []);
   t.regex(state.findings![0]!.problem, /reflection rules failed/);
+});
+
+test('an experiment file whose cap is below the store\'s is refused naming the file\'s `cap`, not a --cap nobody typed', async (t) => {
+  const dir = await tempDir();
+  const store = join(dir, 'store');
+  t.is((await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--cap', '20', '--store', store])).code, 0);
+  const experiment = join(dir, 'exp.json');
+  await writeFile(experiment, JSON.stringify({ domains: ['hot_pot'], episodes: 1, cap: 10 }));
+  const before = await tree(store);
+  assertOneLineError(t, await cliHere(['run', experiment, '--store', store]), `${experiment}: \`cap\` 10: this store keeps 20`, 'Set its `cap` to 20 or more');
+  assertOneLineError(t, await cliHere(['run', experiment, '--cap', '12', '--store', store]), '--cap 12: this store keeps 20', 'Omit --cap');
+  t.deepEqual(await tree(store), before, 'nothing written');
 });

@@ -15,7 +15,7 @@
  *   `--cap`, the cap the audit infers: the reference tool's 100, or its largest
  *   playbook if larger. An empty new store takes `--cap`, else 10.
  */
-import { BadInputError } from './errors.js';
+import { BadInputError, CapRefusedError } from './errors.js';
 import { DEFAULT_CAP } from './merge.js';
 import type { RunManifest } from './types.js';
 
@@ -87,10 +87,7 @@ export function decideWriteCap(recorded: RecordedCap | null, requested: number |
   else if (requested > recorded.cap) {
     decision = { cap: requested, record: true, note: `cap raised from ${recorded.cap} to ${requested} for this store (recorded in ${recorded.source}); nothing it holds is dropped` };
   } else {
-    throw new BadInputError(
-      `--cap ${requested}: this store keeps ${recorded.cap} observations per playbook (recorded in ${recorded.source}); a lower cap would drop observations it holds. Omit --cap, or pass --cap ${recorded.cap} or more`,
-      recorded.source,
-    );
+    throw new CapRefusedError(requested, recorded.cap, recorded.source);
   }
   const over = sizes.filter((s) => s.observations > decision.cap).sort((a, b) => b.observations - a.observations);
   if (over.length) {

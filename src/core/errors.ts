@@ -25,6 +25,17 @@ export class BadInputError extends AceError {
   }
 }
 
+/** A cap lower than the one the store keeps, which would drop observations it holds; said as `--cap` unless the caller knows better. */
+export class CapRefusedError extends BadInputError {
+  constructor(
+    readonly requested: number,
+    readonly kept: number,
+    readonly recordedIn: string,
+  ) {
+    super(`--cap ${requested}: this store keeps ${kept} observations per playbook (recorded in ${recordedIn}); a lower cap would drop observations it holds. Omit --cap, or pass --cap ${kept} or more`, recordedIn);
+  }
+}
+
 /** The store cannot keep its guarantees on this platform. */
 export class UnsupportedPlatformError extends AceError {
   constructor(message: string) {

@@ -7,7 +7,7 @@ import { assertStoreExists } from '../../store/snapshot.js';
 import { EXIT, runExitCode } from '../../core/exit-codes.js';
 import { formatEfficiency } from '../../core/efficiency.js';
 import { auditJson, count, formatAudit, formatContention } from '../format.js';
-import { BadInputError, UsageError } from '../../core/errors.js';
+import { BadInputError, CapRefusedError, UsageError } from '../../core/errors.js';
 import { intFlag } from './flags.js';
 import { DEFAULT_LOCK_OPTIONS } from '../../store/lock-options.js';
 import { Store } from '../../store/store.js';
@@ -106,6 +106,12 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
   const store = await openStore(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
   try {
     return await runOn(store, { experiment, capRequested, reportFile, ...(resume ? { resume } : {}) }, args, io, signal);
+  } catch (err) {
+    // The cap came from the experiment file, not from a --cap the user never typed: name the file's field.
+    if (err instanceof CapRefusedError && args.cap === undefined && args.experiment !== undefined) {
+      throw new BadInputError(`${args.experiment}: \`cap\` ${err.requested}: this store keeps ${err.kept} observations per playbook (recorded in ${err.recordedIn}); a lower cap would drop observations it holds. Set its \`cap\` to ${err.kept} or more, or remove it to use the store's`, args.experiment);
+    }
+    throw err;
   } finally {
     await store.close();
   }
