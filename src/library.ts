@@ -87,6 +87,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<RunRepo
   assertKnownKeys(input, 'options.experiment');
   checkChoice(options.mode, 'mode', ['locked', 'unlocked']);
   checkChoice(options.commit, 'commit', ['each', 'batched', 'shared']);
+  // It names the manifest's file (runs/<id>.json) and its rows: the same rule as `--resume`'s.
+  if (options.runId !== undefined && (typeof options.runId !== 'string' || !/^[A-Za-z0-9._-]+$/.test(options.runId))) {
+    throw new BadInputError(`options.runId: Expected letters, digits, '.', '_' or '-', got \`${show(options.runId)}\``);
+  }
   if (input.modules?.length) {
     input.modules = input.modules.map((m) => (m.startsWith('file:') ? m : resolveModules([m], process.cwd())[0]!));
     await loadDomainModules(input.modules);

@@ -62,11 +62,12 @@ test('retries re-play a failed or timed-out attempt under the same id: one file,
   t.like(byIndex.get(3), { status: 'failed', attempts: 1 });
   t.like(byIndex.get(0), { status: 'ok', attempts: 1 });
   // A retried episode's trace starts with its first attempt, as its started_at does: the 2 s its first attempt
-  // hung are the episode's, not worker start-up before it.
+  // hung are the episode's, not worker start-up before it (the last attempt's start is over 2 s later; the two
+  // stamps of the first are taken together, so 500 ms separates them only on a machine stalled that long).
   const origin = Date.parse(manifest.trace_origin!);
   for (const i of [1, 2]) {
     const e = byIndex.get(i)!;
-    t.true(Math.abs(e.trace!.start_ms - (Date.parse(e.started_at!) - origin)) < 50, `episode ${i}: trace starts at ${e.trace!.start_ms} ms, its first attempt at ${Date.parse(e.started_at!) - origin} ms`);
+    t.true(Math.abs(e.trace!.start_ms - (Date.parse(e.started_at!) - origin)) < 500, `episode ${i}: trace starts at ${e.trace!.start_ms} ms, its first attempt at ${Date.parse(e.started_at!) - origin} ms`);
   }
   t.true(byIndex.get(2)!.trace!.played_ms! - byIndex.get(2)!.trace!.start_ms >= 2000, 'its bar spans the timed-out first attempt');
 

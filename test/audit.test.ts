@@ -121,3 +121,17 @@ test('a run with no final manifest counts the episodes it scheduled as run, as t
   t.is(d.episodesRun, 30);
   t.is(d.episodeFiles, 2);
 });
+
+test('a file-less observation the playbook holds twice takes one place in the ranking, as a merge keeps one: a loss behind it still counts', (t) => {
+  const a = obs('a', 'HIGH', 0.9);
+  const b = obs('b', 'LOW', 0.1);
+  const x = obs('x', 'HIGH', 0.8);
+  const d = audit({
+    store: '/s',
+    cap: 3,
+    domains: [{ domain: 'hot_pot', playbook: { ...emptyPlaybook(), observations: [a, x, { ...x }] }, episodes: [a, b].map((o) => episodeFact(episodeRecord(o), 'hot_pot')) }],
+    manifests: [],
+  }).domains[0]!;
+  t.like(d, { expected: 2, lost: 1 });
+  t.deepEqual(d.lostIds, ['b']);
+});

@@ -1,7 +1,7 @@
 /** The library's entry points check what a JavaScript caller passes as the CLI checks its flags, and open any store --store opens. */
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadInputError } from '../src/core/errors.js';
 import { audit, repair, runExperiment } from '../src/library.js';
@@ -22,6 +22,7 @@ test('a misspelt experiment key, a bad mode or commit, a missing store or a cap 
   await refused(runExperiment({ experiment: { episodes: 1 } } as never), /store: Expected a Store, a directory or a postgres:\/\/ URL, got `undefined`/);
   await refused(audit(store, { cap: 0 }), /options\.cap.*positive integer.*got `0`/);
   await refused(repair(store, { cap: -1 }), /options\.cap.*positive integer/);
+  await refused(runExperiment({ store, runId: '../elsewhere' }), /options\.runId: Expected letters, digits/);
   t.false(existsSync(store), 'nothing written');
 });
 
@@ -45,4 +46,19 @@ pgTest('a postgres:// URL is opened as the PostgreSQL store it names, never take
   t.true(repaired.audit.zeroLoss);
   await t.throwsAsync(repair(url, { rebuild: true }), { instanceOf: BadInputError, message: /nothing to rebuild/ });
   t.deepEqual(await readdir(process.cwd()), cwdBefore, 'no directory named after the URL');
+});
+
+test('a domain a module registers as it is imported, beside its export, is one worker threads can play', async (t) => {
+  const dir = await tempDir();
+  const registry = new URL('../src/domains/index.js', import.meta.url).href;
+  const module = join(dir, 'two-domains.mjs');
+  await writeFile(
+    module,
+    `import { registerDomain, findDomain } from ${JSON.stringify(registry)};\n` +
+      `const base = findDomain('hot_pot');\n` +
+      `registerDomain({ ...base, name: 'side_effect_domain' });\n` +
+      `export default { ...base, name: 'exported_domain' };\n`,
+  );
+  const run = await runExperiment({ store: join(dir, 'store'), experiment: { domains: ['side_effect_domain', 'exported_domain'], episodes: 1, threads: 1, modules: [module] } });
+  t.is(run.exitCode, 0, JSON.stringify(run.manifest.episodes));
 });

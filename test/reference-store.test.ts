@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { buildReferenceStore } from './fixtures/reference-store.js';
@@ -150,4 +150,16 @@ test('an experiment file whose cap is below the store\'s is refused naming the f
   assertOneLineError(t, await cliHere(['run', experiment, '--store', store]), `${experiment}: \`cap\` 10: this store keeps 20`, 'Set its `cap` to 20 or more');
   assertOneLineError(t, await cliHere(['run', experiment, '--cap', '12', '--store', store]), '--cap 12: this store keeps 20', 'Omit --cap');
   t.deepEqual(await tree(store), before, 'nothing written');
+});
+
+test('a store with no recorded cap whose only playbook is torn is still another tool\'s: a run takes the reference cap, not a new store\'s 10', async (t) => {
+  const store = join(await tempDir(), 'store');
+  const torn = join(store, 'domains', 'hot_pot', 'playbook.json');
+  await mkdir(join(store, 'domains', 'hot_pot'), { recursive: true });
+  await writeFile(torn, '{"observations": [{"episode_id": "a", "sco');
+  const r = await cli(['run', '--domains', 'chem_tile', '--episodes', '1', '--store', store]);
+  t.true(r.code === 0 || r.code === 1, r.stderr);
+  t.regex(r.stderr, /this store records no cap \(it was not created by ace-orch\): using 100/);
+  t.is((JSON.parse(await readFile(join(store, 'metadata', 'store.json'), 'utf8')) as { cap: number }).cap, 100);
+  t.is(await readFile(torn, 'utf8'), '{"observations": [{"episode_id": "a", "sco', 'the torn playbook is left as it was');
 });

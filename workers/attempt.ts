@@ -59,28 +59,37 @@ export async function raceTimeout(
   const { playing } = opts.runStop;
   if (opts.runStop.stopped) controller.abort('run stopped');
   else playing.add(controller);
-  // Before the play is called: a synchronous play runs to its end inside this call.
+  let timer: NodeJS.Timeout | undefined;
+  // The deadline is set before the play is called: a synchronous play runs to its end inside that call.
   const started = performance.now();
+  const expired =
+    opts.timeoutMs > 0
+      ? new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            controller.abort(new EpisodeTimeoutError(opts.timeoutMs));
+            reject(new EpisodeTimeoutError(opts.timeoutMs));
+          }, opts.timeoutMs);
+        })
+      : null;
+  // When the play (and its think time) ended, taken at once: its continuation may run later, behind another
+  // episode's synchronous work on this thread, and that delay is not the play's.
+  let endedAt = 0;
   const attempt = (async () => {
     const result = await play({ signal: controller.signal });
     if (opts.episodeMs > 0) await sleep(opts.episodeMs);
+    endedAt = performance.now();
     return result;
   })();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    if (opts.timeoutMs <= 0) return await attempt;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort(new EpisodeTimeoutError(opts.timeoutMs));
-        reject(new EpisodeTimeoutError(opts.timeoutMs));
-      }, opts.timeoutMs);
-    });
-    // An abandoned play may still reject later; that rejection is expected and goes nowhere.
+    if (!expired) return await attempt;
+    // An abandoned play may still reject later, and the timer's rejection may come after the play won the race:
+    // both are expected and go nowhere.
     attempt.catch(() => {});
+    expired.catch(() => {});
     const result = await Promise.race([attempt, expired]);
     // A play that never yields its thread (a synchronous loop) keeps the timer from firing: it cannot be
-    // interrupted, but once it returns past the deadline its value is discarded like any late play's.
-    if (performance.now() - started >= opts.timeoutMs) throw new EpisodeTimeoutError(opts.timeoutMs);
+    // interrupted, but if it ended past the deadline its value is discarded like any late play's.
+    if (endedAt - started >= opts.timeoutMs) throw new EpisodeTimeoutError(opts.timeoutMs);
     return result;
   } finally {
     clearTimeout(timer);

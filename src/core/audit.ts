@@ -102,7 +102,17 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
 
   // The playbook's observations with no episode file (another tool's, or a pre-fix store's) hold places in the
   // ranking as any merge keeps them: a file's observation they outrank was ranked out, not lost.
-  const withoutFile = observations.filter((o) => !hasFile.has(o.episode_id) && typeof o.score === 'number').map((o) => ({ episode_id: o.episode_id, reliability: o.reliability, score: o.score }));
+  // One place per id, as a merge keeps one (its best-ranked copy).
+  const withoutFile = [
+    ...new Map(
+      observations
+        .filter((o) => !hasFile.has(o.episode_id) && typeof o.score === 'number')
+        .map((o) => ({ episode_id: o.episode_id, reliability: o.reliability, score: o.score }))
+        .sort(compareObservations)
+        .reverse()
+        .map((k) => [k.episode_id, k] as const),
+    ).values(),
+  ];
   const expectedIds = [...[...files.values()].map((f) => f.key), ...withoutFile]
     .sort(compareObservations)
     .slice(0, cap)

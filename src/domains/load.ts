@@ -7,15 +7,18 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BadInputError } from '../core/errors.js';
 import type { Domain } from './domain.js';
-import { registerDomain } from './index.js';
+import { domainNames, registerDomain } from './index.js';
 
 const loaded = new Map<string, Promise<void>>();
-/** The domain each loaded module registered, by module URL: what a worker thread that imports it will know. */
-const registeredBy = new Map<string, string>();
+/**
+ * The domains each loaded module registered, by module URL: what a worker thread that imports it will know (its
+ * export, and any it registers itself as it is imported).
+ */
+const registeredBy = new Map<string, string[]>();
 
 /** The domains the modules at `urls` register (once loaded): the ones worker threads can play besides the built-in ones. */
 export function domainsOfModules(urls: readonly string[]): Set<string> {
-  return new Set(urls.flatMap((u) => (registeredBy.has(u) ? [registeredBy.get(u)!] : [])));
+  return new Set(urls.flatMap((u) => registeredBy.get(u) ?? []));
 }
 
 function isDomain(v: unknown): v is Domain {
@@ -33,12 +36,13 @@ export function loadDomainModules(urls: readonly string[]): Promise<void> {
     urls.map((url) => {
       let p = loaded.get(url);
       if (!p) {
+        const before = new Set(domainNames());
         p = import(url).then(
           (mod: Record<string, unknown>) => {
             const domain = mod['default'] ?? mod['domain'];
             if (!isDomain(domain)) throw new BadInputError(`${url}: a domain module must export a Domain (name, play, reflect) as default or \`domain\``);
             registerDomain(domain);
-            registeredBy.set(url, domain.name);
+            registeredBy.set(url, [...new Set([domain.name, ...domainNames().filter((n) => !before.has(n))])]);
           },
           (err: Error) => {
             throw new BadInputError(`domain module ${url} cannot be loaded: ${err.message}`);

@@ -36,6 +36,8 @@ export interface QueueMergeTiming {
   holdMs: number;
   /** Episodes of this domain in the batch. */
   batch: number;
+  /** Of those, how many each run had: a worker's batch may carry several runs' episodes. */
+  runs?: Record<string, number>;
   changed: boolean;
   bytes: number;
 }
@@ -121,7 +123,9 @@ export class ClaimCommitter {
         locked.set(domain, performance.now());
         const mine = live.filter((i) => i.domain === domain);
         const written = await mergeLocked(c, t.playbooks, domain, row, combineDeltas(mine.map((i) => i.deltas)), this.store.options.cap, `${location} playbook ${domain}`);
-        merges[domain] = { waitMs: locked.get(domain)! - asked, holdMs: 0, batch: mine.length, changed: written !== null, bytes: written?.bytes ?? 0 };
+        const runs: Record<string, number> = {};
+        for (const i of mine) if (i.record.run_id) runs[i.record.run_id] = (runs[i.record.run_id] ?? 0) + 1;
+        merges[domain] = { waitMs: locked.get(domain)! - asked, holdMs: 0, batch: mine.length, runs, changed: written !== null, bytes: written?.bytes ?? 0 };
       }
       if (live.length) {
         // Every row lock is held to COMMIT: the hold runs to the last statement before it (COMMIT's own time is not seen here).

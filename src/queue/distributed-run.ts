@@ -126,28 +126,29 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
       await untilOrAbort(workers ? Promise.race([sleep(500), workers.exited]) : sleep(500), o.signal);
     }
     // Episodes already claimed finish on their workers, as in a local run in-flight ones finish their writes: the run
-    // waits for them, so that its manifest and audit count what they commit, then withdraws any that went back to
-    // the queue meanwhile (a claim that expired). A second interrupt ends the process (the CLI's); nothing else does.
-    const drainClaimed = async (): Promise<void> => {
+    // waits for them, so that its manifest and audit count what they commit. A claim that expires meanwhile sends its
+    // job back to the queue, where it is withdrawn at the next look, so the wait ends within the longest live claim.
+    // After a --max-failures stop an interrupt ends the wait; after an interrupt, a second one ends the process (the CLI's).
+    const drainClaimed = async (abortable: boolean): Promise<void> => {
       for (;;) {
+        await withdraw();
         await poll();
-        if (progress.active === 0) break;
+        if (progress.active === 0 || (abortable && o.signal?.aborted)) break;
         await sleep(500);
       }
-      await withdraw();
     };
     if (o.signal?.aborted) {
       emit({ type: 'stopping', reason: String(o.signal.reason ?? 'interrupted') });
       // Unclaimed episodes of this run are withdrawn; claimed ones finish on their workers.
       await withdraw();
-      await drainClaimed();
+      await drainClaimed(false);
     } else if (workersGone) {
       // Left queued, they would be played by whichever worker comes next, into a run already closed.
       await withdraw();
     } else if (tooManyFailed) {
       emit({ type: 'stopping', reason: tooManyFailed });
       await withdraw();
-      await drainClaimed();
+      await drainClaimed(true);
     }
   } finally {
     await workers?.stop();
@@ -187,16 +188,25 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
  * worker of an earlier version completed carry none.
  */
 async function queueContention(store: PgStore, queueSchema: string, runId: string): Promise<Record<string, LockStats>> {
-  const done = await store.query<{ domain: string; output: CompletedOutput | null }>(
-    `SELECT data->>'domain' AS domain, output FROM "${queueSchema}".job WHERE name = $1 AND state = 'completed' AND data->>'runId' = $2`,
-    [EPISODE_QUEUE, runId],
-  );
+  let done: { domain: string; output: CompletedOutput | null }[];
+  try {
+    done = (
+      await store.query<{ domain: string; output: CompletedOutput | null }>(
+        `SELECT data->>'domain' AS domain, output FROM "${queueSchema}".job WHERE name = $1 AND state = 'completed' AND data->>'runId' = $2`,
+        [EPISODE_QUEUE, runId],
+      )
+    ).rows;
+  } catch {
+    // Statistics only: a run closes without them rather than stay `running`.
+    return {};
+  }
   const byDomain = new Map<string, MergeTiming[]>();
-  for (const { domain, output } of done.rows) {
+  for (const { domain, output } of done) {
     const m = output?.merges?.[domain];
     if (!m) continue;
     const list = byDomain.get(domain) ?? [];
-    list.push({ waitMs: m.waitMs, holdMs: m.holdMs, retries: 0, bytes: m.bytes, changed: m.changed, refused: 0, foreignWrites: 0, reclaimed: 0, batch: m.batch });
+    // This run's episodes in the batch: a worker's batch may carry other runs' episodes of the same domain.
+    list.push({ waitMs: m.waitMs, holdMs: m.holdMs, retries: 0, bytes: m.bytes, changed: m.changed, refused: 0, foreignWrites: 0, reclaimed: 0, batch: m.runs?.[runId] ?? m.batch });
     byDomain.set(domain, list);
   }
   return Object.fromEntries([...byDomain].map(([d, merges]) => [d, summarizeMerges(merges)]));

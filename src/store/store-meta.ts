@@ -50,7 +50,11 @@ export async function readRecordedCap(store: Store, manifests?: readonly RunMani
   return capFromManifests(manifests ?? (await store.readManifests()), (m) => store.manifestPath(m.run_id));
 }
 
-/** Observations each readable playbook holds now; a torn one is left to whoever reads it next. */
+/**
+ * Observations each playbook holds now. A torn one counts as 0: its size is unknown, but it still shows the
+ * store holds playbooks (another tool's, when no cap is recorded), so the cap a write takes is the one the
+ * audit infers rather than a new store's 10; reporting it is left to whoever reads it next.
+ */
 async function playbookSizes(store: Store): Promise<PlaybookSize[]> {
   const sizes: PlaybookSize[] = [];
   for (const domain of await store.listDomains()) {
@@ -65,7 +69,7 @@ async function playbookSizes(store: Store): Promise<PlaybookSize[]> {
       const observations = (JSON.parse(text) as { observations?: unknown }).observations;
       if (Array.isArray(observations)) sizes.push({ domain, file, observations: observations.length });
     } catch {
-      // Torn: not counted here; the command's own read reports it.
+      sizes.push({ domain, file, observations: 0 });
     }
   }
   return sizes;
