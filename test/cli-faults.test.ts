@@ -1,13 +1,13 @@
 /** Bad input, repair and chaos through the CLI: exit codes, messages that name the file, nothing overwritten. */
 import test from 'ava';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
-import { CLI, tempDir, writeJson } from './helpers.js';
+import { tempDir, writeJson } from './helpers.js';
 
 const SECTIONS = '"strategies_and_rules": [], "troubleshooting": [], "context_patterns": []';
 
@@ -143,13 +143,7 @@ test('repair on a store its user cannot write is refused in one line, exit 2, as
   // Readable by everyone, writable by nobody but root.
   execFileSync('chmod', ['-R', 'a+rX,go-w', dir]);
   const before = execFileSync('find', [store, '-type', 'f', '-exec', 'sha1sum', '{}', '+']).toString();
-  const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-    const child = spawn('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...CLI, 'repair', '--store', store], { cwd: '/', stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
+  const r = await cli(['repair', '--store', store], undefined, { cwd: '/', under: ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] });
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, new RegExp(`^ace-orch: store ${store} cannot be written: EACCES`));
   t.is(r.stderr.trim().split('\n').length, 1);

@@ -14,9 +14,19 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(args: string[], onSpawn?: (child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
+/** How `cli` starts the executable, beyond the defaults (the project root as the working directory, this environment). */
+export interface CliSpawn {
+  cwd?: string;
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** A command the executable runs under, such as `setpriv --reuid=...` to run it as another user. */
+  under?: string[];
+}
+
+export function cli(args: string[], onSpawn?: (child: ReturnType<typeof spawn>) => void, how: CliSpawn = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = [...(how.under ?? []), process.execPath, ...CLI, ...args];
+    const child = spawn(command[0]!, command.slice(1), { cwd: how.cwd ?? ROOT, env: { ...process.env, ...how.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

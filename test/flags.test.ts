@@ -1,12 +1,11 @@
 import test from 'ava';
 import { intFlag } from '../src/cli/commands/flags.js';
 import { BadInputError } from '../src/core/errors.js';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
-import { CLI, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
 
 test('intFlag keeps valid integers and refuses the rest with the flag, the bound and the value', (t) => {
   t.is(intFlag('cap')(3), 3);
@@ -64,13 +63,7 @@ test('run --help labels every number flag [number], those validated as whole num
 
 test('a flag whose default would stand in for a forgotten value is refused: --store with no path writes nothing anywhere', async (t) => {
   const cwd = await tempDir();
-  const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, 'run', '--episodes', '1', '--domains', 'hot_pot', '--no-lock', '--store'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
+  const r = await cli(['run', '--episodes', '1', '--domains', 'hot_pot', '--no-lock', '--store'], undefined, { cwd });
   t.is(r.code, 2, r.stderr);
   t.is(r.stderr, 'ace-orch: --store: given no value\n');
   t.deepEqual(await readdir(cwd), [], 'not even ./memory, the default');

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Store } from '../src/store/store.js';
 import { cli } from './cli-helper.js';
-import { CLI, ROOT, tempDir, watchLines } from './helpers.js';
+import { ROOT, tempDir, watchLines } from './helpers.js';
 import { startStub } from './fixtures/openai-stub.js';
 import type { StubAnswer, StubRequest } from './fixtures/openai-stub.js';
 
@@ -87,18 +87,8 @@ test('the LLM example plays hot_pot against an OpenAI-compatible server: retries
 test('the LLM example without OPENAI_API_KEY fails each episode once, naming the variable, instead of retrying what cannot succeed', async (t) => {
   const store = await tempDir();
   const experiment = join(ROOT, 'experiments', 'llm-hot-pot.json');
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, 'run', experiment, '--episodes', '2', '--retries', '3', '--retry-delay', '10', '--store', store, '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  const r = await cli(['run', experiment, '--episodes', '2', '--retries', '3', '--retry-delay', '10', '--store', store, '--json'], undefined, {
+    env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
   });
   t.is(r.code, 4, r.stderr);
   const manifest = JSON.parse(await readFile(new Store(store).manifestPath(JSON.parse(r.stdout).runId), 'utf8'));
@@ -117,18 +107,8 @@ test('the example\'s fake server stands in for a model: the example runs against
   await printed.until((lines) => lines.some((l) => url.test(l)));
   const baseURL = url.exec(printed.lines.find((l) => url.test(l))!)![0];
   const store = await tempDir();
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, 'run', join(ROOT, 'experiments', 'llm-hot-pot.json'), '--episodes', '3', '--store', store, '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: 'fake', ACE_MODEL: 'fake' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  const r = await cli(['run', join(ROOT, 'experiments', 'llm-hot-pot.json'), '--episodes', '3', '--store', store, '--json'], undefined, {
+    env: { OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: 'fake', ACE_MODEL: 'fake' },
   });
   t.is(r.code, 0, r.stderr);
   t.true(JSON.parse(r.stdout).zeroLoss);

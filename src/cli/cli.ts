@@ -21,7 +21,7 @@ import type { RunArgs } from './commands/run.js';
 import type { WorkerArgs } from './commands/worker.js';
 import { AceError, BadInputError, UsageError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
-import { oneLine } from '../core/validate.js';
+import { kebab, oneLine } from '../core/validate.js';
 import { unusableFlagValue } from './commands/flags.js';
 import type { DeclaredFlags } from './commands/flags.js';
 
@@ -151,8 +151,6 @@ function commandNamed(args: readonly string[]): CommandSpec | undefined {
   return first === undefined ? undefined : COMMANDS.find((c) => commandName(c) === String(first));
 }
 
-const kebabCase = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 /**
  * A yargs validation message as one line: "Invalid values:" and its indented detail joined, and an unknown
  * flag named once (yargs also lists its camelCase alias).
@@ -161,7 +159,7 @@ function yargsMessageLine(msg: string, args: readonly string[]): string {
   const unknown = /^Unknown arguments?: (.*)$/s.exec(msg);
   if (unknown) {
     const names = unknown[1]!.split(', ');
-    const kept = names.filter((n) => kebabCase(n) === n || !names.includes(kebabCase(n)));
+    const kept = names.filter((n) => kebab(n) === n || !names.includes(kebab(n)));
     // As typed: a flag with its dashes, a stray word (an unknown command, say) without.
     const typed = (n: string): string => args.find((a) => a === `--${n}` || a.startsWith(`--${n}=`) || a === `-${n}`)?.split('=')[0] ?? n;
     return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.map(typed).join(', ')}`;
@@ -190,7 +188,7 @@ function checkFlagValues(args: readonly string[]): MiddlewareFunction {
   const check = (argv: Arguments, y: { getOptions(): DeclaredFlags }): void => {
     for (const [key, value] of Object.entries(argv)) {
       // `--` holds what follows a `--` separator: positional text, not a flag.
-      if (key !== '_' && key !== '--' && key !== 'files' && key !== 'sources' && Array.isArray(value)) throw new UsageError(`--${kebabCase(key)} was given more than once`);
+      if (key !== '_' && key !== '--' && key !== 'files' && key !== 'sources' && Array.isArray(value)) throw new UsageError(`--${kebab(key)} was given more than once`);
     }
     const unusable = unusableFlagValue(argv, args, y.getOptions());
     if (unusable) throw new BadInputError(unusable);

@@ -6,7 +6,7 @@
 import { auditSections, type FileSectionEntry } from './audit-sections.js';
 import { inferAuditCap, type PlaybookSize, type RecordedCap } from './cap.js';
 import type { FileFinding } from './episode-read.js';
-import { compareObservations } from './merge.js';
+import { compareObservations, mergeObservations } from './merge.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
 import type { AuditReport, DomainAudit, EpisodeRecord, ObservationKey, Playbook, RunManifest } from './types.js';
 import { SECTION_NAMES } from './types.js';
@@ -102,17 +102,12 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
 
   // The playbook's observations with no episode file (another tool's, or a pre-fix store's) hold places in the
   // ranking as any merge keeps them: a file's observation they outrank was ranked out, not lost.
-  // One place per id, as a merge keeps one (its best-ranked copy).
-  const withoutFile = [
-    ...new Map(
-      observations
-        .filter((o) => !hasFile.has(o.episode_id) && typeof o.score === 'number')
-        .map((o) => ({ episode_id: o.episode_id, reliability: o.reliability, score: o.score }))
-        .sort(compareObservations)
-        .reverse()
-        .map((k) => [k.episode_id, k] as const),
-    ).values(),
-  ];
+  // One place per id, as a merge keeps one (its best-ranked copy): the merge's own rule decides.
+  const withoutFile = mergeObservations(
+    observations.filter((o) => !hasFile.has(o.episode_id) && typeof o.score === 'number'),
+    [],
+    Infinity,
+  ).map(({ episode_id, reliability, score }) => ({ episode_id, reliability, score }));
   const expectedIds = [...[...files.values()].map((f) => f.key), ...withoutFile]
     .sort(compareObservations)
     .slice(0, cap)

@@ -39,6 +39,9 @@ export function oneLine(text: string): string {
   return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }
 
+/** A camelCase option key as its flag is spelled (`episodeTimeout` → `episode-timeout`). */
+export const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 export function parseJson(text: string, file: string, what: string): unknown {
   try {
     return JSON.parse(text);

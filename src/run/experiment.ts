@@ -10,7 +10,7 @@ import { BUILTIN_DOMAINS, domainNames, findDomain } from '../domains/index.js';
 import { BadInputError } from '../core/errors.js';
 import { DEFAULT_CAP } from '../core/merge.js';
 import type { ExperimentConfig } from '../core/types.js';
-import { parseJson, positiveInt, show } from '../core/validate.js';
+import { kebab, parseJson, positiveInt, show } from '../core/validate.js';
 
 export const DEFAULT_EXPERIMENT: ExperimentConfig = {
   name: 'default',
@@ -124,8 +124,6 @@ const RULES: { [K in keyof ExperimentConfig]-?: FieldRule<ExperimentConfig[K]> }
   // Checked (and imported) by readExperimentFile, relative to the file; an empty list is no modules.
   modules: (v) => (Array.isArray(v) && v.length ? (v as string[]) : undefined),
 };
-
-const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /**
  * Builds the experiment from defaults, then the file, then flags. `sources`

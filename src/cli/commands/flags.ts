@@ -1,5 +1,6 @@
 /** Flag coercions shared by the commands: yargs `coerce` functions that refuse a bad value with one line. */
 import { BadInputError } from '../../core/errors.js';
+import { kebab } from '../../core/validate.js';
 
 /**
  * `coerce` for an integer flag of at least `min` (1 unless told): a bad value throws
@@ -16,8 +17,6 @@ export function intFlag(flag: string, options: { min?: 0 | 1; unit?: string } = 
     return value;
   };
 }
-
-const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** The command's declared flags, as yargs' getOptions() gives them: every key, and those that take no value. */
 export interface DeclaredFlags {

@@ -1,6 +1,7 @@
 /** `ace-orch run`: run an experiment on a store, then audit the run. */
 import type { Argv } from 'yargs';
 import { checkWritePath, runExperiment } from '../../run/coordinator.js';
+import { poolThreads } from '../../run/episode-pool.js';
 import type { ResumePlan, RunEvent } from '../../run/coordinator.js';
 import { planResume, readRunToResume } from '../../run/resume.js';
 import { assertStoreExists } from '../../store/snapshot.js';
@@ -183,16 +184,16 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
   });
   io.progress('');
   const { manifest, report } = result;
+  const done = manifest.episodes?.length ?? 0;
+  const planned = Object.values(manifest.domains).reduce((n, d) => n + d.scheduled, 0);
   if (args.json) {
     io.out(JSON.stringify({ ...auditJson(report), mode: manifest.mode, status: manifest.status, timings: manifest.timings, contention: manifest.contention }));
   } else {
-    // A pool never starts more threads than it has episodes to play (src/run/episode-pool.ts).
+    // The threads its pool started: never more than it had episodes to play.
     const played = resume ? resume.assignments.length : experiment.domains.length * experiment.episodes;
-    const where = manifest.queue ? `queue ${manifest.queue}` : experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : count(Math.max(1, Math.min(experiment.threads, played)), 'thread');
+    const where = manifest.queue ? `queue ${manifest.queue}` : experiment.processes > 1 ? `${experiment.processes} processes × ${experiment.threads} threads` : count(poolThreads(experiment.threads, played), 'thread');
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
-    const done = manifest.episodes?.length ?? 0;
-    const planned = Object.values(manifest.domains).reduce((n, d) => n + d.scheduled, 0);
     // A resumed run's episodes include those its first invocation played; its time, efficiency and lock line are this invocation's.
     const counted = `${count(done, 'episode')}${manifest.status !== 'complete' && done < planned ? ` of ${planned}` : ''}${resume ? ` (${resume.assignments.length} played by this resume)` : ''}`;
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${counted} in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
@@ -211,7 +212,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
   }
   if (reportFile) await reportRun(reportFile, manifest, store, io);
   // Stopped or interrupted before every episode ran: the one command that finishes it (a queued run's workers do).
-  if (!manifest.queue && manifest.status !== 'complete' && (manifest.episodes?.length ?? 0) < Object.values(manifest.domains).reduce((n, d) => n + d.scheduled, 0)) {
+  if (!manifest.queue && manifest.status !== 'complete' && done < planned) {
     io.err(`to finish run ${manifest.run_id}: ace-orch run --resume ${manifest.run_id} --store ${storeArg(store.location)}`);
   }
   if (result.fatal) {
