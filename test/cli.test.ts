@@ -187,3 +187,13 @@ test('an unlocked run says it took no lock; under --max-failures the failure is 
   const stopAt = stopped.stderr.indexOf('stopping (more than 0 episodes failed');
   t.true(failedAt >= 0 && stopAt > failedAt, stopped.stderr);
 });
+
+test('a run whose every episode failed says so in its header and does not read as a checked pass', async (t) => {
+  const dir = await tempDir();
+  await writeJson(join(dir, 'refused.json'), { name: 'refused', domains: ['refused'], episodes: 3, threads: 1, modules: [fixtureFile('refused-domain.mjs')] });
+  const r = await cli(['run', join(dir, 'refused.json'), '--store', join(dir, 'store')]);
+  t.is(r.code, 4, r.stderr);
+  t.regex(r.stdout, /: complete, 3 episodes \(3 failed\) in /);
+  t.regex(r.stdout, /^Zero loss \(run \S+\), with nothing to check: all 3 episodes failed, so no observation was expected\.$/m);
+  t.notRegex(r.stdout, /every episode run has its file/);
+});

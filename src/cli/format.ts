@@ -3,6 +3,7 @@
 /** `1 episode`, `2 episodes`. */
 export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : /(s|x|ch|sh)$/.test(noun) ? 'es' : 's'}`;
 import { storeArg } from '../core/store-arg.js';
+import { zeroLossSentence } from '../core/verdict.js';
 import type { AuditReport, DomainAudit, LockStats } from '../core/types.js';
 
 const COLUMNS: { title: string; value: (d: DomainAudit) => string | number }[] = [
@@ -40,7 +41,7 @@ export function formatAudit(report: AuditReport): string {
   const scope = report.runId ? `run ${report.runId}` : `store ${report.store}`;
   const expected = report.domains.reduce((n, d) => n + d.expected, 0);
   if (report.zeroLoss) {
-    lines.push(`Zero loss (${scope}): ${expected === 1 ? 'the 1 expected observation is in its playbook' : `all ${expected} expected observations are in their playbooks`}; every episode run has its file.`);
+    lines.push(zeroLossSentence(scope, expected, report.domains.reduce((n, d) => n + (d.failed ?? 0), 0)));
   } else {
     lines.push(`LOSS (${scope}):`);
     for (const d of report.domains) {

@@ -1,6 +1,7 @@
 /** The loss table, the mode comparison and the saved-report diff, as HTML. Pure. */
 import { domainSpread } from '../core/compare.js';
 import type { DomainAudit } from '../core/types.js';
+import { zeroLossSentence } from '../core/verdict.js';
 import { esc, table } from './escape.js';
 import type { LossTable, SourceView } from './model.js';
 
@@ -36,7 +37,7 @@ export function lossSection(loss: LossTable): string {
   });
   const expected = loss.rows.reduce((n, d) => n + d.expected, 0);
   const verdict = loss.zeroLoss
-    ? `<p class="verdict ok" data-verdict="zero-loss">Zero loss (${esc(loss.scope)}): all ${expected} expected observations are in their playbooks; every episode run has its file.</p>`
+    ? `<p class="verdict ok" data-verdict="zero-loss">${esc(zeroLossSentence(loss.scope, expected, loss.rows.reduce((n, d) => n + (d.failed ?? 0), 0)))}</p>`
     : `<p class="verdict bad" data-verdict="loss">LOSS (${esc(loss.scope)})</p>`;
   const playbooks = loss.rows.map((d) =>
     d.playbookError

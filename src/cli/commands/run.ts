@@ -195,7 +195,8 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     const unlocked = manifest.mode === 'unlocked' ? ' [UNLOCKED pre-fix write path]' : '';
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
     // A resumed run's episodes include those its first invocation played; its time, efficiency and lock line are this invocation's.
-    const counted = `${count(done, 'episode')}${manifest.status !== 'complete' && done < planned ? ` of ${planned}` : ''}${resume ? ` (${resume.assignments.length} played by this resume)` : ''}`;
+    const failed = report.domains.reduce((n, d) => n + (d.failed ?? 0), 0);
+    const counted = `${count(done, 'episode')}${manifest.status !== 'complete' && done < planned ? ` of ${planned}` : ''}${failed ? ` (${failed} failed)` : ''}${resume ? ` (${resume.assignments.length} played by this resume)` : ''}`;
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${counted} in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
     // A queued run's episodes are played by workers it does not know the number of.
     if (manifest.timings?.concurrency !== undefined) io.out(formatEfficiency(manifest.timings));
