@@ -94,3 +94,12 @@ test('what follows a -- separator is no flag given twice', async (t) => {
   t.notRegex(r.stderr, /more than once/);
   t.regex(r.stderr, /does not exist or is not a directory/);
 });
+
+test('an unknown command and a missing required argument are said as such in one line, exit 2; report --help shows no default for its sources', async (t) => {
+  const [bogus, noSources, help] = await Promise.all([cliHere(['bogus', '--store', 'x']), cliHere(['report']), cli(['report', '--help'])]);
+  assertOneLineError(t, bogus, 'ace-orch: Unknown command: bogus; name a command: run, audit, compare, report, repair, chaos, bench, export or worker (see ace-orch --help)');
+  assertOneLineError(t, noSources, 'ace-orch: Missing at least one <sources> argument (see ace-orch report --help)');
+  t.is(help.code, 0, help.stderr);
+  t.regex(help.stdout, /\[array\] \[required\]\n/);
+  t.notRegex(help.stdout, /default: \[\]/);
+});

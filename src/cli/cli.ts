@@ -132,6 +132,8 @@ const COMMANDS: CommandSpec[] = [
 
 const commandName = (c: CommandSpec): string => c.command.split(' ')[0]!;
 
+const NAME_A_COMMAND = `Name a command: ${COMMANDS.slice(0, -1).map(commandName).join(', ')} or ${commandName(COMMANDS.at(-1)!)}`;
+
 /**
  * The commands whose modules this start loads: the one yargs will run, and no other, found as the first
  * positional the way yargs' own parser reads the arguments (so a flag's value is not taken for a command).
@@ -157,6 +159,14 @@ function commandNamed(args: readonly string[]): CommandSpec | undefined {
  */
 function yargsMessageLine(msg: string, args: readonly string[]): string {
   const unknown = /^Unknown arguments?: (.*)$/s.exec(msg);
+  // A first word that is no command: said as such, with the commands there are, not as a stray argument.
+  const first = Parser([...args])._[0];
+  if (unknown && first !== undefined && !commandNamed(args)) {
+    return `Unknown command: ${String(first)}; ${NAME_A_COMMAND.toLowerCase()}`;
+  }
+  // A required positional left out (`report` with no source): named as the command's usage names it.
+  const positional = /^Not enough non-option arguments/.exec(msg) && commandNamed(args)?.command.match(/<([^>.]+)(\.\.)?>/);
+  if (positional) return `Missing ${positional[2] ? 'at least one' : 'the'} <${positional[1]}> argument`;
   if (unknown) {
     const names = unknown[1]!.split(', ');
     const kept = names.filter((n) => kebab(n) === n || !names.includes(kebab(n)));
@@ -211,7 +221,7 @@ async function main(args: string[], io: Io, releaseSignals: boolean): Promise<nu
   let cli = yargs(args)
     .scriptName('ace-orch')
     .usage('$0 <command> [options]\n\nRuns parallel agent episodes into locked ACE playbooks and audits them for lost observations.')
-    .demandCommand(1, 'Name a command: run, audit, compare, report, repair, chaos, bench, export or worker')
+    .demandCommand(1, NAME_A_COMMAND)
     .middleware(checkFlagValues(args), true)
     .strict()
     .showHelpOnFail(false)

@@ -20,6 +20,8 @@ export function reportBuilder<T>(y: Argv<T>) {
     .positional('sources', {
       type: 'string',
       array: true,
+      // yargs gives a variadic positional the default [], and its help would show it beside [required].
+      default: undefined,
       describe: 'Store directories or postgres://user@host:5432/db[?schema=NAME] stores, run manifests (runs/<id>.json), or the --json output of run, audit or compare; several are shown side by side',
     })
     .option('out', { type: 'string', default: DEFAULT_REPORT, describe: 'HTML file to write; an existing file is replaced only if it is an ace-orch report' })
