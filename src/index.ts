@@ -31,6 +31,7 @@
 export { runExperiment } from './library.js';
 /** Options of `runExperiment`, with their defaults. */
 export type { ExperimentOptions, RunReport, AuditOptions, RepairResult } from './library.js';
+export type { Setting, SettingNames } from './core/errors.js';
 /**
  * Audits a store (a Store, its directory or a `postgres://` URL): every observation an episode file proves was
  * written must be in its playbook, within the cap. Reads only; never writes.
@@ -98,6 +99,7 @@ export {
   AceError,
   BadInputError,
   CapRefusedError,
+  SettingError,
   UsageError,
   UnsupportedPlatformError,
   LockTimeoutError,

@@ -20,7 +20,8 @@ import { isPostgresUrl } from './store/backend.js';
 import type { StoreBackend } from './store/backend.js';
 import { openStore } from './store/open.js';
 import type { PgStore } from './store/pg/pg-store.js';
-import { BadInputError } from './core/errors.js';
+import { BadInputError, SettingError } from './core/errors.js';
+import type { Setting, SettingNames } from './core/errors.js';
 import { positiveInt, show } from './core/validate.js';
 import type { AuditReport, CommitMode, ExperimentConfig, WriteMode } from './core/types.js';
 
@@ -73,6 +74,26 @@ function checkCap(cap: unknown, where: string): void {
   if (cap !== undefined) positiveInt(cap, 'cap', where);
 }
 
+/**
+ * The library's names for the settings a refusal names (SettingError): its options, not the CLI's flags.
+ * `cap` is where this call takes it (`options.experiment.cap` for a run).
+ */
+function optionNames(cap: string): SettingNames {
+  const key: Record<Setting, string> = { cap, run: 'options.runId', store: 'store', mode: 'options.mode', commit: 'options.commit' };
+  const shown = (value: string | number): string => (typeof value === 'string' ? `'${value}'` : String(value));
+  const name = (setting: Setting, value?: string | number): string => (value === undefined ? key[setting] : `${key[setting]} ${shown(value)}`);
+  return { name, give: (setting, value) => `set ${key[setting]} to ${shown(value)}` };
+}
+
+/** Runs `work`, re-saying a refusal about a setting in the library's names. */
+async function sayingOptions<T>(names: SettingNames, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw err instanceof SettingError ? err.sayAs(names) : err;
+  }
+}
+
 function checkChoice<T extends string>(value: unknown, name: string, choices: readonly T[]): void {
   if (value !== undefined && !choices.includes(value as T)) throw new BadInputError(`options.${name}: Expected one of ${choices.map((c) => `\`${c}\``).join(', ')}, got \`${show(value)}\``);
 }
@@ -82,7 +103,11 @@ function checkChoice<T extends string>(value: unknown, name: string, choices: re
  * Resolves when every episode in flight has finished its write (also after `signal` aborts);
  * rejects with a `BadInputError` on a bad experiment field, store or playbook, before anything is written.
  */
-export async function runExperiment(options: ExperimentOptions): Promise<RunReport> {
+export function runExperiment(options: ExperimentOptions): Promise<RunReport> {
+  return sayingOptions(optionNames('options.experiment.cap'), () => runWith(options));
+}
+
+async function runWith(options: ExperimentOptions): Promise<RunReport> {
   const input = { ...options.experiment };
   assertKnownKeys(input, 'options.experiment');
   checkChoice(options.mode, 'mode', ['locked', 'unlocked']);
@@ -134,7 +159,7 @@ export async function audit(store: Store | string, options: AuditOptions = {}): 
   checkCap(options.cap, 'options.cap');
   const { backend, opened } = await openBackend(store);
   try {
-    return auditInput(await backend.auditInput({ ...options, rules: registeredReflection }));
+    return await sayingOptions(optionNames('options.cap'), async () => auditInput(await backend.auditInput({ ...options, rules: registeredReflection })));
   } finally {
     if (opened) await backend.close();
   }
@@ -149,7 +174,11 @@ export interface RepairResult extends RepairReport {
  * Re-merges what crashed writers left unmerged (and with `rebuild`, rebuilds a corrupt playbook
  * after moving it aside), then audits the store: what `ace-orch repair` does.
  */
-export async function repair(store: Store | string, options: RepairOptions = {}): Promise<RepairResult> {
+export function repair(store: Store | string, options: RepairOptions = {}): Promise<RepairResult> {
+  return sayingOptions(optionNames('options.cap'), () => repairWith(store, options));
+}
+
+async function repairWith(store: Store | string, options: RepairOptions): Promise<RepairResult> {
   checkCap(options.cap, 'options.cap');
   const { backend, opened } = await openBackend(store);
   try {

@@ -1,9 +1,9 @@
 /** The library's entry points check what a JavaScript caller passes as the CLI checks its flags, and open any store --store opens. */
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BadInputError } from '../src/core/errors.js';
+import { BadInputError, CapRefusedError } from '../src/core/errors.js';
 import { audit, repair, runExperiment } from '../src/library.js';
 import { registerDomain } from '../src/domains/index.js';
 import { hotPot } from '../src/domains/hot_pot.js';
@@ -61,4 +61,25 @@ test('a domain a module registers as it is imported, beside its export, is one w
   );
   const run = await runExperiment({ store: join(dir, 'store'), experiment: { domains: ['side_effect_domain', 'exported_domain'], episodes: 1, threads: 1, modules: [module] } });
   t.is(run.exitCode, 0, JSON.stringify(run.manifest.episodes));
+});
+
+test("a refusal about a setting names the library's option, not the CLI's flag, and keeps its class", async (t) => {
+  const store = await tempDir();
+  t.is((await runExperiment({ store, experiment: { domains: ['hot_pot'], episodes: 1, cap: 10 } })).exitCode, 0);
+  const lower = await t.throwsAsync(runExperiment({ store, experiment: { domains: ['hot_pot'], episodes: 1, cap: 5 } }), { instanceOf: CapRefusedError });
+  t.regex(lower!.message, /^options\.experiment\.cap 5: this store keeps 10 observations per playbook \(recorded in .*\); a lower cap would drop observations it holds\. Leave out options\.experiment\.cap to use the store's, or set options\.experiment\.cap to 10 or more$/);
+  const noRun = await t.throwsAsync(audit(store, { runId: 'no-such-run' }), { instanceOf: BadInputError });
+  t.regex(noRun!.message, /^options\.runId: no run `no-such-run` in /);
+  const shared = await t.throwsAsync(runExperiment({ store, mode: 'unlocked', commit: 'shared' }), { instanceOf: BadInputError });
+  t.is(shared!.message, "options.commit 'shared' folds batches under the playbook lock; options.mode 'unlocked' takes none (use options.commit 'each' or options.commit 'batched')");
+  const repairLower = await t.throwsAsync(repair(store, { cap: 1 }), { instanceOf: CapRefusedError });
+  t.regex(repairLower!.message, /^options\.cap 1: .* Leave out options\.cap to use the store's, or set options\.cap to 10 or more$/);
+
+  // A store that records no cap (another tool's), whose playbook holds more than the cap asked for.
+  const foreign = await tempDir();
+  t.is((await runExperiment({ store: foreign, experiment: { domains: ['hot_pot'], episodes: 3 } })).exitCode, 0);
+  await rm(join(foreign, 'metadata'), { recursive: true });
+  await rm(join(foreign, 'runs'), { recursive: true });
+  const over = await t.throwsAsync(runExperiment({ store: foreign, experiment: { domains: ['hot_pot'], episodes: 1, cap: 2 } }), { instanceOf: BadInputError });
+  t.regex(over!.message, /playbook\.json holds 3 observations, more than the cap of 2 .*; nothing was written\. To keep every observation, set options\.experiment\.cap to 3 or more$/);
 });

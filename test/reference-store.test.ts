@@ -147,8 +147,8 @@ test('an experiment file whose cap is below the store\'s is refused naming the f
   const experiment = join(dir, 'exp.json');
   await writeFile(experiment, JSON.stringify({ domains: ['hot_pot'], episodes: 1, cap: 10 }));
   const before = await tree(store);
-  assertOneLineError(t, await cliHere(['run', experiment, '--store', store]), `${experiment}: \`cap\` 10: this store keeps 20`, 'Set its `cap` to 20 or more');
-  assertOneLineError(t, await cliHere(['run', experiment, '--cap', '12', '--store', store]), '--cap 12: this store keeps 20', 'Omit --cap');
+  assertOneLineError(t, await cliHere(['run', experiment, '--store', store]), `${experiment}: \`cap\` 10: this store keeps 20`, 'set its `cap` to 20 or more');
+  assertOneLineError(t, await cliHere(['run', experiment, '--cap', '12', '--store', store]), '--cap 12: this store keeps 20', 'Leave out --cap to use the store\'s, or pass --cap 20 or more');
   t.deepEqual(await tree(store), before, 'nothing written');
 });
 

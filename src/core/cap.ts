@@ -15,7 +15,7 @@
  *   `--cap`, the cap the audit infers: the reference tool's 100, or its largest
  *   playbook if larger. An empty new store takes `--cap`, else 10.
  */
-import { BadInputError, CapRefusedError } from './errors.js';
+import { BadInputError, CapRefusedError, SettingError } from './errors.js';
 import { DEFAULT_CAP } from './merge.js';
 import type { RunManifest } from './types.js';
 
@@ -93,8 +93,8 @@ export function decideWriteCap(recorded: RecordedCap | null, requested: number |
   if (over.length) {
     const worst = over[0]!;
     const list = over.map((s) => `${s.file} holds ${s.observations}`).join(', ');
-    throw new BadInputError(
-      `${list} observations, more than the cap of ${decision.cap}${recorded ? '' : ' (this store records no cap: it was not created by ace-orch)'}; nothing was written. Pass --cap ${worst.observations} (or more) to keep every observation`,
+    throw new SettingError(
+      (n) => `${list} observations, more than the cap of ${decision.cap}${recorded ? '' : ' (this store records no cap: it was not created by ace-orch)'}; nothing was written. To keep every observation, ${n.give('cap', worst.observations)} or more`,
       worst.file,
     );
   }
@@ -131,6 +131,6 @@ export function inferAuditCap(flag: number | undefined, recorded: RecordedCap | 
 export function assertWithinCap(observations: readonly { episode_id: string }[], cap: number, file: string): void {
   const held = new Set(observations.map((o) => o.episode_id)).size;
   if (held > cap) {
-    throw new BadInputError(`${file} holds ${held} observations, more than the cap of ${cap}; nothing was written. Pass --cap ${held} (or more) to keep every observation`, file);
+    throw new SettingError((n) => `${file} holds ${held} observations, more than the cap of ${cap}; nothing was written. To keep every observation, ${n.give('cap', held)} or more`, file);
   }
 }

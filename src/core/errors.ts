@@ -25,14 +25,58 @@ export class BadInputError extends AceError {
   }
 }
 
-/** A cap lower than the one the store keeps, which would drop observations it holds; said as `--cap` unless the caller knows better. */
-export class CapRefusedError extends BadInputError {
+/** The settings a refusal may name, which each front end says its own way: the CLI as flags, the library as options. */
+export type Setting = 'cap' | 'run' | 'store' | 'mode' | 'commit';
+
+/**
+ * How a front end names `setting` (with `value`, the setting given that value, as in "--commit shared"),
+ * and how it tells the user to give it `value` ("pass --cap 12").
+ */
+export interface SettingNames {
+  name(setting: Setting, value?: string | number): string;
+  give(setting: Setting, value: string | number): string;
+}
+
+/** The CLI's names, the default: flags. */
+export const FLAG_NAMES: SettingNames = {
+  name: (setting, value) => {
+    if (setting === 'mode') return value === 'unlocked' ? '--no-lock' : '--lock';
+    const flag = `--${setting}`;
+    return value === undefined ? flag : `${flag} ${value}`;
+  },
+  give: (setting, value) => `pass ${FLAG_NAMES.name(setting, value)}`,
+};
+
+/**
+ * Bad input about a setting. Its message names the setting as a flag; `sayAs` re-says it in another front
+ * end's names (the library's options), keeping the error's class and fields.
+ */
+export class SettingError extends BadInputError {
+  constructor(
+    private readonly render: (names: SettingNames) => string,
+    file?: string,
+  ) {
+    super(render(FLAG_NAMES), file);
+  }
+
+  sayAs(names: SettingNames): this {
+    this.message = this.render(names);
+    return this;
+  }
+}
+
+/** A cap lower than the one the store keeps, which would drop observations it holds. */
+export class CapRefusedError extends SettingError {
   constructor(
     readonly requested: number,
     readonly kept: number,
     readonly recordedIn: string,
   ) {
-    super(`--cap ${requested}: this store keeps ${kept} observations per playbook (recorded in ${recordedIn}); a lower cap would drop observations it holds. Omit --cap, or pass --cap ${kept} or more`, recordedIn);
+    super(
+      (n) =>
+        `${n.name('cap', requested)}: this store keeps ${kept} observations per playbook (recorded in ${recordedIn}); a lower cap would drop observations it holds. Leave out ${n.name('cap')} to use the store's, or ${n.give('cap', kept)} or more`,
+      recordedIn,
+    );
   }
 }
 

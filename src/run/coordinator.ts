@@ -5,7 +5,7 @@
  * store themselves; the coordinator never writes a playbook.
  */
 import { randomBytes } from 'node:crypto';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, SettingError } from '../core/errors.js';
 import { episodeTrace, epochMs } from './episode-clock.js';
 import { runEfficiency } from '../core/efficiency.js';
 import { episodeId } from '../core/episode.js';
@@ -87,10 +87,10 @@ export function newRunId(now = new Date()): string {
  * PostgreSQL store commits each batch in one transaction, and the unlocked path takes no lock.
  */
 export function checkWritePath(mode: WriteMode, commit: CommitMode, kind: StoreBackend['kind'], location: string): void {
-  if (mode === 'unlocked' && kind !== 'file') throw new BadInputError(`--no-lock reproduces the file store's pre-fix loss; it has no meaning for ${location}`);
+  if (mode === 'unlocked' && kind !== 'file') throw new SettingError((n) => `${n.name('mode', 'unlocked')} reproduces the file store's pre-fix loss; it has no meaning for ${location}`);
   if (commit !== 'shared') return;
-  if (kind !== 'file') throw new BadInputError(`--commit shared folds the file store's pending batch files; ${location} is a PostgreSQL store, which commits each batch in one transaction (use --commit batched)`);
-  if (mode === 'unlocked') throw new BadInputError('--commit shared folds batches under the playbook lock; --no-lock takes none (use --commit each or batched)');
+  if (kind !== 'file') throw new SettingError((n) => `${n.name('commit', 'shared')} folds the file store's pending batch files; ${location} is a PostgreSQL store, which commits each batch in one transaction (use ${n.name('commit', 'batched')})`);
+  if (mode === 'unlocked') throw new SettingError((n) => `${n.name('commit', 'shared')} folds batches under the playbook lock; ${n.name('mode', 'unlocked')} takes none (use ${n.name('commit', 'each')} or ${n.name('commit', 'batched')})`);
 }
 
 export async function runExperiment(options: RunOptions): Promise<RunResult> {

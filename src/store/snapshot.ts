@@ -6,7 +6,7 @@ import { readEpisodeText } from '../core/episode-read.js';
 import { builtInReflection, type ReflectionRules } from '../core/reference.js';
 import type { FileFinding } from '../core/episode-read.js';
 import { readRecordedCap } from './store-meta.js';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, SettingError } from '../core/errors.js';
 import type { Store } from './store.js';
 
 /** Files read at once: enough to hide latency, few enough to stay under open-file limits. */
@@ -82,12 +82,12 @@ export async function loadAuditInput(store: Store, options: SnapshotOptions = {}
   let domains: string[];
   if (runId !== null) {
     const run = manifests.find((m) => m.run_id === runId);
-    if (!run) throw new BadInputError(`--run: no run \`${runId}\` in ${store.runsDir()}`, store.runsDir());
+    if (!run) throw new SettingError((n) => `${n.name('run')}: no run \`${runId}\` in ${store.runsDir()}`, store.runsDir());
     domains = run.config.domains;
   } else {
     domains = [...new Set([...(await store.listDomains()), ...manifests.flatMap((m) => m.config.domains ?? [])])].sort();
     // Most likely the wrong directory: say so rather than report zero loss over nothing.
-    if (domains.length === 0) throw new BadInputError(`store ${store.root} has no domains (expected ${store.root}/domains/<domain>/playbook.json); is --store pointing at an ACE store?`, store.root);
+    if (domains.length === 0) throw new SettingError((n) => `store ${store.root} has no domains (expected ${store.root}/domains/<domain>/playbook.json); is ${n.name('store')} pointing at an ACE store?`, store.root);
   }
   const states = await Promise.all(domains.map((d) => readDomainState(store, d, options.rules)));
   return { store: store.root, cap: options.cap, recordedCap: await readRecordedCap(store, manifests), domains: states, manifests, runId };

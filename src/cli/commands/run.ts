@@ -110,7 +110,8 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
   } catch (err) {
     // The cap came from the experiment file, not from a --cap the user never typed: name the file's field.
     if (err instanceof CapRefusedError && args.cap === undefined && args.experiment !== undefined) {
-      throw new BadInputError(`${args.experiment}: \`cap\` ${err.requested}: this store keeps ${err.kept} observations per playbook (recorded in ${err.recordedIn}); a lower cap would drop observations it holds. Set its \`cap\` to ${err.kept} or more, or remove it to use the store's`, args.experiment);
+      const file = args.experiment;
+      throw err.sayAs({ name: (_, value) => (value === undefined ? 'its `cap`' : `${file}: \`cap\` ${value}`), give: (_, value) => `set its \`cap\` to ${value}` });
     }
     throw err;
   } finally {

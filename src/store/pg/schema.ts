@@ -5,7 +5,7 @@
  * release can migrate it and an older one refuses a newer schema.
  */
 import type { ClientBase, PoolClient } from 'pg';
-import { BadInputError } from '../../core/errors.js';
+import { BadInputError, SettingError } from '../../core/errors.js';
 
 /**
  * The schema version this release writes and reads. 2: `episodes.run_entry`, what a queue worker
@@ -70,7 +70,7 @@ export async function ensureSchema(client: PoolClient, schema: string, masked: s
   const found = await storedVersion(client, schema);
   if (found !== null && found > SCHEMA_VERSION) throw newerSchemaError(masked, found);
   if (found === SCHEMA_VERSION || (found !== null && use === 'read')) return;
-  if (found === null && use !== 'create') throw new BadInputError(`store ${masked} has no ace-orch tables in schema \`${schema}\`; is --store pointing at an ACE store?`);
+  if (found === null && use !== 'create') throw new SettingError((n) => `store ${masked} has no ace-orch tables in schema \`${schema}\`; is ${n.name('store')} pointing at an ACE store?`);
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ace-orch schema ${schema}`]);
