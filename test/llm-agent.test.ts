@@ -59,6 +59,8 @@ test('the LLM example plays hot_pot against an OpenAI-compatible server: retries
   // The held request: the attempt was abandoned at the timeout, then re-played.
   t.is(byIndex.get(3)!.attempts, 2);
   t.regex(byIndex.get(3)!.attempt_errors![0]!, /^E_TIMEOUT: /);
+  // The run's summary of them: two attempts played again, both episodes then succeeded, one failure a rate limit.
+  t.like(result.retries, { replayed: 2, episodes: 2, recovered: 2, rateLimited: 1 });
 
   const episodes = new Store(store).episodesDir(DOMAIN);
   const record = async (i: number) => JSON.parse(await readFile(join(episodes, `${byIndex.get(i)!.episode_id}.json`), 'utf8'));

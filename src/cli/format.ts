@@ -4,6 +4,7 @@
 export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : /(s|x|ch|sh)$/.test(noun) ? 'es' : 's'}`;
 import { storeArg } from '../core/store-arg.js';
 import { zeroLossSentence } from '../core/verdict.js';
+import type { RetrySummary } from '../core/retries.js';
 import type { AuditReport, DomainAudit, LockStats } from '../core/types.js';
 
 const COLUMNS: { title: string; value: (d: DomainAudit) => string | number }[] = [
@@ -52,7 +53,7 @@ export function formatAudit(report: AuditReport): string {
   for (const d of report.domains) {
     const withFile = new Set(d.failedWithFileIds ?? []);
     const nothing = d.failedIds.filter((id) => !withFile.has(id));
-    if (nothing.length) lines.push(`${d.domain}: ${count(nothing.length, 'episode')} failed (not lost: they wrote nothing): ${listIds(nothing)}`);
+    if (nothing.length) lines.push(`${d.domain}: ${count(nothing.length, 'episode')} failed (not lost: ${nothing.length === 1 ? 'it' : 'they'} wrote nothing): ${listIds(nothing)}`);
     // Failed after their files were written (a lock timeout at the merge, say): owed to the playbook until merged.
     const lost = new Set(d.lostIds);
     const unmerged = [...withFile].filter((id) => lost.has(id));
@@ -109,6 +110,18 @@ export function formatContention(byDomain: Record<string, LockStats>): string {
     `lock: ${count(total, 'episode')} in ${count(merges, 'merge')}; wait p50 ${max((s) => s.waitMs.p50)} ms, p99 ${max((s) => s.waitMs.p99)} ms, max ${max((s) => s.waitMs.max)} ms; ` +
     `hold p50 ${max((s) => s.holdMs.p50)} ms, p99 ${max((s) => s.holdMs.p99)} ms (each figure the worst domain's); ${lockRetries(sum((s) => s.retries))}${extra.length ? `; ${extra.join(', ')}` : ''}`
   );
+}
+
+/**
+ * The run's retries in one line, or null when nothing was retried. `rate` is the run's attempts per
+ * second, if it set one: rate-limited failures without one are answered with the flag that prevents them.
+ */
+export function formatRetries(summary: RetrySummary | null, rate: number | undefined): string | null {
+  if (!summary) return null;
+  const { replayed, episodes, recovered, byCode, rateLimited } = summary;
+  const failedAttempts = byCode.map((c) => `${c.code} ×${c.count}`).join(', ');
+  const hint = rateLimited === 0 ? '' : rate === undefined ? `; ${rateLimited} of them read as rate limits: --rate N starts at most N attempts a second instead` : `; ${rateLimited} of them read as rate limits at --rate ${rate}: a lower --rate would spare them`;
+  return `retries: ${count(replayed, 'attempt')} played again over ${count(episodes, 'episode')} (${recovered} then succeeded); failed attempts: ${failedAttempts}${hint}`;
 }
 
 /** The report as the `--json` object. */

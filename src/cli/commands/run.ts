@@ -7,7 +7,8 @@ import { planResume, readRunToResume } from '../../run/resume.js';
 import { assertStoreExists } from '../../store/snapshot.js';
 import { EXIT, runExitCode } from '../../core/exit-codes.js';
 import { formatEfficiency } from '../../core/efficiency.js';
-import { auditJson, count, formatAudit, formatContention } from '../format.js';
+import { auditJson, count, formatAudit, formatContention, formatRetries } from '../format.js';
+import { summarizeRetries } from '../../core/retries.js';
 import { BadInputError, CapRefusedError, UsageError } from '../../core/errors.js';
 import { intFlag } from './flags.js';
 import { DEFAULT_LOCK_OPTIONS } from '../../store/lock-options.js';
@@ -187,8 +188,9 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
   const { manifest, report } = result;
   const done = manifest.episodes?.length ?? 0;
   const planned = Object.values(manifest.domains).reduce((n, d) => n + d.scheduled, 0);
+  const retries = summarizeRetries(manifest.episodes ?? []);
   if (args.json) {
-    io.out(JSON.stringify({ ...auditJson(report), mode: manifest.mode, status: manifest.status, timings: manifest.timings, contention: manifest.contention }));
+    io.out(JSON.stringify({ ...auditJson(report), mode: manifest.mode, status: manifest.status, timings: manifest.timings, contention: manifest.contention, retries }));
   } else {
     // The threads its pool started: never more than it had episodes to play.
     const played = resume ? resume.assignments.length : experiment.domains.length * experiment.episodes;
@@ -211,6 +213,8 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
           ? 'lock: not recorded (this run\'s workers reported no lock timings)'
           : formatContention(manifest.contention ?? {}),
     );
+    const retryLine = formatRetries(retries, experiment.rate);
+    if (retryLine) io.out(retryLine);
   }
   if (reportFile) await reportRun(reportFile, manifest, store, io);
   // Stopped or interrupted before every episode ran: the one command that finishes it (a queued run's workers do).
