@@ -75,7 +75,10 @@ export function formatAudit(report: AuditReport): string {
 function domainNotes(report: AuditReport): string[] {
   const lines: string[] = [];
   for (const d of report.domains) {
-    if (d.playbookError) lines.push(`LOSS: ${d.domain}: playbook cannot be read (${d.playbookError}); \`ace-orch repair --rebuild\` moves it aside and rebuilds it`);
+    if (d.playbookError) {
+      lines.push(`LOSS: ${d.domain}: playbook cannot be read (${d.playbookError}); ${d.playbookIo ? 'make it readable and audit again; nothing was changed' : '`ace-orch repair --rebuild` moves it aside and rebuilds it'}`);
+    }
+    if (d.episodesError) lines.push(`LOSS: ${d.domain}: its episode files cannot be listed (${d.episodesError}), so nothing of this domain was checked; make the directory readable and audit again`);
     if (d.noPlaybook) lines.push(`LOSS: ${d.domain}: episode files and no playbook.json: all ${d.expected} observations its episodes should have placed are lost`);
     const skipped = d.findings.filter((f) => !f.used);
     if (skipped.length) lines.push(`note: ${d.domain}: ${skipped.length} unreadable episode file${skipped.length === 1 ? '' : 's'} (not counted), e.g. ${skipped[0]!.file}: ${skipped[0]!.problem}`);
@@ -147,6 +150,8 @@ export function auditJson(report: AuditReport): Record<string, unknown> {
       unreadableFiles: d.unreadableFiles,
       findings: d.findings,
       playbookError: d.playbookError,
+      ...(d.playbookIo ? { playbookIo: true } : {}),
+      episodesError: d.episodesError ?? null,
       noPlaybook: d.noPlaybook,
       sections: d.sections,
     })),

@@ -27,8 +27,12 @@ export interface DomainState {
   domain: string;
   /** null when the domain has no playbook.json, or it cannot be used (then `playbookError` says why). */
   playbook: Playbook | null;
-  /** Why playbook.json could not be read (torn, not JSON, wrong shape). */
+  /** Why playbook.json could not be read (torn, not JSON, wrong shape; or the system refused to read it). */
   playbookError?: string;
+  /** The system refused to read playbook.json (permissions, a directory in its place): not torn, nothing to rebuild. */
+  playbookIo?: boolean;
+  /** Why the episodes directory could not be listed: the domain could not be checked. */
+  episodesError?: string;
   episodes: EpisodeFact[];
   /** Episode files the audit skipped or used with a caveat. @default none */
   findings?: FileFinding[];
@@ -115,7 +119,8 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     .filter((id) => files.has(id) && inScope(id));
   const lostIds = expectedIds.filter((id) => !inPlaybook.has(id));
   const missingIds = [...ranIds].filter((id) => !hasFile.has(id));
-  const unexpectedIds = [...inPlaybook].filter((id) => !hasFile.has(id));
+  // Episode files that could not be listed are not missing: none of the playbook's observations is unexpected then.
+  const unexpectedIds = state.episodesError ? [] : [...inPlaybook].filter((id) => !hasFile.has(id));
   const sections = auditSections(state.playbook, [...files.values()].flatMap((f) => f.sections ?? []), inScope);
 
   return {
@@ -136,6 +141,8 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     unreadableFiles: findings.filter((f) => !f.used).length,
     findings,
     playbookError: state.playbookError ?? null,
+    ...(state.playbookIo ? { playbookIo: true } : {}),
+    ...(state.episodesError ? { episodesError: state.episodesError } : {}),
     noPlaybook: state.playbook === null && !state.playbookError && files.size > 0,
     sections,
   };
@@ -146,9 +153,12 @@ function sizesOf(domains: readonly DomainState[]): PlaybookSize[] {
   return domains.flatMap((d) => (Array.isArray(d.playbook?.observations) ? [{ domain: d.domain, file: d.domain, observations: d.playbook.observations.length }] : []));
 }
 
-/** Real loss: observations or section entries ace-orch's rules say must be there, a missing file, or a playbook that cannot be read. */
+/**
+ * Real loss: observations or section entries ace-orch's rules say must be there, a missing file, or a playbook that cannot be
+ * read; and a domain whose episode files could not be listed, for which zero loss cannot be claimed.
+ */
 function domainLost(d: DomainAudit): boolean {
-  return d.lost > 0 || d.missingFiles > 0 || d.playbookError !== null || d.sections.lostExact > 0;
+  return d.lost > 0 || d.missingFiles > 0 || d.playbookError !== null || Boolean(d.episodesError) || d.sections.lostExact > 0;
 }
 
 export function audit(input: AuditInput): AuditReport {

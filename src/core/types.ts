@@ -169,6 +169,10 @@ export interface DomainAudit {
   findings: FileFinding[];
   /** Why playbook.json could not be read; the domain then counts as lost. */
   playbookError: string | null;
+  /** The system refused to read playbook.json (permissions, not a file): nothing to rebuild. */
+  playbookIo?: boolean;
+  /** Why the domain's episodes directory could not be listed: the domain was not checked, and counts as lost. */
+  episodesError?: string;
   /** A domain folder with episode files and no playbook.json: every expected observation is lost. */
   noPlaybook: boolean;
   /** Duplicated and lost entries of the other three sections. */

@@ -46,7 +46,9 @@ export function parseJson(text: string, file: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new BadInputError(`${file}: ${what} is ${notJsonReason(text, err)}`, file);
+    // "the file is empty" reads as a reason of its own, not after "playbook is".
+    const reason = notJsonReason(text, err);
+    throw new BadInputError(`${file}: ${text.trim() === '' ? `${reason} (${what})` : `${what} is ${reason}`}`, file);
   }
 }
 

@@ -47,6 +47,8 @@ function auditOf(v: Record<string, unknown>): AuditReport {
         unreadableFiles: typeof d['unreadableFiles'] === 'number' ? d['unreadableFiles'] : 0,
         findings: Array.isArray(d['findings']) ? d['findings'] : [],
         playbookError: typeof d['playbookError'] === 'string' ? d['playbookError'] : null,
+        ...(d['playbookIo'] === true ? { playbookIo: true } : {}),
+        ...(typeof d['episodesError'] === 'string' ? { episodesError: d['episodesError'] } : {}),
         noPlaybook: d['noPlaybook'] === true,
         sections: isRecord(d['sections']) ? (d['sections'] as unknown as DomainAudit['sections']) : { duplicates: 0, duplicateEntries: [], lost: 0, lostEntries: [], lostExact: 0 },
       }) as DomainAudit,

@@ -86,6 +86,8 @@ export async function closeRun(store: StoreBackend, manifest: RunManifest, earli
   for (const d of config.domains) {
     await store
       .updateStats(d, (prev) => ({
+        // Keys another tool keeps here (the reference tool's own stats) stay as they were.
+        ...prev,
         domain: d,
         updated_at: manifest.finished_at,
         runs: (typeof prev['runs'] === 'number' ? prev['runs'] : 0) + 1,
@@ -93,7 +95,7 @@ export async function closeRun(store: StoreBackend, manifest: RunManifest, earli
         last_run: { run_id: runId, mode, episodes: manifest.domains[d], contention: manifest.contention?.[d] },
       }))
       .catch((err: unknown) => {
-        if (!(err instanceof LockTimeoutError)) throw err;
+        if (!(err instanceof LockTimeoutError) && !(err instanceof BadInputError)) throw err;
         warn(`${d}: stats not updated (${err.message})`);
       });
   }

@@ -15,7 +15,7 @@ import { builtInReflection, deltasOfEpisode, type ReflectionRules } from '../cor
 import { abandonedRuns } from './liveness.js';
 import { removeStaleTemps } from './durable.js';
 import { pendingDirOf, readPending } from './pending.js';
-import { readDomainState } from './snapshot.js';
+import { readDomainState, systemError } from './snapshot.js';
 import { recordCap, settleWriteCap } from './store-meta.js';
 import { Store } from './store.js';
 import type { Deltas, EpisodeEntry, EpisodeRecord, RunManifest } from '../core/types.js';
@@ -206,6 +206,8 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
     try {
       await store.readPlaybook(domain);
     } catch (err) {
+      // Not torn: the system will not read it. Rebuilding would only hide it.
+      if (systemError(err)) throw new BadInputError(`${store.playbookPath(domain)} cannot be read (${err.message}); make it readable and repair again`, store.playbookPath(domain));
       if (!(err instanceof BadInputError) || !options.rebuild) {
         if (err instanceof BadInputError) throw new BadInputError(`${err.message}; \`ace-orch repair --rebuild\` moves it aside and rebuilds it from the episode files`, err.file);
         throw err;
@@ -217,6 +219,8 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
     };
     const pendingBatchesFolded = await foldPending(store, domain, cap, beforeWrite);
     const state = await remerger.domainState(domain);
+    // Its episode files are what repair works from: without them it could only say, wrongly, that nothing was lost.
+    if (state.episodesError) throw new BadInputError(`${store.episodesDir(domain)} cannot be listed (${state.episodesError}); make it readable and repair again`, store.episodesDir(domain));
     states.push(state);
     const { recovered, sectionEntriesRestored } = await remerger.remergeLost(state, null, beforeWrite);
     const pendingDir = pendingDirOf(store.playbookPath(domain));

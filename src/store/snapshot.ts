@@ -32,15 +32,35 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 export async function readDomainState(store: Store, domain: string, rules: ReflectionRules = builtInReflection): Promise<DomainState> {
   let playbook: DomainState['playbook'] = null;
   let playbookError: string | undefined;
+  let playbookIo = false;
   try {
     const read = store.readPlaybookFile(domain);
     playbook = read.exists ? read.playbook : null;
   } catch (err) {
-    if (!(err instanceof BadInputError)) throw err;
-    playbookError = err.message;
+    // Torn or foreign content, or a file the system will not read (permissions, a directory in its place).
+    if (!(err instanceof BadInputError) && !systemError(err)) throw err;
+    playbookError = err instanceof BadInputError ? err.message : `${store.playbookPath(domain)}: ${(err as Error).message}`;
+    playbookIo = !(err instanceof BadInputError);
   }
-  const files = await store.listEpisodeFiles(domain);
-  const reads = await mapLimited(files, READ_CONCURRENCY, async (file) => ({ file, read: readEpisodeText(await readFile(file, 'utf8'), file) }));
+  let files: string[] = [];
+  let episodesError: string | undefined;
+  try {
+    files = await store.listEpisodeFiles(domain);
+  } catch (err) {
+    if (!systemError(err)) throw err;
+    episodesError = (err as Error).message;
+  }
+  // An entry that cannot be read as a file (a dangling link, a directory, no permission) is an unreadable file, never a stop.
+  const reads = await mapLimited(files, READ_CONCURRENCY, async (file) => ({
+    file,
+    read: await readFile(file, 'utf8').then(
+      (text) => readEpisodeText(text, file),
+      (err: unknown) => {
+        if (!systemError(err)) throw err;
+        return { ok: false as const, finding: { file, used: false, problem: `cannot be read: ${(err as Error).message}` } };
+      },
+    ),
+  }));
   const episodes: EpisodeFact[] = [];
   const findings: FileFinding[] = [];
   for (const { file, read } of reads) {
@@ -57,7 +77,12 @@ export async function readDomainState(store: Store, domain: string, rules: Refle
     }
     for (const problem of read.notes) findings.push({ file, episode_id: read.record.episode_id, used: true, problem });
   }
-  return { domain, playbook, ...(playbookError ? { playbookError } : {}), episodes, findings };
+  return { domain, playbook, ...(playbookError ? { playbookError } : {}), ...(playbookIo ? { playbookIo } : {}), ...(episodesError ? { episodesError } : {}), episodes, findings };
+}
+
+/** An error the system gave for a path (EACCES, EISDIR, ELOOP, ENOENT of a dangling link...), not a bug here. */
+export function systemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 }
 
 export interface SnapshotOptions {

@@ -3,10 +3,10 @@
  * by ace-orch's first write to the store. Today it holds the cap (see
  * src/core/cap.ts for the rules); the I/O here is thin, the decisions are pure.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { capFromManifests, decideWriteCap, nextCapRecord, type CapDecision, type CapRecord, type PlaybookSize, type RecordedCap } from '../core/cap.js';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, SettingError } from '../core/errors.js';
 import { parseJson, positiveInt } from '../core/validate.js';
 import { writeFileAtomic } from './durable.js';
 import type { Store } from './store.js';
@@ -75,11 +75,28 @@ async function playbookSizes(store: Store): Promise<PlaybookSize[]> {
   return sizes;
 }
 
+/**
+ * Refuses a store path that is another store's `domains/` directory (the reference tool's own
+ * `base_path`, `memory/domains`, is the path its users know): writing there would nest a second
+ * store inside the first, whose audit would then show `domains`, `metadata` and `runs` as domains.
+ */
+async function refuseDomainsDirectory(store: Store): Promise<void> {
+  const names: string[] = await readdir(store.root).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+  if (names.includes('domains')) return;
+  for (const name of names.sort()) {
+    const playbook = join(store.root, name, 'playbook.json');
+    if (await access(playbook).then(() => true, () => false)) {
+      throw new SettingError((n) => `store ${store.root} is a store's domains/ directory (it holds ${playbook}); ${n.give('store', dirname(store.root))}, the store itself`, store.root);
+    }
+  }
+}
+
 /** The cap a writing command uses; throws BadInputError (exit 2) before anything is written. */
 export async function settleWriteCap(store: Store, requested: number | undefined): Promise<CapDecision> {
   let recorded: RecordedCap | null;
   let sizes: PlaybookSize[];
   try {
+    await refuseDomainsDirectory(store);
     recorded = await readRecordedCap(store);
     sizes = await playbookSizes(store);
   } catch (err) {

@@ -10,7 +10,7 @@
  *   <store>/runs/<run_id>.json
  */
 import { constants, readFileSync } from 'node:fs';
-import { access, mkdir, readFile, readdir } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { assertWithinCap } from '../core/cap.js';
 import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnsupportedPlatformError } from '../core/errors.js';
@@ -529,11 +529,13 @@ export class Store implements StoreBackend {
     return manifests;
   }
 
-  /** Domains with a directory in the store. */
+  /** Domains with a directory in the store: a symbolic link to a directory counts, as every write through it lands there. */
   async listDomains(): Promise<string[]> {
     const entries = await readdir(join(this.root, 'domains'), { withFileTypes: true }).catch((err) => (isMissing(err) ? [] : Promise.reject(err)));
+    const linkedDir = (name: string): Promise<boolean> => stat(join(this.root, 'domains', name)).then((s) => s.isDirectory(), () => false);
+    const dirs = await Promise.all(entries.map(async (e) => e.isDirectory() || (e.isSymbolicLink() && (await linkedDir(e.name)))));
     return entries
-      .filter((e) => e.isDirectory())
+      .filter((_, i) => dirs[i])
       .map((e) => e.name)
       .sort();
   }
@@ -544,19 +546,24 @@ export class Store implements StoreBackend {
     return names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => join(this.episodesDir(domain), n));
   }
 
-  /** Replaces a domain's stats.json under the domain's lock, so concurrent runs don't clobber each other. */
+  /**
+   * Replaces a domain's stats.json under the domain's lock, so concurrent runs don't clobber each other.
+   * A stats.json that is not a JSON object (another tool's, in its own format) is left as it was: a BadInputError.
+   */
   async updateStats(domain: string, update: (previous: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
     await this.ensureDomain(domain);
     const file = this.statsPath(domain);
     const { withLock } = await writePath();
     await withLock(this.playbookPath(domain), this.options.lock, async () => {
-      let previous: Record<string, unknown> = {};
+      const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+      let previous: unknown = {};
       try {
-        previous = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+        if (text !== null) previous = JSON.parse(text);
       } catch {
-        // Missing or unreadable stats are rebuilt; they are derived data, not a record.
+        previous = null;
       }
-      await writeFileAtomic(file, `${JSON.stringify(update(previous), null, 2)}\n`);
+      if (typeof previous !== 'object' || previous === null || Array.isArray(previous)) throw new BadInputError(`${file} is not a JSON object ace-orch can add its stats to; left as it was`, file);
+      await writeFileAtomic(file, `${JSON.stringify(update(previous as Record<string, unknown>), null, 2)}\n`);
     });
   }
 }

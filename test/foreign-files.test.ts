@@ -1,0 +1,85 @@
+/** What users keep in and around a store that ace-orch did not write: never a stop, never overwritten, never taken for a store. */
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, readdir, rename, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertOneLineError, cli, cliHere } from './cli-helper.js';
+import { tempDir } from './helpers.js';
+
+async function storeWith(domains: string, episodes: number): Promise<string> {
+  const store = join(await tempDir(), 'store');
+  const r = await cli(['run', '--domains', domains, '--episodes', String(episodes), '--store', store]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return store;
+}
+
+const tree = (dir: string): string => execFileSync('find', [dir, '-exec', 'stat', '-c', '%n %s %Y', '{}', '+']).toString();
+
+test('episode entries the system will not read as files are unreadable files, not a stop; a linked domain directory is audited', async (t) => {
+  const store = await storeWith('hot_pot', 3);
+  const episodes = join(store, 'domains', 'hot_pot', 'episodes');
+  await symlink('/nonexistent/x.json', join(episodes, 'dangling.json'));
+  await mkdir(join(episodes, 'a-directory.json'));
+  // A domain kept elsewhere and linked in.
+  const elsewhere = await storeWith('switch_light', 2);
+  await symlink(join(elsewhere, 'domains', 'switch_light'), join(store, 'domains', 'switch_light'));
+  const r = await cliHere(['audit', '--store', store, '--json']);
+  t.is(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  const hot = report.domains.find((d: { domain: string }) => d.domain === 'hot_pot');
+  t.like(hot, { episodeFiles: 3, unreadableFiles: 2, lost: 0 });
+  t.deepEqual(hot.findings.map((f: { file: string }) => f.file.split('/').at(-1)).sort(), ['a-directory.json', 'dangling.json']);
+  t.true(hot.findings.every((f: { problem: string }) => /^cannot be read: E[A-Z]+/.test(f.problem)), JSON.stringify(hot.findings));
+  t.like(report.domains.find((d: { domain: string }) => d.domain === 'switch_light'), { episodeFiles: 2, playbookObservations: 2, lost: 0 });
+});
+
+test('an empty playbook.json is said in words of its own', async (t) => {
+  const store = await storeWith('hot_pot', 1);
+  await writeFile(join(store, 'domains', 'hot_pot', 'playbook.json'), '');
+  const r = await cliHere(['audit', '--store', store]);
+  t.is(r.code, 1);
+  t.regex(r.stdout, /playbook cannot be read \(\S+playbook\.json: the file is empty \(playbook\)\); `ace-orch repair --rebuild`/);
+});
+
+test('a playbook or an episodes directory its user cannot read: the audit says so and claims no zero loss (exit 1); repair refuses (exit 2); nothing written', async (t) => {
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) return void (t.log('SKIPPED: needs root and setpriv to run as another user'), t.pass());
+  const asNobody = { cwd: '/', under: ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] };
+  const store = await storeWith('hot_pot,chem_tile', 2);
+  execFileSync('chmod', ['-R', 'a+rX', join(store, '..')]);
+  await chmod(join(store, 'domains', 'hot_pot', 'episodes'), 0o700);
+  await chmod(join(store, 'domains', 'chem_tile', 'playbook.json'), 0o600);
+  const before = tree(store);
+  const audit = await cli(['audit', '--store', store], undefined, asNobody);
+  t.is(audit.code, 1, audit.stderr);
+  t.regex(audit.stdout, /^LOSS: hot_pot: its episode files cannot be listed \(EACCES: [^)]+\), so nothing of this domain was checked/m);
+  t.regex(audit.stdout, /^LOSS: chem_tile: playbook cannot be read \(\S+playbook\.json: EACCES: [^)]+\); make it readable and audit again; nothing was changed$/m);
+  t.notRegex(audit.stdout, /Zero loss|have no episode file/);
+  const repair = await cli(['repair', '--store', store], undefined, asNobody);
+  t.is(repair.code, 2, repair.stderr);
+  t.regex(repair.stderr, /^ace-orch: \S+ cannot be (read|listed) \(EACCES: [^)]+\); make it readable and repair again\n$/);
+  t.is(tree(store), before, 'nothing written');
+});
+
+test("run and repair refuse a store's domains/ directory (the reference tool's base path) in one line naming the store; nothing written", async (t) => {
+  const store = await storeWith('hot_pot', 1);
+  const domains = join(store, 'domains');
+  const before = tree(store);
+  for (const command of ['run', 'repair']) assertOneLineError(t, await cliHere([command, '--store', domains]), `store ${domains} is a store's domains/ directory`, `pass --store ${store}, the store itself`);
+  t.is(tree(store), before);
+  t.deepEqual(await readdir(domains), ['hot_pot']);
+});
+
+test("a run adds its stats to another tool's stats.json and keeps its keys; one that is not a JSON object is left as it was, with a warning", async (t) => {
+  const store = await storeWith('hot_pot', 1);
+  const stats = join(store, 'domains', 'hot_pot', 'metadata', 'stats.json');
+  await writeFile(stats, JSON.stringify({ total_episodes: 20, notes: 'kept by hand' }));
+  t.is((await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store])).code, 0);
+  t.like(JSON.parse(await readFile(stats, 'utf8')), { total_episodes: 20, notes: 'kept by hand', domain: 'hot_pot', runs: 1 });
+  await rename(stats, `${stats}.bak`);
+  await writeFile(stats, 'episodes: 20\n');
+  const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /hot_pot: stats not updated \(\S+stats\.json is not a JSON object ace-orch can add its stats to; left as it was\)/);
+  t.is(await readFile(stats, 'utf8'), 'episodes: 20\n');
+});
