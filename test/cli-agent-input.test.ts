@@ -1,9 +1,9 @@
 import test from 'ava';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
-import { tempDir, writeJson } from './helpers.js';
+import { fixtureFile, tempDir, writeJson } from './helpers.js';
 
 /** Every path under `dir`, to show nothing was written. */
 async function tree(dir: string): Promise<string[]> {
@@ -57,3 +57,40 @@ test('a domain module whose play is not a function: one line naming the module, 
   assertOneLineError(t, r, 'bad.mjs', 'play');
   t.false(existsSync(store));
 });
+
+test('a play that returns what no playbook may hold fails that episode alone, unretried, writing nothing; what is thrown is said as it was', async (t) => {
+  const dir = await tempDir();
+  const store = join(dir, 'store');
+  await writeJson(join(dir, 'exp.json'), { domains: ['bad_result'], episodes: 6, threads: 2, retries: 2, retryDelayMs: 1, modules: [fixtureFile('bad-result-domain.mjs')] });
+  const r = await cli(['run', join(dir, 'exp.json'), '--store', store, '--json']);
+  t.is(r.code, 4, r.stderr);
+  const result = JSON.parse(r.stdout);
+  t.like(result, { zeroLoss: true, domains: [{ domain: 'bad_result', episodeFiles: 2, playbookObservations: 2, failed: 4 }] });
+  const manifest = JSON.parse(await readFile(join(store, 'runs', `${result.runId}.json`), 'utf8'));
+  const byIndex = new Map<number, { attempts: number; error?: string }>(manifest.episodes.map((e: { index: number }) => [e.index, e]));
+  t.regex(byIndex.get(0)!.error!, /^E_BAD_RESULT: domain `bad_result` returned a result that cannot be merged: observations\[0\] \(\S+\) has a `score` that is not a number: "high"$/);
+  t.regex(byIndex.get(1)!.error!, /^E_BAD_RESULT: .*`score` 1\.5 is outside 0\.\.1$/);
+  t.is(byIndex.get(0)!.attempts, 1, 'not retried: the same code returns the same');
+  t.is(byIndex.get(1)!.attempts, 1);
+  t.is(byIndex.get(2)!.error, 'E_EPISODE: threw null');
+  t.is(byIndex.get(3)!.error, "E_EPISODE: threw { status: 'nope' }");
+  // The playbook stays readable: a second run merges into it.
+  t.is((await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store])).code, 0);
+  t.is((await cli(['audit', '--store', store])).code, 0);
+});
+
+for (const [name, needle] of [
+  ['hot_pot', "domain name `hot_pot` is a built-in domain's"],
+  ['../evil', "domain name `../evil`: Expected letters, digits, '_' or '-'"],
+] as const) {
+  test(`a domain module naming its domain ${name} is refused in one line naming the module, exit 2, nothing written`, async (t) => {
+    const dir = await tempDir();
+    const store = join(dir, 'store');
+    await writeJson(join(dir, 'exp.json'), { domains: ['hot_pot'], episodes: 1, modules: [fixtureFile('named-domain.mjs')] });
+    const r = await cli(['run', join(dir, 'exp.json'), '--store', store], undefined, { env: { ACE_TEST_DOMAIN_NAME: name } });
+    t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, /^ace-orch: file:\/\/\S+named-domain\.mjs: /);
+    t.true(r.stderr.includes(needle), r.stderr);
+    t.false(existsSync(store), 'no store created');
+  });
+}

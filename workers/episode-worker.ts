@@ -5,12 +5,14 @@
  * Errors come back as typed outcomes, never as thrown errors, so their codes
  * survive the thread boundary.
  */
+import { inspect } from 'node:util';
 import { threadId } from 'node:worker_threads';
 import { epochMs } from '../src/run/episode-clock.js';
 import type { EpisodeClock } from '../src/run/episode-clock.js';
 import { findDomain } from '../src/domains/index.js';
 import { loadDomainModules } from '../src/domains/load.js';
 import { AceError, BadInputError, LockTimeoutError } from '../src/core/errors.js';
+import { checkEpisodeDeltas } from '../src/core/validate.js';
 import { episodeFileText, episodeId, episodeRngs, recordPlay } from '../src/core/episode.js';
 import { mergeTiming } from '../src/run/messages.js';
 import type { EpisodeOutcome, EpisodeTask } from '../src/run/messages.js';
@@ -63,6 +65,8 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     playMs = performance.now() - playStarted;
     clock.played = epochMs();
     const { record, deltas } = recordPlay({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now }, play);
+    // A result every later read of the playbook would refuse fails this episode alone, before its file or merge.
+    checkEpisodeDeltas(deltas, task.domain);
     const batched = task.mode === 'locked' && task.commit !== 'each';
     // Batched: the group committer makes this file durable together with the rest of its batch, before the merge.
     if (!batched) await store.writeEpisode(task.domain, record);
@@ -89,7 +93,6 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       merge: mergeTiming(merge),
     };
   } catch (err) {
-    const e = err as Error;
     return {
       ok: false,
       episode_id: id,
@@ -98,12 +101,27 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       ms: performance.now() - started,
       playMs: playStarted ? (playMs ?? performance.now() - playStarted) : 0,
       error: {
-        code: err instanceof AceError ? err.code : ((err as NodeJS.ErrnoException).code ?? 'E_EPISODE'),
-        message: e?.message ?? String(err),
+        code: thrownCode(err),
+        message: thrownMessage(err),
         fatal: err instanceof BadInputError || err instanceof LockTimeoutError,
         retryable: !persisting && (err as { retryable?: unknown })?.retryable !== false,
       },
       clock,
     };
   }
+}
+
+/** The error code of what a play threw: ours, a system error's (ENOENT, ECONNRESET...), else E_EPISODE. Anything may be thrown, null included. */
+function thrownCode(err: unknown): string {
+  if (err instanceof AceError) return err.code;
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'E_EPISODE';
+}
+
+/** What a play threw, in one readable line: an Error's message, a string as it is, anything else as Node shows it. */
+function thrownMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'string') return err;
+  const shown = inspect(err, { depth: 2, breakLength: Infinity });
+  return `threw ${shown.length > 200 ? `${shown.slice(0, 197)}...` : shown}`;
 }

@@ -127,6 +127,17 @@ export class FencedWriteError extends LeaseLostError {
   }
 }
 
+/**
+ * A domain's play (or reflect) returned what cannot be merged: the episode fails, nothing of it is written,
+ * and it is not retried (the same code would return the same).
+ */
+export class EpisodeResultError extends AceError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message, 'E_BAD_RESULT', EXIT.failed);
+  }
+}
+
 /** An episode attempt ran past `--episode-timeout` and was abandoned: nothing of it is written. */
 export class EpisodeTimeoutError extends AceError {
   constructor(ms: number) {

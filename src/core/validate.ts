@@ -2,8 +2,8 @@
  * Shape checks for what the tool reads from disk. Pure: each takes the text
  * and the file name, and throws a BadInputError naming the file and the problem.
  */
-import { BadInputError } from './errors.js';
-import type { Observation, Playbook, RunManifest } from './types.js';
+import { BadInputError, EpisodeResultError } from './errors.js';
+import type { Deltas, Observation, Playbook, RunManifest } from './types.js';
 import { SECTION_NAMES } from './types.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -100,6 +100,29 @@ export function checkPlaybook(value: unknown, file: string): Playbook {
     });
   }
   return value as Playbook;
+}
+
+/**
+ * The deltas of one played episode, checked as every later read of the playbook will check them: what a
+ * domain's play or reflect returned that would make the playbook unreadable (a score that is no number,
+ * a reliability that is no string) fails the episode, before anything of it is written. Scores are 0..1.
+ */
+export function checkEpisodeDeltas(deltas: Deltas, domain: string): void {
+  const where = `domain \`${domain}\` returned a result that cannot be merged`;
+  try {
+    checkPlaybook({ ...deltas }, where);
+  } catch (err) {
+    if (err instanceof BadInputError) throw new EpisodeResultError(err.message);
+    throw err;
+  }
+  const score = deltas.observations[0]?.score;
+  if (score !== undefined && (score < 0 || score > 1)) throw new EpisodeResultError(`${where}: \`score\` ${score} is outside 0..1`);
+  // What JSON cannot hold (a BigInt, a cycle) would fail the episode file's write later, after the play was paid for; say it now.
+  try {
+    JSON.stringify(deltas);
+  } catch (err) {
+    throw new EpisodeResultError(`${where}: it cannot be written as JSON (${(err as Error).message})`);
+  }
 }
 
 export function parsePlaybook(text: string, file: string): Playbook {

@@ -7,7 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BadInputError } from '../core/errors.js';
 import type { Domain } from './domain.js';
-import { domainNames, registerDomain } from './index.js';
+import { domainNames, findDomain, registerDomain } from './index.js';
 
 const loaded = new Map<string, Promise<void>>();
 /**
@@ -41,7 +41,15 @@ export function loadDomainModules(urls: readonly string[]): Promise<void> {
           (mod: Record<string, unknown>) => {
             const domain = mod['default'] ?? mod['domain'];
             if (!isDomain(domain)) throw new BadInputError(`${url}: a domain module must export a Domain (name, play, reflect) as default or \`domain\``);
-            registerDomain(domain);
+            // Another module's domain of the same name would be replaced silently, and its episodes played by this one.
+            const other = [...registeredBy].find(([u, names]) => u !== url && names.includes(domain.name))?.[0];
+            if (other && findDomain(domain.name) !== domain) throw new BadInputError(`${url}: exports domain \`${domain.name}\`, as ${other} does; give one of them another name`);
+            try {
+              registerDomain(domain);
+            } catch (err) {
+              if (err instanceof BadInputError) throw new BadInputError(`${url}: ${err.message}`);
+              throw err;
+            }
             registeredBy.set(url, [...new Set([domain.name, ...domainNames().filter((n) => !before.has(n))])]);
           },
           (err: Error) => {
