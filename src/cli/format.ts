@@ -78,6 +78,7 @@ function domainNotes(report: AuditReport): string[] {
     if (d.playbookError) {
       lines.push(`LOSS: ${d.domain}: playbook cannot be read (${d.playbookError}); ${d.playbookIo ? 'make it readable and audit again; nothing was changed' : '`ace-orch repair --rebuild` moves it aside and rebuilds it'}`);
     }
+    if (d.playbookNote) lines.push(`note: ${d.domain}: playbook.json ${d.playbookNote}`);
     if (d.episodesError) lines.push(`LOSS: ${d.domain}: its episode files cannot be listed (${d.episodesError}), so nothing of this domain was checked; make the directory readable and audit again`);
     if (d.noPlaybook) lines.push(`LOSS: ${d.domain}: episode files and no playbook.json: all ${d.expected} observations its episodes should have placed are lost`);
     const skipped = d.findings.filter((f) => !f.used);
@@ -152,6 +153,7 @@ export function auditJson(report: AuditReport): Record<string, unknown> {
       playbookError: d.playbookError,
       ...(d.playbookIo ? { playbookIo: true } : {}),
       episodesError: d.episodesError ?? null,
+      ...(d.playbookNote ? { playbookNote: d.playbookNote } : {}),
       noPlaybook: d.noPlaybook,
       sections: d.sections,
     })),

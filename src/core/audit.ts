@@ -7,6 +7,7 @@ import { auditSections, type FileSectionEntry } from './audit-sections.js';
 import { inferAuditCap, type PlaybookSize, type RecordedCap } from './cap.js';
 import type { FileFinding } from './episode-read.js';
 import { compareObservations, mergeObservations } from './merge.js';
+import { unmergeableReason } from './mergeable.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
 import type { AuditReport, DomainAudit, EpisodeRecord, ObservationKey, Playbook, RunManifest } from './types.js';
 import { SECTION_NAMES } from './types.js';
@@ -142,10 +143,19 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     findings,
     playbookError: state.playbookError ?? null,
     ...(state.playbookIo ? { playbookIo: true } : {}),
+    // Counted by episode id, as every column is: say when the file holds more than one observation per id.
+    ...(observations.length > inPlaybook.size ? { playbookNote: playbookNote(observations, inPlaybook.size) } : {}),
     ...(state.episodesError ? { episodesError: state.episodesError } : {}),
     noPlaybook: state.playbook === null && !state.playbookError && files.size > 0,
     sections,
   };
+}
+
+/** What a playbook holding more observations than episode ids is, for the note under the table. */
+function playbookNote(observations: readonly { episode_id: string }[], ids: number): string {
+  const reason = unmergeableReason(observations);
+  const counted = `holds ${observations.length} observations under ${ids} episode ids (counted by id here)`;
+  return reason ? `${counted}; it ${reason}: run and repair refuse to write it` : `${counted}; the others repeat them exactly`;
 }
 
 /** Observations each readable playbook holds: what cap inference needs. */

@@ -173,6 +173,8 @@ export interface DomainAudit {
   playbookIo?: boolean;
   /** Why the domain's episodes directory could not be listed: the domain was not checked, and counts as lost. */
   episodesError?: string;
+  /** The playbook holds more observations than episode ids (the reference tool's molecular mode, say): what and why. */
+  playbookNote?: string;
   /** A domain folder with episode files and no playbook.json: every expected observation is lost. */
   noPlaybook: boolean;
   /** Duplicated and lost entries of the other three sections. */

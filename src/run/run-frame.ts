@@ -6,6 +6,8 @@
  * the run, write its final manifest and add it to each domain's stats.
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { assertMergeable } from '../core/mergeable.js';
 import { audit } from '../core/audit.js';
 import { BadInputError, LockTimeoutError } from '../core/errors.js';
 import { registeredReflection } from '../domains/index.js';
@@ -39,10 +41,12 @@ export async function openRun(
   if (platformNote) warn(platformNote);
   // A corrupt playbook stops the run before anything is written, and is left untouched.
   for (const d of experiment.domains) {
-    await store.readPlaybook(d).catch((err: unknown) => {
+    const playbook = await store.readPlaybook(d).catch((err: unknown) => {
       if (!(err instanceof BadInputError) || store.kind !== 'file') throw err;
       throw new BadInputError(`${err.message}; \`ace-orch repair --rebuild --store ${storeArg(store.location)}\` moves it aside and rebuilds it from the episode files`, err.file);
     });
+    // One its merges would damage (several observations per episode id) stops the run before any episode is paid for.
+    assertMergeable(playbook.observations, store.kind === 'file' ? join(store.location, 'domains', d, 'playbook.json') : `${store.location} playbook ${d}`);
   }
   onChecked?.(experiment);
   await store.init(experiment.domains);

@@ -13,6 +13,7 @@ import { constants, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { assertWithinCap } from '../core/cap.js';
+import { assertMergeable } from '../core/mergeable.js';
 import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnsupportedPlatformError } from '../core/errors.js';
 import { applyDeltas, combineDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../core/merge.js';
 import { withFolded } from '../core/folded-batches.js';
@@ -459,6 +460,7 @@ export class Store implements StoreBackend {
     removeStaleTemps(this.domainDir(domain), 0);
     const { playbook: current, exists, identity } = this.readPlaybookFile(domain);
     assertWithinCap(current.observations, this.options.cap, file);
+    assertMergeable(current.observations, file);
     const generation = generationOf(current);
     const batches = own ? readPending(pendingDirOf(file)) : [];
     const others = batches.filter((b) => b.id !== own?.id);

@@ -5,6 +5,7 @@
  */
 import type { PoolClient } from 'pg';
 import { assertWithinCap } from '../../core/cap.js';
+import { assertMergeable } from '../../core/mergeable.js';
 import { applyDeltas, emptyPlaybook, sameContent } from '../../core/merge.js';
 import type { Deltas, Playbook } from '../../core/types.js';
 import { checkPlaybook } from '../../core/validate.js';
@@ -42,6 +43,7 @@ export async function lockPlaybook(client: PoolClient, table: string, domain: st
 export async function mergeLocked(client: PoolClient, table: string, domain: string, locked: LockedPlaybook, deltas: Deltas, cap: number, where: string): Promise<{ generation: number; bytes: number } | null> {
   // Like the file store: never drop what a playbook holds to a smaller cap.
   assertWithinCap(locked.playbook.observations, cap, where);
+  assertMergeable(locked.playbook.observations, where);
   const merged = applyDeltas(locked.playbook, deltas, cap);
   if (locked.exists && sameContent(locked.playbook, merged)) return null;
   const { generation: _g, ...body } = merged;
