@@ -26,7 +26,8 @@ test('sections dedupe by (source_episode, content) and keep the 10 most recent',
   const entries: SectionEntry[] = Array.from({ length: 12 }, (_, i) => ({ content: 'c', source_episode: `s${i}`, timestamp: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z` }));
   const merged = mergeSection(entries, [entries[11]!, { ...entries[0]!, content: 'other' }]);
   t.is(merged.length, 10);
-  t.is(merged[0]!.source_episode, 's11');
+  t.is(merged.at(-1)!.source_episode, 's11', 'newest last, as the reference tool reads a section');
+  t.is(merged[0]!.source_episode, 's2');
   t.false(merged.some((e) => e.source_episode === 's0'));
 });
 

@@ -55,7 +55,8 @@ const round = (x, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 /** The prompt: the playbook's top observations and strategies, then this episode's readings. */
 export function buildPrompt(playbook, readings) {
   const observations = playbook.observations.slice(0, 3).map((o) => `- [${o.reliability}] score ${o.score}: ${JSON.stringify(o.beliefs)} (episode ${o.episode_id})`);
-  const strategies = playbook.strategies_and_rules.slice(0, 3).map((s) => `- ${s.content}`);
+  // Sections are written newest last (as the reference tool reads them): the last 3 are the latest.
+  const strategies = playbook.strategies_and_rules.slice(-3).map((s) => `- ${s.content}`);
   return [
     'You measure how fast a stove heats a pot. The label on the pot always reads "Boiling!": trust the thermometer.',
     'Answer with exactly one action: wait(N) with N from 1 to 4, toggle_stove(), or stop().',

@@ -28,9 +28,13 @@ export function compareObservations(a: ObservationKey, b: ObservationKey): numbe
   return reliabilityRank(a.reliability) - reliabilityRank(b.reliability) || b.score - a.score || cmpStr(a.episode_id, b.episode_id);
 }
 
-/** Most recent first; ties broken by source episode, then content, so the order is total. */
+/**
+ * Most recent first; then the later source episode first, then content, so the order is total. The
+ * reference tool's entries carry no timestamp, and its episode ids carry their time
+ * (`ep_YYYYMMDD_HHMMSS`, or a run's own time-ordered ids), so among them the later id is the newer.
+ */
 export function compareSectionEntries(a: SectionEntry, b: SectionEntry): number {
-  return cmpStr(b.timestamp ?? '', a.timestamp ?? '') || cmpStr(a.source_episode, b.source_episode) || cmpStr(a.content, b.content);
+  return cmpStr(b.timestamp ?? '', a.timestamp ?? '') || cmpStr(b.source_episode, a.source_episode) || cmpStr(a.content, b.content);
 }
 
 /**
@@ -56,8 +60,13 @@ export function mergeObservations(current: readonly Observation[], incoming: rea
   return topK([...current, ...incoming], (o) => o.episode_id, compareObservations, cap);
 }
 
+/**
+ * The `keep` most recent entries, written oldest first and newest last: the reference tool reads a
+ * section's end as its newest (its prompts show the last 3, its saves keep the last 10), so a newer
+ * entry written first would be the first it drops.
+ */
 export function mergeSection(current: readonly SectionEntry[], incoming: readonly SectionEntry[], keep = SECTION_KEEP): SectionEntry[] {
-  return topK([...current, ...incoming], (e) => JSON.stringify([e.source_episode, e.content]), compareSectionEntries, keep);
+  return topK([...current, ...incoming], (e) => JSON.stringify([e.source_episode, e.content]), compareSectionEntries, keep).reverse();
 }
 
 export function emptyPlaybook(): Playbook {
