@@ -83,3 +83,30 @@ test("a run adds its stats to another tool's stats.json and keeps its keys; one 
   t.regex(r.stderr, /hot_pot: stats not updated \(\S+stats\.json is not a JSON object ace-orch can add its stats to; left as it was\)/);
   t.is(await readFile(stats, 'utf8'), 'episodes: 20\n');
 });
+
+test('repair names the observations its re-merge ranks out of the playbook and keeps the playbook as it was; with nothing ranked out it keeps no copy', async (t) => {
+  const store = join(await tempDir(), 'store');
+  t.is((await cli(['run', '--domains', 'hot_pot', '--episodes', '6', '--cap', '3', '--store', store])).code, 0);
+  const dir = join(store, 'domains', 'hot_pot');
+  const playbookFile = join(dir, 'playbook.json');
+  const playbook = JSON.parse(await readFile(playbookFile, 'utf8'));
+  const held = new Set(playbook.observations.map((o: { episode_id: string }) => o.episode_id));
+  const files = await readdir(join(dir, 'episodes'));
+  const outside = JSON.parse(await readFile(join(dir, 'episodes', files.find((f) => !held.has(f.slice(0, -'.json'.length)))!), 'utf8')).outcome.observation;
+  // The top observation lost (a crash before its merge, say), and one the cap had ranked out in its place.
+  const lost = playbook.observations[0].episode_id as string;
+  playbook.observations = [...playbook.observations.slice(1), outside];
+  const edited = `${JSON.stringify(playbook, null, 2)}\n`;
+  await writeFile(playbookFile, edited);
+
+  const r = await cli(['repair', '--store', store, '--json']);
+  t.is(r.code, 0, r.stderr);
+  const [d] = JSON.parse(r.stdout).domains;
+  t.deepEqual(d.recovered, [lost]);
+  t.deepEqual(d.rankedOut, { observations: [outside.episode_id], sectionEntries: 0 });
+  t.is(await readFile(d.keptBefore, 'utf8'), edited, 'the playbook as it was, byte for byte');
+  const text = await cli(['repair', '--store', store]);
+  t.is(text.code, 0, text.stderr);
+  t.notRegex(text.stdout, /ranked/, 'a second repair has nothing to do');
+  t.is((await readdir(dir)).filter((n) => n.includes('before-repair')).length, 1, 'no copy when nothing was taken out');
+});

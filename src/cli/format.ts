@@ -1,7 +1,7 @@
 /** Terminal rendering of reports. Pure: strings in, strings out. */
 
 /** `1 episode`, `2 episodes`. */
-export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : /(s|x|ch|sh)$/.test(noun) ? 'es' : 's'}`;
+export const count = (n: number, noun: string): string => (n === 1 ? `${n} ${noun}` : /[^aeiou]y$/.test(noun) ? `${n} ${noun.slice(0, -1)}ies` : `${n} ${noun}${/(s|x|ch|sh)$/.test(noun) ? 'es' : 's'}`);
 import { storeArg } from '../core/store-arg.js';
 import { zeroLossSentence } from '../core/verdict.js';
 import type { RetrySummary } from '../core/retries.js';
@@ -29,7 +29,7 @@ export function markdownTable(headers: string[], rows: (string | number)[][]): s
   return [line(cells[0]!), rule, ...cells.slice(1).map(line)].join('\n');
 }
 
-function listIds(ids: string[], max = 5): string {
+export function listIds(ids: string[], max = 5): string {
   return ids.length <= max ? ids.join(', ') : `${ids.slice(0, max).join(', ')} and ${ids.length - max} more`;
 }
 

@@ -64,8 +64,11 @@ function hotPotContext(trajectory: Trajectory, reliability: string): Record<stri
  * rules (MEDIUM when the domain is unknown, as the reference defaults),
  * patterns and failures from the score, one strategy per pattern when the
  * episode scored above 0.8 with HIGH reliability, one troubleshooting entry
- * per failure. Entries carry the episode's timestamp so ace-orch's
- * "most recent 10" rule can place them.
+ * per failure. Like the reference's own, the entries carry no timestamp: the
+ * "most recent 10" rule places them, as it places the entries the reference
+ * wrote into the playbook, by the later episode id (src/core/merge.ts). Stamped
+ * with the file's time, a re-merged old entry would rank above every entry
+ * the reference wrote, and push out its newest.
  */
 export function referenceDeltas(record: EpisodeRecord, domainName: string, rules: ReflectionRules = builtInReflection): Deltas {
   const domain = reflectionDomain(domainName, rules);
@@ -87,11 +90,10 @@ export function referenceDeltas(record: EpisodeRecord, domainName: string, rules
     reason: reflection.reason,
     metadata: { patterns, failures },
   };
-  const stamp = (e: SectionEntry): SectionEntry => (record.timestamp ? { ...e, timestamp: record.timestamp } : e);
   return {
     observations: [observation],
-    strategies_and_rules: score > 0.8 && reflection.reliability === 'HIGH' ? patterns.map((content) => stamp({ content, confidence: score, source_episode: id })) : [],
-    troubleshooting: failures.map((content) => stamp({ content, source_episode: id })),
+    strategies_and_rules: score > 0.8 && reflection.reliability === 'HIGH' ? patterns.map((content) => ({ content, confidence: score, source_episode: id })) : [],
+    troubleshooting: failures.map((content) => ({ content, source_episode: id })),
     context_patterns: [],
   };
 }

@@ -5,7 +5,7 @@
  * aside (never deleting it) and rebuilds it from the episode files.
  * Idempotent: a second repair finds nothing to do.
  */
-import { readFile, rename } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { auditDomain } from '../core/audit.js';
 import type { DomainState, EpisodeFact } from '../core/audit.js';
 import { BadInputError } from '../core/errors.js';
@@ -13,12 +13,13 @@ import { combineDeltas, emptyDeltas } from '../core/merge.js';
 import { readEpisodeText } from '../core/episode-read.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from '../core/reference.js';
 import { abandonedRuns } from './liveness.js';
-import { removeStaleTemps } from './durable.js';
+import { removeStaleTemps, writeFileAtomic } from './durable.js';
 import { pendingDirOf, readPending } from './pending.js';
 import { readDomainState, systemError } from './snapshot.js';
 import { recordCap, settleWriteCap } from './store-meta.js';
 import { Store } from './store.js';
-import type { Deltas, EpisodeEntry, EpisodeRecord, RunManifest } from '../core/types.js';
+import type { Deltas, EpisodeEntry, EpisodeRecord, Playbook, RunManifest, SectionEntry } from '../core/types.js';
+import { parsePlaybook } from '../core/validate.js';
 import type { StoreBackend } from './backend.js';
 import type { PgStore } from './pg/pg-store.js';
 import { SECTION_NAMES } from '../core/types.js';
@@ -43,6 +44,13 @@ export interface DomainRepair {
   tempFilesRemoved: number;
   /** Pending batches of shared commits (src/store/pending.ts) whose processes died before any holder folded them. */
   pendingBatchesFolded?: number;
+  /**
+   * Observations the playbook held before the repair that the recovered ones ranked out under the cap, and
+   * section entries they pushed past the 10 kept: what the repair took out. Absent when nothing was.
+   */
+  rankedOut?: { observations: string[]; sectionEntries: number };
+  /** Where the playbook as it was before the repair is kept, when the repair took anything out of it. */
+  keptBefore?: string;
 }
 
 export interface RepairReport {
@@ -218,11 +226,22 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
       if (!capRecorded) capRecorded = (await recordCap(store, cap), true);
     };
     const pendingBatchesFolded = await foldPending(store, domain, cap, beforeWrite);
+    // A copy of the playbook as it is, made before the re-merge writes: what it ranks out stays at hand.
+    const copy = `${store.playbookPath(domain)}.before-repair-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    let copied: string | null = null;
+    const copyThenWrite = async (): Promise<void> => {
+      await beforeWrite();
+      const text = await readFile(store.playbookPath(domain), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+      if (text !== null) copied = (await writeFileAtomic(copy, text), text);
+    };
     const state = await remerger.domainState(domain);
     // Its episode files are what repair works from: without them it could only say, wrongly, that nothing was lost.
     if (state.episodesError) throw new BadInputError(`${store.episodesDir(domain)} cannot be listed (${state.episodesError}); make it readable and repair again`, store.episodesDir(domain));
     states.push(state);
-    const { recovered, sectionEntriesRestored } = await remerger.remergeLost(state, null, beforeWrite);
+    const { recovered, sectionEntriesRestored } = await remerger.remergeLost(state, null, copyThenWrite);
+    const rankedOut = copied === null ? null : takenOut(parsePlaybook(copied, copy), store.readPlaybookFile(domain).playbook);
+    // Nothing taken out: the copy says nothing the playbook does not.
+    if (copied !== null && !rankedOut) await rm(copy, { force: true });
     const pendingDir = pendingDirOf(store.playbookPath(domain));
     const tempFilesRemoved = removeStaleTemps(store.episodesDir(domain), store.options.lock.staleMs) + removeStaleTemps(pendingDir, store.options.lock.staleMs);
     domains.push({
@@ -233,11 +252,24 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
       tempFilesRemoved,
       ...(pendingBatchesFolded ? { pendingBatchesFolded } : {}),
       ...(movedAside ? { movedAside } : {}),
+      ...(rankedOut ? { rankedOut, keptBefore: copy } : {}),
     });
   }
 
   const runsClosed = await closeAbandonedRuns(store, manifests, states);
   return { store: store.root, domains, runsClosed };
+}
+
+/** What `after` no longer holds of `before`: observations by id, section entries by (source, content); null when nothing. */
+function takenOut(before: Playbook, after: Playbook): { observations: string[]; sectionEntries: number } | null {
+  const kept = new Set(after.observations.map((o) => o.episode_id));
+  const observations = before.observations.map((o) => o.episode_id).filter((id) => !kept.has(id));
+  const key = (e: SectionEntry): string => JSON.stringify([e.source_episode, e.content]);
+  const sectionEntries = SECTION_NAMES.reduce((n, s) => {
+    const now = new Set(after[s].map(key));
+    return n + before[s].filter((e) => !now.has(key(e))).length;
+  }, 0);
+  return observations.length || sectionEntries ? { observations: [...new Set(observations)].sort(), sectionEntries } : null;
 }
 
 /**

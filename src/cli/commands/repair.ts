@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { EXIT } from '../../core/exit-codes.js';
 import { audit } from '../../core/audit.js';
 import { BadInputError } from '../../core/errors.js';
-import { auditJson, count, formatAudit, markdownTable } from '../format.js';
+import { auditJson, count, formatAudit, listIds, markdownTable } from '../format.js';
 import { repairStore } from '../../store/repair.js';
 import { assertStoreExists } from '../../store/snapshot.js';
 import { openStore } from '../../store/open.js';
@@ -66,6 +66,12 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
     io.out('');
     io.out(recovered ? `Recovered ${count(recovered, 'observation')} into ${recovered === 1 ? 'its playbook' : 'their playbooks'}.` : 'Nothing to recover: every expected observation was already in its playbook.');
     for (const d of repair.domains) if (d.pendingBatchesFolded) io.out(`Folded ${count(d.pendingBatchesFolded, 'pending batch')} into ${d.domain}'s playbook.`);
+    for (const d of repair.domains) {
+      if (!d.rankedOut) continue;
+      const { observations, sectionEntries } = d.rankedOut;
+      const what = [observations.length && `${count(observations.length, 'observation')} (${listIds(observations)})`, sectionEntries && count(sectionEntries, 'section entry')].filter(Boolean).join(' and ');
+      io.out(`${d.domain}: the recovered entries ranked ${what} out of the playbook (its cap is ${report.cap}, sections keep 10); the playbook as it was is kept at ${d.keptBefore}`);
+    }
     for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed. \`ace-orch run --resume ${id} --store ${storeArg(store.location)}\` plays the episodes it never finished.`);
     io.out('');
     io.out(formatAudit(report));
