@@ -47,7 +47,10 @@ export interface ExperimentOptions {
   lockTimeoutMs?: number;
   /** The run's id. @default a new sortable unique id */
   runId?: string;
-  /** Aborting stops scheduling; episodes in flight finish their writes, and the run is audited. @default undefined */
+  /**
+   * Aborting stops scheduling and aborts the `ctx.signal` of every episode in flight; those that finish anyway are
+   * written, those that give up fail (`--resume` plays them again), and the run is audited. @default undefined
+   */
   signal?: AbortSignal;
   /** Progress: called for every {@link RunEvent} (started, episode-started, episode, retry, stopping, warning…). @default undefined */
   onEvent?: (event: RunEvent) => void;
@@ -129,6 +132,12 @@ async function runWith(options: ExperimentOptions): Promise<RunReport> {
   }
   const lock = { ...DEFAULT_LOCK_OPTIONS, timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_OPTIONS.timeoutMs };
   const { backend, opened } = await openBackend(options.store, { cap: experiment.cap, lock });
+  // A throwing onEvent would escape as an uncaught exception from inside the run, past the caller's try, and leave
+  // its manifest `running`: it stops the run as an abort would, and the run, closed and audited, rejects with it.
+  let callbackError: { error: unknown } | undefined;
+  const callbackStop = new AbortController();
+  const onEvent = options.onEvent;
+  const signal = options.signal ? AbortSignal.any([options.signal, callbackStop.signal]) : callbackStop.signal;
   try {
     const result = await runOnPool({
       experiment,
@@ -137,9 +146,21 @@ async function runWith(options: ExperimentOptions): Promise<RunReport> {
       ...(options.mode ? { mode: options.mode } : {}),
       ...(options.commit ? { commit: options.commit } : {}),
       ...(options.runId ? { runId: options.runId } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      signal,
+      ...(onEvent
+        ? {
+            onEvent: (e: RunEvent) => {
+              try {
+                onEvent(e);
+              } catch (error) {
+                callbackError ??= { error };
+                callbackStop.abort('options.onEvent threw');
+              }
+            },
+          }
+        : {}),
     });
+    if (callbackError) throw new Error(`options.onEvent threw: ${(callbackError.error as Error)?.message ?? String(callbackError.error)}; the run stopped (${result.manifest.run_id}, ${result.manifest.status})`, { cause: callbackError.error });
     return { ...result, exitCode: result.fatal ? EXIT.usage : runExitCode(result.report.zeroLoss, result.manifest) };
   } finally {
     if (opened) await backend.close();

@@ -94,3 +94,12 @@ for (const [name, needle] of [
     t.false(existsSync(store), 'no store created');
   });
 }
+
+test('many episodes in retry backoff at once print no listener-leak warning', async (t) => {
+  const dir = await tempDir();
+  await writeJson(join(dir, 'exp.json'), { domains: ['failing'], episodes: 24, threads: 2, concurrency: 24, retries: 1, retryDelayMs: 300, modules: [fixtureFile('failing-domain.mjs')] });
+  const r = await cli(['run', join(dir, 'exp.json'), '--store', join(dir, 'store')]);
+  t.is(r.code, 4, r.stderr);
+  t.regex(r.stdout, /retries: 24 attempts played again over 24 episodes \(0 then succeeded\)/);
+  t.notRegex(r.stderr, /MaxListenersExceededWarning|memory leak/);
+});

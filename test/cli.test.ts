@@ -72,14 +72,14 @@ test('a corrupt playbook stops run with exit 2; audit marks its row (exit 1); it
   t.is(await readFile(file, 'utf8'), corrupt);
 });
 
-test('SIGINT stops scheduling, lets in-flight episodes finish, and records the run', async (t) => {
+test('SIGINT stops scheduling, tells in-flight episodes to stop, and records the run', async (t) => {
   const store = await tempDir();
   // Interrupted once the run reports its first 10% acknowledged (--progress lines), with many still to come.
   const r = await cli(['run', '--episodes', '50', '--threads', '2', '--episode-ms', '100', '--store', store, '--json', '--progress', 'lines'], (child) => {
     void untilLine(child.stderr!, (line) => / [1-9]\d*\/150 done/.test(line)).then(() => child.kill('SIGINT'));
   });
   t.is(r.code, 130, r.stderr);
-  t.regex(r.stderr, /stopping \(SIGINT received\)/);
+  t.regex(r.stderr, /stopping \(SIGINT received\): no new episodes; episodes in flight are told to stop \(their ctx\.signal\); those that finish are written; a second Ctrl-C leaves at once/);
   const out = JSON.parse(r.stdout);
   t.is(out.status, 'interrupted');
   t.true(r.stderr.includes(`to finish run ${out.runId}: ace-orch run --resume ${out.runId} --store ${store}`), r.stderr);
@@ -184,7 +184,7 @@ test('an unlocked run says it took no lock; under --max-failures the failure is 
   const stopped = await cli(['run', join(dir, 'flaky.json'), '--store', join(dir, 'store')]);
   t.is(stopped.code, 4, stopped.stderr);
   const failedAt = stopped.stderr.indexOf('episode flaky #2 failed');
-  const stopAt = stopped.stderr.indexOf('stopping (more than 0 episodes failed');
+  const stopAt = stopped.stderr.indexOf('stopping (more than 0 episodes failed (--max-failures)): no new episodes; letting in-flight episodes finish their writes');
   t.true(failedAt >= 0 && stopAt > failedAt, stopped.stderr);
 });
 

@@ -1,7 +1,7 @@
 /** The library's entry points check what a JavaScript caller passes as the CLI checks its flags, and open any store --store opens. */
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadInputError, CapRefusedError } from '../src/core/errors.js';
 import { audit, repair, runExperiment } from '../src/library.js';
@@ -82,4 +82,21 @@ test("a refusal about a setting names the library's option, not the CLI's flag, 
   await rm(join(foreign, 'runs'), { recursive: true });
   const over = await t.throwsAsync(runExperiment({ store: foreign, experiment: { domains: ['hot_pot'], episodes: 1, cap: 2 } }), { instanceOf: BadInputError });
   t.regex(over!.message, /playbook\.json holds 3 observations, more than the cap of 2 .*; nothing was written\. To keep every observation, set options\.experiment\.cap to 3 or more$/);
+});
+
+test('an onEvent callback that throws stops the run, which is closed and audited, and runExperiment rejects with it', async (t) => {
+  const store = await tempDir();
+  const err = await t.throwsAsync(
+    runExperiment({
+      store,
+      experiment: { domains: ['hot_pot'], episodes: 40, threads: 2 },
+      onEvent: (e) => {
+        if (e.type === 'episode') throw new Error('handler bug');
+      },
+    }),
+  );
+  t.regex(err!.message, /^options\.onEvent threw: handler bug; the run stopped \(\S+, interrupted\)$/);
+  t.is((err!.cause as Error).message, 'handler bug');
+  const [manifest] = await readdir(join(store, 'runs'));
+  t.is(JSON.parse(await readFile(join(store, 'runs', manifest!), 'utf8')).status, 'interrupted');
 });

@@ -138,14 +138,14 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
       }
     };
     if (o.signal?.aborted) {
-      emit({ type: 'stopping', reason: String(o.signal.reason ?? 'interrupted') });
+      emit({ type: 'stopping', reason: String(o.signal.reason ?? 'interrupted'), inFlight: 'on-workers' });
       // Unclaimed episodes of this run are withdrawn (drainClaimed's first step); claimed ones finish on their workers.
       await drainClaimed(false);
     } else if (workersGone) {
       // Left queued, they would be played by whichever worker comes next, into a run already closed.
       await withdraw();
     } else if (tooManyFailed) {
-      emit({ type: 'stopping', reason: tooManyFailed });
+      emit({ type: 'stopping', reason: tooManyFailed, inFlight: 'on-workers' });
       await drainClaimed(true);
     }
   } finally {

@@ -5,6 +5,7 @@
  * attempt persists anything (the worker guarantees it), so the episode is
  * written and merged at most once.
  */
+import { setMaxListeners } from 'node:events';
 import pRetry, { AbortError } from 'p-retry';
 import { epochMs } from './episode-clock.js';
 import type { EpisodeFailed, EpisodeOutcome } from './messages.js';
@@ -80,6 +81,9 @@ export async function playAttempts(attempt: (n: number) => Promise<EpisodeOutcom
     throw final ? new AbortError(new AttemptFailed(outcome)) : new AttemptFailed(outcome);
   };
   let outcome: EpisodeOutcome;
+  // Every episode in its backoff listens on the run's one signal, hundreds at once with agents in flight: not a leak,
+  // and Node's warning past 10 listeners would print from a library that promises to print nothing.
+  if (options.signal && options.retries > 0) setMaxListeners(0, options.signal);
   try {
     // Without retries p-retry only adds its per-call cost: one attempt, the same outcomes.
     outcome = options.retries === 0 ? await firstOnly(once, options.signal) : await pRetry(once, {

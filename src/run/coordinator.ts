@@ -64,7 +64,11 @@ export type RunEvent =
   /** Its play ended (ok or not): its slot is free, its commit may still be pending. */
   | { type: 'episode-played'; assignment: Assignment }
   | { type: 'retry'; assignment: Assignment; error: string }
-  | { type: 'stopping'; reason: string }
+  /**
+   * No new episode starts. In flight: `cancelled`, told to stop through their ctx.signal (an interrupt; what finishes
+   * is still written), `finishing` (a failure limit, a fatal error), or `on-workers` (a queued run's claimed episodes).
+   */
+  | { type: 'stopping'; reason: string; inFlight: 'cancelled' | 'finishing' | 'on-workers' }
   | { type: 'shard-error'; message: string }
   | { type: 'warning'; message: string };
 
@@ -153,12 +157,13 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   const merges = new Map<string, MergeTiming[]>(experiment.domains.map((d) => [d, []]));
   const stopper = new AbortController();
   let fatal: RunResult['fatal'];
-  const stop = (reason: string): void => {
+  const stop = (reason: string, inFlight: 'cancelled' | 'finishing' = 'finishing'): void => {
     if (stopper.signal.aborted) return;
     stopper.abort(reason);
-    emit({ type: 'stopping', reason });
+    emit({ type: 'stopping', reason, inFlight });
   };
-  const onAbort = (): void => stop(String(options.signal?.reason ?? 'interrupted'));
+  // The caller's signal also reaches every episode in flight (their ctx.signal): see scheduleEpisodes' `cancel`.
+  const onAbort = (): void => stop(String(options.signal?.reason ?? 'interrupted'), 'cancelled');
   options.signal?.addEventListener('abort', onAbort);
   if (options.signal?.aborted) onAbort();
 

@@ -169,7 +169,14 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
       }
     }
     if (e.type === 'episode-started' || e.type === 'episode-played' || e.type === 'episode' || e.type === 'progress') show();
-    if (e.type === 'stopping') io.err(`stopping (${e.reason}): letting in-flight episodes finish their writes`);
+    if (e.type === 'stopping') {
+      const inFlight = {
+        cancelled: 'episodes in flight are told to stop (their ctx.signal); those that finish are written; a second Ctrl-C leaves at once',
+        finishing: 'letting in-flight episodes finish their writes',
+        'on-workers': 'episodes workers have claimed finish there and are written',
+      }[e.inFlight];
+      io.err(`stopping (${e.reason}): no new episodes; ${inFlight}`);
+    }
     if (e.type === 'shard-error') io.err(e.message);
     if (e.type === 'warning') io.err(`warning: ${e.message}`);
   };
