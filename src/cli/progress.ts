@@ -11,6 +11,11 @@ export interface ProgressState {
   inFlight: number;
   failed: number;
   retried: number;
+  /**
+   * What `retried` counts: attempts played again (a local run), or, in a queued run, episodes the queue handed
+   * out again (a claim that expired, a commit that failed; its workers' own retries are not seen here). @default 'retried'
+   */
+  retriedAs?: 'retried' | 'handed out again';
   /** ms since the run started. */
   elapsedMs: number;
 }
@@ -35,7 +40,7 @@ export function progressLine(p: ProgressState): string {
   const eta = rate > 0 ? formatDuration(((p.total - p.done) / rate) * 1000) : '?';
   return (
     `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} done, ${p.inFlight} in flight, ` +
-    `${p.failed} failed, ${p.retried} retried, ${rate.toFixed(1)}/s, ETA ${p.done === p.total ? '0s' : eta}`
+    `${p.failed} failed, ${p.retried} ${p.retriedAs ?? 'retried'}, ${rate.toFixed(1)}/s, ETA ${p.done === p.total ? '0s' : eta}`
   );
 }
 

@@ -118,12 +118,23 @@ export function checkEpisodeDeltas(deltas: Deltas, domain: string): void {
   const score = deltas.observations[0]?.score;
   if (score !== undefined && (score < 0 || score > 1)) throw new EpisodeResultError(`${where}: \`score\` ${score} is outside 0..1`);
   // What JSON cannot hold (a BigInt, a cycle) would fail the episode file's write later, after the play was paid for; say it now.
+  let text: string;
   try {
-    JSON.stringify(deltas);
+    text = JSON.stringify(deltas);
   } catch (err) {
     throw new EpisodeResultError(`${where}: it cannot be written as JSON (${(err as Error).message})`);
   }
+  if (text.length > MAX_RESULT_CHARS) {
+    throw new EpisodeResultError(`${where}: it is ${(text.length / 2 ** 20).toFixed(1)} MB as JSON; an episode's observation and entries may be at most ${MAX_RESULT_CHARS / 2 ** 20} MB (the playbook keeps up to its cap of them, and every episode reads it)`);
+  }
 }
+
+/**
+ * The most an episode's deltas may take as JSON. A playbook keeps `cap` observations and every episode reads
+ * it whole: 100 observations of 5 MB made a 500 MB playbook that no merge could write (V8's string limit). The
+ * trajectory is not counted: it goes into the episode's own file only.
+ */
+export const MAX_RESULT_CHARS = 2 ** 20;
 
 export function parsePlaybook(text: string, file: string): Playbook {
   return checkPlaybook(parseJson(text, file, 'playbook'), file);

@@ -132,7 +132,7 @@ interface RunPlan {
 
 async function runOn(store: StoreBackend, { experiment, capRequested, reportFile, resume }: RunPlan, args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
   checkQueueArgs(args, experiment.processes);
-  const progress = emptyProgress(0);
+  const progress = { ...emptyProgress(0), ...(args.queue !== undefined ? { retriedAs: 'handed out again' as const } : {}) };
   const t0 = performance.now();
   let nextLine = 0;
   let drawnAt = -Infinity;
