@@ -105,3 +105,11 @@ test('many episodes in retry backoff at once print no listener-leak warning', as
   t.regex(r.stdout, /retries: 24 attempts played again over 24 episodes \(0 then succeeded\)/);
   t.notRegex(r.stderr, /MaxListenersExceededWarning|memory leak/);
 });
+
+test("a bad field is named as it was set: an experiment file's field by its key, a flag as the flag", async (t) => {
+  const dir = await tempDir();
+  await writeJson(join(dir, 'exp.json'), { domains: ['hot_pot'], episodeTimeoutMs: -3 });
+  assertOneLineError(t, await cliHere(['run', join(dir, 'exp.json'), '--store', join(dir, 'store')]), 'exp.json: Expected `episodeTimeoutMs` to be a non-negative integer');
+  assertOneLineError(t, await cliHere(['run', '--max-failures', '-1', '--store', join(dir, 'store')]), '--max-failures: Expected `max-failures` to be a non-negative integer');
+  t.false(existsSync(join(dir, 'store')));
+});

@@ -23,6 +23,8 @@ test('a misspelt experiment key, a bad mode or commit, a missing store or a cap 
   await refused(audit(store, { cap: 0 }), /options\.cap.*positive integer.*got `0`/);
   await refused(repair(store, { cap: -1 }), /options\.cap.*positive integer/);
   await refused(runExperiment({ store, runId: '../elsewhere' }), /options\.runId: Expected letters, digits/);
+  // A field is named as the library takes it, not as its flag.
+  await refused(runExperiment({ store, experiment: { retryDelayMs: -1 } }), /^options\.experiment: Expected `retryDelayMs` to be a non-negative integer/);
   t.false(existsSync(store), 'nothing written');
 });
 

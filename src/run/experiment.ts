@@ -144,7 +144,9 @@ export function resolveExperiment(layers: { input: ExperimentInput; source: stri
   const checked: Partial<Record<keyof ExperimentConfig, unknown>> = {};
   for (const k of [...order, ...(Object.keys(RULES) as (keyof ExperimentConfig)[]).filter((k) => !order.includes(k))]) {
     const rule = RULES[k] as FieldRule<unknown>;
-    checked[k] = rule(merged[k], { name: FLAG_NAMES[k] ?? k, where: from[k] ?? 'defaults' }, checked as Partial<ExperimentConfig>);
+    // Named as where it was set: a flag as the flag (`episode-timeout`), a file's or the library's field as the field (`episodeTimeoutMs`).
+    const viaFlag = from[k]?.startsWith('--') ?? false;
+    checked[k] = rule(merged[k], { name: viaFlag ? (FLAG_NAMES[k] ?? kebab(k)) : k, where: from[k] ?? 'defaults' }, checked as Partial<ExperimentConfig>);
   }
   // In the table's order, without the optional fields left absent.
   return Object.fromEntries(Object.keys(RULES).flatMap((k) => (checked[k as keyof ExperimentConfig] === undefined ? [] : [[k, checked[k as keyof ExperimentConfig]]]))) as unknown as ExperimentConfig;
