@@ -120,7 +120,10 @@ export function inferAuditCap(flag: number | undefined, recorded: RecordedCap | 
   if (largest && largest.observations > REFERENCE_CAP) {
     return { cap: largest.observations, reason: `this store records no cap; inferred from its largest playbook (${largest.domain}, ${largest.observations} observations), above the reference tool's ${REFERENCE_CAP}; --cap overrides` };
   }
-  return { cap: REFERENCE_CAP, reason: `this store records no cap; assumed the reference tool's cap of ${REFERENCE_CAP} (no playbook holds more); --cap overrides` };
+  // Every playbook full at one size below 100: the mark of the reference tool's earlier version, which kept 10 (7e84754).
+  const full = sizes.length > 0 && sizes.every((s) => s.observations === sizes[0]!.observations) ? sizes[0]!.observations : 0;
+  const hint = full > 0 && full < REFERENCE_CAP ? `; every playbook holds exactly ${full}: if a version of the reference tool that keeps ${full} wrote this store, \`--cap ${full}\` audits it by that cap` : '';
+  return { cap: REFERENCE_CAP, reason: `this store records no cap; assumed the reference tool's cap of ${REFERENCE_CAP} (no playbook holds more); --cap overrides${hint}` };
 }
 
 /**
