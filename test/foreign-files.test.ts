@@ -110,3 +110,28 @@ test('repair names the observations its re-merge ranks out of the playbook and k
   t.notRegex(text.stdout, /ranked/, 'a second repair has nothing to do');
   t.is((await readdir(dir)).filter((n) => n.includes('before-repair')).length, 1, 'no copy when nothing was taken out');
 });
+
+test('observations without a score or a reliability, and a playbook without sections, are read as the reference tool reads them; a run keeps them as written', async (t) => {
+  const store = await storeWith('hot_pot', 3);
+  const file = join(store, 'domains', 'hot_pot', 'playbook.json');
+  const playbook = JSON.parse(await readFile(file, 'utf8'));
+  delete playbook.observations[0].score;
+  delete playbook.observations[1].reliability;
+  const [noScore, noReliability] = [playbook.observations[0].episode_id, playbook.observations[1].episode_id];
+  delete playbook.context_patterns;
+  await writeFile(file, JSON.stringify(playbook));
+  const audit = await cliHere(['audit', '--store', store, '--json']);
+  t.is(audit.code, 0, audit.stdout);
+  t.like(JSON.parse(audit.stdout).domains[0], { playbookError: null, playbookObservations: 3, lost: 0 });
+
+  t.is((await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store])).code, 0);
+  const after = JSON.parse(await readFile(file, 'utf8'));
+  const byId = new Map(after.observations.map((o: { episode_id: string }) => [o.episode_id, o]));
+  t.false('score' in (byId.get(noScore) as object), 'written back as it was, without a score');
+  t.false('reliability' in (byId.get(noReliability) as object));
+  t.deepEqual(after.context_patterns, [], 'a section it lacked is written back empty');
+
+  await writeFile(file, '{}');
+  const empty = await cliHere(['audit', '--store', store, '--json']);
+  t.like(JSON.parse(empty.stdout).domains[0], { playbookError: null, playbookObservations: 0, lost: 4 });
+});

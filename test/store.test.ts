@@ -32,7 +32,8 @@ test('a repeated merge is a no-op and does not rewrite the file', async (t) => {
 test('a corrupt playbook is never overwritten: the merge fails naming the file', async (t) => {
   const store = new Store(await tempDir());
   await mkdir(store.domainDir('chem_tile'), { recursive: true });
-  for (const bad of ['{"observations": [', '', '{"observations": []}', '{"observations":[{"score":1,"reliability":"HIGH"}],"strategies_and_rules":[],"troubleshooting":[],"context_patterns":[]}']) {
+  // A section that is absent is read as empty, as the reference tool reads it; one that is not a list is corrupt.
+  for (const bad of ['{"observations": [', '', '{"observations": {}}', '{"observations": [], "troubleshooting": "none"}', '{"observations":[{"score":1,"reliability":"HIGH"}],"strategies_and_rules":[],"troubleshooting":[],"context_patterns":[]}']) {
     await writeFile(store.playbookPath('chem_tile'), bad);
     const err = await t.throwsAsync(store.merge('chem_tile', deltasOf(obs('a'))), { instanceOf: BadInputError });
     t.true(err!.message.includes(store.playbookPath('chem_tile')), err!.message);

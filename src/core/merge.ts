@@ -22,11 +22,14 @@ function cmpStr(a: string, b: string): number {
 
 /**
  * Playbook order: HIGH before MEDIUM before LOW (other reliabilities by the rule in
- * src/core/reliability.ts), then higher score, then episode_id ascending.
+ * src/core/reliability.ts), then higher score, then episode_id ascending. An observation another
+ * tool wrote without a reliability or a score ranks as the reference tool ranks it: LOW, 0.
  */
 export function compareObservations(a: ObservationKey, b: ObservationKey): number {
-  return reliabilityRank(a.reliability) - reliabilityRank(b.reliability) || b.score - a.score || cmpStr(a.episode_id, b.episode_id);
+  return reliabilityRank(a.reliability ?? 'LOW') - reliabilityRank(b.reliability ?? 'LOW') || scoreOf(b) - scoreOf(a) || cmpStr(a.episode_id, b.episode_id);
 }
+
+const scoreOf = (o: ObservationKey): number => (typeof o.score === 'number' ? o.score : 0);
 
 /**
  * Most recent first; then the later source episode first, then content, so the order is total. The

@@ -66,12 +66,14 @@ const OBSERVATION_FIELDS: { [K in keyof Observation]-?: FieldCheck } = {
   episode_id: (v, _o, where, file) => {
     if (typeof v !== 'string' || v === '') throw new BadInputError(`${file}: ${where} has no \`episode_id\` string, got ${show(v)}`, file);
   },
+  // Absent, the reference tool reads it as 0 (`x.get('score', 0)`), and so does the merge (src/core/merge.ts).
   score: (v, o, where, file) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`score\` that is not a number: ${show(v)}`, file);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`score\` that is not a number: ${show(v)}`, file);
   },
-  // Other tools write reliabilities such as SYNTHETIC_HIGH; src/core/reliability.ts ranks any string.
+  // Other tools write reliabilities such as SYNTHETIC_HIGH; src/core/reliability.ts ranks any string. Absent, the
+  // reference tool ranks it as LOW (`x.get('reliability', 'LOW')`), and so does the merge.
   reliability: (v, o, where, file) => {
-    if (typeof v !== 'string' || v === '') throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`reliability\` that is not a string: ${show(v)}`, file);
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`reliability\` that is not a string: ${show(v)}`, file);
   },
   timestamp: 'carried',
   beliefs: 'carried',
@@ -86,10 +88,15 @@ function checkObservation(o: unknown, where: string, file: string): Observation 
   return o as unknown as Observation;
 }
 
+/**
+ * The playbook, checked; a section it lacks is read as empty, as the reference tool reads it
+ * (`current_playbook.get(section, [])`), and written back empty.
+ */
 export function checkPlaybook(value: unknown, file: string): Playbook {
   if (!isObject(value)) throw new BadInputError(`${file}: playbook is not a JSON object`, file);
   for (const key of ['observations', ...SECTION_NAMES]) {
-    if (!Array.isArray(value[key])) throw new BadInputError(`${file}: playbook section \`${key}\` is missing or not an array`, file);
+    if (value[key] === undefined) value[key] = [];
+    if (!Array.isArray(value[key])) throw new BadInputError(`${file}: playbook section \`${key}\` is not an array`, file);
   }
   (value['observations'] as unknown[]).forEach((o, i) => checkObservation(o, `observations[${i}]`, file));
   for (const section of SECTION_NAMES) {
@@ -115,7 +122,11 @@ export function checkEpisodeDeltas(deltas: Deltas, domain: string): void {
     if (err instanceof BadInputError) throw new EpisodeResultError(err.message);
     throw err;
   }
-  const score = deltas.observations[0]?.score;
+  // A stored playbook may lack them (the reference reads defaults); an episode played here states both.
+  const o = deltas.observations[0] as Partial<Observation> | undefined;
+  if (o && typeof o.score !== 'number') throw new EpisodeResultError(`${where}: it has no \`score\``);
+  if (o && typeof o.reliability !== 'string') throw new EpisodeResultError(`${where}: it has no \`reliability\``);
+  const score = o?.score;
   if (score !== undefined && (score < 0 || score > 1)) throw new EpisodeResultError(`${where}: \`score\` ${score} is outside 0..1`);
   // What JSON cannot hold (a BigInt, a cycle) would fail the episode file's write later, after the play was paid for; say it now.
   let text: string;
