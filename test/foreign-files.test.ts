@@ -135,3 +135,19 @@ test('observations without a score or a reliability, and a playbook without sect
   const empty = await cliHere(['audit', '--store', store, '--json']);
   t.like(JSON.parse(empty.stdout).domains[0], { playbookError: null, playbookObservations: 0, lost: 4 });
 });
+
+test("a playbook holding Python's NaN is audited as the reference reads it, and never written (a write would make it null)", async (t) => {
+  const store = await storeWith('hot_pot', 2);
+  const file = join(store, 'domains', 'hot_pot', 'playbook.json');
+  const playbook = JSON.parse(await readFile(file, 'utf8'));
+  playbook.observations[0].beliefs = { rate: '__NAN__' };
+  const text = JSON.stringify(playbook, null, 2).replace('"__NAN__"', 'NaN');
+  await writeFile(file, text);
+  const audit = await cliHere(['audit', '--store', store, '--json']);
+  t.is(audit.code, 0, audit.stdout);
+  t.like(JSON.parse(audit.stdout).domains[0], { playbookError: null, playbookObservations: 2, lost: 0 });
+  const run = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /playbook\.json holds 1 NaN or Infinity value \(Python's json\.dump writes them; JSON cannot hold them\), which a write would turn into null; nothing was written/);
+  t.is(await readFile(file, 'utf8'), text);
+});

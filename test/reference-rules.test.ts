@@ -99,8 +99,9 @@ test('audit cap: --cap, else the record, else the larger of the reference cap an
   // Every playbook full at one size below 100: the reference's cap-10 version's mark, said, never assumed.
   const tens = ['a', 'b'].map((domain) => ({ domain, file: domain, observations: 10 }));
   t.like(inferAuditCap(undefined, null, tens), { cap: REFERENCE_CAP });
-  t.regex(inferAuditCap(undefined, null, tens).reason, /; every playbook holds exactly 10: if a version of the reference tool that keeps 10 wrote this store, `--cap 10` audits it by that cap$/);
+  t.regex(inferAuditCap(undefined, null, tens).reason, /; every playbook holds exactly 10: if the reference tool's earlier version, which keeps 10, wrote this store, `--cap 10` audits it by that cap$/);
   t.notRegex(inferAuditCap(undefined, null, [...tens, { domain: 'c', file: 'c', observations: 7 }]).reason, /exactly/);
+  t.notRegex(inferAuditCap(undefined, null, [{ domain: 'c', file: 'c', observations: 25 }]).reason, /exactly/);
 });
 
 test('a 15-episode unlocked reference run that kept 5 of 15 is counted as 10 lost, not 5: the cap is inferred, not 10', (t) => {

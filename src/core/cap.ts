@@ -21,6 +21,8 @@ import type { RunManifest } from './types.js';
 
 /** The reference tool's cap for its toy domains (`MAX_TOY_OBSERVATIONS` in `ace_playbook.py`). */
 export const REFERENCE_CAP = 100;
+/** The cap of the reference tool's earlier version (commit 7e84754). */
+const EARLY_REFERENCE_CAP = 10;
 
 /** A cap the store already has, and where it is written. */
 export interface RecordedCap {
@@ -120,9 +122,9 @@ export function inferAuditCap(flag: number | undefined, recorded: RecordedCap | 
   if (largest && largest.observations > REFERENCE_CAP) {
     return { cap: largest.observations, reason: `this store records no cap; inferred from its largest playbook (${largest.domain}, ${largest.observations} observations), above the reference tool's ${REFERENCE_CAP}; --cap overrides` };
   }
-  // Every playbook full at one size below 100: the mark of the reference tool's earlier version, which kept 10 (7e84754).
-  const full = sizes.length > 0 && sizes.every((s) => s.observations === sizes[0]!.observations) ? sizes[0]!.observations : 0;
-  const hint = full > 0 && full < REFERENCE_CAP ? `; every playbook holds exactly ${full}: if a version of the reference tool that keeps ${full} wrote this store, \`--cap ${full}\` audits it by that cap` : '';
+  // Every playbook holding exactly 10: the mark of the reference tool's earlier version (7e84754), which kept 10.
+  const tens = sizes.length > 0 && sizes.every((s) => s.observations === EARLY_REFERENCE_CAP);
+  const hint = tens ? `; every playbook holds exactly ${EARLY_REFERENCE_CAP}: if the reference tool's earlier version, which keeps ${EARLY_REFERENCE_CAP}, wrote this store, \`--cap ${EARLY_REFERENCE_CAP}\` audits it by that cap` : '';
   return { cap: REFERENCE_CAP, reason: `this store records no cap; assumed the reference tool's cap of ${REFERENCE_CAP} (no playbook holds more); --cap overrides${hint}` };
 }
 

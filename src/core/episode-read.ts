@@ -8,6 +8,7 @@
 import { isStandardReliability } from './reliability.js';
 import type { EpisodeRecord } from './types.js';
 import { notJsonReason, show } from './validate.js';
+import { parsePythonJson } from './python-json.js';
 
 /** An episode file the audit could not use, or used with a caveat. */
 export interface FileFinding {
@@ -36,7 +37,8 @@ export function readEpisodeText(text: string, file: string): EpisodeRead {
   const skip = (problem: string, episode_id?: string): EpisodeRead => ({ ok: false, finding: { file, ...(episode_id ? { episode_id } : {}), used: false, problem } });
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    // Python's json.dump writes NaN and Infinity (read as null here): the reference tool's files may hold them.
+    v = parsePythonJson(text);
   } catch (err) {
     return skip(notJsonReason(text, err));
   }

@@ -9,6 +9,8 @@
  * - any other playbook whose observations share an id with different content.
  */
 import { BadInputError } from './errors.js';
+import { pythonConstantsIn } from './python-json.js';
+import type { Playbook } from './types.js';
 
 /** The reference tool's molecular indicators, checked as it checks them. */
 const MOLECULAR_KEYS = ['smiles', 'molecule', 'molecular_weight', 'descriptors', 'compound', 'solubility'];
@@ -40,8 +42,15 @@ export function unmergeableReason(observations: readonly { episode_id: string }[
   return `holds different observations under one episode_id (${clashes.size === 1 ? '' : `${clashes.size} ids, e.g. `}\`${id}\` ×${n}), of which ace-orch's merge would keep one`;
 }
 
-/** Throws a BadInputError naming `file` when merging into `observations` would drop some: nothing is written. */
-export function assertMergeable(observations: readonly { episode_id: string }[], file: string): void {
-  const reason = unmergeableReason(observations);
+/**
+ * Throws a BadInputError naming `file` when writing `playbook` would change what it holds beyond the merge: observations
+ * collapsed under one id, or Python's NaN and Infinity (read as null) written back as null. Nothing is written.
+ */
+export function assertMergeable(playbook: Playbook, file: string): void {
+  const reason = unmergeableReason(playbook.observations);
   if (reason) throw new BadInputError(`${file} ${reason}; nothing was written`, file);
+  const constants = pythonConstantsIn(playbook);
+  if (constants) {
+    throw new BadInputError(`${file} holds ${constants} NaN or Infinity value${constants === 1 ? '' : 's'} (Python's json.dump writes them; JSON cannot hold them), which a write would turn into null; nothing was written`, file);
+  }
 }

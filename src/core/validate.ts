@@ -3,6 +3,7 @@
  * and the file name, and throws a BadInputError naming the file and the problem.
  */
 import { BadInputError, EpisodeResultError } from './errors.js';
+import { parsePythonJson } from './python-json.js';
 import type { Deltas, Observation, Playbook, RunManifest } from './types.js';
 import { SECTION_NAMES } from './types.js';
 
@@ -46,6 +47,14 @@ export function parseJson(text: string, file: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
+    // Python's json.dump writes NaN and Infinity; a playbook or episode file the reference wrote may hold them.
+    if (what === 'playbook') {
+      try {
+        return parsePythonJson(text);
+      } catch {
+        // Not that either: said as JSON below.
+      }
+    }
     // "the file is empty" reads as a reason of its own, not after "playbook is".
     const reason = notJsonReason(text, err);
     throw new BadInputError(`${file}: ${text.trim() === '' ? `${reason} (${what})` : `${what} is ${reason}`}`, file);

@@ -46,7 +46,7 @@ export async function openRun(
       throw new BadInputError(`${err.message}; \`ace-orch repair --rebuild --store ${storeArg(store.location)}\` moves it aside and rebuilds it from the episode files`, err.file);
     });
     // One its merges would damage (several observations per episode id) stops the run before any episode is paid for.
-    assertMergeable(playbook.observations, store.kind === 'file' ? join(store.location, 'domains', d, 'playbook.json') : `${store.location} playbook ${d}`);
+    assertMergeable(playbook, store.kind === 'file' ? join(store.location, 'domains', d, 'playbook.json') : `${store.location} playbook ${d}`);
   }
   onChecked?.(experiment);
   await store.init(experiment.domains);

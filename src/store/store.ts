@@ -460,7 +460,7 @@ export class Store implements StoreBackend {
     removeStaleTemps(this.domainDir(domain), 0);
     const { playbook: current, exists, identity } = this.readPlaybookFile(domain);
     assertWithinCap(current.observations, this.options.cap, file);
-    assertMergeable(current.observations, file);
+    assertMergeable(current, file);
     const generation = generationOf(current);
     const batches = own ? readPending(pendingDirOf(file)) : [];
     const others = batches.filter((b) => b.id !== own?.id);

@@ -43,7 +43,7 @@ export async function lockPlaybook(client: PoolClient, table: string, domain: st
 export async function mergeLocked(client: PoolClient, table: string, domain: string, locked: LockedPlaybook, deltas: Deltas, cap: number, where: string): Promise<{ generation: number; bytes: number } | null> {
   // Like the file store: never drop what a playbook holds to a smaller cap.
   assertWithinCap(locked.playbook.observations, cap, where);
-  assertMergeable(locked.playbook.observations, where);
+  assertMergeable(locked.playbook, where);
   const merged = applyDeltas(locked.playbook, deltas, cap);
   if (locked.exists && sameContent(locked.playbook, merged)) return null;
   const { generation: _g, ...body } = merged;
