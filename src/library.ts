@@ -81,8 +81,8 @@ function checkCap(cap: unknown, where: string): void {
  * The library's names for the settings a refusal names (SettingError): its options, not the CLI's flags.
  * `cap` is where this call takes it (`options.experiment.cap` for a run).
  */
-function optionNames(cap: string): SettingNames {
-  const key: Record<Setting, string> = { cap, run: 'options.runId', store: 'store', mode: 'options.mode', commit: 'options.commit' };
+function optionNames(cap: string, store = 'store'): SettingNames {
+  const key: Record<Setting, string> = { cap, run: 'options.runId', store, mode: 'options.mode', commit: 'options.commit' };
   const shown = (value: string | number): string => (typeof value === 'string' ? `'${value}'` : String(value));
   const name = (setting: Setting, value?: string | number): string => (value === undefined ? key[setting] : `${key[setting]} ${shown(value)}`);
   return { name, give: (setting, value) => `set ${key[setting]} to ${shown(value)}` };
@@ -107,7 +107,7 @@ function checkChoice<T extends string>(value: unknown, name: string, choices: re
  * rejects with a `BadInputError` on a bad experiment field, store or playbook, before anything is written.
  */
 export function runExperiment(options: ExperimentOptions): Promise<RunReport> {
-  return sayingOptions(optionNames('options.experiment.cap'), () => runWith(options));
+  return sayingOptions(optionNames('options.experiment.cap', 'options.store'), () => runWith(options));
 }
 
 async function runWith(options: ExperimentOptions): Promise<RunReport> {
@@ -135,9 +135,12 @@ async function runWith(options: ExperimentOptions): Promise<RunReport> {
   // A throwing onEvent would escape as an uncaught exception from inside the run, past the caller's try, and leave
   // its manifest `running`: it stops the run as an abort would, and the run, closed and audited, rejects with it.
   let callbackError: { error: unknown } | undefined;
-  const callbackStop = new AbortController();
+  const stopRun = new AbortController();
   const onEvent = options.onEvent;
-  const signal = options.signal ? AbortSignal.any([options.signal, callbackStop.signal]) : callbackStop.signal;
+  // The caller's signal, passed on (AbortSignal.any needs Node 20.3).
+  const passOn = (): void => stopRun.abort(options.signal?.reason);
+  if (options.signal?.aborted) passOn();
+  else options.signal?.addEventListener('abort', passOn, { once: true });
   try {
     const result = await runOnPool({
       experiment,
@@ -146,7 +149,7 @@ async function runWith(options: ExperimentOptions): Promise<RunReport> {
       ...(options.mode ? { mode: options.mode } : {}),
       ...(options.commit ? { commit: options.commit } : {}),
       ...(options.runId ? { runId: options.runId } : {}),
-      signal,
+      signal: stopRun.signal,
       ...(onEvent
         ? {
             onEvent: (e: RunEvent) => {
@@ -154,7 +157,7 @@ async function runWith(options: ExperimentOptions): Promise<RunReport> {
                 onEvent(e);
               } catch (error) {
                 callbackError ??= { error };
-                callbackStop.abort('options.onEvent threw');
+                stopRun.abort('options.onEvent threw');
               }
             },
           }
@@ -163,6 +166,7 @@ async function runWith(options: ExperimentOptions): Promise<RunReport> {
     if (callbackError) throw new Error(`options.onEvent threw: ${(callbackError.error as Error)?.message ?? String(callbackError.error)}; the run stopped (${result.manifest.run_id}, ${result.manifest.status})`, { cause: callbackError.error });
     return { ...result, exitCode: result.fatal ? EXIT.usage : runExitCode(result.report.zeroLoss, result.manifest) };
   } finally {
+    options.signal?.removeEventListener('abort', passOn);
     if (opened) await backend.close();
   }
 }

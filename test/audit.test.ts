@@ -1,9 +1,9 @@
 import test from 'ava';
 import { audit, episodeFact } from '../src/core/audit.js';
 import type { DomainState } from '../src/core/audit.js';
-import { emptyPlaybook } from '../src/core/merge.js';
+import { applyDeltas, emptyPlaybook } from '../src/core/merge.js';
 import type { RunManifest } from '../src/core/types.js';
-import { episodeRecord, obs } from './helpers.js';
+import { deltasOf, episodeRecord, obs } from './helpers.js';
 
 function manifest(run_id: string, ids: [string, string][]): RunManifest {
   return {
@@ -134,4 +134,21 @@ test('a file-less observation the playbook holds twice takes one place in the ra
   }).domains[0]!;
   t.like(d, { expected: 2, lost: 1 });
   t.deepEqual(d.lostIds, ['b']);
+});
+
+test('an observation without a score holds its place as the merge ranks it (0), so the audit and the merge agree', (t) => {
+  const noScore = { ...obs('x', 'HIGH', 0) } as Partial<ReturnType<typeof obs>>;
+  delete noScore.score;
+  const a = obs('a', 'MEDIUM', 0.5);
+  const b = obs('b', 'MEDIUM', 0.4);
+  const merged = applyDeltas({ ...emptyPlaybook(), observations: [noScore as ReturnType<typeof obs>, a] }, deltasOf(b), 2);
+  t.deepEqual(merged.observations.map((o) => o.episode_id), ['x', 'a'], 'HIGH without a score still outranks MEDIUM');
+  const report = audit({
+    store: '/s',
+    cap: 2,
+    manifests: [],
+    domains: [{ domain: 'hot_pot', playbook: merged, episodes: [episodeFact(episodeRecord(a), 'hot_pot'), episodeFact(episodeRecord(b), 'hot_pot')] }],
+  });
+  t.like(report.domains[0], { lost: 0, expected: 1 });
+  t.true(report.zeroLoss);
 });

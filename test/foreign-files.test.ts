@@ -49,6 +49,7 @@ test('a playbook or an episodes directory its user cannot read: the audit says s
   execFileSync('chmod', ['-R', 'a+rX', join(store, '..')]);
   await chmod(join(store, 'domains', 'hot_pot', 'episodes'), 0o700);
   await chmod(join(store, 'domains', 'chem_tile', 'playbook.json'), 0o600);
+  await chmod(join(store, 'domains', 'chem_tile', 'metadata', 'stats.json'), 0o600);
   const before = tree(store);
   const audit = await cli(['audit', '--store', store], undefined, asNobody);
   t.is(audit.code, 1, audit.stderr);
@@ -59,15 +60,28 @@ test('a playbook or an episodes directory its user cannot read: the audit says s
   t.is(repair.code, 2, repair.stderr);
   t.regex(repair.stderr, /^ace-orch: \S+ cannot be (read|listed) \(EACCES: [^)]+\); make it readable and repair again\n$/);
   t.is(tree(store), before, 'nothing written');
+  // A run into its readable domain: another tool's stats.json it cannot read is left as it was, with a warning, not an internal error.
+  await chmod(join(store, 'domains', 'chem_tile', 'playbook.json'), 0o644);
+  execFileSync('chmod', ['-R', 'a+w', store]);
+  await chmod(join(store, 'domains', 'chem_tile', 'metadata', 'stats.json'), 0o600);
+  const run = await cli(['run', '--domains', 'chem_tile', '--episodes', '1', '--store', store], undefined, asNobody);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stderr, /chem_tile: stats not updated \(\S+stats\.json cannot be read \(EACCES: [^)]+\); left as it was\)/);
 });
 
 test("run and repair refuse a store's domains/ directory (the reference tool's base path) in one line naming the store; nothing written", async (t) => {
   const store = await storeWith('hot_pot', 1);
   const domains = join(store, 'domains');
   const before = tree(store);
-  for (const command of ['run', 'repair']) assertOneLineError(t, await cliHere([command, '--store', domains]), `store ${domains} is a store's domains/ directory`, `pass --store ${store}, the store itself`);
+  for (const command of ['run', 'repair']) assertOneLineError(t, await cliHere([command, '--store', domains]), `store ${domains} looks like a store's domains/ directory`, `pass --store ${store}, the store itself`);
   t.is(tree(store), before);
   t.deepEqual(await readdir(domains), ['hot_pot']);
+  // A project directory that happens to hold a playbook.json somewhere is no domains/ directory: a store is made in it.
+  const project = await tempDir();
+  await mkdir(join(project, 'notes'));
+  await writeFile(join(project, 'notes', 'playbook.json'), '{}');
+  t.is((await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', project])).code, 0);
+  t.is(await readFile(join(project, 'notes', 'playbook.json'), 'utf8'), '{}');
 });
 
 test("a run adds its stats to another tool's stats.json and keeps its keys; one that is not a JSON object is left as it was, with a warning", async (t) => {

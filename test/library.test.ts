@@ -102,3 +102,11 @@ test('an onEvent callback that throws stops the run, which is closed and audited
   const [manifest] = await readdir(join(store, 'runs'));
   t.is(JSON.parse(await readFile(join(store, 'runs', manifest!), 'utf8')).status, 'interrupted');
 });
+
+test("runExperiment's store is said as options.store", async (t) => {
+  const store = await tempDir();
+  t.is((await runExperiment({ store, experiment: { domains: ['hot_pot'], episodes: 1 } })).exitCode, 0);
+  const err = await t.throwsAsync(runExperiment({ store: join(store, 'domains'), experiment: { domains: ['hot_pot'], episodes: 1 } }), { instanceOf: BadInputError });
+  t.regex(err!.message, /looks like a store's domains\/ directory .*; set options\.store to '[^']+', the store itself$/);
+  t.false(err!.stack!.includes('--store'), 'the stack says what the message says');
+});

@@ -109,7 +109,8 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
   // ranking as any merge keeps them: a file's observation they outrank was ranked out, not lost.
   // One place per id, as a merge keeps one (its best-ranked copy): the merge's own rule decides.
   const withoutFile = mergeObservations(
-    observations.filter((o) => !hasFile.has(o.episode_id) && typeof o.score === 'number'),
+    // One without a score ranks as 0, as the merge ranks it.
+    observations.filter((o) => !hasFile.has(o.episode_id)),
     [],
     Infinity,
   ).map(({ episode_id, reliability, score }) => ({ episode_id, reliability, score }));

@@ -60,7 +60,10 @@ export class SettingError extends BadInputError {
   }
 
   sayAs(names: SettingNames): this {
-    this.message = this.render(names);
+    const said = this.render(names);
+    // The stack starts with the message: ACE_DEBUG shows it, and should show what was said.
+    if (this.stack) this.stack = this.stack.replace(this.message, said);
+    this.message = said;
     return this;
   }
 }

@@ -1,12 +1,10 @@
 /**
  * Playbooks ace-orch's merge would damage, refused before any write. Pure. The merge keys observations
- * by `episode_id` (src/core/merge.ts); two kinds of playbook hold several observations per id, and
- * merging would keep one of each:
- *
- * - the reference tool's molecular mode (`_is_molecular_domain` in its `ace_playbook.py`: one of the
- *   first three observations has a molecular key, at its top level or in its `context`), which keys
- *   observations by `molecule_id` or `smiles` and keeps up to 10,000;
- * - any other playbook whose observations share an id with different content.
+ * by `episode_id` (src/core/merge.ts): a playbook holding different observations under one id would
+ * keep one of each. The reference tool's molecular mode writes such playbooks (it keys observations by
+ * `molecule_id` or `smiles` and keeps up to 10,000; `_is_molecular_domain` in its `ace_playbook.py`),
+ * and the message says so when its rule matches. A molecular key alone is no reason to refuse: an
+ * ace-orch domain may put `compound` in its context, and its observations have one id each.
  */
 import { BadInputError } from './errors.js';
 import { pythonConstantsIn } from './python-json.js';
@@ -24,22 +22,25 @@ export function isMolecular(observations: readonly unknown[]): boolean {
   return observations.slice(0, 3).some((o) => isObject(o) && MOLECULAR_KEYS.some((k) => k in o || (isObject(o['context']) && k in o['context'])));
 }
 
+/** JSON with every object's keys sorted: the same observation written with its keys in another order is the same. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (isObject(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
+}
+
 /** Why merging into these observations would drop some, or null when it would not. */
 export function unmergeableReason(observations: readonly { episode_id: string }[]): string | null {
-  if (isMolecular(observations)) {
-    return `holds observations in the reference tool's molecular mode (keyed by molecule_id or smiles, up to 10000), which ace-orch, merging by episode_id, would collapse`;
-  }
   const first = new Map<string, string>();
   const clashes = new Map<string, number>();
   for (const o of observations) {
-    const text = JSON.stringify(o);
+    const text = canonical(o);
     const seen = first.get(o.episode_id);
     if (seen === undefined) first.set(o.episode_id, text);
     else if (seen !== text) clashes.set(o.episode_id, (clashes.get(o.episode_id) ?? 1) + 1);
   }
   if (clashes.size === 0) return null;
   const [id, n] = [...clashes][0]!;
-  return `holds different observations under one episode_id (${clashes.size === 1 ? '' : `${clashes.size} ids, e.g. `}\`${id}\` ×${n}), of which ace-orch's merge would keep one`;
+  const mode = isMolecular(observations) ? " (the reference tool's molecular mode, which keys observations by molecule_id or smiles and keeps up to 10000)" : '';
+  return `holds different observations under one episode_id${mode} (${clashes.size === 1 ? '' : `${clashes.size} ids, e.g. `}\`${id}\` ×${n}), of which ace-orch's merge, keyed by episode_id, would keep one`;
 }
 
 /**

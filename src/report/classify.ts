@@ -49,6 +49,7 @@ function auditOf(v: Record<string, unknown>): AuditReport {
         playbookError: typeof d['playbookError'] === 'string' ? d['playbookError'] : null,
         ...(d['playbookIo'] === true ? { playbookIo: true } : {}),
         ...(typeof d['episodesError'] === 'string' ? { episodesError: d['episodesError'] } : {}),
+        ...(typeof d['playbookNote'] === 'string' ? { playbookNote: d['playbookNote'] } : {}),
         noPlaybook: d['noPlaybook'] === true,
         sections: isRecord(d['sections']) ? (d['sections'] as unknown as DomainAudit['sections']) : { duplicates: 0, duplicateEntries: [], lost: 0, lostEntries: [], lostExact: 0 },
       }) as DomainAudit,

@@ -45,7 +45,9 @@ export function lossSection(loss: LossTable): string {
         ? `<li class="bad">${esc(d.domain)}: playbook cannot be read (${esc(d.playbookError)}); ${d.playbookIo ? 'make it readable and audit again; nothing was changed' : '<code>ace-orch repair --rebuild</code> moves it aside and rebuilds it from the episode files'}</li>`
         : d.noPlaybook
           ? `<li class="bad">${esc(d.domain)}: episode files and no playbook.json: all ${d.expected} observations its episodes should have placed are lost</li>`
-          : '') + (d.episodesError ? `<li class="bad">${esc(d.domain)}: its episode files cannot be listed (${esc(d.episodesError)}), so nothing of this domain was checked</li>` : ''),
+          : '') +
+      (d.episodesError ? `<li class="bad">${esc(d.domain)}: its episode files cannot be listed (${esc(d.episodesError)}), so nothing of this domain was checked</li>` : '') +
+      (d.playbookNote ? `<li>${esc(d.domain)}: playbook.json ${esc(d.playbookNote)}</li>` : ''),
   );
   const ids = playbooks.join('') + loss.rows.map((d) => idList(`${d.domain} lost`, d.lostIds) + idList(`${d.domain} missing files`, d.missingIds) + idList(`${d.domain} unexpected`, d.unexpectedIds)).join('');
   return `${verdict}${table(['Domain', ...COLUMNS.map((c) => c.title)], rows, 'loss')}${ids ? `<ul class="entries">${ids}</ul>` : ''}`;

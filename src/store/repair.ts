@@ -5,7 +5,8 @@
  * aside (never deleting it) and rebuilds it from the episode files.
  * Idempotent: a second repair finds nothing to do.
  */
-import { readFile, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, open, readFile, rename, rm } from 'node:fs/promises';
 import { auditDomain } from '../core/audit.js';
 import type { DomainState, EpisodeFact } from '../core/audit.js';
 import { BadInputError } from '../core/errors.js';
@@ -13,7 +14,7 @@ import { combineDeltas, emptyDeltas } from '../core/merge.js';
 import { readEpisodeText } from '../core/episode-read.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from '../core/reference.js';
 import { abandonedRuns } from './liveness.js';
-import { removeStaleTemps, writeFileAtomic } from './durable.js';
+import { fsyncDirAsync, removeStaleTemps } from './durable.js';
 import { pendingDirOf, readPending } from './pending.js';
 import { readDomainState, systemError } from './snapshot.js';
 import { recordCap, settleWriteCap } from './store-meta.js';
@@ -231,14 +232,35 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
     let copied: string | null = null;
     const copyThenWrite = async (): Promise<void> => {
       await beforeWrite();
-      const text = await readFile(store.playbookPath(domain), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
-      if (text !== null) copied = (await writeFileAtomic(copy, text), text);
+      // Byte for byte, never over an existing file, and durable before the merge writes; none when there is no playbook yet.
+      copied = await copyFile(store.playbookPath(domain), copy, constants.COPYFILE_EXCL).then(
+        async () => {
+          const handle = await open(copy, 'r');
+          try {
+            await handle.sync();
+            return await handle.readFile('utf8');
+          } finally {
+            await handle.close();
+          }
+        },
+        (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)),
+      );
+      if (copied !== null) await fsyncDirAsync(store.domainDir(domain));
     };
     const state = await remerger.domainState(domain);
     // Its episode files are what repair works from: without them it could only say, wrongly, that nothing was lost.
     if (state.episodesError) throw new BadInputError(`${store.episodesDir(domain)} cannot be listed (${state.episodesError}); make it readable and repair again`, store.episodesDir(domain));
     states.push(state);
-    const { recovered, sectionEntriesRestored } = await remerger.remergeLost(state, null, copyThenWrite);
+    let remerged: Remerged;
+    try {
+      remerged = await remerger.remergeLost(state, null, copyThenWrite);
+    } catch (err) {
+      // The merge was refused (a playbook it may not write, a lock timeout): the playbook is as it was, and the copy goes.
+      if (copied !== null) await rm(copy, { force: true });
+      throw err;
+    }
+    const { recovered, sectionEntriesRestored } = remerged;
+    // Re-read outside the lock: a concurrent run's own ranking-out between the copy and here would be counted as repair's.
     const rankedOut = copied === null ? null : takenOut(parsePlaybook(copied, copy), store.readPlaybookFile(domain).playbook);
     // Nothing taken out: the copy says nothing the playbook does not.
     if (copied !== null && !rankedOut) await rm(copy, { force: true });

@@ -4,7 +4,7 @@
  * src/core/cap.ts for the rules); the I/O here is thin, the decisions are pure.
  */
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { capFromManifests, decideWriteCap, nextCapRecord, type CapDecision, type CapRecord, type PlaybookSize, type RecordedCap } from '../core/cap.js';
 import { BadInputError, SettingError } from '../core/errors.js';
 import { parseJson, positiveInt } from '../core/validate.js';
@@ -83,10 +83,17 @@ async function playbookSizes(store: Store): Promise<PlaybookSize[]> {
 async function refuseDomainsDirectory(store: Store): Promise<void> {
   const names: string[] = await readdir(store.root).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
   if (names.includes('domains')) return;
+  const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
   for (const name of names.sort()) {
+    // A domain's shape, not any playbook.json: its playbook beside its episodes directory.
     const playbook = join(store.root, name, 'playbook.json');
-    if (await access(playbook).then(() => true, () => false)) {
-      throw new SettingError((n) => `store ${store.root} is a store's domains/ directory (it holds ${playbook}); ${n.give('store', dirname(store.root))}, the store itself`, store.root);
+    if ((await exists(playbook)) && (await exists(join(store.root, name, 'episodes')))) {
+      // The parent is the store only when this is its `domains/`; otherwise no guess at someone's directory.
+      const parent = basename(store.root) === 'domains' ? `${dirname(store.root)}` : null;
+      throw new SettingError(
+        (n) => `store ${store.root} looks like a store's domains/ directory (it holds ${playbook} and its episodes); ${parent ? `${n.give('store', parent)}, the store itself` : `${n.name('store')} names the directory that holds domains/`}`,
+        store.root,
+      );
     }
   }
 }

@@ -557,7 +557,10 @@ export class Store implements StoreBackend {
     const file = this.statsPath(domain);
     const { withLock } = await writePath();
     await withLock(this.playbookPath(domain), this.options.lock, async () => {
-      const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+      const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw new BadInputError(`${file} cannot be read (${err.message}); left as it was`, file);
+      });
       let previous: unknown = {};
       try {
         if (text !== null) previous = JSON.parse(text);
