@@ -22,7 +22,8 @@ test('every kind of bad playbook stops the run with exit 2 and marks its audit r
   const cases: [string, string, string][] = [
     ['truncated', '{"observations": [{"episode_id": "a", "sco', 'not valid JSON'],
     ['not JSON', 'hello', 'not valid JSON'],
-    ['missing section', '{"observations": [], "strategies_and_rules": [], "troubleshooting": []}', 'context_patterns'],
+    // A missing section is read as empty, as the reference tool reads it; one that is not a list is bad.
+    ['section not a list', '{"observations": [], "strategies_and_rules": [], "troubleshooting": [], "context_patterns": "none"}', 'context_patterns'],
     ['no episode_id', `{"observations": [{"score": 0.5, "reliability": "HIGH"}], ${SECTIONS}}`, 'episode_id'],
     ['score not a number', `{"observations": [{"episode_id": "a", "score": "0.5", "reliability": "HIGH"}], ${SECTIONS}}`, 'score'],
     ['reliability not a string', `{"observations": [{"episode_id": "a", "score": 0.5, "reliability": 3}], ${SECTIONS}}`, 'reliability'],

@@ -37,7 +37,7 @@ pgTest('a worker killed mid-episode loses its claims; the others play them; ever
   t.is(jobs.length, 60);
   t.true(jobs.every((j) => j.state === 'completed'), 'every job completed');
   t.true(jobs.some((j) => j.retry_count > 0), 'some claims of the killed worker expired and were claimed again');
-  const finalLine = /^\[#{20}\] 60\/60 done, 0 in flight, 0 failed, (\d+) retried, /m.exec(result.stderr);
+  const finalLine = /^\[#{20}\] 60\/60 done, 0 in flight, 0 failed, (\d+) handed out again, /m.exec(result.stderr);
   t.is(Number(finalLine?.[1]), jobs.filter((j) => j.retry_count > 0).length, `the progress line counts the episodes handed out again\n${result.stderr}`);
   t.regex(result.stderr, /^run \S+: 60 episodes queued;/m);
   const by = new Map(episodes.map((e) => [e.episode_id, e.worker]));
