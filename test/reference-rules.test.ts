@@ -8,6 +8,7 @@ import { hotPot } from '../src/domains/hot_pot.js';
 import { readEpisodeText } from '../src/core/episode-read.js';
 import { compareObservations, emptyPlaybook } from '../src/core/merge.js';
 import { referenceDeltas } from '../src/core/reference.js';
+import { droppedByReferenceAlone } from '../src/core/reference-replay.js';
 import { reliabilityRank } from '../src/core/reliability.js';
 import type { EpisodeRecord } from '../src/core/types.js';
 import { obs } from './helpers.js';
@@ -130,4 +131,24 @@ test('sections: duplicates are counted, lost entries within the keep rule found;
   // Duplicates alone never make a loss.
   const dupOnly = audit({ store: '/s', cap: 10, manifests: [], domains: [{ domain: 'hot_pot', playbook, episodes: [] }] });
   t.true(dupOnly.zeroLoss);
+});
+
+test("the reference tool's own in-memory cut is told apart from loss: replayed one save at a time, a new observation stays only within the top 10 it loaded", (t) => {
+  const at = (i: number): string => `2025-11-17T10:${String(i).padStart(2, '0')}:00`;
+  // hot_pot with no actions reflects HIGH; scores fall, so from the 11th on each new one ranks below the 10 it loaded.
+  const falling = Array.from({ length: 14 }, (_, i) => ({ ...refRecord(`hot_pot_20251117_10${String(i).padStart(2, '0')}00`, [], [], 0.9 - i / 100), timestamp: at(i) }));
+  const replay = falling.map((r) => ({ key: episodeFact(r, 'hot_pot').key, timestamp: r.timestamp }));
+  t.deepEqual([...droppedByReferenceAlone(replay, 100)].sort(), falling.slice(10).map((r) => r.episode_id));
+  // Rising scores: each new one is the best; the reference keeps every one.
+  const rising = falling.map((r, i) => ({ ...r, outcome: { score: 0.5 + i / 100 } }));
+  t.is(droppedByReferenceAlone(rising.map((r) => ({ key: episodeFact(r, 'hot_pot').key, timestamp: r.timestamp })), 100).size, 0);
+
+  const auditOf = (records: typeof falling, keptIds: string[]) =>
+    audit({ store: '/s', recordedCap: null, manifests: [], domains: [{ domain: 'hot_pot', playbook: { ...emptyPlaybook(), observations: records.filter((r) => keptIds.includes(r.episode_id)).map((r) => ({ ...obs(r.episode_id), score: r.outcome.score })) }, episodes: records.map((r) => episodeFact(r, 'hot_pot')) }] }).domains[0]!;
+  // The reference's own drops: lost by ace-orch's rule, said apart.
+  t.like(auditOf(falling, falling.slice(0, 10).map((r) => r.episode_id)), { lost: 4, lostByReferenceAlone: 4 });
+  // One lost to a concurrent writer: the reference would have kept it, so nothing is said apart.
+  const concurrent = auditOf(rising, rising.slice(1).map((r) => r.episode_id));
+  t.like(concurrent, { lost: 1 });
+  t.is(concurrent.lostByReferenceAlone, undefined);
 });

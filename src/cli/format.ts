@@ -79,6 +79,11 @@ function domainNotes(report: AuditReport): string[] {
       lines.push(`LOSS: ${d.domain}: playbook cannot be read (${d.playbookError}); ${d.playbookIo ? 'make it readable and audit again; nothing was changed' : '`ace-orch repair --rebuild` moves it aside and rebuilds it'}`);
     }
     if (d.playbookNote) lines.push(`note: ${d.domain}: playbook.json ${d.playbookNote}`);
+    if (d.lostByReferenceAlone) {
+      lines.push(
+        `note: ${d.domain}: ${d.lostByReferenceAlone} of the ${d.lost} lost the reference tool drops by itself, with no concurrency: saving its episodes one at a time in their files' order, it keeps a new observation only if it ranks in the top 10 of the playbook it loaded (merge_deltas, commit 5855295)`,
+      );
+    }
     if (d.episodesError) lines.push(`LOSS: ${d.domain}: its episode files cannot be listed (${d.episodesError}), so nothing of this domain was checked; make the directory readable and audit again`);
     if (d.noPlaybook) lines.push(`LOSS: ${d.domain}: episode files and no playbook.json: all ${d.expected} observations its episodes should have placed are lost`);
     const skipped = d.findings.filter((f) => !f.used);
@@ -154,6 +159,7 @@ export function auditJson(report: AuditReport): Record<string, unknown> {
       ...(d.playbookIo ? { playbookIo: true } : {}),
       episodesError: d.episodesError ?? null,
       ...(d.playbookNote ? { playbookNote: d.playbookNote } : {}),
+      ...(d.lostByReferenceAlone ? { lostByReferenceAlone: d.lostByReferenceAlone } : {}),
       noPlaybook: d.noPlaybook,
       sections: d.sections,
     })),

@@ -8,6 +8,7 @@ import { inferAuditCap, type PlaybookSize, type RecordedCap } from './cap.js';
 import type { FileFinding } from './episode-read.js';
 import { compareObservations, mergeObservations } from './merge.js';
 import { unmergeableReason } from './mergeable.js';
+import { droppedByReferenceAlone } from './reference-replay.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
 import type { AuditReport, DomainAudit, EpisodeRecord, ObservationKey, Playbook, RunManifest } from './types.js';
 import { SECTION_NAMES } from './types.js';
@@ -22,6 +23,8 @@ export interface EpisodeFact {
   file?: string;
   /** The section entries the episode stands for. @default none */
   sections?: FileSectionEntry[];
+  /** A file the reference tool wrote (no `outcome.observation`): its `timestamp`, its save's place in droppedByReferenceAlone. */
+  referenceTimestamp?: string;
 }
 
 export interface DomainState {
@@ -68,6 +71,7 @@ export function episodeFact(record: EpisodeRecord, domain: string, rules: Reflec
     ...(record.index !== undefined ? { index: record.index } : {}),
     key: { episode_id: o.episode_id, reliability: o.reliability, score: o.score },
     sections: SECTION_NAMES.flatMap((section) => deltas[section].map((entry) => ({ section, entry, derived }))),
+    ...(derived && typeof record.timestamp === 'string' ? { referenceTimestamp: record.timestamp } : {}),
   };
 }
 
@@ -120,6 +124,10 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     .map((k) => k.episode_id)
     .filter((id) => files.has(id) && inScope(id));
   const lostIds = expectedIds.filter((id) => !inPlaybook.has(id));
+  // Of those, the ones the reference tool's own in-memory cut would have dropped with no concurrency at all.
+  const replay = [...files.values()].flatMap((f) => (f.referenceTimestamp ? [{ key: f.key, timestamp: f.referenceTimestamp }] : []));
+  const byReference = lostIds.length && replay.length ? droppedByReferenceAlone(replay, cap) : new Set<string>();
+  const lostByReferenceAlone = lostIds.filter((id) => byReference.has(id)).length;
   const missingIds = [...ranIds].filter((id) => !hasFile.has(id));
   // Episode files that could not be listed are not missing: none of the playbook's observations is unexpected then.
   const unexpectedIds = state.episodesError ? [] : [...inPlaybook].filter((id) => !hasFile.has(id));
@@ -146,6 +154,7 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     ...(state.playbookIo ? { playbookIo: true } : {}),
     // Counted by episode id, as every column is: say when the file holds more than one observation per id.
     ...(observations.length > inPlaybook.size ? { playbookNote: playbookNote(observations, inPlaybook.size) } : {}),
+    ...(lostByReferenceAlone ? { lostByReferenceAlone } : {}),
     ...(state.episodesError ? { episodesError: state.episodesError } : {}),
     noPlaybook: state.playbook === null && !state.playbookError && files.size > 0,
     sections,

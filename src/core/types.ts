@@ -175,6 +175,11 @@ export interface DomainAudit {
   episodesError?: string;
   /** The playbook holds more observations than episode ids (the reference tool's molecular mode, say): what and why. */
   playbookNote?: string;
+  /**
+   * Of `lost`, how many the reference tool would have dropped by itself, saving its episodes one at a time
+   * (src/core/reference-replay.ts): counted in `lost` all the same, and said apart.
+   */
+  lostByReferenceAlone?: number;
   /** A domain folder with episode files and no playbook.json: every expected observation is lost. */
   noPlaybook: boolean;
   /** Duplicated and lost entries of the other three sections. */
