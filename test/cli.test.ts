@@ -197,3 +197,17 @@ test('a run whose every episode failed says so in its header and does not read a
   t.regex(r.stdout, /^Zero loss \(run \S+\), with nothing to check: all 3 episodes failed, so no observation was expected\.$/m);
   t.notRegex(r.stdout, /every episode run has its file/);
 });
+
+test('the audit of a run that has not finished claims zero loss only for what it has written so far', async (t) => {
+  const store = await tempDir();
+  const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '2', '--store', store, '--json']);
+  t.is(r.code, 0, r.stderr);
+  const runId = JSON.parse(r.stdout).runId as string;
+  const file = join(store, 'runs', `${runId}.json`);
+  const { episodes: _episodes, audit: _audit, ...manifest } = JSON.parse(await readFile(file, 'utf8'));
+  await writeFile(file, JSON.stringify({ ...manifest, status: 'running' }));
+  const audit = await cliHere(['audit', '--store', store, '--run', runId]);
+  t.is(audit.code, 0, audit.stderr);
+  t.regex(audit.stdout, new RegExp(`^Zero loss so far \\(run ${runId}\\): all 2 expected observations are in their playbooks; the run has not finished`, 'm'));
+  t.notRegex(audit.stdout, /every episode run has its file/);
+});

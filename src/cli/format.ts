@@ -33,7 +33,8 @@ export function listIds(ids: string[], max = 5): string {
   return ids.length <= max ? ids.join(', ') : `${ids.slice(0, max).join(', ')} and ${ids.length - max} more`;
 }
 
-export function formatAudit(report: AuditReport): string {
+/** `unfinished`: the audit covers a run with no final manifest (still running, or its process died). */
+export function formatAudit(report: AuditReport, unfinished = false): string {
   const table = markdownTable(
     COLUMNS.map((c) => c.title),
     report.domains.map((d) => COLUMNS.map((c) => c.value(d))),
@@ -42,7 +43,7 @@ export function formatAudit(report: AuditReport): string {
   const scope = report.runId ? `run ${report.runId}` : `store ${report.store}`;
   const expected = report.domains.reduce((n, d) => n + d.expected, 0);
   if (report.zeroLoss) {
-    lines.push(zeroLossSentence(scope, expected, report.domains.reduce((n, d) => n + (d.failed ?? 0), 0)));
+    lines.push(zeroLossSentence(scope, expected, report.domains.reduce((n, d) => n + (d.failed ?? 0), 0), unfinished));
   } else {
     lines.push(`LOSS (${scope}):`);
     for (const d of report.domains) {

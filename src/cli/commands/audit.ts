@@ -30,7 +30,7 @@ export async function executeAudit(args: AuditArgs, io: Io): Promise<number> {
   if (args.json) {
     io.out(JSON.stringify(auditJson(report)));
   } else {
-    io.out(formatAudit(report));
+    io.out(formatAudit(report, unfinished.length > 0));
     for (const m of unfinished) io.err(`note: run ${m.run_id} has no final manifest (still running, or its process died); its episode count is from scheduling`);
   }
   return report.zeroLoss ? EXIT.ok : EXIT.loss;

@@ -209,7 +209,8 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     const counted = `${count(done, 'episode')}${manifest.status !== 'complete' && done < planned ? ` of ${planned}` : ''}${failed ? ` (${failed} failed)` : ''}${resume ? ` (${resume.assignments.length} played by this resume)` : ''}`;
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${counted} in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
     // A queued run's episodes are played by workers it does not know the number of.
-    if (manifest.timings?.concurrency !== undefined) io.out(formatEfficiency(manifest.timings));
+    // A resume with nothing left to play has no lane to be efficient in.
+    if (manifest.timings?.concurrency !== undefined && manifest.timings.lanes !== 0) io.out(formatEfficiency(manifest.timings));
     io.out('');
     io.out(formatAudit(report));
     // A queued run's workers report their lock timings in their jobs' output; workers of an earlier version report none.
