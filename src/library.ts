@@ -66,9 +66,9 @@ export interface RunReport extends RunResult {
  * The backend `store` names, and whether it was opened here (and must be closed here). A JavaScript caller
  * can pass anything: what is neither a Store nor a string is refused as `--store` would be.
  */
-async function openBackend(store: unknown, options?: Partial<StoreOptions>): Promise<{ backend: StoreBackend; opened: boolean }> {
+async function openBackend(store: unknown, options?: Partial<StoreOptions>, name = 'store'): Promise<{ backend: StoreBackend; opened: boolean }> {
   if (store instanceof Store) return { backend: store, opened: false };
-  if (typeof store !== 'string' || store === '') throw new BadInputError(`store: Expected a Store, a directory or a postgres:// URL, got \`${show(store)}\``);
+  if (typeof store !== 'string' || store === '') throw new BadInputError(`${name}: Expected a Store, a directory or a postgres:// URL, got \`${show(store)}\``);
   return { backend: await openStore(store, options), opened: isPostgresUrl(store) };
 }
 
@@ -110,7 +110,14 @@ export function runExperiment(options: ExperimentOptions): Promise<RunReport> {
   return sayingOptions(optionNames('options.experiment.cap', 'options.store'), () => runWith(options));
 }
 
+/** The options runExperiment takes: anything else (a misspelling) is refused rather than ignored. */
+const RUN_OPTIONS = ['store', 'experiment', 'mode', 'commit', 'lockTimeoutMs', 'runId', 'signal', 'onEvent'];
+
 async function runWith(options: ExperimentOptions): Promise<RunReport> {
+  const unknown = Object.keys(options).filter((k) => !RUN_OPTIONS.includes(k));
+  if (unknown.length) throw new BadInputError(`options: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${RUN_OPTIONS.join(', ')}`);
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new BadInputError(`options.onEvent: Expected a function, got \`${show(options.onEvent)}\``);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new BadInputError(`options.signal: Expected an AbortSignal, got \`${show(options.signal)}\``);
   const input = { ...options.experiment };
   assertKnownKeys(input, 'options.experiment');
   checkChoice(options.mode, 'mode', ['locked', 'unlocked']);
@@ -131,7 +138,7 @@ async function runWith(options: ExperimentOptions): Promise<RunReport> {
     throw new BadInputError(`options.experiment.domains: ${local.map((d) => `\`${d}\``).join(', ')} ${local.length === 1 ? 'is' : 'are'} registered in this process only; worker threads import domains from \`experiment.modules\`: list the module that exports ${local.length === 1 ? 'it' : 'them'} there`);
   }
   const lock = { ...DEFAULT_LOCK_OPTIONS, timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_OPTIONS.timeoutMs };
-  const { backend, opened } = await openBackend(options.store, { cap: experiment.cap, lock });
+  const { backend, opened } = await openBackend(options.store, { cap: experiment.cap, lock }, 'options.store');
   // A throwing onEvent would escape as an uncaught exception from inside the run, past the caller's try, and leave
   // its manifest `running`: it stops the run as an abort would, and the run, closed and audited, rejects with it.
   let callbackError: { error: unknown } | undefined;
@@ -142,6 +149,10 @@ async function runWith(options: ExperimentOptions): Promise<RunReport> {
   if (options.signal?.aborted) passOn();
   else options.signal?.addEventListener('abort', passOn, { once: true });
   try {
+    // A run's manifest is its record: a second run under its id would replace it.
+    if (options.runId !== undefined && (await backend.readManifests()).some((m) => m.run_id === options.runId)) {
+      throw new BadInputError(`options.runId: run \`${options.runId}\` already exists in ${backend.location}; give this run another id (or resume that one)`);
+    }
     const result = await runOnPool({
       experiment,
       store: backend,
@@ -153,11 +164,16 @@ async function runWith(options: ExperimentOptions): Promise<RunReport> {
       ...(onEvent
         ? {
             onEvent: (e: RunEvent) => {
-              try {
-                onEvent(e);
-              } catch (error) {
+              const failed = (error: unknown): void => {
                 callbackError ??= { error };
                 stopRun.abort('options.onEvent threw');
+              };
+              try {
+                // An async callback's rejection would be unhandled: it stops the run as a throw does.
+                const r = onEvent(e) as unknown;
+                if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, failed);
+              } catch (error) {
+                failed(error);
               }
             },
           }

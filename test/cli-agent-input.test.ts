@@ -61,11 +61,11 @@ test('a domain module whose play is not a function: one line naming the module, 
 test('a play that returns what no playbook may hold fails that episode alone, unretried, writing nothing; what is thrown is said as it was', async (t) => {
   const dir = await tempDir();
   const store = join(dir, 'store');
-  await writeJson(join(dir, 'exp.json'), { domains: ['bad_result'], episodes: 7, threads: 2, retries: 2, retryDelayMs: 1, modules: [fixtureFile('bad-result-domain.mjs')] });
+  await writeJson(join(dir, 'exp.json'), { domains: ['bad_result'], episodes: 10, threads: 2, retries: 2, retryDelayMs: 1, modules: [fixtureFile('bad-result-domain.mjs')] });
   const r = await cli(['run', join(dir, 'exp.json'), '--store', store, '--json']);
   t.is(r.code, 4, r.stderr);
   const result = JSON.parse(r.stdout);
-  t.like(result, { zeroLoss: true, domains: [{ domain: 'bad_result', episodeFiles: 2, playbookObservations: 2, failed: 5 }] });
+  t.like(result, { zeroLoss: true, domains: [{ domain: 'bad_result', episodeFiles: 2, playbookObservations: 2, failed: 8 }] });
   const manifest = JSON.parse(await readFile(join(store, 'runs', `${result.runId}.json`), 'utf8'));
   const byIndex = new Map<number, { attempts: number; error?: string }>(manifest.episodes.map((e: { index: number }) => [e.index, e]));
   t.regex(byIndex.get(0)!.error!, /^E_BAD_RESULT: domain `bad_result` returned a result that cannot be merged: observations\[0\] \(\S+\) has a `score` that is not a number: "high"$/);
@@ -74,8 +74,12 @@ test('a play that returns what no playbook may hold fails that episode alone, un
   t.is(byIndex.get(1)!.attempts, 1);
   t.is(byIndex.get(2)!.error, 'E_EPISODE: threw null');
   t.is(byIndex.get(3)!.error, "E_EPISODE: threw { status: 'nope' }");
-  t.regex(byIndex.get(4)!.error!, /^E_BAD_RESULT: .*: it is 2\.0 MB as JSON; an episode's observation and entries may be at most 1 MB/);
+  t.regex(byIndex.get(4)!.error!, /^E_BAD_RESULT: .*: it is 20\d{5} characters as JSON; an episode's observation and entries may be at most 1048576 \(1 MB/);
   t.is(byIndex.get(4)!.attempts, 1);
+  t.regex(byIndex.get(5)!.error!, /^E_BAD_RESULT: .*: play\(\) resolved to null, not an object$/);
+  t.regex(byIndex.get(6)!.error!, /^E_BAD_RESULT: .*: `result\.observations\[0\]\.context\.callback` is a function, which JSON cannot hold$/);
+  t.is(byIndex.get(6)!.attempts, 1);
+  t.is(byIndex.get(7)!.error, 'E_EPISODE: Error with no message');
   // The playbook stays readable: a second run merges into it.
   t.is((await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store])).code, 0);
   t.is((await cli(['audit', '--store', store])).code, 0);

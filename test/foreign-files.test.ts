@@ -2,7 +2,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, readdir, rename, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { tempDir } from './helpers.js';
@@ -21,6 +21,8 @@ test('episode entries the system will not read as files are unreadable files, no
   const episodes = join(store, 'domains', 'hot_pot', 'episodes');
   await symlink('/nonexistent/x.json', join(episodes, 'dangling.json'));
   await mkdir(join(episodes, 'a-directory.json'));
+  // A named pipe: reading it would wait for a writer forever.
+  execFileSync('mkfifo', [join(episodes, 'a-pipe.json')]);
   // A domain kept elsewhere and linked in.
   const elsewhere = await storeWith('switch_light', 2);
   await symlink(join(elsewhere, 'domains', 'switch_light'), join(store, 'domains', 'switch_light'));
@@ -28,9 +30,12 @@ test('episode entries the system will not read as files are unreadable files, no
   t.is(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   const hot = report.domains.find((d: { domain: string }) => d.domain === 'hot_pot');
-  t.like(hot, { episodeFiles: 3, unreadableFiles: 2, lost: 0 });
-  t.deepEqual(hot.findings.map((f: { file: string }) => f.file.split('/').at(-1)).sort(), ['a-directory.json', 'dangling.json']);
-  t.true(hot.findings.every((f: { problem: string }) => /^cannot be read: E[A-Z]+/.test(f.problem)), JSON.stringify(hot.findings));
+  t.like(hot, { episodeFiles: 3, unreadableFiles: 3, lost: 0 });
+  const problems = Object.fromEntries(hot.findings.map((f: { file: string; problem: string }) => [f.file.split('/').at(-1), f.problem]));
+  t.deepEqual(Object.keys(problems).sort(), ['a-directory.json', 'a-pipe.json', 'dangling.json']);
+  t.is(problems['a-directory.json'], 'not a regular file');
+  t.is(problems['a-pipe.json'], 'not a regular file');
+  t.regex(problems['dangling.json'], /^cannot be read: ENOENT/);
   t.like(report.domains.find((d: { domain: string }) => d.domain === 'switch_light'), { episodeFiles: 2, playbookObservations: 2, lost: 0 });
 });
 
@@ -54,7 +59,7 @@ test('a playbook or an episodes directory its user cannot read: the audit says s
   const audit = await cli(['audit', '--store', store], undefined, asNobody);
   t.is(audit.code, 1, audit.stderr);
   t.regex(audit.stdout, /^LOSS: hot_pot: its episode files cannot be listed \(EACCES: [^)]+\), so nothing of this domain was checked/m);
-  t.regex(audit.stdout, /^LOSS: chem_tile: playbook cannot be read \(\S+playbook\.json: EACCES: [^)]+\); make it readable and audit again; nothing was changed$/m);
+  t.regex(audit.stdout, /^LOSS: chem_tile: \S+playbook\.json cannot be read \(EACCES: [^)]+\); make it readable and audit again; nothing was changed$/m);
   t.notRegex(audit.stdout, /Zero loss|have no episode file/);
   const repair = await cli(['repair', '--store', store], undefined, asNobody);
   t.is(repair.code, 2, repair.stderr);
@@ -160,8 +165,31 @@ test("a playbook holding Python's NaN is audited as the reference reads it, and 
   const audit = await cliHere(['audit', '--store', store, '--json']);
   t.is(audit.code, 0, audit.stdout);
   t.like(JSON.parse(audit.stdout).domains[0], { playbookError: null, playbookObservations: 2, lost: 0 });
+  t.regex(audit.stdout, /"playbookNote":"holds 1 NaN or Infinity value \(Python's json\.dump writes them\), read here as null: run and repair refuse to write it/);
   const run = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]);
   t.is(run.code, 2, run.stderr);
   t.regex(run.stderr, /playbook\.json holds 1 NaN or Infinity value \(Python's json\.dump writes them; JSON cannot hold them\), which a write would turn into null; nothing was written/);
   t.is(await readFile(file, 'utf8'), text);
+});
+
+test('links to nothing and a playbook that is a directory: the audit says so (exit 1), run refuses (exit 2) and keeps the link', async (t) => {
+  const store = await storeWith('hot_pot,chem_tile', 1);
+  const playbook = join(store, 'domains', 'hot_pot', 'playbook.json');
+  await rename(playbook, `${playbook}.moved`);
+  await symlink('/nonexistent/playbook.json', playbook);
+  const episodes = join(store, 'domains', 'chem_tile', 'episodes');
+  await rename(episodes, `${episodes}.moved`);
+  await symlink('/nonexistent/episodes', episodes);
+  const audit = await cliHere(['audit', '--store', store]);
+  t.is(audit.code, 1, audit.stdout);
+  t.regex(audit.stdout, /^LOSS: hot_pot: \S+playbook\.json is a symbolic link to \/nonexistent\/playbook\.json, which does not exist; make it readable/m);
+  t.regex(audit.stdout, /^LOSS: chem_tile: its episode files cannot be listed \(\S+episodes is a symbolic link to \/nonexistent\/episodes, which does not exist\)/m);
+  assertOneLineError(t, await cliHere(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]), `${playbook} is a symbolic link to /nonexistent/playbook.json, which does not exist`);
+  t.true((await lstat(playbook)).isSymbolicLink(), 'the link the user made is kept');
+
+  const other = await storeWith('switch_light', 1);
+  const asDir = join(other, 'domains', 'switch_light', 'playbook.json');
+  await rename(asDir, `${asDir}.moved`);
+  await mkdir(asDir);
+  assertOneLineError(t, await cliHere(['run', '--domains', 'switch_light', '--episodes', '1', '--store', other]), `${asDir} cannot be read (EISDIR`);
 });

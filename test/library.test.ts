@@ -110,3 +110,20 @@ test("runExperiment's store is said as options.store", async (t) => {
   t.regex(err!.message, /looks like a store's domains\/ directory .*; set options\.store to '[^']+', the store itself$/);
   t.false(err!.stack!.includes('--store'), 'the stack says what the message says');
 });
+
+test('runExperiment refuses, before anything is written, a bad onEvent or signal, an unknown option and a run id in use; an async onEvent that rejects stops the run and is the rejection', async (t) => {
+  const store = join(await tempDir(), 'store');
+  const experiment = { domains: ['hot_pot'], episodes: 1 };
+  await t.throwsAsync(runExperiment({ store, experiment, onEvent: 5 as never }), { instanceOf: BadInputError, message: /^options\.onEvent: Expected a function, got `5`$/ });
+  await t.throwsAsync(runExperiment({ store, experiment, signal: {} as never }), { instanceOf: BadInputError, message: /^options\.signal: Expected an AbortSignal/ });
+  await t.throwsAsync(runExperiment({ store, experiment, episdoes: 3 } as never), { instanceOf: BadInputError, message: /^options: unknown option `episdoes`; expected store, experiment/ });
+  t.false(existsSync(store), 'nothing written');
+
+  t.is((await runExperiment({ store, experiment, runId: 'mine' })).exitCode, 0);
+  const manifest = await readFile(join(store, 'runs', 'mine.json'), 'utf8');
+  await t.throwsAsync(runExperiment({ store, experiment, runId: 'mine' }), { instanceOf: BadInputError, message: /^options\.runId: run `mine` already exists in / });
+  t.is(await readFile(join(store, 'runs', 'mine.json'), 'utf8'), manifest, "the first run's record is kept");
+
+  const err = await t.throwsAsync(runExperiment({ store, experiment: { domains: ['hot_pot'], episodes: 20, threads: 2 }, onEvent: async (e) => { if (e.type === 'episode') throw new Error('async handler bug'); } }));
+  t.regex(err!.message, /^options\.onEvent threw: async handler bug; the run stopped/);
+});

@@ -47,9 +47,10 @@ test('a molecular playbook stops a run before any episode is played, and every m
   // An episode whose observation the playbook lacks: repair would merge it, refuses, and leaves no copy of the playbook behind.
   await mkdir(join(dir, 'episodes'), { recursive: true });
   await writeFile(join(dir, 'episodes', 'lost.json'), JSON.stringify(episodeRecord(obs('lost'))));
+  const before = (await readdir(store, { recursive: true })).sort();
   const repair = await cli(['repair', '--store', store]);
   t.is(repair.code, 2, repair.stderr);
   t.regex(repair.stderr, /molecular mode/);
-  t.deepEqual((await readdir(dir)).filter((n) => n.startsWith('playbook')), ['playbook.json']);
+  t.deepEqual((await readdir(store, { recursive: true })).sort(), before, 'nothing written: no cap record, no copy, no folders');
   t.is(await readFile(join(dir, 'playbook.json'), 'utf8'), body);
 });

@@ -11,8 +11,8 @@ import { epochMs } from '../src/run/episode-clock.js';
 import type { EpisodeClock } from '../src/run/episode-clock.js';
 import { findDomain } from '../src/domains/index.js';
 import { loadDomainModules } from '../src/domains/load.js';
-import { AceError, BadInputError, LockTimeoutError } from '../src/core/errors.js';
-import { checkEpisodeDeltas } from '../src/core/validate.js';
+import { AceError, BadInputError, EpisodeResultError, LockTimeoutError } from '../src/core/errors.js';
+import { checkEpisodeDeltas, oneLine } from '../src/core/validate.js';
 import { episodeFileText, episodeId, episodeRngs, recordPlay } from '../src/core/episode.js';
 import { mergeTiming } from '../src/run/messages.js';
 import type { EpisodeOutcome, EpisodeTask } from '../src/run/messages.js';
@@ -64,7 +64,7 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
     persisting = true;
     playMs = performance.now() - playStarted;
     clock.played = epochMs();
-    const { record, deltas } = recordPlay({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now }, play);
+    const { record, deltas } = recordResult(() => recordPlay({ runId: task.runId, domain, index: task.index, seed: task.seed, prior, now }, play), task.domain, play);
     // A result every later read of the playbook would refuse fails this episode alone, before its file or merge.
     checkEpisodeDeltas(deltas, task.domain);
     const batched = task.mode === 'locked' && task.commit !== 'each';
@@ -120,8 +120,23 @@ function thrownCode(err: unknown): string {
 
 /** What a play threw, in one readable line: an Error's message, a string as it is, anything else as Node shows it. */
 function thrownMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (typeof err === 'string') return err;
+  if (err instanceof Error) return oneLine(err.message || `${err.name} with no message`);
+  if (typeof err === 'string') return oneLine(err) || 'threw an empty string';
   const shown = inspect(err, { depth: 2, breakLength: Infinity });
   return `threw ${shown.length > 200 ? `${shown.slice(0, 197)}...` : shown}`;
+}
+
+/**
+ * The episode's record and deltas from what play returned; a play that returned no object, or a reflect that returned
+ * none (they are user code), fails as a bad result, not as a TypeError read off null.
+ */
+function recordResult<T>(make: () => T, domain: string, play: unknown): T {
+  const where = `domain \`${domain}\` returned a result that cannot be merged`;
+  if (typeof play !== 'object' || play === null) throw new EpisodeResultError(`${where}: play() resolved to ${inspect(play)}, not an object`);
+  try {
+    return make();
+  } catch (err) {
+    if (err instanceof TypeError) throw new EpisodeResultError(`${where}: ${err.message} (play() or reflect() returned something other than the Domain types say)`);
+    throw err;
+  }
 }

@@ -77,7 +77,11 @@ function domainNotes(report: AuditReport): string[] {
   const lines: string[] = [];
   for (const d of report.domains) {
     if (d.playbookError) {
-      lines.push(`LOSS: ${d.domain}: playbook cannot be read (${d.playbookError}); ${d.playbookIo ? 'make it readable and audit again; nothing was changed' : '`ace-orch repair --rebuild` moves it aside and rebuilds it'}`);
+      lines.push(
+        d.playbookIo
+          ? `LOSS: ${d.domain}: ${d.playbookError}; make it readable and audit again; nothing was changed`
+          : `LOSS: ${d.domain}: playbook cannot be read (${d.playbookError}); \`ace-orch repair --rebuild\` moves it aside and rebuilds it`,
+      );
     }
     if (d.playbookNote) lines.push(`note: ${d.domain}: playbook.json ${d.playbookNote}`);
     if (d.lostByReferenceAlone) {

@@ -9,6 +9,7 @@ import type { FileFinding } from './episode-read.js';
 import { compareObservations, mergeObservations } from './merge.js';
 import { unmergeableReason } from './mergeable.js';
 import { droppedByReferenceAlone } from './reference-replay.js';
+import { pythonConstantsIn } from './python-json.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
 import type { AuditReport, DomainAudit, EpisodeRecord, ObservationKey, Playbook, RunManifest } from './types.js';
 import { SECTION_NAMES } from './types.js';
@@ -153,7 +154,7 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     playbookError: state.playbookError ?? null,
     ...(state.playbookIo ? { playbookIo: true } : {}),
     // Counted by episode id, as every column is: say when the file holds more than one observation per id.
-    ...(observations.length > inPlaybook.size ? { playbookNote: playbookNote(observations, inPlaybook.size) } : {}),
+    ...(playbookNote(state.playbook, observations, inPlaybook.size) ?? {}),
     ...(lostByReferenceAlone ? { lostByReferenceAlone } : {}),
     ...(state.episodesError ? { episodesError: state.episodesError } : {}),
     noPlaybook: state.playbook === null && !state.playbookError && files.size > 0,
@@ -161,11 +162,17 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
   };
 }
 
-/** What a playbook holding more observations than episode ids is, for the note under the table. */
-function playbookNote(observations: readonly { episode_id: string }[], ids: number): string {
-  const reason = unmergeableReason(observations);
-  const counted = `holds ${observations.length} observations under ${ids} episode ids (counted by id here)`;
-  return reason ? `${counted}; it ${reason}: run and repair refuse to write it` : `${counted}; the others repeat them exactly`;
+/** What the note under the table says of a playbook: more observations than episode ids, Python's NaN. Null when nothing. */
+function playbookNote(playbook: Playbook | null, observations: readonly { episode_id: string }[], ids: number): { playbookNote: string } | null {
+  const notes: string[] = [];
+  if (observations.length > ids) {
+    const reason = unmergeableReason(observations);
+    const counted = `holds ${observations.length} observations under ${ids} episode ids (counted by id here)`;
+    notes.push(reason ? `${counted}; it ${reason}: run and repair refuse to write it` : `${counted}; the others repeat them exactly`);
+  }
+  const constants = playbook ? pythonConstantsIn(playbook) : 0;
+  if (constants) notes.push(`holds ${constants} NaN or Infinity value${constants === 1 ? '' : 's'} (Python's json.dump writes them), read here as null: run and repair refuse to write it, as a write would make them null`);
+  return notes.length ? { playbookNote: notes.join('; it also ') } : null;
 }
 
 /** Observations each readable playbook holds: what cap inference needs. */

@@ -25,6 +25,9 @@ export class BadInputError extends AceError {
   }
 }
 
+/** A file the system will not read as one (no permission, a directory in its place, a link to nothing): not torn, nothing to rebuild. */
+export class UnreadableFileError extends BadInputError {}
+
 /** The settings a refusal may name, which each front end says its own way: the CLI as flags, the library as options. */
 export type Setting = 'cap' | 'run' | 'store' | 'mode' | 'commit';
 

@@ -77,7 +77,8 @@ const OBSERVATION_FIELDS: { [K in keyof Observation]-?: FieldCheck } = {
   },
   // Absent, the reference tool reads it as 0 (`x.get('score', 0)`), and so does the merge (src/core/merge.ts).
   score: (v, o, where, file) => {
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`score\` that is not a number: ${show(v)}`, file);
+    // null too: Python's NaN, read as null (src/core/python-json.ts), which the reference reads back as a score.
+    if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v))) throw new BadInputError(`${file}: ${where} (${o['episode_id']}) has a \`score\` that is not a number: ${show(v)}`, file);
   },
   // Other tools write reliabilities such as SYNTHETIC_HIGH; src/core/reliability.ts ranks any string. Absent, the
   // reference tool ranks it as LOW (`x.get('reliability', 'LOW')`), and so does the merge.
@@ -142,11 +143,35 @@ export function checkEpisodeDeltas(deltas: Deltas, domain: string): void {
   try {
     text = JSON.stringify(deltas);
   } catch (err) {
-    throw new EpisodeResultError(`${where}: it cannot be written as JSON (${(err as Error).message})`);
+    throw new EpisodeResultError(`${where}: it cannot be written as JSON (${oneLine((err as Error).message)})`);
   }
+  // What JSON would drop without a word (a function, a symbol, undefined in a list) is data the agent meant to keep.
+  const dropped = unwritable(deltas, 'result');
+  if (dropped) throw new EpisodeResultError(`${where}: ${dropped}, which JSON cannot hold`);
   if (text.length > MAX_RESULT_CHARS) {
-    throw new EpisodeResultError(`${where}: it is ${(text.length / 2 ** 20).toFixed(1)} MB as JSON; an episode's observation and entries may be at most ${MAX_RESULT_CHARS / 2 ** 20} MB (the playbook keeps up to its cap of them, and every episode reads it)`);
+    throw new EpisodeResultError(`${where}: it is ${text.length} characters as JSON; an episode's observation and entries may be at most ${MAX_RESULT_CHARS} (1 MB: the playbook keeps up to its cap of them, and every episode reads it)`);
   }
+}
+
+/** The first value under `v` that JSON would silently drop or change, as "`path` is a function"; null when none. No cycles: JSON.stringify ran first. */
+function unwritable(v: unknown, path: string): string | null {
+  if (typeof v === 'function' || typeof v === 'symbol') return `\`${path}\` is a ${typeof v}`;
+  if (v instanceof Map || v instanceof Set) return `\`${path}\` is a ${v instanceof Map ? 'Map' : 'Set'} (JSON writes it as {})`;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] === undefined) return `\`${path}[${i}]\` is undefined`;
+      const found = unwritable(v[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (isObject(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      const found = unwritable(x, `${path}.${k}`);
+      if (found) return found;
+    }
+  }
+  return null;
 }
 
 /**

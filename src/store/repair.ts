@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { copyFile, open, readFile, rename, rm } from 'node:fs/promises';
 import { auditDomain } from '../core/audit.js';
 import type { DomainState, EpisodeFact } from '../core/audit.js';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, UnreadableFileError } from '../core/errors.js';
 import { combineDeltas, emptyDeltas } from '../core/merge.js';
 import { readEpisodeText } from '../core/episode-read.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from '../core/reference.js';
@@ -17,6 +17,7 @@ import { abandonedRuns } from './liveness.js';
 import { fsyncDirAsync, removeStaleTemps } from './durable.js';
 import { pendingDirOf, readPending } from './pending.js';
 import { readDomainState, systemError } from './snapshot.js';
+import { assertMergeable } from '../core/mergeable.js';
 import { recordCap, settleWriteCap } from './store-meta.js';
 import { Store } from './store.js';
 import type { Deltas, EpisodeEntry, EpisodeRecord, Playbook, RunManifest, SectionEntry } from '../core/types.js';
@@ -210,13 +211,25 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
   const remerger = fileRemerger(store, cap, options.rules);
   const domains: DomainRepair[] = [];
   const states: DomainState[] = [];
-  for (const domain of await store.listDomains()) {
+  const names = await store.listDomains();
+  // Before anything is written (the cap's record, a pending fold, a copy): a playbook no merge may write stops the repair
+  // here, not after it has written into the store. A torn one is handled below (--rebuild).
+  for (const domain of names) {
+    let read;
+    try {
+      read = store.readPlaybookFile(domain);
+    } catch {
+      continue;
+    }
+    assertMergeable(read.playbook, store.playbookPath(domain));
+  }
+  for (const domain of names) {
     let movedAside: string | undefined;
     try {
       await store.readPlaybook(domain);
     } catch (err) {
       // Not torn: the system will not read it. Rebuilding would only hide it.
-      if (systemError(err)) throw new BadInputError(`${store.playbookPath(domain)} cannot be read (${err.message}); make it readable and repair again`, store.playbookPath(domain));
+      if (err instanceof UnreadableFileError) throw new UnreadableFileError(`${err.message}; make it readable and repair again`, err.file);
       if (!(err instanceof BadInputError) || !options.rebuild) {
         if (err instanceof BadInputError) throw new BadInputError(`${err.message}; \`ace-orch repair --rebuild\` moves it aside and rebuilds it from the episode files`, err.file);
         throw err;

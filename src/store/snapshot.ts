@@ -1,12 +1,13 @@
 /** Reads what the audit needs from a store: the thin I/O side of src/core/audit.ts. */
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, readlink, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { episodeFact } from '../core/audit.js';
 import type { AuditInput, DomainState, EpisodeFact } from '../core/audit.js';
 import { readEpisodeText } from '../core/episode-read.js';
 import { builtInReflection, type ReflectionRules } from '../core/reference.js';
 import type { FileFinding } from '../core/episode-read.js';
 import { readRecordedCap } from './store-meta.js';
-import { BadInputError, SettingError } from '../core/errors.js';
+import { BadInputError, SettingError, UnreadableFileError } from '../core/errors.js';
 import type { Store } from './store.js';
 
 /** Files read at once: enough to hide latency, few enough to stay under open-file limits. */
@@ -37,10 +38,10 @@ export async function readDomainState(store: Store, domain: string, rules: Refle
     const read = store.readPlaybookFile(domain);
     playbook = read.exists ? read.playbook : null;
   } catch (err) {
-    // Torn or foreign content, or a file the system will not read (permissions, a directory in its place).
-    if (!(err instanceof BadInputError) && !systemError(err)) throw err;
-    playbookError = err instanceof BadInputError ? err.message : `${store.playbookPath(domain)}: ${(err as Error).message}`;
-    playbookIo = !(err instanceof BadInputError);
+    // Torn or foreign content, or a file the system will not read (permissions, a directory in its place, a link to nothing).
+    if (!(err instanceof BadInputError)) throw err;
+    playbookError = err.message;
+    playbookIo = err instanceof UnreadableFileError;
   }
   let files: string[] = [];
   let episodesError: string | undefined;
@@ -50,16 +51,26 @@ export async function readDomainState(store: Store, domain: string, rules: Refle
     if (!systemError(err)) throw err;
     episodesError = (err as Error).message;
   }
-  // An entry that cannot be read as a file (a dangling link, a directory, no permission) is an unreadable file, never a stop.
+  // An episodes directory that is a link to nothing holds files somewhere the audit cannot see: not "no files".
+  const episodesDir = store.episodesDir(domain);
+  if (files.length === 0 && !episodesError && (await lstat(episodesDir).then((s) => s.isSymbolicLink(), () => false)) && !(await stat(episodesDir).then(() => true, () => false))) {
+    episodesError = `${episodesDir} is a symbolic link to ${await readlink(episodesDir)}, which does not exist`;
+  }
+  // An entry that cannot be read as a file (a dangling link, a directory, a pipe, no permission) is an unreadable file, never
+  // a stop (a pipe would block the read forever). Its name still says which episode it is: that observation is not "unexpected".
+  const unreadable = (file: string, problem: string) => ({ ok: false as const, finding: { file, episode_id: basename(file, '.json'), used: false, problem } });
   const reads = await mapLimited(files, READ_CONCURRENCY, async (file) => ({
     file,
-    read: await readFile(file, 'utf8').then(
-      (text) => readEpisodeText(text, file),
+    read: await stat(file).then(
+      (st) => (st.isFile() ? readFile(file, 'utf8').then((text) => readEpisodeText(text, file)) : unreadable(file, 'not a regular file')),
       (err: unknown) => {
         if (!systemError(err)) throw err;
-        return { ok: false as const, finding: { file, used: false, problem: `cannot be read: ${(err as Error).message}` } };
+        return unreadable(file, `cannot be read: ${(err as Error).message}`);
       },
-    ),
+    ).catch((err: unknown) => {
+      if (!systemError(err)) throw err;
+      return unreadable(file, `cannot be read: ${(err as Error).message}`);
+    }),
   }));
   const episodes: EpisodeFact[] = [];
   const findings: FileFinding[] = [];

@@ -9,12 +9,12 @@
  *   <store>/domains/<domain>/metadata/stats.json
  *   <store>/runs/<run_id>.json
  */
-import { constants, readFileSync } from 'node:fs';
+import { constants, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { assertWithinCap } from '../core/cap.js';
 import { assertMergeable } from '../core/mergeable.js';
-import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnsupportedPlatformError } from '../core/errors.js';
+import { BadInputError, FencedWriteError, ForeignWriteError, LeaseLostError, LockCompromisedError, UnreadableFileError, UnsupportedPlatformError } from '../core/errors.js';
 import { applyDeltas, combineDeltas, DEFAULT_CAP, emptyPlaybook, sameContent } from '../core/merge.js';
 import { withFolded } from '../core/folded-batches.js';
 import { episodeFileText, episodeTextOf } from '../core/episode.js';
@@ -259,8 +259,18 @@ export class Store implements StoreBackend {
    */
   readPlaybookFile(domain: string): { playbook: Playbook; exists: boolean; identity: string | null } {
     const file = this.playbookPath(domain);
-    const read = readWithIdentity(file);
-    if (!read) return { playbook: emptyPlaybook(), exists: false, identity: null };
+    let read: ReturnType<typeof readWithIdentity>;
+    try {
+      read = readWithIdentity(file);
+    } catch (err) {
+      throw new UnreadableFileError(`${file} cannot be read (${(err as Error).message})`, file);
+    }
+    if (!read) {
+      // A link to nothing is no missing playbook: a write would replace the link the user made.
+      const link = lstatSync(file, { throwIfNoEntry: false });
+      if (link?.isSymbolicLink()) throw new UnreadableFileError(`${file} is a symbolic link to ${readlinkSync(file)}, which does not exist`, file);
+      return { playbook: emptyPlaybook(), exists: false, identity: null };
+    }
     return { playbook: parsePlaybook(read.text, file), exists: true, identity: read.identity };
   }
 
@@ -533,7 +543,10 @@ export class Store implements StoreBackend {
 
   /** Domains with a directory in the store: a symbolic link to a directory counts, as every write through it lands there. */
   async listDomains(): Promise<string[]> {
-    const entries = await readdir(join(this.root, 'domains'), { withFileTypes: true }).catch((err) => (isMissing(err) ? [] : Promise.reject(err)));
+    const entries = await readdir(join(this.root, 'domains'), { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+      if (isMissing(err)) return [];
+      throw new UnreadableFileError(`store ${this.root}: ${join(this.root, 'domains')} cannot be listed (${err.message})`, this.root);
+    });
     const linkedDir = (name: string): Promise<boolean> => stat(join(this.root, 'domains', name)).then((s) => s.isDirectory(), () => false);
     const dirs = await Promise.all(entries.map(async (e) => e.isDirectory() || (e.isSymbolicLink() && (await linkedDir(e.name)))));
     return entries
