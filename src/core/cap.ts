@@ -15,7 +15,7 @@
  *   `--cap`, the cap the audit infers: the reference tool's 100, or its largest
  *   playbook if larger. An empty new store takes `--cap`, else 10.
  */
-import { BadInputError, CapRefusedError, SettingError } from './errors.js';
+import { CapRefusedError, SettingError } from './errors.js';
 import { DEFAULT_CAP } from './merge.js';
 import type { RunManifest } from './types.js';
 

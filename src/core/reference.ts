@@ -8,7 +8,7 @@ import type { Domain } from '../domains/domain.js';
 import { chemTile } from '../domains/chem_tile.js';
 import { hotPot } from '../domains/hot_pot.js';
 import { switchLight } from '../domains/switch_light.js';
-import type { Deltas, EpisodeRecord, Observation, SectionEntry, Trajectory } from './types.js';
+import type { Deltas, EpisodeRecord, Observation, Trajectory } from './types.js';
 
 /**
  * Where the audit finds a domain's reflection rules. The rules reach this pure

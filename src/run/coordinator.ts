@@ -5,7 +5,7 @@
  * store themselves; the coordinator never writes a playbook.
  */
 import { randomBytes } from 'node:crypto';
-import { BadInputError, SettingError } from '../core/errors.js';
+import { SettingError } from '../core/errors.js';
 import { episodeTrace, epochMs } from './episode-clock.js';
 import { runEfficiency } from '../core/efficiency.js';
 import { episodeId } from '../core/episode.js';

@@ -16,7 +16,7 @@ import { builtInReflection, deltasOfEpisode, type ReflectionRules } from '../cor
 import { abandonedRuns } from './liveness.js';
 import { fsyncDirAsync, removeStaleTemps } from './durable.js';
 import { pendingDirOf, readPending } from './pending.js';
-import { readDomainState, systemError } from './snapshot.js';
+import { readDomainState } from './snapshot.js';
 import { assertMergeable } from '../core/mergeable.js';
 import { recordCap, settleWriteCap } from './store-meta.js';
 import { Store } from './store.js';

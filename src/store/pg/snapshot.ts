@@ -1,7 +1,7 @@
 /** Reads what the pure audit needs from the PostgreSQL store, like src/store/snapshot.ts does from files. */
 import { episodeFact } from '../../core/audit.js';
 import type { AuditInput, DomainState } from '../../core/audit.js';
-import { BadInputError, SettingError } from '../../core/errors.js';
+import { SettingError } from '../../core/errors.js';
 import type { SnapshotOptions } from '../snapshot.js';
 import type { PgStore } from './pg-store.js';
 import { builtInReflection, type ReflectionRules } from '../../core/reference.js';
