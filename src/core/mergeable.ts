@@ -29,6 +29,8 @@ function canonical(v: unknown): string {
 
 /** Why merging into these observations would drop some, or null when it would not. */
 export function unmergeableReason(observations: readonly { episode_id: string }[]): string | null {
+  // Every merge asks, under the lock: one id each (the usual case) is settled without serializing anything.
+  if (new Set(observations.map((o) => o.episode_id)).size === observations.length) return null;
   const first = new Map<string, string>();
   const clashes = new Map<string, number>();
   for (const o of observations) {
