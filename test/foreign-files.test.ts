@@ -122,7 +122,7 @@ test('repair names the observations its re-merge ranks out of the playbook and k
   t.is(r.code, 0, r.stderr);
   const [d] = JSON.parse(r.stdout).domains;
   t.deepEqual(d.recovered, [lost]);
-  t.deepEqual(d.rankedOut, { observations: [outside.episode_id], sectionEntries: 0 });
+  t.deepEqual(d.rankedOut, { observations: [outside.episode_id], sectionEntries: 0, entries: [] });
   t.is(await readFile(d.keptBefore, 'utf8'), edited, 'the playbook as it was, byte for byte');
   const text = await cli(['repair', '--store', store]);
   t.is(text.code, 0, text.stderr);

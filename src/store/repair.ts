@@ -20,7 +20,7 @@ import { readDomainState } from './snapshot.js';
 import { assertMergeable } from '../core/mergeable.js';
 import { recordCap, settleWriteCap } from './store-meta.js';
 import { Store } from './store.js';
-import type { Deltas, EpisodeEntry, EpisodeRecord, Playbook, RunManifest, SectionEntry } from '../core/types.js';
+import type { Deltas, EpisodeEntry, EpisodeRecord, Playbook, RunManifest, SectionEntry, SectionName } from '../core/types.js';
 import { parsePlaybook } from '../core/validate.js';
 import type { StoreBackend } from './backend.js';
 import type { PgStore } from './pg/pg-store.js';
@@ -50,7 +50,7 @@ export interface DomainRepair {
    * Observations the playbook held before the repair that the recovered ones ranked out under the cap, and
    * section entries they pushed past the 10 kept: what the repair took out. Absent when nothing was.
    */
-  rankedOut?: { observations: string[]; sectionEntries: number };
+  rankedOut?: { observations: string[]; sectionEntries: number; entries: { section: SectionName; source_episode: string; content: string }[] };
   /** Where the playbook as it was before the repair is kept, when the repair took anything out of it. */
   keptBefore?: string;
 }
@@ -296,15 +296,15 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
 }
 
 /** What `after` no longer holds of `before`: observations by id, section entries by (source, content); null when nothing. */
-function takenOut(before: Playbook, after: Playbook): { observations: string[]; sectionEntries: number } | null {
+function takenOut(before: Playbook, after: Playbook): NonNullable<DomainRepair['rankedOut']> | null {
   const kept = new Set(after.observations.map((o) => o.episode_id));
   const observations = before.observations.map((o) => o.episode_id).filter((id) => !kept.has(id));
   const key = (e: SectionEntry): string => JSON.stringify([e.source_episode, e.content]);
-  const sectionEntries = SECTION_NAMES.reduce((n, s) => {
-    const now = new Set(after[s].map(key));
-    return n + before[s].filter((e) => !now.has(key(e))).length;
-  }, 0);
-  return observations.length || sectionEntries ? { observations: [...new Set(observations)].sort(), sectionEntries } : null;
+  const entries = SECTION_NAMES.flatMap((section) => {
+    const now = new Set(after[section].map(key));
+    return before[section].filter((e) => !now.has(key(e))).map((e) => ({ section, source_episode: e.source_episode, content: e.content }));
+  });
+  return observations.length || entries.length ? { observations: [...new Set(observations)].sort(), sectionEntries: entries.length, entries } : null;
 }
 
 /**

@@ -68,8 +68,13 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
     for (const d of repair.domains) if (d.pendingBatchesFolded) io.out(`Folded ${count(d.pendingBatchesFolded, 'pending batch')} into ${d.domain}'s playbook.`);
     for (const d of repair.domains) {
       if (!d.rankedOut) continue;
-      const { observations, sectionEntries } = d.rankedOut;
-      const what = [observations.length && `${count(observations.length, 'observation')} (${listIds(observations)})`, sectionEntries && count(sectionEntries, 'section entry')].filter(Boolean).join(' and ');
+      const { observations, entries } = d.rankedOut;
+      const what = [
+        observations.length && `${count(observations.length, 'observation')} (${listIds(observations)})`,
+        entries.length && `${count(entries.length, 'section entry')} (${listIds(entries.map((e) => `${e.section}/${e.source_episode}`))})`,
+      ]
+        .filter(Boolean)
+        .join(' and ');
       io.out(`${d.domain}: the recovered entries ranked ${what} out of the playbook (its cap is ${report.cap}, sections keep 10); the playbook as it was is kept at ${d.keptBefore}`);
     }
     for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed. \`ace-orch run --resume ${id} --store ${storeArg(store.location)}\` plays the episodes it never finished.`);
