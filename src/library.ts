@@ -22,7 +22,7 @@ import { openStore } from './store/open.js';
 import type { PgStore } from './store/pg/pg-store.js';
 import { BadInputError, SettingError } from './core/errors.js';
 import type { Setting, SettingNames } from './core/errors.js';
-import { positiveInt, show } from './core/validate.js';
+import { isRunId, positiveInt, show } from './core/validate.js';
 import type { AuditReport, CommitMode, ExperimentConfig, WriteMode } from './core/types.js';
 
 /** Options of {@link runExperiment}. */
@@ -123,7 +123,7 @@ async function runWith(options: ExperimentOptions): Promise<RunReport> {
   checkChoice(options.mode, 'mode', ['locked', 'unlocked']);
   checkChoice(options.commit, 'commit', ['each', 'batched', 'shared']);
   // It names the manifest's file (runs/<id>.json) and its rows: the same rule as `--resume`'s.
-  if (options.runId !== undefined && (typeof options.runId !== 'string' || !/^[A-Za-z0-9._-]+$/.test(options.runId))) {
+  if (options.runId !== undefined && !isRunId(options.runId)) {
     throw new BadInputError(`options.runId: Expected letters, digits, '.', '_' or '-', got \`${show(options.runId)}\``);
   }
   if (input.modules?.length) {

@@ -32,7 +32,7 @@ export interface EpisodeRowSizes {
   episodes: number;
 }
 
-export const EPISODE_ROW_SIZES: EpisodeRowSizes = { files: 300, episodes: 1000 };
+const EPISODE_ROW_SIZES: EpisodeRowSizes = { files: 300, episodes: 1000 };
 const GROUP = 50;
 
 function episodeTexts(n: number): { name: string; data: string }[] {

@@ -89,7 +89,7 @@ export async function runPgBench(url: string, scratchDir: string, progress: (lin
   progress('bench: file store, 5 processes, group commit ...');
   const file = await runBench(join(scratchDir, 'merge-file'), merges);
   progress('bench: PostgreSQL store, 5 processes, group commit ...');
-  const postgres = await scratchSchemas(url, 1, ([schema]) => runBench(storeUrlIn(parsePgUrl(url, '--pg'), schema!), merges));
+  const postgres = await scratchSchemas(url, 1, ([schema]) => runBench(storeUrlIn(target, schema!), merges));
   const queue: QueueRow[] = [];
   for (const episodeMs of [0, 1000]) {
     for (const workers of [1, 2, 3]) {

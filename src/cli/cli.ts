@@ -141,16 +141,21 @@ const NAME_A_COMMAND = `Name a command: ${COMMANDS.slice(0, -1).map(commandName)
  * is no command, every module, so yargs judges the arguments exactly as if all were loaded.
  */
 function commandsToLoad(args: readonly string[]): ReadonlySet<CommandSpec> {
-  const first = Parser([...args])._[0];
+  const first = firstWord(args);
   if (first === undefined) return new Set();
-  const named = commandNamed(args);
+  const named = commandNamed(first);
   return new Set(named ? [named] : COMMANDS);
 }
 
-/** The command `args` name, found as commandsToLoad finds it; undefined for none or an unknown one. */
-function commandNamed(args: readonly string[]): CommandSpec | undefined {
+/** The first positional of `args`, read as yargs' own parser reads it: a flag's value is not taken for it. */
+function firstWord(args: readonly string[]): string | undefined {
   const first = Parser([...args])._[0];
-  return first === undefined ? undefined : COMMANDS.find((c) => commandName(c) === String(first));
+  return first === undefined ? undefined : String(first);
+}
+
+/** The command a first word names; undefined for none or an unknown one. */
+function commandNamed(first: string | undefined): CommandSpec | undefined {
+  return first === undefined ? undefined : COMMANDS.find((c) => commandName(c) === first);
 }
 
 /**
@@ -160,12 +165,13 @@ function commandNamed(args: readonly string[]): CommandSpec | undefined {
 function yargsMessageLine(msg: string, args: readonly string[]): string {
   const unknown = /^Unknown arguments?: (.*)$/s.exec(msg);
   // A first word that is no command: said as such, with the commands there are, not as a stray argument.
-  const first = Parser([...args])._[0];
-  if (unknown && first !== undefined && !commandNamed(args)) {
-    return `Unknown command: ${String(first)}; ${NAME_A_COMMAND.toLowerCase()}`;
+  const first = firstWord(args);
+  const named = commandNamed(first);
+  if (unknown && first !== undefined && !named) {
+    return `Unknown command: ${first}; ${NAME_A_COMMAND.toLowerCase()}`;
   }
   // A required positional left out (`report` with no source): named as the command's usage names it.
-  const positional = /^Not enough non-option arguments/.exec(msg) && commandNamed(args)?.command.match(/<([^>.]+)(\.\.)?>/);
+  const positional = /^Not enough non-option arguments/.exec(msg) && named?.command.match(/<([^>.]+)(\.\.)?>/);
   if (positional) return `Missing ${positional[2] ? 'at least one' : 'the'} <${positional[1]}> argument`;
   if (unknown) {
     const names = unknown[1]!.split(', ');
@@ -231,7 +237,7 @@ async function main(args: string[], io: Io, releaseSignals: boolean): Promise<nu
     .fail((msg, err) => {
       // yargs rethrows a `coerce` error (src/cli/commands/flags.ts) as a YError carrying only its message.
       if (err?.name === 'YError') throw new BadInputError(err.message);
-      const command = commandNamed(args);
+      const command = commandNamed(firstWord(args));
       throw err ?? new UsageError(`${yargsMessageLine(msg, args)} (see ace-orch ${command ? `${commandName(command)} ` : ''}--help)`);
     });
   const toLoad = commandsToLoad(args);

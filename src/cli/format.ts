@@ -1,11 +1,12 @@
 /** Terminal rendering of reports. Pure: strings in, strings out. */
 
-/** `1 episode`, `2 episodes`. */
-export const count = (n: number, noun: string): string => (n === 1 ? `${n} ${noun}` : /[^aeiou]y$/.test(noun) ? `${n} ${noun.slice(0, -1)}ies` : `${n} ${noun}${/(s|x|ch|sh)$/.test(noun) ? 'es' : 's'}`);
 import { storeArg } from '../core/store-arg.js';
 import { zeroLossSentence } from '../core/verdict.js';
 import type { RetrySummary } from '../core/retries.js';
 import type { AuditReport, DomainAudit, LockStats } from '../core/types.js';
+
+/** `1 episode`, `2 episodes`. */
+export const count = (n: number, noun: string): string => (n === 1 ? `${n} ${noun}` : /[^aeiou]y$/.test(noun) ? `${n} ${noun.slice(0, -1)}ies` : `${n} ${noun}${/(s|x|ch|sh)$/.test(noun) ? 'es' : 's'}`);
 
 const COLUMNS: { title: string; value: (d: DomainAudit) => string | number }[] = [
   { title: 'Domain', value: (d) => d.domain },

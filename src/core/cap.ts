@@ -82,7 +82,7 @@ export function decideWriteCap(recorded: RecordedCap | null, requested: number |
   if (recorded === null && requested === undefined && sizes.length > 0) {
     // Playbooks and no record: another tool's store (the reference keeps up to REFERENCE_CAP). Its cap, as the audit
     // infers it, not the default of a new store, which would rank out observations the store was keeping.
-    const cap = Math.max(REFERENCE_CAP, ...sizes.map((s) => s.observations));
+    const { cap } = inferAuditCap(undefined, null, sizes);
     decision = { cap, record: true, note: `this store records no cap (it was not created by ace-orch): using ${cap}, the reference tool's cap${cap > REFERENCE_CAP ? ' raised to its largest playbook' : ''}, as the audit does, so nothing it holds is ranked out; recorded in the store; --cap overrides` };
   } else if (recorded === null) decision = { cap: requested ?? DEFAULT_CAP, record: true };
   else if (requested === undefined || requested === recorded.cap) decision = { cap: recorded.cap, record: false };

@@ -29,7 +29,8 @@ export function compareObservations(a: ObservationKey, b: ObservationKey): numbe
   return reliabilityRank(a.reliability ?? 'LOW') - reliabilityRank(b.reliability ?? 'LOW') || scoreOf(b) - scoreOf(a) || cmpStr(a.episode_id, b.episode_id);
 }
 
-const scoreOf = (o: ObservationKey): number => (typeof o.score === 'number' ? o.score : 0);
+/** An observation's score as the merge ranks it: 0 when another tool wrote none. */
+export const scoreOf = (o: ObservationKey): number => (typeof o.score === 'number' ? o.score : 0);
 
 /**
  * Most recent first; then the later source episode first, then content, so the order is total. The

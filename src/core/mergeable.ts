@@ -9,13 +9,10 @@
 import { BadInputError } from './errors.js';
 import { pythonConstantsIn } from './python-json.js';
 import type { Playbook } from './types.js';
+import { isObject } from './validate.js';
 
 /** The reference tool's molecular indicators, checked as it checks them. */
 const MOLECULAR_KEYS = ['smiles', 'molecule', 'molecular_weight', 'descriptors', 'compound', 'solubility'];
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** True when the reference tool would treat these observations as a molecular domain. */
 export function isMolecular(observations: readonly unknown[]): boolean {

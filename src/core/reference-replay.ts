@@ -11,6 +11,7 @@
  * one playbook in memory across episodes would have dropped others, so the replay is a guide, said
  * as such, and changes no count.
  */
+import { scoreOf } from './merge.js';
 import { reliabilityRank } from './reliability.js';
 import type { ObservationKey } from './types.js';
 
@@ -26,7 +27,6 @@ export interface ReplayEpisode {
 
 /** merge_deltas' own order, which knows HIGH and MEDIUM only: 1, 0, -1 for anything else. */
 const memoryRank = (r: unknown): number => (r === 'HIGH' ? 1 : r === 'MEDIUM' ? 0 : -1);
-const scoreOf = (k: ObservationKey): number => (typeof k.score === 'number' ? k.score : 0);
 
 /** True when `a` sorts strictly before `b` under `rank` (descending, ties false). */
 function before(a: ObservationKey, b: ObservationKey, rank: (r: unknown) => number): boolean {

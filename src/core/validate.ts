@@ -7,7 +7,7 @@ import { parsePythonJson } from './python-json.js';
 import type { Deltas, Observation, Playbook, RunManifest } from './types.js';
 import { SECTION_NAMES } from './types.js';
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -40,21 +40,17 @@ export function oneLine(text: string): string {
   return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }
 
+/** A run id as a manifest's file name (runs/<id>.json) can carry it: letters, digits, '.', '_' and '-'. */
+export const isRunId = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v);
+
 /** A camelCase option key as its flag is spelled (`episodeTimeout` → `episode-timeout`). */
 export const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 export function parseJson(text: string, file: string, what: string): unknown {
   try {
-    return JSON.parse(text);
+    // Python's json.dump writes NaN and Infinity: a playbook the reference tool wrote may hold them.
+    return what === 'playbook' ? parsePythonJson(text) : JSON.parse(text);
   } catch (err) {
-    // Python's json.dump writes NaN and Infinity; a playbook or episode file the reference wrote may hold them.
-    if (what === 'playbook') {
-      try {
-        return parsePythonJson(text);
-      } catch {
-        // Not that either: said as JSON below.
-      }
-    }
     // "the file is empty" reads as a reason of its own, not after "playbook is".
     const reason = notJsonReason(text, err);
     throw new BadInputError(`${file}: ${text.trim() === '' ? `${reason} (${what})` : `${what} is ${reason}`}`, file);

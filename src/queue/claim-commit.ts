@@ -118,13 +118,15 @@ export class ClaimCommitter {
       const locked = new Map<string, number>();
       // Domains in a fixed order, so two workers' batches never wait on each other's rows in a cycle.
       for (const domain of [...new Set(live.map((i) => i.domain))].sort()) {
+        // What the merge needs is made before the row lock: the earlier domains' locks are held meanwhile.
+        const mine = live.filter((i) => i.domain === domain);
+        const deltas = combineDeltas(mine.map((i) => i.deltas));
+        const runs: Record<string, number> = {};
+        for (const i of mine) if (i.record.run_id) runs[i.record.run_id] = (runs[i.record.run_id] ?? 0) + 1;
         const asked = performance.now();
         const row = await lockPlaybook(c, t.playbooks, domain, `${location} playbook ${domain}`);
         locked.set(domain, performance.now());
-        const mine = live.filter((i) => i.domain === domain);
-        const written = await mergeLocked(c, t.playbooks, domain, row, combineDeltas(mine.map((i) => i.deltas)), this.store.options.cap, `${location} playbook ${domain}`);
-        const runs: Record<string, number> = {};
-        for (const i of mine) if (i.record.run_id) runs[i.record.run_id] = (runs[i.record.run_id] ?? 0) + 1;
+        const written = await mergeLocked(c, t.playbooks, domain, row, deltas, this.store.options.cap, `${location} playbook ${domain}`);
         merges[domain] = { waitMs: locked.get(domain)! - asked, holdMs: 0, batch: mine.length, runs, changed: written !== null, bytes: written?.bytes ?? 0 };
       }
       if (live.length) {

@@ -21,7 +21,7 @@ import type { StoreBackend } from '../store/backend.js';
 import { Store } from '../store/store.js';
 import type { EpisodeEntry, RunManifest } from '../core/types.js';
 import { storeArg } from '../core/store-arg.js';
-import { parseManifest } from '../core/validate.js';
+import { isRunId, parseManifest } from '../core/validate.js';
 
 export interface ResumeResult {
   /** Nothing left to play and nothing to merge: the run is complete and nothing was written. */
@@ -51,7 +51,7 @@ function assertNotRunningElsewhere(manifest: RunManifest, location: string): voi
 
 /** Reads and checks the run's manifest: it must exist in this store, belong to it, and not be running still. */
 export async function readRunToResume(store: StoreBackend, runId: string): Promise<RunManifest> {
-  if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new BadInputError(`--resume: \`${runId}\` is not a run id`);
+  if (!isRunId(runId)) throw new BadInputError(`--resume: \`${runId}\` is not a run id`);
   if (!(store instanceof Store)) {
     // Read from the store's own table, where only runs on this store write: a host may reach the server under another address.
     const manifest = (await store.readManifests()).find((m) => m.run_id === runId);

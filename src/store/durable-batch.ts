@@ -63,7 +63,7 @@ export async function createFilesDurable(files: readonly NewFile[]): Promise<New
  * Also for a file that was already there: a crashed writer may have linked it without the directory fsync.
  * If the fsync fails, no link is known durable: every file not already refused fails with its error.
  */
-export async function afterDirSync(results: NewFileResult[], syncDirs: () => Promise<unknown>): Promise<NewFileResult[]> {
+async function afterDirSync(results: NewFileResult[], syncDirs: () => Promise<unknown>): Promise<NewFileResult[]> {
   if (results.every((r) => r instanceof Error)) return results;
   try {
     await syncDirs();

@@ -61,16 +61,12 @@ export async function readDomainState(store: Store, domain: string, rules: Refle
   const unreadable = (file: string, problem: string) => ({ ok: false as const, finding: { file, episode_id: basename(file, '.json'), used: false, problem } });
   const reads = await mapLimited(files, READ_CONCURRENCY, async (file) => ({
     file,
-    read: await stat(file).then(
-      (st) => (st.isFile() ? readFile(file, 'utf8').then((text) => readEpisodeText(text, file)) : unreadable(file, 'not a regular file')),
-      (err: unknown) => {
+    read: await stat(file)
+      .then((st) => (st.isFile() ? readFile(file, 'utf8').then((text) => readEpisodeText(text, file)) : unreadable(file, 'not a regular file')))
+      .catch((err: unknown) => {
         if (!systemError(err)) throw err;
         return unreadable(file, `cannot be read: ${(err as Error).message}`);
-      },
-    ).catch((err: unknown) => {
-      if (!systemError(err)) throw err;
-      return unreadable(file, `cannot be read: ${(err as Error).message}`);
-    }),
+      }),
   }));
   const episodes: EpisodeFact[] = [];
   const findings: FileFinding[] = [];
