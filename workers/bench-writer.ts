@@ -20,7 +20,7 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   const backend = await openStore(task.store, { cap: task.cap, lock: task.lock });
   const store = new Store(task.store, { cap: task.cap, lock: task.lock });
   const file = store.playbookPath(BENCH_DOMAIN);
-  const out: WriterTimings = { writer: task.writer, waitMs: [], holdMs: [], retries: 0, ackMs: [], keys: [], lastAckUs: 0 };
+  const out: WriterTimings = { writer: task.writer, waitMs: [], holdMs: [], retries: 0, ackMs: [], keys: [], lastAckUs: 0, startedUs: 0 };
   // Batched merges awaiting their reply, and when their burst was handed over (an acknowledgement is timed
   // from then, not from when the merge joined the burst).
   const pending = new Map<number, { sentAt: number; onReply: (r: CommitReply, sentAt: number) => void }>();
@@ -38,6 +38,10 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   Atomics.add(b, 0, 1);
   Atomics.notify(b, 0);
   while (Atomics.load(b, 1) === 0) Atomics.wait(b, 1, 0, 1_000);
+  // Then sleep until the start time every process was given (the flag stays 1, so only the timeout wakes it).
+  const atUs = new Float64Array(task.barrier, 8, 1)[0]!;
+  for (let left = atUs - nowUs(); left > 0; left = atUs - nowUs()) Atomics.wait(b, 1, 1, left / 1000);
+  out.startedUs = nowUs();
 
   const record = (r: { waitMs: number; holdMs: number; retries: number }, since: number): void => {
     out.waitMs.push(r.waitMs);

@@ -28,7 +28,7 @@ const pool = new Piscina<WriterTask, WriterTimings>({
 const committer = new GroupCommitter(await openStore(job.store, { cap: job.cap, lock: job.lock, shareCommits: job.commit === 'shared' }));
 // Warm the committer's path too (as each writer thread warms its own), on a scratch domain of this process.
 if (job.commit !== 'each' && job.method === 'locked') await committer.submit(`warmup-p${process.pid}`, benchDeltas(job.writers[0]!, -1));
-const barrier = new SharedArrayBuffer(8);
+const barrier = new SharedArrayBuffer(16);
 const b = new Int32Array(barrier);
 
 const runs = job.writers.map((writer) => {
@@ -61,6 +61,7 @@ const waitReady = setInterval(() => {
 
 process.on('message', (msg: ToBenchProcess) => {
   if (msg.type !== 'go') return;
+  new Float64Array(barrier, 8, 1)[0] = msg.atUs;
   Atomics.store(b, 1, 1);
   Atomics.notify(b, 1);
 });

@@ -23,6 +23,9 @@ function processFile(): string {
   return fileURLToPath(siblingModule(import.meta.url, './bench-process'));
 }
 
+/** How far ahead the start is set: far more than sending "go" to every process takes. */
+const START_LEAD_US = 50_000;
+
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** `store`: a scratch directory, or a PostgreSQL URL naming a scratch schema (the locked method only). */
@@ -55,12 +58,18 @@ export async function runBench(storeValue: string, options: Partial<BenchOptions
     return { ready, done };
   });
   await Promise.all(messages.map((m) => m.ready));
-  const startUs = nowUs();
-  for (const c of children) c.send({ type: 'go' });
+  // Every writer starts at one instant on the host's clock, not as each "go" arrives: sent one after another, the
+  // last process heard it up to 6 ms after the first, which is no merge's work and weighed most on the shortest rows.
+  // A process that hears it late still starts late, and the clock counts that.
+  const startUs = nowUs() + START_LEAD_US;
+  for (const c of children) c.send({ type: 'go', atUs: startUs });
   const finished = await Promise.all(messages.map((m) => m.done));
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
 
   const timings = finished.flatMap((f) => f.timings);
+  // A writer that started before the clock would make every figure of its row look better than it was.
+  const early = timings.find((t) => t.startedUs < startUs);
+  if (early) throw new Error(`bench: writer ${early.writer} started ${startUs - early.startedUs} µs before the clock`);
   // Stopped where each writer saw its last merge acknowledged, not when its process reported back: the
   // report's trip (thread to process to orchestrator) is no merge's work.
   const seconds = (Math.max(...timings.map((t) => t.lastAckUs)) - startUs) / 1e6;

@@ -54,7 +54,7 @@ export interface WriterTask {
   lock: LockOptions;
   /** Batched mode: where to hand deltas to the process's committer. */
   port?: import('node:worker_threads').MessagePort;
-  /** Shared start barrier: [ready count, go flag]. */
+  /** Shared start barrier: Int32 [ready count, go flag], then the start time (Float64 at byte 8, nowUs). */
   barrier: SharedArrayBuffer;
   parties: number;
 }
@@ -72,6 +72,8 @@ export interface WriterTimings {
    * one clock for every process on the host, so the orchestrator can stop its clock there.
    */
   lastAckUs: number;
+  /** When this writer left the start barrier (nowUs): never before the start time it was given. */
+  startedUs: number;
 }
 
 /** Writer thread -> its process's committer (a burst of requests per message), and back (a reply per request). */
@@ -96,6 +98,9 @@ export const BENCH_JOB_ENV = 'ACE_BENCH_JOB';
 /** What a bench process runs: its writers' shared settings and which writers are its own. */
 export type BenchJob = Omit<WriterTask, 'writer' | 'port' | 'barrier' | 'parties'> & { writers: number[] };
 
-/** Bench process <-> bench orchestrator. */
-export type ToBenchProcess = { type: 'go' };
+/**
+ * Bench process <-> bench orchestrator. `atUs`: when every writer starts (nowUs), far enough ahead that the
+ * message has reached every process by then.
+ */
+export type ToBenchProcess = { type: 'go'; atUs: number };
 export type FromBenchProcess = { type: 'ready' } | { type: 'done'; timings: WriterTimings[] } | { type: 'error'; message: string };
