@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { freshUrl, pgTest } from './pg-test.js';
+import { sql } from './conformance/backends.js';
 import { tempDir } from './helpers.js';
 
 pgTest('run, audit and repair on postgres://; export writes the file layout whose audit equals the source', async (t) => {
@@ -31,6 +32,36 @@ pgTest('run, audit and repair on postgres://; export writes the file layout whos
 
   const again = await cliHere(['export', '--store', url, '--to', dir]);
   assertOneLineError(t, again, dir, 'not empty');
+});
+
+pgTest('repair on postgres:// names the observations its re-merge ranks out of the playbook, as on a file store', async (t) => {
+  const url = await freshUrl(t);
+  t.is((await cli(['run', '--store', url, '--domains', 'hot_pot', '--episodes', '6', '--cap', '3'])).code, 0);
+  const schema = `"${new URL(url).searchParams.get('schema')}"`;
+  const [row] = await sql<{ body: { observations: { episode_id: string }[] } }>(`SELECT body FROM ${schema}.playbooks WHERE domain = 'hot_pot'`);
+  const playbook = row!.body;
+  const held = new Set(playbook.observations.map((o) => o.episode_id));
+  const records = await sql<{ record: { episode_id: string; outcome: { observation: { episode_id: string } } } }>(`SELECT record FROM ${schema}.episodes WHERE domain = 'hot_pot'`);
+  const outside = records.map((r) => r.record).find((r) => !held.has(r.episode_id))!.outcome.observation;
+  // The top observation lost (a crash before its merge, say), and one the cap had ranked out in its place.
+  const lost = playbook.observations[0]!.episode_id;
+  playbook.observations = [...playbook.observations.slice(1), outside];
+  const edit = () => sql(`UPDATE ${schema}.playbooks SET body = $1 WHERE domain = 'hot_pot'`, [JSON.stringify(playbook)]);
+  await edit();
+
+  const said = await cli(['repair', '--store', url]);
+  t.is(said.code, 0, said.stderr);
+  t.regex(said.stdout, new RegExp(`hot_pot: the recovered entries ranked 1 observation \\(${outside.episode_id}\\) out of the playbook \\(its cap is 3, sections keep 10\\); each observation's episode record still holds it`));
+  await edit();
+  const r = await cli(['repair', '--store', url, '--json']);
+  t.is(r.code, 0, r.stderr);
+  const [d] = JSON.parse(r.stdout).domains;
+  t.deepEqual(d.recovered, [lost]);
+  t.deepEqual(d.rankedOut, { observations: [outside.episode_id], sectionEntries: 0, entries: [] });
+  t.is(d.keptBefore, undefined, 'no file copy of a PostgreSQL playbook');
+  const text = await cli(['repair', '--store', url]);
+  t.is(text.code, 0, text.stderr);
+  t.notRegex(text.stdout, /ranked/, 'a second repair has nothing to do');
 });
 
 pgTest('bad postgres:// input is one line naming the URL with the password masked, exit 2, nothing created', async (t) => {

@@ -51,7 +51,10 @@ export interface DomainRepair {
    * section entries they pushed past the 10 kept: what the repair took out. Absent when nothing was.
    */
   rankedOut?: { observations: string[]; sectionEntries: number; entries: { section: SectionName; source_episode: string; content: string }[] };
-  /** Where the playbook as it was before the repair is kept, when the repair took anything out of it. */
+  /**
+   * Where the playbook as it was before the repair is kept, when the repair took anything out of it (file stores;
+   * on PostgreSQL each ranked-out observation stays in its episode's row, and `rankedOut` names the rest).
+   */
   keptBefore?: string;
 }
 
@@ -296,7 +299,7 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
 }
 
 /** What `after` no longer holds of `before`: observations by id, section entries by (source, content); null when nothing. */
-function takenOut(before: Playbook, after: Playbook): NonNullable<DomainRepair['rankedOut']> | null {
+export function takenOut(before: Playbook, after: Playbook): NonNullable<DomainRepair['rankedOut']> | null {
   const kept = new Set(after.observations.map((o) => o.episode_id));
   const observations = before.observations.map((o) => o.episode_id).filter((id) => !kept.has(id));
   const key = (e: SectionEntry): string => JSON.stringify([e.source_episode, e.content]);

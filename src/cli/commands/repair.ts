@@ -75,7 +75,9 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
       ]
         .filter(Boolean)
         .join(' and ');
-      io.out(`${d.domain}: the recovered entries ranked ${what} out of the playbook (its cap is ${report.cap}, sections keep 10); the playbook as it was is kept at ${d.keptBefore}`);
+      // A file store keeps a copy of the playbook as it was; a PostgreSQL store's episode rows still hold each observation.
+      const kept = d.keptBefore ? `the playbook as it was is kept at ${d.keptBefore}` : "each observation's episode record still holds it; `--json` lists the section entries' text";
+      io.out(`${d.domain}: the recovered entries ranked ${what} out of the playbook (its cap is ${report.cap}, sections keep 10); ${kept}`);
     }
     for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed. \`ace-orch run --resume ${id} --store ${storeArg(store.location)}\` plays the episodes it never finished.`);
     io.out('');

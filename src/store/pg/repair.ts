@@ -7,10 +7,10 @@
  * re-merges one run's episodes the same way (src/run/resume.ts).
  */
 import type { DomainState, EpisodeFact } from '../../core/audit.js';
-import { closeAbandonedRuns, remergeLostWith } from '../repair.js';
+import { closeAbandonedRuns, remergeLostWith, takenOut } from '../repair.js';
 import type { DomainRepair, Remerger, RepairOptions, RepairReport } from '../repair.js';
 import type { ReflectionRules } from '../../core/reference.js';
-import type { EpisodeRecord } from '../../core/types.js';
+import type { EpisodeRecord, Playbook } from '../../core/types.js';
 import { PgStore, runEpisodeEntries } from './pg-store.js';
 import { pgDomainState } from './snapshot.js';
 
@@ -41,10 +41,15 @@ export async function repairPgStore(store: PgStore, options: Omit<RepairOptions,
     for (const domain of await store.listDomains()) {
       const state = await remerger.domainState(domain);
       states.push(state);
+      // The playbook as it was before the re-merge writes, to name what it ranks out (as on a file store).
+      let before: Playbook | undefined;
       const { recovered, sectionEntriesRestored } = await remerger.remergeLost(state, null, async () => {
         if (!capRecorded) capRecorded = (await store.recordCap(cap), true);
+        before ??= await store.readPlaybook(domain);
       });
-      domains.push({ domain, episodeFiles: state.episodes.length, recovered, sectionEntriesRestored, tempFilesRemoved: 0 });
+      // Read after the write: a concurrent run's own ranking-out in between would be counted as repair's.
+      const rankedOut = before ? takenOut(before, await store.readPlaybook(domain)) : null;
+      domains.push({ domain, episodeFiles: state.episodes.length, recovered, sectionEntriesRestored, tempFilesRemoved: 0, ...(rankedOut ? { rankedOut } : {}) });
     }
   } finally {
     await remerger.close();
