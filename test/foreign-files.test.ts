@@ -101,6 +101,13 @@ test("a run adds its stats to another tool's stats.json and keeps its keys; one 
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /hot_pot: stats not updated \(\S+stats\.json is not a JSON object ace-orch can add its stats to; left as it was\)/);
   t.is(await readFile(stats, 'utf8'), 'episodes: 20\n');
+  // Its keys would be written back rounded (or NaN as null): left as it was too.
+  const exact = '{"started_ns": 1732790000123456789}\n';
+  await writeFile(stats, exact);
+  const again = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]);
+  t.is(again.code, 0, again.stderr);
+  t.regex(again.stderr, /hot_pot: stats not updated \(\S+stats\.json holds NaN, Infinity or an integer beyond 2\^53, which a write would change; left as it was\)/);
+  t.is(await readFile(stats, 'utf8'), exact);
 });
 
 test('repair names the observations its re-merge ranks out of the playbook and keeps the playbook as it was; with nothing ranked out it keeps no copy', async (t) => {
@@ -155,22 +162,40 @@ test('observations without a score or a reliability, and a playbook without sect
   t.like(JSON.parse(empty.stdout).domains[0], { playbookError: null, playbookObservations: 0, lost: 4 });
 });
 
-test("a playbook holding Python's NaN is audited as the reference reads it, and never written (a write would make it null)", async (t) => {
-  const store = await storeWith('hot_pot', 2);
-  const file = join(store, 'domains', 'hot_pot', 'playbook.json');
-  const playbook = JSON.parse(await readFile(file, 'utf8'));
-  playbook.observations[0].beliefs = { rate: '__NAN__' };
-  const text = JSON.stringify(playbook, null, 2).replace('"__NAN__"', 'NaN');
-  await writeFile(file, text);
-  const audit = await cliHere(['audit', '--store', store, '--json']);
-  t.is(audit.code, 0, audit.stdout);
-  t.like(JSON.parse(audit.stdout).domains[0], { playbookError: null, playbookObservations: 2, lost: 0 });
-  t.regex(audit.stdout, /"playbookNote":"holds 1 NaN or Infinity value \(Python's json\.dump writes them\), read here as null: run and repair refuse to write it/);
-  const run = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]);
-  t.is(run.code, 2, run.stderr);
-  t.regex(run.stderr, /playbook\.json holds 1 NaN or Infinity value \(Python's json\.dump writes them; JSON cannot hold them\), which a write would turn into null; nothing was written/);
-  t.is(await readFile(file, 'utf8'), text);
-});
+// Values Python's json.dump writes that a write from JavaScript would change: NaN (as null), integers beyond 2^53 (rounded).
+for (const { what, literal, note, refusal } of [
+  {
+    what: "Python's NaN (a write would make it null)",
+    literal: 'NaN',
+    note: /"playbookNote":"holds 1 NaN or Infinity value \(Python's json\.dump writes them\), read here as null: run and repair refuse to write it/,
+    refusal: /playbook\.json holds 1 NaN or Infinity value \(Python's json\.dump writes them; JSON cannot hold them\), which a write would turn into null; nothing was written/,
+  },
+  {
+    what: 'an integer beyond 2^53 (a write would round it)',
+    literal: '1732790000123456789',
+    note: /"playbookNote":"holds 1 integer beyond 2\^53 \(Python writes integers of any size\), read here rounded: run and repair refuse to write it/,
+    refusal: /playbook\.json holds 1 integer beyond 2\^53 \(Python writes integers of any size\), which ace-orch reads rounded and a write would store rounded; nothing was written/,
+  },
+]) {
+  test(`a playbook holding ${what} is audited as the reference reads it, with a note, and never written`, async (t) => {
+    const store = await storeWith('hot_pot', 2);
+    const file = join(store, 'domains', 'hot_pot', 'playbook.json');
+    const playbook = JSON.parse(await readFile(file, 'utf8'));
+    playbook.observations[0].beliefs = { value: '__PYTHON__' };
+    const text = JSON.stringify(playbook, null, 2).replace('"__PYTHON__"', literal);
+    await writeFile(file, text);
+    const audit = await cliHere(['audit', '--store', store, '--json']);
+    t.is(audit.code, 0, audit.stdout);
+    t.like(JSON.parse(audit.stdout).domains[0], { playbookError: null, playbookObservations: 2, lost: 0 });
+    t.regex(audit.stdout, note);
+    for (const args of [['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store], ['repair', '--store', store]]) {
+      const r = await cli(args);
+      t.is(r.code, 2, `${args[0]}: ${r.stderr}`);
+      t.regex(r.stderr, refusal);
+      t.is(await readFile(file, 'utf8'), text, `${args[0]} left the file as it was`);
+    }
+  });
+}
 
 test('links to nothing and a playbook that is a directory: the audit says so (exit 1), run refuses (exit 2) and keeps the link', async (t) => {
   const store = await storeWith('hot_pot,chem_tile', 1);

@@ -9,7 +9,7 @@ import type { FileFinding } from './episode-read.js';
 import { compareObservations, mergeObservations } from './merge.js';
 import { unmergeableReason } from './mergeable.js';
 import { droppedByReferenceAlone } from './reference-replay.js';
-import { pythonConstantsIn } from './python-json.js';
+import { pythonConstantsIn, roundedIntegersIn } from './python-json.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
 import type { AuditReport, DomainAudit, EpisodeRecord, ObservationKey, Playbook, RunManifest } from './types.js';
 import { SECTION_NAMES } from './types.js';
@@ -162,7 +162,7 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
   };
 }
 
-/** What the note under the table says of a playbook: more observations than episode ids, Python's NaN. Null when nothing. */
+/** What the note under the table says of a playbook: more observations than episode ids, Python's NaN, rounded integers. Null when nothing. */
 function playbookNote(playbook: Playbook | null, observations: readonly { episode_id: string }[], ids: number): { playbookNote: string } | null {
   const notes: string[] = [];
   if (observations.length > ids) {
@@ -172,6 +172,8 @@ function playbookNote(playbook: Playbook | null, observations: readonly { episod
   }
   const constants = playbook ? pythonConstantsIn(playbook) : 0;
   if (constants) notes.push(`holds ${constants} NaN or Infinity value${constants === 1 ? '' : 's'} (Python's json.dump writes them), read here as null: run and repair refuse to write it, as a write would make them null`);
+  const rounded = playbook ? roundedIntegersIn(playbook) : 0;
+  if (rounded) notes.push(`holds ${rounded} integer${rounded === 1 ? '' : 's'} beyond 2^53 (Python writes integers of any size), read here rounded: run and repair refuse to write it, as a write would store them rounded`);
   return notes.length ? { playbookNote: notes.join('; it also ') } : null;
 }
 

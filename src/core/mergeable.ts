@@ -7,7 +7,7 @@
  * ace-orch domain may put `compound` in its context, and its observations have one id each.
  */
 import { BadInputError } from './errors.js';
-import { pythonConstantsIn } from './python-json.js';
+import { pythonConstantsIn, roundedIntegersIn } from './python-json.js';
 import type { Playbook } from './types.js';
 import { isObject } from './validate.js';
 
@@ -52,5 +52,9 @@ export function assertMergeable(playbook: Playbook, file: string): void {
   const constants = pythonConstantsIn(playbook);
   if (constants) {
     throw new BadInputError(`${file} holds ${constants} NaN or Infinity value${constants === 1 ? '' : 's'} (Python's json.dump writes them; JSON cannot hold them), which a write would turn into null; nothing was written`, file);
+  }
+  const rounded = roundedIntegersIn(playbook);
+  if (rounded) {
+    throw new BadInputError(`${file} holds ${rounded} integer${rounded === 1 ? '' : 's'} beyond 2^53 (Python writes integers of any size), which ace-orch reads rounded and a write would store rounded; nothing was written`, file);
   }
 }

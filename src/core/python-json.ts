@@ -3,13 +3,17 @@
  * values (numpy floats produce them), which `JSON.parse` refuses. Pure. The reference tool reads such
  * files back without complaint, so the audit reads them too, each such value as null; a write would
  * turn them into null for good, so the write path refuses a playbook that holds them
- * (`pythonConstantsIn`).
+ * (`pythonConstantsIn`). Python also writes integers of any size, which JavaScript reads rounded to
+ * the nearest double beyond 2^53 (a timestamp in nanoseconds, say): those too are counted
+ * (`roundedIntegersIn`), and the write path refuses to store them rounded.
  */
 
 const CONSTANTS = ['-Infinity', 'Infinity', 'NaN'];
 
 /** Parsed values that held Python constants, and how many. */
 const holders = new WeakMap<object, number>();
+/** The text each parsed value was read from: looked at again only when the value holds an integer beyond 2^53. */
+const sources = new WeakMap<object, string>();
 
 /** `text` with every bare NaN/Infinity/-Infinity outside strings replaced by null, and how many there were. */
 export function pythonConstantsToNull(text: string): { text: string; replaced: number } {
@@ -39,20 +43,70 @@ export function pythonConstantsToNull(text: string): { text: string; replaced: n
   return replaced ? { text: out + text.slice(from), replaced } : { text, replaced: 0 };
 }
 
-/** JSON.parse that also takes Python's NaN and Infinity (as null), remembering when it had to. */
+/** A character that may continue a JSON number: digits, sign, point, exponent. */
+const inNumber = (c: number): boolean => (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 || c === 69 || c === 101;
+
+/**
+ * How many integer literals outside strings a write would change: beyond 2^53 JavaScript reads an integer as the
+ * nearest double and writes that double's shortest digits (`1732790000123456789` comes back `1732790000123456800`),
+ * where Python writes integers of any size exactly. A literal already in those digits comes back as it was.
+ */
+export function roundedIntegerCount(text: string): number {
+  let count = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 45 || (c >= 48 && c <= 57)) {
+      let end = i + 1;
+      while (end < text.length && inNumber(text.charCodeAt(end))) end++;
+      const literal = text.slice(i, end);
+      if (/^-?\d{16,}$/.test(literal) && String(Number(literal)) !== literal) count++;
+      i = end - 1;
+    }
+  }
+  return count;
+}
+
+/** True when `value` holds a number beyond 2^53 that is an integer: the only kind a read may have rounded. */
+function holdsUnsafeInteger(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsUnsafeInteger);
+  for (const key in value) if (holdsUnsafeInteger((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+/** JSON.parse that also takes Python's NaN and Infinity (as null), remembering when it had to, and the text it read. */
 export function parsePythonJson(text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     const { text: plain, replaced } = pythonConstantsToNull(text);
     if (replaced === 0) throw err;
-    const value: unknown = JSON.parse(plain);
+    value = JSON.parse(plain);
     if (typeof value === 'object' && value !== null) holders.set(value, replaced);
-    return value;
   }
+  if (typeof value === 'object' && value !== null) sources.set(value, text);
+  return value;
 }
 
 /** How many NaN/Infinity values `value` held when parsed by parsePythonJson (0 for none). */
 export function pythonConstantsIn(value: object): number {
   return holders.get(value) ?? 0;
+}
+
+/**
+ * How many integers of the text parsePythonJson read `value` from a write would change (0 for none, and for a
+ * value it did not read). A walk of the value settles the usual case (no integer beyond 2^53) without the text.
+ */
+export function roundedIntegersIn(value: object): number {
+  const text = sources.get(value);
+  return text !== undefined && holdsUnsafeInteger(value) ? roundedIntegerCount(text) : 0;
 }

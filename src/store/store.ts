@@ -20,6 +20,7 @@ import { withFolded } from '../core/folded-batches.js';
 import { episodeFileText, episodeTextOf } from '../core/episode.js';
 import type { Deltas, EpisodeFile, EpisodeRecord, Playbook, RunManifest } from '../core/types.js';
 import { parseManifest, parsePlaybook } from '../core/validate.js';
+import { parsePythonJson, pythonConstantsIn, roundedIntegersIn } from '../core/python-json.js';
 import { createFileDurable, fileIdentity, fsyncDir, fsyncDirAsync, readWithIdentity, removeStaleTemps, writeFileAtomic } from './durable.js';
 import { createFilesDurable, createLinked } from './durable-batch.js';
 import type { NewFileResult } from './durable-batch.js';
@@ -576,11 +577,13 @@ export class Store implements StoreBackend {
       });
       let previous: unknown = {};
       try {
-        if (text !== null) previous = JSON.parse(text);
+        if (text !== null) previous = parsePythonJson(text);
       } catch {
         previous = null;
       }
       if (typeof previous !== 'object' || previous === null || Array.isArray(previous)) throw new BadInputError(`${file} is not a JSON object ace-orch can add its stats to; left as it was`, file);
+      // Another tool's keys are written back as read: not when that would turn NaN into null or round an integer.
+      if (pythonConstantsIn(previous) || roundedIntegersIn(previous)) throw new BadInputError(`${file} holds NaN, Infinity or an integer beyond 2^53, which a write would change; left as it was`, file);
       await writeFileAtomic(file, `${JSON.stringify(update(previous as Record<string, unknown>), null, 2)}\n`);
     });
   }
