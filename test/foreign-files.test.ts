@@ -173,8 +173,14 @@ for (const { what, literal, note, refusal } of [
   {
     what: 'an integer beyond 2^53 (a write would round it)',
     literal: '1732790000123456789',
-    note: /"playbookNote":"holds 1 integer beyond 2\^53 \(Python writes integers of any size\), read here rounded: run and repair refuse to write it/,
-    refusal: /playbook\.json holds 1 integer beyond 2\^53 \(Python writes integers of any size\), which ace-orch reads rounded and a write would store rounded; nothing was written/,
+    note: /"playbookNote":"holds 1 integer beyond 2\^53 or too large for a double \(Python writes integers of any size\), read here as the nearest double: run and repair refuse to write it/,
+    refusal: /playbook\.json holds 1 integer beyond 2\^53 or too large for a double \(Python writes integers of any size\), which a write would store in other digits; nothing was written/,
+  },
+  {
+    what: 'an integer too large for a double (a write would make it null)',
+    literal: '1'.repeat(310),
+    note: /"playbookNote":"holds 1 integer beyond 2\^53 or too large for a double/,
+    refusal: /playbook\.json holds 1 integer beyond 2\^53 or too large for a double \(Python writes integers of any size\), which a write would store in other digits; nothing was written/,
   },
 ]) {
   test(`a playbook holding ${what} is audited as the reference reads it, with a note, and never written`, async (t) => {
@@ -196,6 +202,24 @@ for (const { what, literal, note, refusal } of [
     }
   });
 }
+
+test("repair leaves lost an episode whose reference file holds a number a merge would change, says so, and recovers the rest", async (t) => {
+  const store = join(await tempDir(), 'store');
+  const episodes = join(store, 'domains', 'hot_pot', 'episodes');
+  await mkdir(episodes, { recursive: true });
+  const reference = (id: string, seedNs: string): string =>
+    JSON.stringify({ episode_id: id, timestamp: '2026-11-28T10:00:00', trajectory: { actions: [], observations: [], final_beliefs: { seed_ns: '__NS__' } }, outcome: { score: 0.9 } }).replace('"__NS__"', seedNs);
+  await writeFile(join(episodes, 'ref_ep_1.json'), reference('ref_ep_1', '1732790000123456789'));
+  await writeFile(join(episodes, 'ref_ep_2.json'), reference('ref_ep_2', '17'));
+  const said = await cli(['repair', '--store', store]);
+  t.is(said.code, 1, said.stderr);
+  t.regex(said.stdout, /^hot_pot: left lost 1 episode \(ref_ep_1\): its file holds NaN, Infinity or integers beyond 2\^53, which a merge would write into the playbook changed \(null, other digits\)$/m);
+  const playbook = JSON.parse(await readFile(join(store, 'domains', 'hot_pot', 'playbook.json'), 'utf8'));
+  t.deepEqual(playbook.observations.map((o: { episode_id: string }) => o.episode_id), ['ref_ep_2'], 'only the other episode was merged');
+  const again = await cli(['repair', '--store', store, '--json']);
+  t.is(again.code, 1, 'the audit still counts it lost');
+  t.like(JSON.parse(again.stdout).domains[0], { recovered: [], notRecovered: ['ref_ep_1'] });
+});
 
 test('links to nothing and a playbook that is a directory: the audit says so (exit 1), run refuses (exit 2) and keeps the link', async (t) => {
   const store = await storeWith('hot_pot,chem_tile', 1);

@@ -51,14 +51,14 @@ pgTest('repair on postgres:// names the observations its re-merge ranks out of t
 
   const said = await cli(['repair', '--store', url]);
   t.is(said.code, 0, said.stderr);
-  t.regex(said.stdout, new RegExp(`hot_pot: the recovered entries ranked 1 observation \\(${outside.episode_id}\\) out of the playbook \\(its cap is 3, sections keep 10\\); each observation's episode record still holds it`));
+  t.regex(said.stdout, new RegExp(`hot_pot: the recovered entries ranked 1 observation \\(${outside.episode_id}\\) out of the playbook \\(its cap is 3, sections keep 10\\); \`--json\` lists them whole \\(\`rankedOut\`\\)`));
   await edit();
   const r = await cli(['repair', '--store', url, '--json']);
   t.is(r.code, 0, r.stderr);
   const [d] = JSON.parse(r.stdout).domains;
   t.deepEqual(d.recovered, [lost]);
-  t.deepEqual(d.rankedOut, { observations: [outside.episode_id], sectionEntries: 0, entries: [] });
-  t.is(d.keptBefore, undefined, 'no file copy of a PostgreSQL playbook');
+  t.deepEqual(d.rankedOut, { observations: [outside.episode_id], sectionEntries: 0, entries: [], removed: [outside] });
+  t.is(d.keptBefore, undefined, 'no file copy of a PostgreSQL playbook: the report holds what was taken out');
   const text = await cli(['repair', '--store', url]);
   t.is(text.code, 0, text.stderr);
   t.notRegex(text.stdout, /ranked/, 'a second repair has nothing to do');

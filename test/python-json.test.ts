@@ -20,6 +20,8 @@ test('integers beyond 2^53, which JSON.parse rounds, are counted outside strings
   // Already in the digits JavaScript writes (a JavaScript agent's Date.now() * 1e6, written by ace-orch): a write keeps it.
   t.is(roundedIntegersIn(parsePythonJson('{"t_ns": 1732790000123456800}') as object), 0);
   t.is(roundedIntegersIn({ t_ns: 2 ** 60 }), 0, 'a value parsePythonJson did not read was not rounded by it');
+  // Too large for a double: read as Infinity, written as null.
+  t.is(roundedIntegersIn(parsePythonJson(`{"h": ${'1'.repeat(310)}, "f": 1e400, "n": -Infinity}`) as object), 2);
   const both = parsePythonJson('{"x": NaN, "t_ns": 1732790000123456789}') as object;
   t.is(pythonConstantsIn(both), 1);
   t.is(roundedIntegersIn(both), 1);

@@ -7,7 +7,7 @@ import { auditSections, type FileSectionEntry } from './audit-sections.js';
 import { inferAuditCap, type PlaybookSize, type RecordedCap } from './cap.js';
 import type { FileFinding } from './episode-read.js';
 import { compareObservations, mergeObservations } from './merge.js';
-import { unmergeableReason } from './mergeable.js';
+import { roundedPhrase, unmergeableReason } from './mergeable.js';
 import { droppedByReferenceAlone } from './reference-replay.js';
 import { pythonConstantsIn, roundedIntegersIn } from './python-json.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
@@ -173,7 +173,7 @@ function playbookNote(playbook: Playbook | null, observations: readonly { episod
   const constants = playbook ? pythonConstantsIn(playbook) : 0;
   if (constants) notes.push(`holds ${constants} NaN or Infinity value${constants === 1 ? '' : 's'} (Python's json.dump writes them), read here as null: run and repair refuse to write it, as a write would make them null`);
   const rounded = playbook ? roundedIntegersIn(playbook) : 0;
-  if (rounded) notes.push(`holds ${rounded} integer${rounded === 1 ? '' : 's'} beyond 2^53 (Python writes integers of any size), read here rounded: run and repair refuse to write it, as a write would store them rounded`);
+  if (rounded) notes.push(`${roundedPhrase(rounded)}, read here as the nearest double: run and repair refuse to write it, as a write would store them in other digits`);
   return notes.length ? { playbookNote: notes.join('; it also ') } : null;
 }
 

@@ -42,6 +42,11 @@ export function unmergeableReason(observations: readonly { episode_id: string }[
   return `holds different observations under one episode_id${mode} (${clashes.size === 1 ? '' : `${clashes.size} ids, e.g. `}\`${id}\` ×${n}), of which ace-orch's merge, keyed by episode_id, would keep one`;
 }
 
+/** What a text holding `n` numbers JavaScript cannot write back digit for digit holds, said once for every message. */
+export function roundedPhrase(n: number): string {
+  return `holds ${n} integer${n === 1 ? '' : 's'} beyond 2^53 or too large for a double (Python writes integers of any size)`;
+}
+
 /**
  * Throws a BadInputError naming `file` when writing `playbook` would change what it holds beyond the merge: observations
  * collapsed under one id, or Python's NaN and Infinity (read as null) written back as null. Nothing is written.
@@ -55,6 +60,6 @@ export function assertMergeable(playbook: Playbook, file: string): void {
   }
   const rounded = roundedIntegersIn(playbook);
   if (rounded) {
-    throw new BadInputError(`${file} holds ${rounded} integer${rounded === 1 ? '' : 's'} beyond 2^53 (Python writes integers of any size), which ace-orch reads rounded and a write would store rounded; nothing was written`, file);
+    throw new BadInputError(`${file} ${roundedPhrase(rounded)}, which a write would store in other digits; nothing was written`, file);
   }
 }

@@ -47,9 +47,10 @@ export function pythonConstantsToNull(text: string): { text: string; replaced: n
 const inNumber = (c: number): boolean => (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 || c === 69 || c === 101;
 
 /**
- * How many integer literals outside strings a write would change: beyond 2^53 JavaScript reads an integer as the
+ * How many number literals outside strings a write would change: beyond 2^53 JavaScript reads an integer as the
  * nearest double and writes that double's shortest digits (`1732790000123456789` comes back `1732790000123456800`),
- * where Python writes integers of any size exactly. A literal already in those digits comes back as it was.
+ * where Python writes integers of any size exactly; and a number too large for a double (an integer of 309
+ * digits, `1e400`) is read as Infinity and written as null. A literal already in those digits comes back as it was.
  */
 export function roundedIntegerCount(text: string): number {
   let count = 0;
@@ -66,16 +67,18 @@ export function roundedIntegerCount(text: string): number {
       let end = i + 1;
       while (end < text.length && inNumber(text.charCodeAt(end))) end++;
       const literal = text.slice(i, end);
-      if (/^-?\d{16,}$/.test(literal) && String(Number(literal)) !== literal) count++;
+      const n = Number(literal);
+      // A lone `-` (before Infinity, which pythonConstantsToNull counts) is no number.
+      if (/\d/.test(literal) && (!Number.isFinite(n) || (/^-?\d{16,}$/.test(literal) && String(n) !== literal))) count++;
       i = end - 1;
     }
   }
   return count;
 }
 
-/** True when `value` holds a number beyond 2^53 that is an integer: the only kind a read may have rounded. */
+/** True when `value` holds an integer beyond 2^53 or an infinity: the only numbers a read may have changed. */
 function holdsUnsafeInteger(value: unknown): boolean {
-  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (typeof value === 'number') return !Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value));
   if (typeof value !== 'object' || value === null) return false;
   if (Array.isArray(value)) return value.some(holdsUnsafeInteger);
   for (const key in value) if (holdsUnsafeInteger((value as Record<string, unknown>)[key])) return true;

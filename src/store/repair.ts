@@ -20,8 +20,9 @@ import { readDomainState } from './snapshot.js';
 import { assertMergeable } from '../core/mergeable.js';
 import { recordCap, settleWriteCap } from './store-meta.js';
 import { Store } from './store.js';
-import type { Deltas, EpisodeEntry, EpisodeRecord, Playbook, RunManifest, SectionEntry, SectionName } from '../core/types.js';
+import type { Deltas, EpisodeEntry, EpisodeRecord, Observation, Playbook, RunManifest, SectionEntry, SectionName } from '../core/types.js';
 import { parsePlaybook } from '../core/validate.js';
+import { pythonConstantsIn, roundedIntegersIn } from '../core/python-json.js';
 import type { StoreBackend } from './backend.js';
 import type { PgStore } from './pg/pg-store.js';
 import { SECTION_NAMES } from '../core/types.js';
@@ -43,6 +44,8 @@ export interface DomainRepair {
   sectionEntriesRestored: number;
   /** Where a corrupt playbook was moved before the rebuild. */
   movedAside?: string;
+  /** Lost episodes left lost, as their files hold values a merge would change (Remerged.notRecovered). */
+  notRecovered?: string[];
   tempFilesRemoved: number;
   /** Pending batches of shared commits (src/store/pending.ts) whose processes died before any holder folded them. */
   pendingBatchesFolded?: number;
@@ -50,10 +53,16 @@ export interface DomainRepair {
    * Observations the playbook held before the repair that the recovered ones ranked out under the cap, and
    * section entries they pushed past the 10 kept: what the repair took out. Absent when nothing was.
    */
-  rankedOut?: { observations: string[]; sectionEntries: number; entries: { section: SectionName; source_episode: string; content: string }[] };
+  rankedOut?: {
+    observations: string[];
+    sectionEntries: number;
+    entries: { section: SectionName; source_episode: string; content: string }[];
+    /** The ranked-out observations whole, where no copy of the playbook is kept (PostgreSQL). */
+    removed?: Observation[];
+  };
   /**
    * Where the playbook as it was before the repair is kept, when the repair took anything out of it (file stores;
-   * on PostgreSQL each ranked-out observation stays in its episode's row, and `rankedOut` names the rest).
+   * on PostgreSQL `rankedOut` holds what it took out whole instead).
    */
   keptBefore?: string;
 }
@@ -108,6 +117,11 @@ export interface Remerged {
   /** Episodes whose observation was merged back. */
   recovered: string[];
   sectionEntriesRestored: number;
+  /**
+   * Lost episodes left lost: their files hold NaN, Infinity or integers beyond 2^53, which a merge would write into
+   * the playbook changed (null, other digits). Absent when none.
+   */
+  notRecovered?: string[];
 }
 
 /** Where {@link remergeLostWith} reads a domain's episode records and merges what they lost. */
@@ -129,17 +143,28 @@ export interface RemergeIo {
  */
 export async function remergeLostWith(state: DomainState, cap: number, runId: string | null, io: RemergeIo): Promise<Remerged> {
   const { lostObs, lostSections, sources } = lostInDomain(state, cap, runId);
-  const lost = state.episodes.filter((e) => sources.has(e.key.episode_id));
+  const candidates = state.episodes.filter((e) => sources.has(e.key.episode_id));
+  const records = candidates.length ? await io.records(candidates) : [];
+  // Python's NaN (read as null) and integers JavaScript cannot keep digit for digit would reach the playbook changed.
+  const changes = (r: EpisodeRecord | undefined): boolean => r !== undefined && (pythonConstantsIn(r) > 0 || roundedIntegersIn(r) > 0);
+  const held = new Set(candidates.filter((_, i) => changes(records[i])).map((e) => e.key.episode_id));
+  const lost = candidates.filter((e) => !held.has(e.key.episode_id));
   if (lost.length) {
     await io.beforeWrite?.();
-    const records = await io.records(lost);
-    const deltas = lost.map((e, i) => {
+    const deltas = candidates.flatMap((e, i) => {
       const record = records[i];
-      return record ? repairDeltas(record, state.domain, lostObs.has(e.key.episode_id), lostSections, io.rules) : emptyDeltas();
+      if (held.has(e.key.episode_id)) return [];
+      return [record ? repairDeltas(record, state.domain, lostObs.has(e.key.episode_id), lostSections, io.rules) : emptyDeltas()];
     });
     await io.merge(combineDeltas(deltas));
   }
-  return { recovered: lost.filter((e) => lostObs.has(e.key.episode_id)).map((e) => e.episode_id).sort(), sectionEntriesRestored: lostSections.size };
+  const restored = [...lostSections].filter((key) => !held.has((JSON.parse(key) as string[])[1]!)).length;
+  const notRecovered = candidates.filter((e) => held.has(e.key.episode_id)).map((e) => e.episode_id).sort();
+  return {
+    recovered: lost.filter((e) => lostObs.has(e.key.episode_id)).map((e) => e.episode_id).sort(),
+    sectionEntriesRestored: restored,
+    ...(notRecovered.length ? { notRecovered } : {}),
+  };
 }
 
 /**
@@ -275,7 +300,7 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
       if (copied !== null) await rm(copy, { force: true });
       throw err;
     }
-    const { recovered, sectionEntriesRestored } = remerged;
+    const { recovered, sectionEntriesRestored, notRecovered } = remerged;
     // Re-read outside the lock: a concurrent run's own ranking-out between the copy and here would be counted as repair's.
     const rankedOut = copied === null ? null : takenOut(parsePlaybook(copied, copy), store.readPlaybookFile(domain).playbook);
     // Nothing taken out: the copy says nothing the playbook does not.
@@ -290,6 +315,7 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
       tempFilesRemoved,
       ...(pendingBatchesFolded ? { pendingBatchesFolded } : {}),
       ...(movedAside ? { movedAside } : {}),
+      ...(notRecovered ? { notRecovered } : {}),
       ...(rankedOut ? { rankedOut, keptBefore: copy } : {}),
     });
   }

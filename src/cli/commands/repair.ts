@@ -67,6 +67,10 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
     io.out(recovered ? `Recovered ${count(recovered, 'observation')} into ${recovered === 1 ? 'its playbook' : 'their playbooks'}.` : 'Nothing to recover: every expected observation was already in its playbook.');
     for (const d of repair.domains) if (d.pendingBatchesFolded) io.out(`Folded ${count(d.pendingBatchesFolded, 'pending batch')} into ${d.domain}'s playbook.`);
     for (const d of repair.domains) {
+      if (!d.notRecovered) continue;
+      io.out(`${d.domain}: left lost ${count(d.notRecovered.length, 'episode')} (${listIds(d.notRecovered)}): ${d.notRecovered.length === 1 ? 'its file holds' : 'their files hold'} NaN, Infinity or integers beyond 2^53, which a merge would write into the playbook changed (null, other digits)`);
+    }
+    for (const d of repair.domains) {
       if (!d.rankedOut) continue;
       const { observations, entries } = d.rankedOut;
       const what = [
@@ -75,8 +79,8 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
       ]
         .filter(Boolean)
         .join(' and ');
-      // A file store keeps a copy of the playbook as it was; a PostgreSQL store's episode rows still hold each observation.
-      const kept = d.keptBefore ? `the playbook as it was is kept at ${d.keptBefore}` : "each observation's episode record still holds it; `--json` lists the section entries' text";
+      // A file store keeps a copy of the playbook as it was; on PostgreSQL the report holds what was taken out.
+      const kept = d.keptBefore ? `the playbook as it was is kept at ${d.keptBefore}` : '`--json` lists them whole (`rankedOut`)';
       io.out(`${d.domain}: the recovered entries ranked ${what} out of the playbook (its cap is ${report.cap}, sections keep 10); ${kept}`);
     }
     for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed. \`ace-orch run --resume ${id} --store ${storeArg(store.location)}\` plays the episodes it never finished.`);

@@ -43,13 +43,15 @@ export async function repairPgStore(store: PgStore, options: Omit<RepairOptions,
       states.push(state);
       // The playbook as it was before the re-merge writes, to name what it ranks out (as on a file store).
       let before: Playbook | undefined;
-      const { recovered, sectionEntriesRestored } = await remerger.remergeLost(state, null, async () => {
+      const { recovered, sectionEntriesRestored, notRecovered } = await remerger.remergeLost(state, null, async () => {
         if (!capRecorded) capRecorded = (await store.recordCap(cap), true);
         before ??= await store.readPlaybook(domain);
       });
       // Read after the write: a concurrent run's own ranking-out in between would be counted as repair's.
-      const rankedOut = before ? takenOut(before, await store.readPlaybook(domain)) : null;
-      domains.push({ domain, episodeFiles: state.episodes.length, recovered, sectionEntriesRestored, tempFilesRemoved: 0, ...(rankedOut ? { rankedOut } : {}) });
+      const out = before ? takenOut(before, await store.readPlaybook(domain)) : null;
+      // No copy of the playbook is kept here: what the write took out goes into the report whole.
+      const rankedOut = out && { ...out, removed: before!.observations.filter((o) => out.observations.includes(o.episode_id)) };
+      domains.push({ domain, episodeFiles: state.episodes.length, recovered, sectionEntriesRestored, tempFilesRemoved: 0, ...(notRecovered ? { notRecovered } : {}), ...(rankedOut ? { rankedOut } : {}) });
     }
   } finally {
     await remerger.close();
