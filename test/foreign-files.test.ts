@@ -221,6 +221,37 @@ test("repair leaves lost an episode whose reference file holds a number a merge 
   t.like(JSON.parse(again.stdout).domains[0], { recovered: [], notRecovered: ['ref_ep_1'] });
 });
 
+test('repair refuses a torn playbook before it writes anything, another domain included', async (t) => {
+  const store = await storeWith('hot_pot,chem_tile', 2);
+  const chem = join(store, 'domains', 'chem_tile', 'playbook.json');
+  const playbook = JSON.parse(await readFile(chem, 'utf8'));
+  playbook.observations = playbook.observations.slice(1);
+  // chem_tile has an observation to recover; hot_pot is torn.
+  await writeFile(chem, JSON.stringify(playbook));
+  await writeFile(join(store, 'domains', 'hot_pot', 'playbook.json'), '{"observations": [');
+  const before = tree(store);
+  assertOneLineError(t, await cli(['repair', '--store', store]), 'hot_pot', '--rebuild', 'nothing was written');
+  t.is(tree(store), before, 'chem_tile was not repaired first, nor anything recorded');
+});
+
+test('a playbook that is JSON with entries ace-orch cannot read is never rebuilt away: the audit and repair --rebuild leave it as it is', async (t) => {
+  const store = await storeWith('hot_pot', 2);
+  const file = join(store, 'domains', 'hot_pot', 'playbook.json');
+  const playbook = JSON.parse(await readFile(file, 'utf8'));
+  // The reference tool reads an integer id without complaint; ace-orch's merge keys observations by a string id.
+  playbook.observations[0].episode_id = 1;
+  await writeFile(file, JSON.stringify(playbook));
+  const audit = await cliHere(['audit', '--store', store]);
+  t.is(audit.code, 1, audit.stdout);
+  t.regex(audit.stdout, /^LOSS: hot_pot: playbook cannot be read \(.*\); it is JSON ace-orch cannot read as a playbook, left as it is: no rebuild, which would drop what it holds$/m);
+  t.notRegex(audit.stdout, /--rebuild/);
+  const before = tree(store);
+  for (const args of [['repair', '--store', store, '--rebuild'], ['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]]) {
+    assertOneLineError(t, await cli(args), file, 'leaves it as it is');
+    t.is(tree(store), before, `${args[0]} wrote nothing`);
+  }
+});
+
 test('links to nothing and a playbook that is a directory: the audit says so (exit 1), run refuses (exit 2) and keeps the link', async (t) => {
   const store = await storeWith('hot_pot,chem_tile', 1);
   const playbook = join(store, 'domains', 'hot_pot', 'playbook.json');

@@ -73,6 +73,16 @@ export function formatAudit(report: AuditReport, unfinished = false): string {
   return lines.join('\n');
 }
 
+/**
+ * What to do about a playbook ace-orch cannot read that the system can: a torn one `repair --rebuild` moves aside and
+ * rebuilds from the episode files; one that is JSON holds what it holds, which a rebuild would drop.
+ */
+export function playbookAdvice(d: { playbookTorn?: boolean }): string {
+  return d.playbookTorn
+    ? '`ace-orch repair --rebuild` moves it aside and rebuilds it'
+    : 'it is JSON ace-orch cannot read as a playbook, left as it is: no rebuild, which would drop what it holds';
+}
+
 /** What the audit found beyond the counts: unreadable playbooks and files, and the other sections. */
 function domainNotes(report: AuditReport): string[] {
   const lines: string[] = [];
@@ -81,7 +91,7 @@ function domainNotes(report: AuditReport): string[] {
       lines.push(
         d.playbookIo
           ? `LOSS: ${d.domain}: ${d.playbookError}; make it readable and audit again; nothing was changed`
-          : `LOSS: ${d.domain}: playbook cannot be read (${d.playbookError}); \`ace-orch repair --rebuild\` moves it aside and rebuilds it`,
+          : `LOSS: ${d.domain}: playbook cannot be read (${d.playbookError}); ${playbookAdvice(d)}`,
       );
     }
     if (d.playbookNote) lines.push(`note: ${d.domain}: playbook.json ${d.playbookNote}`);
@@ -163,6 +173,7 @@ export function auditJson(report: AuditReport): Record<string, unknown> {
       findings: d.findings,
       playbookError: d.playbookError,
       ...(d.playbookIo ? { playbookIo: true } : {}),
+      ...(d.playbookTorn ? { playbookTorn: true } : {}),
       episodesError: d.episodesError ?? null,
       ...(d.playbookNote ? { playbookNote: d.playbookNote } : {}),
       ...(d.lostByReferenceAlone ? { lostByReferenceAlone: d.lostByReferenceAlone } : {}),

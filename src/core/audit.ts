@@ -36,6 +36,8 @@ export interface DomainState {
   playbookError?: string;
   /** The system refused to read playbook.json (permissions, a directory in its place): not torn, nothing to rebuild. */
   playbookIo?: boolean;
+  /** playbook.json is empty or not JSON: `repair --rebuild` may move it aside (a JSON playbook with entries ace-orch cannot read is not). */
+  playbookTorn?: boolean;
   /** Why the episodes directory could not be listed: the domain could not be checked. */
   episodesError?: string;
   episodes: EpisodeFact[];
@@ -153,6 +155,7 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     findings,
     playbookError: state.playbookError ?? null,
     ...(state.playbookIo ? { playbookIo: true } : {}),
+    ...(state.playbookTorn ? { playbookTorn: true } : {}),
     // Counted by episode id, as every column is: say when the file holds more than one observation per id.
     ...(playbookNote(state.playbook, observations, inPlaybook.size) ?? {}),
     ...(lostByReferenceAlone ? { lostByReferenceAlone } : {}),

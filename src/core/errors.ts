@@ -28,6 +28,13 @@ export class BadInputError extends AceError {
 /** A file the system will not read as one (no permission, a directory in its place, a link to nothing): not torn, nothing to rebuild. */
 export class UnreadableFileError extends BadInputError {}
 
+/**
+ * A file that is empty or not JSON (a writer crashed mid-write, or another tool wrote it so): the one kind of playbook
+ * `repair --rebuild` may move aside and rebuild. A playbook that is JSON but holds entries ace-orch cannot read is no
+ * such file: a rebuild from the episode files would drop what it holds.
+ */
+export class TornFileError extends BadInputError {}
+
 /** The settings a refusal may name, which each front end says its own way: the CLI as flags, the library as options. */
 export type Setting = 'cap' | 'run' | 'store' | 'mode' | 'commit';
 

@@ -171,6 +171,8 @@ export interface DomainAudit {
   playbookError: string | null;
   /** The system refused to read playbook.json (permissions, not a file): nothing to rebuild. */
   playbookIo?: boolean;
+  /** playbook.json is empty or not JSON, the one kind `repair --rebuild` moves aside and rebuilds. */
+  playbookTorn?: boolean;
   /** Why the domain's episodes directory could not be listed: the domain was not checked, and counts as lost. */
   episodesError?: string;
   /** The playbook holds more observations than episode ids (the reference tool's molecular mode, say): what and why. */

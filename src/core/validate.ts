@@ -2,7 +2,7 @@
  * Shape checks for what the tool reads from disk. Pure: each takes the text
  * and the file name, and throws a BadInputError naming the file and the problem.
  */
-import { BadInputError, EpisodeResultError } from './errors.js';
+import { BadInputError, EpisodeResultError, TornFileError } from './errors.js';
 import { parsePythonJson } from './python-json.js';
 import type { Deltas, Observation, Playbook, RunManifest } from './types.js';
 import { SECTION_NAMES } from './types.js';
@@ -53,7 +53,7 @@ export function parseJson(text: string, file: string, what: string): unknown {
   } catch (err) {
     // "the file is empty" reads as a reason of its own, not after "playbook is".
     const reason = notJsonReason(text, err);
-    throw new BadInputError(`${file}: ${text.trim() === '' ? `${reason} (${what})` : `${what} is ${reason}`}`, file);
+    throw new TornFileError(`${file}: ${text.trim() === '' ? `${reason} (${what})` : `${what} is ${reason}`}`, file);
   }
 }
 

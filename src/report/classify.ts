@@ -48,6 +48,7 @@ function auditOf(v: Record<string, unknown>): AuditReport {
         findings: Array.isArray(d['findings']) ? d['findings'] : [],
         playbookError: typeof d['playbookError'] === 'string' ? d['playbookError'] : null,
         ...(d['playbookIo'] === true ? { playbookIo: true } : {}),
+        ...(d['playbookTorn'] === true ? { playbookTorn: true } : {}),
         ...(typeof d['episodesError'] === 'string' ? { episodesError: d['episodesError'] } : {}),
         ...(typeof d['playbookNote'] === 'string' ? { playbookNote: d['playbookNote'] } : {}),
         noPlaybook: d['noPlaybook'] === true,

@@ -42,7 +42,7 @@ export function lossSection(loss: LossTable): string {
   const playbooks = loss.rows.map(
     (d) =>
       (d.playbookError
-        ? `<li class="bad">${esc(d.domain)}: ${d.playbookIo ? `${esc(d.playbookError)}; make it readable and audit again; nothing was changed` : `playbook cannot be read (${esc(d.playbookError)}); <code>ace-orch repair --rebuild</code> moves it aside and rebuilds it from the episode files`}</li>`
+        ? `<li class="bad">${esc(d.domain)}: ${d.playbookIo ? `${esc(d.playbookError)}; make it readable and audit again; nothing was changed` : `playbook cannot be read (${esc(d.playbookError)}); ${d.playbookTorn ? '<code>ace-orch repair --rebuild</code> moves it aside and rebuilds it from the episode files' : 'it is JSON ace-orch cannot read as a playbook, left as it is: no rebuild, which would drop what it holds'}`}</li>`
         : d.noPlaybook
           ? `<li class="bad">${esc(d.domain)}: episode files and no playbook.json: all ${d.expected} observations its episodes should have placed are lost</li>`
           : '') +

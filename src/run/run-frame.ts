@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { assertMergeable } from '../core/mergeable.js';
 import { audit } from '../core/audit.js';
-import { BadInputError, LockTimeoutError, UnreadableFileError } from '../core/errors.js';
+import { BadInputError, LockTimeoutError, TornFileError, UnreadableFileError } from '../core/errors.js';
 import { registeredReflection } from '../domains/index.js';
 import { abandonedRuns } from '../store/liveness.js';
 import type { StoreBackend } from '../store/backend.js';
@@ -42,9 +42,11 @@ export async function openRun(
   // A corrupt playbook stops the run before anything is written, and is left untouched.
   for (const d of experiment.domains) {
     const playbook = await store.readPlaybook(d).catch((err: unknown) => {
-      // Torn: rebuild advice; unreadable to this user, or a link to nothing: its own message says it.
+      // Torn: rebuild advice; JSON ace-orch cannot read as a playbook: left as it is (a rebuild would drop what it holds);
+      // unreadable to this user, or a link to nothing: its own message says it.
       if (!(err instanceof BadInputError) || err instanceof UnreadableFileError || store.kind !== 'file') throw err;
-      throw new BadInputError(`${err.message}; \`ace-orch repair --rebuild --store ${storeArg(store.location)}\` moves it aside and rebuilds it from the episode files`, err.file);
+      if (err instanceof TornFileError) throw new TornFileError(`${err.message}; \`ace-orch repair --rebuild --store ${storeArg(store.location)}\` moves it aside and rebuilds it from the episode files`, err.file);
+      throw new BadInputError(`${err.message}; ace-orch cannot read it as a playbook and leaves it as it is; nothing was written`, err.file);
     });
     // One its merges would damage (several observations per episode id) stops the run before any episode is paid for.
     assertMergeable(playbook, store.kind === 'file' ? join(store.location, 'domains', d, 'playbook.json') : `${store.location} playbook ${d}`);

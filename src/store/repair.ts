@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { copyFile, open, readFile, rename, rm } from 'node:fs/promises';
 import { auditDomain } from '../core/audit.js';
 import type { DomainState, EpisodeFact } from '../core/audit.js';
-import { BadInputError, UnreadableFileError } from '../core/errors.js';
+import { BadInputError, TornFileError, UnreadableFileError } from '../core/errors.js';
 import { combineDeltas, emptyDeltas } from '../core/merge.js';
 import { readEpisodeText } from '../core/episode-read.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from '../core/reference.js';
@@ -240,30 +240,29 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
   const domains: DomainRepair[] = [];
   const states: DomainState[] = [];
   const names = await store.listDomains();
-  // Before anything is written (the cap's record, a pending fold, a copy): a playbook no merge may write stops the repair
-  // here, not after it has written into the store. A torn one is handled below (--rebuild).
+  // Before anything is written (the cap's record, a pending fold, a copy, another domain's repair): a playbook repair may
+  // not write, or cannot read, stops it here. Only a torn one (empty, not JSON) is moved aside, and only with --rebuild.
+  const torn = new Set<string>();
   for (const domain of names) {
     let read;
     try {
       read = store.readPlaybookFile(domain);
-    } catch {
-      continue;
+    } catch (err) {
+      // Not torn: the system will not read it. Rebuilding would only hide it.
+      if (err instanceof UnreadableFileError) throw new UnreadableFileError(`${err.message}; make it readable and repair again`, err.file);
+      if (err instanceof TornFileError) {
+        if (!options.rebuild) throw new TornFileError(`${err.message}; \`ace-orch repair --rebuild\` moves it aside and rebuilds it from the episode files; nothing was written`, err.file);
+        torn.add(domain);
+        continue;
+      }
+      // JSON with entries ace-orch cannot read: a rebuild from the episode files would drop what it holds.
+      if (err instanceof BadInputError) throw new BadInputError(`${err.message}; ace-orch cannot read it as a playbook and leaves it as it is (no rebuild, which would drop what it holds); nothing was written`, err.file);
+      throw err;
     }
     assertMergeable(read.playbook, store.playbookPath(domain));
   }
   for (const domain of names) {
-    let movedAside: string | undefined;
-    try {
-      await store.readPlaybook(domain);
-    } catch (err) {
-      // Not torn: the system will not read it. Rebuilding would only hide it.
-      if (err instanceof UnreadableFileError) throw new UnreadableFileError(`${err.message}; make it readable and repair again`, err.file);
-      if (!(err instanceof BadInputError) || !options.rebuild) {
-        if (err instanceof BadInputError) throw new BadInputError(`${err.message}; \`ace-orch repair --rebuild\` moves it aside and rebuilds it from the episode files`, err.file);
-        throw err;
-      }
-      movedAside = await moveAside(store, domain);
-    }
+    const movedAside = torn.has(domain) ? await moveAside(store, domain) : undefined;
     const beforeWrite = async (): Promise<void> => {
       if (!capRecorded) capRecorded = (await recordCap(store, cap), true);
     };

@@ -7,7 +7,7 @@ import { readEpisodeText } from '../core/episode-read.js';
 import { builtInReflection, type ReflectionRules } from '../core/reference.js';
 import type { FileFinding } from '../core/episode-read.js';
 import { readRecordedCap } from './store-meta.js';
-import { BadInputError, SettingError, UnreadableFileError } from '../core/errors.js';
+import { BadInputError, SettingError, TornFileError, UnreadableFileError } from '../core/errors.js';
 import type { Store } from './store.js';
 
 /** Files read at once: enough to hide latency, few enough to stay under open-file limits. */
@@ -34,6 +34,7 @@ export async function readDomainState(store: Store, domain: string, rules: Refle
   let playbook: DomainState['playbook'] = null;
   let playbookError: string | undefined;
   let playbookIo = false;
+  let playbookTorn = false;
   try {
     const read = store.readPlaybookFile(domain);
     playbook = read.exists ? read.playbook : null;
@@ -42,6 +43,7 @@ export async function readDomainState(store: Store, domain: string, rules: Refle
     if (!(err instanceof BadInputError)) throw err;
     playbookError = err.message;
     playbookIo = err instanceof UnreadableFileError;
+    playbookTorn = err instanceof TornFileError;
   }
   let files: string[] = [];
   let episodesError: string | undefined;
@@ -84,7 +86,7 @@ export async function readDomainState(store: Store, domain: string, rules: Refle
     }
     for (const problem of read.notes) findings.push({ file, episode_id: read.record.episode_id, used: true, problem });
   }
-  return { domain, playbook, ...(playbookError ? { playbookError } : {}), ...(playbookIo ? { playbookIo } : {}), ...(episodesError ? { episodesError } : {}), episodes, findings };
+  return { domain, playbook, ...(playbookError ? { playbookError } : {}), ...(playbookIo ? { playbookIo } : {}), ...(playbookTorn ? { playbookTorn } : {}), ...(episodesError ? { episodesError } : {}), episodes, findings };
 }
 
 /** An error the system gave for a path (EACCES, EISDIR, ELOOP, ENOENT of a dangling link...), not a bug here. */
