@@ -4,6 +4,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runExperiment } from '../src/run/coordinator.js';
 import { episodePool, poolThreads } from '../src/run/episode-pool.js';
+import { workerExecArgv } from '../src/run/module-file.js';
+import { Worker } from 'node:worker_threads';
 import { readExperimentFile, resolveExperiment } from '../src/run/experiment.js';
 import { BadInputError } from '../src/core/errors.js';
 import { Store } from '../src/store/store.js';
@@ -74,6 +76,19 @@ test.serial('a store that refuses the run is refused before any worker thread st
   await writeJson(join(dir, 'domains', 'hot_pot', 'playbook.json'), 'hello');
   const refused = (): Promise<unknown> => runExperiment({ experiment: { ...small, domains: ['hot_pot'] }, store: new Store(dir) });
   t.is(await threadsStartedBy(() => t.throwsAsync(refused, { instanceOf: BadInputError, message: /playbook is not valid JSON/ })), 0);
+});
+
+test("worker threads start without require() of ES modules, keeping the process's own flags", async (t) => {
+  // Piscina's first try at a worker module is require(); on a Node that loads ES modules that way, a thread terminated
+  // mid-load once aborted the whole test process on an assertion in Node. Threads here load them by import() only.
+  const argv = workerExecArgv();
+  t.deepEqual(argv.slice(0, process.execArgv.length), process.execArgv);
+  const inThread = await new Promise<unknown>((resolve, reject) => {
+    const w = new Worker('require("node:worker_threads").parentPort.postMessage(process.features.require_module)', { eval: true, execArgv: argv });
+    w.once('message', (m) => void w.terminate().then(() => resolve(m)));
+    w.once('error', reject);
+  });
+  t.not(inThread, true, "require() of ES modules is off in the thread (or this Node has none)");
 });
 
 test('a second run into the same store audits its own episodes', async (t) => {

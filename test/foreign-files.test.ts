@@ -252,6 +252,47 @@ test('a playbook that is JSON with entries ace-orch cannot read is never rebuilt
   }
 });
 
+test('a file where ace-orch keeps a directory, a directory where it keeps store.json: one line naming it, exit 2, nothing written', async (t) => {
+  for (const [what, rel] of [
+    ['metadata', 'metadata'],
+    ['runs', 'runs'],
+    ["a domain's episodes", 'domains/hot_pot/episodes'],
+    ["a domain's metadata", 'domains/hot_pot/metadata'],
+  ] as const) {
+    const store = join(await tempDir(), 'store');
+    await mkdir(join(store, 'domains', 'hot_pot'), { recursive: true });
+    await writeFile(join(store, rel), 'x\n');
+    const before = tree(store);
+    for (const args of [['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store], ['repair', '--store', store]]) {
+      assertOneLineError(t, await cli(args), `${join(store, rel)} is a file where ace-orch keeps a directory`, 'nothing was written');
+      t.is(tree(store), before, `${args[0]} with ${what} a file wrote nothing`);
+    }
+  }
+  const store = await storeWith('hot_pot', 1);
+  const meta = join(store, 'metadata', 'store.json');
+  await rename(meta, `${meta}.bak`);
+  await mkdir(meta);
+  for (const args of [['audit', '--store', store], ['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]]) {
+    assertOneLineError(t, await cli(args), `${meta} cannot be read (EISDIR`);
+  }
+});
+
+test("a playbook.json that links to another file is audited through the link, and never replaced by a write", async (t) => {
+  const store = await storeWith('hot_pot', 2);
+  const file = join(store, 'domains', 'hot_pot', 'playbook.json');
+  const shared = join(store, 'shared-hot_pot.json');
+  await rename(file, shared);
+  await symlink(shared, file);
+  const audit = await cliHere(['audit', '--store', store]);
+  t.is(audit.code, 0, audit.stdout);
+  const text = await readFile(shared, 'utf8');
+  for (const args of [['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store], ['repair', '--store', store]]) {
+    assertOneLineError(t, await cli(args), `${file} is a symbolic link to ${shared}`, 'nothing was written');
+    t.true((await lstat(file)).isSymbolicLink(), `${args[0]} kept the link`);
+    t.is(await readFile(shared, 'utf8'), text);
+  }
+});
+
 test('links to nothing and a playbook that is a directory: the audit says so (exit 1), run refuses (exit 2) and keeps the link', async (t) => {
   const store = await storeWith('hot_pot,chem_tile', 1);
   const playbook = join(store, 'domains', 'hot_pot', 'playbook.json');

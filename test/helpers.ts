@@ -7,6 +7,7 @@ import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { readdirSync, watch } from 'node:fs';
 import type { LockOptions } from '../src/store/lock.js';
 import type { Deltas, EpisodeRecord, Observation, Reliability } from '../src/core/types.js';
+import { workerExecArgv } from '../src/run/module-file.js';
 
 /**
  * AVA runs this module compiled, from dist-test/test/ (`npm test` compiles src/, workers/ and test/ into
@@ -36,7 +37,7 @@ export function forkFixture(file: string, args: readonly string[]): ChildProcess
 
 /** Piscina's `filename` and `execArgv` for `file` (a `.ts` fixture, relative to test/) run as threads: its build. */
 export function fixtureThreads(file: string): { filename: string; execArgv: string[] } {
-  return { filename: pathToFileURL(builtFixture(file)).href, execArgv: [] };
+  return { filename: pathToFileURL(builtFixture(file)).href, execArgv: workerExecArgv().filter((a) => a === '--no-experimental-require-module') };
 }
 
 export async function tempDir(prefix = 'ace-test-'): Promise<string> {

@@ -5,7 +5,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { siblingModule } from '../run/module-file.js';
+import { siblingModule, workerExecArgv } from '../run/module-file.js';
 import { GroupCommitter } from '../store/committer.js';
 import { lockTurnsWorkerData } from '../store/local-turns.js';
 import { openStore } from '../store/open.js';
@@ -21,6 +21,7 @@ const send = (msg: FromBenchProcess): void => {
 
 const pool = new Piscina<WriterTask, WriterTimings>({
   filename: siblingModule(import.meta.url, '../../workers/bench-writer').href,
+  execArgv: workerExecArgv(),
   workerData: lockTurnsWorkerData(),
   minThreads: job.writers.length,
   maxThreads: job.writers.length,

@@ -5,7 +5,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { siblingModule } from '../run/module-file.js';
+import { siblingModule, workerExecArgv } from '../run/module-file.js';
 import { sendToParent } from '../run/parent-ipc.js';
 import { GroupCommitter } from '../store/committer.js';
 import { lockTurnsWorkerData } from '../store/local-turns.js';
@@ -22,6 +22,7 @@ const send = (msg: FromWriter): void => {
 
 const pool = new Piscina({
   filename: siblingModule(import.meta.url, '../../workers/chaos-writer').href,
+  execArgv: workerExecArgv(),
   workerData: lockTurnsWorkerData(),
   minThreads: threads,
   maxThreads: threads,

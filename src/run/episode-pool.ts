@@ -10,7 +10,7 @@ import { playAttempts } from './attempts.js';
 import type { AttemptOptions } from './attempts.js';
 import { episodeId } from '../core/episode.js';
 import type { EpisodeOutcome, EpisodeTask } from './messages.js';
-import { siblingModule } from './module-file.js';
+import { siblingModule, workerExecArgv } from './module-file.js';
 import { lockTurnsWorkerData } from '../store/local-turns.js';
 import { readyCounter, threadsReady } from './thread-ready.js';
 
@@ -41,6 +41,7 @@ export function episodePool(requested: number, concurrency: number, episodes?: n
   const counter = readyCounter();
   const pool = new Piscina<EpisodeTask, EpisodeOutcome>({
     filename: workerFile(),
+    execArgv: workerExecArgv(),
     workerData: { ...lockTurnsWorkerData(), ...counter },
     minThreads: threads,
     maxThreads: threads,

@@ -3,10 +3,10 @@
  * by ace-orch's first write to the store. Today it holds the cap (see
  * src/core/cap.ts for the rules); the I/O here is thin, the decisions are pure.
  */
-import { access, mkdir, readFile, readdir } from 'node:fs/promises';
+import { access, lstat, mkdir, readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { capFromManifests, decideWriteCap, nextCapRecord, type CapDecision, type CapRecord, type PlaybookSize, type RecordedCap } from '../core/cap.js';
-import { BadInputError, SettingError } from '../core/errors.js';
+import { BadInputError, SettingError, UnreadableFileError } from '../core/errors.js';
 import { parseJson, positiveInt } from '../core/validate.js';
 import { writeFileAtomic } from './durable.js';
 import type { Store } from './store.js';
@@ -32,7 +32,8 @@ async function readStoreMeta(store: Store): Promise<StoreMeta | null> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if (isMissing(err)) return null;
-    throw err;
+    // A directory in its place, no permission: named, never an internal error.
+    throw new UnreadableFileError(`${file} cannot be read (${(err as Error).message}); make it readable, or move it away, and try again`, file);
   }
   const v = parseJson(text, file, 'store metadata') as Partial<StoreMeta> | null;
   positiveInt(v?.cap, 'cap', file, Infinity, file);
@@ -98,12 +99,40 @@ async function refuseDomainsDirectory(store: Store): Promise<void> {
   }
 }
 
+/** A file where ace-orch keeps a directory (`runs`, `metadata`...): what every command that meets one says. */
+export function fileForDirectoryError(path: string): BadInputError {
+  return new BadInputError(`${path} is a file where ace-orch keeps a directory; move it away and try again; nothing was written`, path);
+}
+
+/**
+ * Refuses a file where a write would make a directory (`runs`, `metadata`, `domains`, a domain's `episodes` or
+ * `metadata`): named, before anything is written, not a mkdir error (or an empty `runs/`) halfway through.
+ */
+async function refuseFilesForDirectories(store: Store): Promise<void> {
+  const isFile = async (path: string): Promise<boolean> => (await stat(path).catch(() => null))?.isDirectory() === false;
+  const check = async (paths: string[]): Promise<void> => {
+    for (const path of paths) if (await isFile(path)) throw fileForDirectoryError(path);
+  };
+  await check(['runs', 'metadata', 'domains'].map((name) => join(store.root, name)));
+  const domains = await store.listDomains();
+  await check(domains.flatMap((d) => [store.episodesDir(d), join(store.domainDir(d), 'metadata')]));
+  // A write renames a new playbook into place, which would replace a link with a file, and the file it named would stop
+  // receiving merges. (A link to nothing is refused where the playbook is read.)
+  for (const d of domains) {
+    const file = store.playbookPath(d);
+    if ((await lstat(file).catch(() => null))?.isSymbolicLink() && (await stat(file).catch(() => null))) {
+      throw new BadInputError(`${file} is a symbolic link to ${await readlink(file)}; a write renames a new file into its place, which would replace the link; replace the link with the file, or run on the store the file belongs to; nothing was written`, file);
+    }
+  }
+}
+
 /** The cap a writing command uses; throws BadInputError (exit 2) before anything is written. */
 export async function settleWriteCap(store: Store, requested: number | undefined): Promise<CapDecision> {
   let recorded: RecordedCap | null;
   let sizes: PlaybookSize[];
   try {
     await refuseDomainsDirectory(store);
+    await refuseFilesForDirectories(store);
     recorded = await readRecordedCap(store);
     sizes = await playbookSizes(store);
   } catch (err) {

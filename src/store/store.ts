@@ -9,7 +9,7 @@
  *   <store>/domains/<domain>/metadata/stats.json
  *   <store>/runs/<run_id>.json
  */
-import { constants, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { constants, existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { assertWithinCap } from '../core/cap.js';
@@ -29,7 +29,7 @@ import type { PendingBatch } from './pending.js';
 import type { AuditInput } from '../core/audit.js';
 import type { StoreBackend } from './backend.js';
 import type { CapDecision } from '../core/cap.js';
-import { recordCap, settleWriteCap } from './store-meta.js';
+import { fileForDirectoryError, recordCap, settleWriteCap } from './store-meta.js';
 import type { SnapshotOptions } from './snapshot.js';
 import type { Lease, LockOptions, LockTiming } from './lock.js';
 import type { CommitFlock } from './flock.js';
@@ -533,7 +533,10 @@ export class Store implements StoreBackend {
   }
 
   async readManifests(): Promise<RunManifest[]> {
-    const names = await readdir(this.runsDir()).catch((err) => (isMissing(err) ? [] : Promise.reject(err)));
+    const names = await readdir(this.runsDir()).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOTDIR' && existsSync(this.runsDir())) throw fileForDirectoryError(this.runsDir());
+      return isMissing(err) ? [] : Promise.reject(err);
+    });
     const manifests: RunManifest[] = [];
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
       const file = join(this.runsDir(), name);
