@@ -152,3 +152,17 @@ test("the reference tool's own in-memory cut is told apart from loss: replayed o
   t.like(concurrent, { lost: 1 });
   t.is(concurrent.lostByReferenceAlone, undefined);
 });
+
+test("in a store ace-orch writes too, the replay loads ace-orch's merges before each later reference save", (t) => {
+  const at = (i: number): string => `2025-11-17T10:${String(i).padStart(2, '0')}:00`;
+  // Ten HIGH observations merged by ace-orch first, then reference saves of lower rank: each loads those ten and drops itself.
+  const ours = Array.from({ length: 10 }, (_, i) => ({ key: obs(`ace-${i}`, 'HIGH', 0.9), timestamp: `${at(i)}.000Z`, aceOrch: true }));
+  const theirs = Array.from({ length: 3 }, (_, i) => ({ key: obs(`ref-${i}`, 'MEDIUM', 0.5), timestamp: at(20 + i) }));
+  t.deepEqual([...droppedByReferenceAlone([...ours, ...theirs], 100)].sort(), ['ref-0', 'ref-1', 'ref-2']);
+  // Left out, the replay saw an empty playbook at each reference save and blamed concurrency for all three.
+  t.is(droppedByReferenceAlone(theirs, 100).size, 0);
+  // Saved before ace-orch's merges, they loaded nothing and kept themselves; ace-orch's merges are never counted.
+  const early = theirs.map((e, i) => ({ ...e, timestamp: at(i) }));
+  const later = ours.map((e) => ({ ...e, timestamp: e.timestamp.replace('10:0', '10:3') }));
+  t.is(droppedByReferenceAlone([...later, ...early], 100).size, 0);
+});

@@ -8,7 +8,7 @@ import { inferAuditCap, type PlaybookSize, type RecordedCap } from './cap.js';
 import type { FileFinding } from './episode-read.js';
 import { compareObservations, mergeObservations } from './merge.js';
 import { roundedPhrase, unmergeableReason } from './mergeable.js';
-import { droppedByReferenceAlone } from './reference-replay.js';
+import { droppedByReferenceAlone, type ReplayEpisode } from './reference-replay.js';
 import { pythonConstantsIn, roundedIntegersIn } from './python-json.js';
 import { builtInReflection, deltasOfEpisode, type ReflectionRules } from './reference.js';
 import type { AuditReport, DomainAudit, EpisodeRecord, ObservationKey, Playbook, RunManifest } from './types.js';
@@ -26,6 +26,8 @@ export interface EpisodeFact {
   sections?: FileSectionEntry[];
   /** A file the reference tool wrote (no `outcome.observation`): its `timestamp`, its save's place in droppedByReferenceAlone. */
   referenceTimestamp?: string;
+  /** A file ace-orch wrote (it holds the observation): its `timestamp`, its merge's place in that replay. */
+  mergedAt?: string;
 }
 
 export interface DomainState {
@@ -74,7 +76,7 @@ export function episodeFact(record: EpisodeRecord, domain: string, rules: Reflec
     ...(record.index !== undefined ? { index: record.index } : {}),
     key: { episode_id: o.episode_id, reliability: o.reliability, score: o.score },
     sections: SECTION_NAMES.flatMap((section) => deltas[section].map((entry) => ({ section, entry, derived }))),
-    ...(derived && typeof record.timestamp === 'string' ? { referenceTimestamp: record.timestamp } : {}),
+    ...(typeof record.timestamp === 'string' ? (derived ? { referenceTimestamp: record.timestamp } : { mergedAt: record.timestamp }) : {}),
   };
 }
 
@@ -128,8 +130,11 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     .filter((id) => files.has(id) && inScope(id));
   const lostIds = expectedIds.filter((id) => !inPlaybook.has(id));
   // Of those, the ones the reference tool's own in-memory cut would have dropped with no concurrency at all.
-  const replay = [...files.values()].flatMap((f) => (f.referenceTimestamp ? [{ key: f.key, timestamp: f.referenceTimestamp }] : []));
-  const byReference = lostIds.length && replay.length ? droppedByReferenceAlone(replay, cap) : new Set<string>();
+  // ace-orch's episodes take their place in the replay too: a reference save after them loads what they merged.
+  const replay = [...files.values()].flatMap((f): ReplayEpisode[] =>
+    f.referenceTimestamp ? [{ key: f.key, timestamp: f.referenceTimestamp }] : f.mergedAt ? [{ key: f.key, timestamp: f.mergedAt, aceOrch: true }] : [],
+  );
+  const byReference = lostIds.length && replay.some((e) => !e.aceOrch) ? droppedByReferenceAlone(replay, cap) : new Set<string>();
   const lostByReferenceAlone = lostIds.filter((id) => byReference.has(id)).length;
   const missingIds = [...ranIds].filter((id) => !hasFile.has(id));
   // Episode files that could not be listed are not missing: none of the playbook's observations is unexpected then.
