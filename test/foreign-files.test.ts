@@ -293,6 +293,21 @@ test("a playbook.json that links to another file is audited through the link, an
   }
 });
 
+test("a playbook another tool wrote past the store's cap: the audit says so, as run and repair will refuse it", async (t) => {
+  const store = await storeWith('hot_pot', 2);
+  const file = join(store, 'domains', 'hot_pot', 'playbook.json');
+  const playbook = JSON.parse(await readFile(file, 'utf8'));
+  // The store records cap 10; the reference tool's saves took its playbook to 15.
+  const extra = Array.from({ length: 13 }, (_, i) => ({ ...playbook.observations[0], episode_id: `ref_${i}` }));
+  playbook.observations = [...playbook.observations, ...extra];
+  await writeFile(file, JSON.stringify(playbook));
+  const audit = await cliHere(['audit', '--store', store, '--json']);
+  t.regex(audit.stdout, /"playbookNote":"holds 15 observations, more than the cap of 10: run and repair refuse to write it with that cap \(--cap 15 or more keeps them all\)/);
+  const run = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store]);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /15 observations, more than the cap of 10/);
+});
+
 test('links to nothing and a playbook that is a directory: the audit says so (exit 1), run refuses (exit 2) and keeps the link', async (t) => {
   const store = await storeWith('hot_pot,chem_tile', 1);
   const playbook = join(store, 'domains', 'hot_pot', 'playbook.json');

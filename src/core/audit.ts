@@ -162,7 +162,7 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
     ...(state.playbookIo ? { playbookIo: true } : {}),
     ...(state.playbookTorn ? { playbookTorn: true } : {}),
     // Counted by episode id, as every column is: say when the file holds more than one observation per id.
-    ...(playbookNote(state.playbook, observations, inPlaybook.size) ?? {}),
+    ...(playbookNote(state.playbook, observations, inPlaybook.size, cap) ?? {}),
     ...(lostByReferenceAlone ? { lostByReferenceAlone } : {}),
     ...(state.episodesError ? { episodesError: state.episodesError } : {}),
     noPlaybook: state.playbook === null && !state.playbookError && files.size > 0,
@@ -171,8 +171,10 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
 }
 
 /** What the note under the table says of a playbook: more observations than episode ids, Python's NaN, rounded integers. Null when nothing. */
-function playbookNote(playbook: Playbook | null, observations: readonly { episode_id: string }[], ids: number): { playbookNote: string } | null {
+function playbookNote(playbook: Playbook | null, observations: readonly { episode_id: string }[], ids: number, cap: number): { playbookNote: string } | null {
   const notes: string[] = [];
+  // Another tool wrote past the cap: read as it is, but no write with this cap would keep it.
+  if (observations.length > cap) notes.push(`holds ${observations.length} observations, more than the cap of ${cap}: run and repair refuse to write it with that cap (--cap ${observations.length} or more keeps them all)`);
   if (observations.length > ids) {
     const reason = unmergeableReason(observations);
     const counted = `holds ${observations.length} observations under ${ids} episode ids (counted by id here)`;
