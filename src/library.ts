@@ -230,7 +230,7 @@ async function repairWith(store: Store | string, options: RepairOptions): Promis
     } else {
       if (options.rebuild) throw new BadInputError(`rebuild: a PostgreSQL store's playbooks are rows written in transactions, never torn; ${backend.location} has nothing to rebuild`);
       const { repairPgStore } = await import('./store/pg/repair.js');
-      report = await repairPgStore(backend as PgStore, { ...(options.cap !== undefined ? { cap: options.cap } : {}) });
+      report = await repairPgStore(backend as PgStore, { ...(options.cap !== undefined ? { cap: options.cap } : {}), ...(options.domains ? { domains: options.domains } : {}) });
     }
     return { ...report, audit: auditInput(await backend.auditInput({ cap: options.cap, rules: registeredReflection })) };
   } finally {

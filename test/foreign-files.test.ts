@@ -308,6 +308,30 @@ test("a playbook another tool wrote past the store's cap: the audit says so, as 
   t.regex(run.stderr, /15 observations, more than the cap of 10/);
 });
 
+test('repair --domains repairs the domains it names and leaves out one no write may touch; without it, the refusal says so', async (t) => {
+  const store = await storeWith('hot_pot,chem_tile', 2);
+  const hot = join(store, 'domains', 'hot_pot', 'playbook.json');
+  const hotPlaybook = JSON.parse(await readFile(hot, 'utf8'));
+  const lost = hotPlaybook.observations[0].episode_id as string;
+  hotPlaybook.observations = hotPlaybook.observations.slice(1);
+  await writeFile(hot, JSON.stringify(hotPlaybook));
+  // chem_tile as the reference tool's molecular mode writes it: different observations under one id.
+  const chem = join(store, 'domains', 'chem_tile', 'playbook.json');
+  const chemPlaybook = JSON.parse(await readFile(chem, 'utf8'));
+  chemPlaybook.observations.push({ ...chemPlaybook.observations[0], score: 0.01 });
+  const chemText = JSON.stringify(chemPlaybook);
+  await writeFile(chem, chemText);
+
+  assertOneLineError(t, await cli(['repair', '--store', store]), chem, '`ace-orch repair --domains hot_pot` repairs the others without it');
+  const r = await cli(['repair', '--store', store, '--domains', 'hot_pot', '--json']);
+  t.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.deepEqual(out.domains.map((d: { domain: string }) => d.domain), ['hot_pot']);
+  t.deepEqual(out.domains[0].recovered, [lost]);
+  t.is(await readFile(chem, 'utf8'), chemText, 'chem_tile left as it was');
+  assertOneLineError(t, await cli(['repair', '--store', store, '--domains', 'nope']), 'no domain `nope` to repair');
+});
+
 test('links to nothing and a playbook that is a directory: the audit says so (exit 1), run refuses (exit 2) and keeps the link', async (t) => {
   const store = await storeWith('hot_pot,chem_tile', 1);
   const playbook = join(store, 'domains', 'hot_pot', 'playbook.json');

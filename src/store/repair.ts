@@ -34,6 +34,26 @@ export interface RepairOptions {
   cap?: number;
   /** The domains' reflection rules, for episode files the reference tool wrote. @default the built-in domains' */
   rules?: ReflectionRules;
+  /**
+   * Only these of the store's domains (a domain no write may touch, say the reference tool's molecular mode, left out).
+   * Runs whose process died are closed only by a repair of every domain. @default every domain
+   */
+  domains?: readonly string[];
+}
+
+/** The store's domains a repair works on: `wanted`, each one the store has, or all of them. */
+export function domainsToRepair(all: readonly string[], wanted: readonly string[] | undefined, location: string): string[] {
+  if (!wanted) return [...all];
+  if (wanted.length === 0) throw new BadInputError(`domains: none named; leave it out to repair every domain of ${location}`, location);
+  const missing = wanted.filter((d) => !all.includes(d));
+  if (missing.length) throw new BadInputError(`${location} has no domain ${missing.map((d) => `\`${d}\``).join(', ')} to repair (it has ${all.length ? all.join(', ') : 'none'})`, location);
+  return all.filter((d) => wanted.includes(d));
+}
+
+/** The advice a refusal of one domain ends with, when the others could be repaired without it. */
+function leaveOut(domain: string, names: readonly string[]): string {
+  const others = names.filter((d) => d !== domain);
+  return others.length ? `; \`ace-orch repair --domains ${others.join(',')}\` repairs the others without it` : '';
 }
 
 export interface DomainRepair {
@@ -239,7 +259,7 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
   const remerger = fileRemerger(store, cap, options.rules);
   const domains: DomainRepair[] = [];
   const states: DomainState[] = [];
-  const names = await store.listDomains();
+  const names = domainsToRepair(await store.listDomains(), options.domains, store.root);
   // Before anything is written (the cap's record, a pending fold, a copy, another domain's repair): a playbook repair may
   // not write, or cannot read, stops it here. Only a torn one (empty, not JSON) is moved aside, and only with --rebuild.
   const torn = new Set<string>();
@@ -256,10 +276,15 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
         continue;
       }
       // JSON with entries ace-orch cannot read: a rebuild from the episode files would drop what it holds.
-      if (err instanceof BadInputError) throw new BadInputError(`${err.message}; ace-orch cannot read it as a playbook and leaves it as it is (no rebuild, which would drop what it holds); nothing was written`, err.file);
+      if (err instanceof BadInputError) throw new BadInputError(`${err.message}; ace-orch cannot read it as a playbook and leaves it as it is (no rebuild, which would drop what it holds); nothing was written${leaveOut(domain, names)}`, err.file);
       throw err;
     }
-    assertMergeable(read.playbook, store.playbookPath(domain));
+    try {
+      assertMergeable(read.playbook, store.playbookPath(domain));
+    } catch (err) {
+      if (err instanceof BadInputError) throw new BadInputError(`${err.message}${leaveOut(domain, names)}`, err.file);
+      throw err;
+    }
   }
   for (const domain of names) {
     const movedAside = torn.has(domain) ? await moveAside(store, domain) : undefined;
@@ -319,7 +344,8 @@ async function repairFileStore(store: Store, options: RepairOptions): Promise<Re
     });
   }
 
-  const runsClosed = await closeAbandonedRuns(store, manifests, states);
+  // A run's episodes span domains: only a repair of all of them knows every one a dead run left.
+  const runsClosed = options.domains ? [] : await closeAbandonedRuns(store, manifests, states);
   return { store: store.root, domains, runsClosed };
 }
 

@@ -18,6 +18,7 @@ export interface RepairArgs {
   store: string;
   rebuild: boolean;
   cap?: number;
+  domains?: string[];
   json: boolean;
 }
 
@@ -33,6 +34,11 @@ export function repairBuilder<T>(y: Argv<T>) {
       describe: 'Move a corrupt playbook.json aside (renamed, never deleted) and rebuild it from the episode files',
     })
     .option('cap', { type: 'number', coerce: intFlag('cap'), describe: "Observations a playbook keeps: the store's recorded cap unless given (for a store with none, the cap its audit infers: 100, or its largest playbook); lower than the store's cap or than a playbook holds is refused (exit 2)" })
+    .option('domains', {
+      type: 'string',
+      coerce: (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean),
+      describe: "Repair only these of the store's domains, comma-separated (one no write may touch left out); runs whose process died are closed only by a repair of every domain",
+    })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' });
 }
 
@@ -44,10 +50,10 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
     if (store.kind === 'postgres') {
       if (args.rebuild) throw new BadInputError(`--rebuild moves a torn playbook file aside; a PostgreSQL playbook row (${store.location}) cannot be torn`);
       const { repairPgStore } = await import('../../store/pg/repair.js');
-      repair = await repairPgStore(store as PgStore, { cap: args.cap });
+      repair = await repairPgStore(store as PgStore, { cap: args.cap, ...(args.domains ? { domains: args.domains } : {}) });
     } else {
       await assertStoreExists(store as Store);
-      repair = await repairStore(store as Store, { rebuild: args.rebuild, cap: args.cap });
+      repair = await repairStore(store as Store, { rebuild: args.rebuild, cap: args.cap, ...(args.domains ? { domains: args.domains } : {}) });
     }
     report = audit(await store.auditInput({ cap: args.cap }));
   } finally {

@@ -7,7 +7,7 @@
  * re-merges one run's episodes the same way (src/run/resume.ts).
  */
 import type { DomainState, EpisodeFact } from '../../core/audit.js';
-import { closeAbandonedRuns, remergeLostWith, takenOut } from '../repair.js';
+import { closeAbandonedRuns, domainsToRepair, remergeLostWith, takenOut } from '../repair.js';
 import type { DomainRepair, Remerger, RepairOptions, RepairReport } from '../repair.js';
 import type { ReflectionRules } from '../../core/reference.js';
 import type { EpisodeRecord, Playbook } from '../../core/types.js';
@@ -38,7 +38,7 @@ export async function repairPgStore(store: PgStore, options: Omit<RepairOptions,
   const domains: DomainRepair[] = [];
   const states: DomainState[] = [];
   try {
-    for (const domain of await store.listDomains()) {
+    for (const domain of domainsToRepair(await store.listDomains(), options.domains, store.location)) {
       const state = await remerger.domainState(domain);
       states.push(state);
       // The playbook as it was before the re-merge writes, to name what it ranks out (as on a file store).
@@ -56,6 +56,7 @@ export async function repairPgStore(store: PgStore, options: Omit<RepairOptions,
   } finally {
     await remerger.close();
   }
-  const runsClosed = await closeAbandonedRuns(store, manifests, states, (runId) => runEpisodeEntries(store, runId));
+  // A run's episodes span domains: only a repair of all of them knows every one a dead run left.
+  const runsClosed = options.domains ? [] : await closeAbandonedRuns(store, manifests, states, (runId) => runEpisodeEntries(store, runId));
   return { store: store.location, domains, runsClosed };
 }
