@@ -2,7 +2,8 @@ import test from 'ava';
 import { runExperiment } from '../src/run/coordinator.js';
 import { Store } from '../src/store/store.js';
 import type { ExperimentConfig } from '../src/core/types.js';
-import { tempDir } from './helpers.js';
+import { pathToFileURL } from 'node:url';
+import { fixtureFile, tempDir } from './helpers.js';
 
 test('--rate: no rolling second of a multi-process run holds more than N episode starts', async (t) => {
   const rate = 4;
@@ -15,4 +16,30 @@ test('--rate: no rolling second of a multi-process run holds more than N episode
   for (let i = 0; i + rate < starts.length; i++) t.true(starts[i + rate]! - starts[i]! >= 1000, `starts ${i} and ${i + rate} are ${starts[i + rate]! - starts[i]!} ms apart`);
   // And the limiter is what spaced them: 12 starts at 4/s span at least 2 s.
   t.true(starts.at(-1)! - starts[0]! >= 2000);
+});
+
+test('--rate holds where the model calls are: no rolling second holds more than N plays, though the domain module loads slowly', async (t) => {
+  // Granted while the threads still loaded the module, the first second's episodes began their play late, in the
+  // same second as the next second's: 2N plays a second, seen by the model API.
+  const rate = 4;
+  const experiment: ExperimentConfig = {
+    name: 'rate-plays',
+    domains: ['slow_load'],
+    episodes: 8,
+    threads: 2,
+    concurrency: 8,
+    processes: 1,
+    episodeMs: 0,
+    cap: 10,
+    seed: 1,
+    rate,
+    modules: [pathToFileURL(fixtureFile('slow-load-domain.mjs')).href],
+  };
+  const store = new Store(await tempDir());
+  const { report } = await runExperiment({ experiment, store });
+  t.true(report.zeroLoss);
+  const plays = (await store.readPlaybook('slow_load')).observations.map((o) => (o.context as { playedAt: number }).playedAt).sort((a, b) => a - b);
+  t.is(plays.length, 8);
+  // A few ms pass between a grant and its play; a second's worth of bunching does not.
+  for (let i = 0; i + rate < plays.length; i++) t.true(plays[i + rate]! - plays[i]! >= 950, `plays ${i} and ${i + rate} began ${plays[i + rate]! - plays[i]!} ms apart`);
 });

@@ -39,6 +39,19 @@ function storeFor(task: EpisodeTask): Promise<StoreBackend> {
   return store;
 }
 
+/**
+ * Loads the experiment's domain modules and opens the store, playing nothing: a rate-limited run does it on every
+ * thread before its first start is granted (src/run/scheduler.ts). A failure is left for the episodes to report.
+ */
+export async function warmup(task: EpisodeTask): Promise<void> {
+  try {
+    await loadDomainModules(task.modules);
+    await storeFor(task);
+  } catch {
+    // Each episode loads them again and fails with the reason.
+  }
+}
+
 export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutcome> {
   const started = performance.now();
   const clock: EpisodeClock = { pid: process.pid, thread: threadId, start: epochMs() };

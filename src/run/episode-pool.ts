@@ -53,7 +53,12 @@ export function episodePool(requested: number, concurrency: number, episodes?: n
   const ready = (): Promise<void> => {
     let onError: (err: unknown) => void = () => {};
     const failed = new Promise<never>((_, reject) => pool.once('error', (onError = reject)));
-    return Promise.race([threadsReady(counter, threads), failed]).finally(() => pool.off('error', onError));
+    // Neither an Atomics wait nor threads with no task keep the process alive: a timer does, until they are up.
+    const alive = setInterval(() => {}, 60_000);
+    return Promise.race([threadsReady(counter, threads), failed]).finally(() => {
+      clearInterval(alive);
+      pool.off('error', onError);
+    });
   };
   return Object.assign(pool, { ready });
 }

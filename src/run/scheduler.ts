@@ -59,23 +59,32 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
   options.cancel?.addEventListener('abort', cancel);
   if (options.cancel?.aborted) cancel();
   try {
+    const taskOf = (a: Assignment): Omit<EpisodeTask, 'attempt'> => ({
+      store: options.store,
+      runId: options.runId,
+      domain: a.domain,
+      index: a.index,
+      seed: experiment.seed,
+      cap: experiment.cap,
+      lock: options.lock,
+      episodeMs: experiment.episodeMs,
+      modules: experiment.modules ?? [],
+      mode: options.mode,
+      commit: options.commit,
+      timeoutMs: experiment.episodeTimeoutMs ?? 0,
+      stopFlag,
+    });
+    // Rate-limited: the first starts are granted once every thread is up, has loaded the domain modules and opened
+    // the store. Granted while threads still booted and imported a model client, the first second's episodes began
+    // their model calls late, in the same second as the next second's: twice the rate, seen by the model API.
+    if (options.gate && options.assignments.length) {
+      await pool.ready();
+      const first = { ...taskOf(options.assignments[0]!), attempt: 0 };
+      await Promise.all(pool.threads.map(() => pool.run(first, { name: 'warmup' }).catch(() => {})));
+    }
     for (const a of options.assignments) {
       if (options.signal?.aborted) break;
-      const task: Omit<EpisodeTask, 'attempt'> = {
-        store: options.store,
-        runId: options.runId,
-        domain: a.domain,
-        index: a.index,
-        seed: experiment.seed,
-        cap: experiment.cap,
-        lock: options.lock,
-        episodeMs: experiment.episodeMs,
-        modules: experiment.modules ?? [],
-        mode: options.mode,
-        commit: options.commit,
-        timeoutMs: experiment.episodeTimeoutMs ?? 0,
-        stopFlag,
-      };
+      const task = taskOf(a);
       void queue.add(async () => {
         if (options.signal?.aborted) return;
         let began = 0;
