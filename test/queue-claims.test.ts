@@ -131,10 +131,12 @@ pgTest('a queued run that stopped is resumed here: what it withdrew is played on
   t.truthy(runChild);
   const runId = JSON.parse(stopped.stdout).runId as string;
 
-  const resumed = await cli(['run', '--resume', runId, '--store', r.store]);
+  // How fast the rest is played may be given: the queued run's config holds no concurrency of its workers.
+  const resumed = await cli(['run', '--resume', runId, '--store', r.store, '--concurrency', '3']);
   t.is(resumed.code, 0, resumed.stderr);
   t.regex(resumed.stderr, new RegExp(`resuming run ${runId}: 0 episodes done .*, 4 to play`));
   t.regex(resumed.stdout, /: complete, 4 episodes \(4 played by this resume\) in .* on \d+ threads/);
+  t.regex(resumed.stdout, /concurrency 3/);
   const [manifest] = await sql<{ body: { status: string; queue?: string; episodes: unknown[] } }>(`SELECT body FROM "${r.storeSchema}".manifests`);
   t.like(manifest!.body, { status: 'complete' });
   t.is(manifest!.body.episodes.length, 4);

@@ -4,6 +4,7 @@ import { checkWritePath, runExperiment } from '../../run/coordinator.js';
 import { poolThreads } from '../../run/episode-pool.js';
 import type { ResumePlan, RunEvent } from '../../run/coordinator.js';
 import { planResume, readRunToResume } from '../../run/resume.js';
+import { resolveExperiment } from '../../run/experiment.js';
 import { assertStoreExists } from '../../store/snapshot.js';
 import { EXIT, runExitCode } from '../../core/exit-codes.js';
 import { formatEfficiency } from '../../core/efficiency.js';
@@ -60,8 +61,12 @@ export function runBuilder<T>(y: Argv<T>) {
     .option('report', reportOption));
 }
 
-/** With --resume the run's own config applies; experiment flags would silently differ from it. */
-const EXPERIMENT_FLAGS = ['domains', 'episodes', 'threads', 'processes', 'episodeMs', 'cap', 'seed', 'concurrency', 'episodeTimeout', 'retries', 'retryDelay', 'rate', 'maxFailures'] as const;
+/**
+ * With --resume the run's own config applies; experiment flags would silently differ from it. How fast the rest is
+ * played may change (--threads, --concurrency, --rate): a queued run's config holds no concurrency of its workers,
+ * and its resume would otherwise crawl at the default.
+ */
+const EXPERIMENT_FLAGS = ['domains', 'episodes', 'processes', 'episodeMs', 'cap', 'seed', 'episodeTimeout', 'retries', 'retryDelay', 'maxFailures'] as const;
 
 async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; experiment: ExperimentConfig; done?: number }> {
   const extra = [args.experiment && 'an experiment file', ...EXPERIMENT_FLAGS.filter((k) => args[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)].filter(Boolean);
@@ -84,7 +89,12 @@ async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; e
       return { experiment: manifest.config, done: EXIT.ok };
     }
     io.err(`resuming run ${manifest.run_id}: ${plan.keep.length} episodes done (${recovered.length} merged from their ${record}s now), ${plan.assignments.length} to play`);
-    return { plan, experiment: manifest.config };
+    const pace = { threads: args.threads, concurrency: args.concurrency, rate: args.rate };
+    const experiment = resolveExperiment([
+      { input: manifest.config, source: `run ${manifest.run_id}` },
+      { input: pace, source: '--flags' },
+    ]);
+    return { plan, experiment };
   } finally {
     await store.close();
   }
