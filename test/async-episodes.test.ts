@@ -153,7 +153,8 @@ test('stopping the run fires ctx.signal in every in-flight episode, across threa
   t.is(manifest.episodes!.length, 6, 'the six in flight ended; no others started');
   for (const e of manifest.episodes!) {
     t.is(e.status, 'failed');
-    t.regex(e.error!, /stopped: run stopped/);
+    // Said apart from the agents' own errors, with what the play threw.
+    t.regex(e.error!, /^E_STOPPED: stopped with the run while it played \(stopped: run stopped\)$/);
     t.is(e.attempts, 1, 'no retry once the run is stopping');
   }
   t.deepEqual(await files(store, 'until_stop'), []);

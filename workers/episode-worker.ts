@@ -106,6 +106,9 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       merge: mergeTiming(merge),
     };
   } catch (err) {
+    // A play that failed once the run was told to stop (Ctrl-C, SIGTERM) failed because its ctx.signal fired, most
+    // likely: said apart, not counted with the agents' own errors (nor read as a reason to lower --rate).
+    const stopped = !persisting && playStarted > 0 && runStop(task.runId, task.stopFlag).stopped && !(err instanceof AceError);
     return {
       ok: false,
       episode_id: id,
@@ -114,8 +117,8 @@ export default async function runEpisode(task: EpisodeTask): Promise<EpisodeOutc
       ms: performance.now() - started,
       playMs: playStarted ? (playMs ?? performance.now() - playStarted) : 0,
       error: {
-        code: thrownCode(err),
-        message: thrownMessage(err),
+        code: stopped ? 'E_STOPPED' : thrownCode(err),
+        message: stopped ? `stopped with the run while it played (${thrownMessage(err)})` : thrownMessage(err),
         fatal: err instanceof BadInputError || err instanceof LockTimeoutError,
         retryable: !persisting && (err as { retryable?: unknown })?.retryable !== false,
       },
