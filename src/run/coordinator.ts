@@ -203,9 +203,16 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
     }
   };
   // Episodes whose shard process died after starting them: their fate is unknown until the audit (or repair) decides.
-  const onShardError = (message: string, unknown: Assignment[]): void => {
+  // A shard process that died took its in-flight episodes (never acknowledged: failed, and --resume plays them again,
+  // or repair merges one that wrote its file) and the ones it had not started (not run) with it: the run stopped.
+  let shardFailure: string | undefined;
+  const onShardError = (message: string, inFlightThere: Assignment[]): void => {
     emit({ type: 'shard-error', message });
-    for (const a of unknown) entries.push({ episode_id: episodeId(runId, a.domain, a.index), domain: a.domain, index: a.index, status: 'unknown', error: message });
+    shardFailure ??= message;
+    for (const a of inFlightThere) {
+      entries.push({ episode_id: episodeId(runId, a.domain, a.index), domain: a.domain, index: a.index, status: 'failed', error: `E_SHARD: in flight when ${message}` });
+      manifest.domains[a.domain]!.failed++;
+    }
   };
 
   const started = performance.now();
@@ -233,7 +240,7 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   entries.sort((a, b) => (a.episode_id < b.episode_id ? -1 : 1));
   const contention: Record<string, LockStats> = Object.fromEntries([...merges].map(([d, m]) => [d, summarizeMerges(m)]));
   Object.assign(manifest, {
-    status: fatal || tooManyFailures ? 'stopped' : stopper.signal.aborted ? 'interrupted' : 'complete',
+    status: fatal || tooManyFailures || shardFailure ? 'stopped' : stopper.signal.aborted ? 'interrupted' : 'complete',
     finished_at: new Date().toISOString(),
     episodes: entries,
     timings: {
@@ -246,7 +253,7 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
       efficiencyAfterStartup: efficiency.afterStartup,
     },
     contention,
-    ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : {}),
+    ...(stopper.signal.aborted ? { stop_reason: String(stopper.signal.reason) } : shardFailure ? { stop_reason: shardFailure } : {}),
   } satisfies Partial<RunManifest>);
 
   const report = await closeRun(store, manifest, (d) => counts(d).completed, (message) => emit({ type: 'warning', message }));
