@@ -10,7 +10,7 @@ export const EXIT = {
   usage: 2,
   /** A bug in ace-orch itself: the message says what failed. */
   internal: 3,
-  /** Nothing was lost, but episodes failed (raised, timed out, or were refused after their retries), or the run stopped (`--max-failures`, or all of `run --workers`' local workers exited). */
+  /** Nothing was lost, but episodes failed (raised, timed out, or were refused after their retries), or the run stopped (`--max-failures`, a `--processes` shard that died, or all of `run --workers`' local workers exited). */
   failed: 4,
   /** Stopped by SIGINT/SIGTERM after in-flight episodes finished their writes (128 + SIGINT). */
   interrupted: 130,
