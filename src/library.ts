@@ -114,6 +114,7 @@ export function runExperiment(options: ExperimentOptions): Promise<RunReport> {
 const RUN_OPTIONS = ['store', 'experiment', 'mode', 'commit', 'lockTimeoutMs', 'runId', 'signal', 'onEvent'];
 
 async function runWith(options: ExperimentOptions): Promise<RunReport> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new BadInputError(`options: Expected an object ({ store, experiment, ... }), got \`${show(options)}\``);
   const unknown = Object.keys(options).filter((k) => !RUN_OPTIONS.includes(k));
   if (unknown.length) throw new BadInputError(`options: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${RUN_OPTIONS.join(', ')}`);
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new BadInputError(`options.onEvent: Expected a function, got \`${show(options.onEvent)}\``);

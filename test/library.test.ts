@@ -117,6 +117,7 @@ test('runExperiment refuses, before anything is written, a bad onEvent or signal
   await t.throwsAsync(runExperiment({ store, experiment, onEvent: 5 as never }), { instanceOf: BadInputError, message: /^options\.onEvent: Expected a function, got `5`$/ });
   await t.throwsAsync(runExperiment({ store, experiment, signal: {} as never }), { instanceOf: BadInputError, message: /^options\.signal: Expected an AbortSignal/ });
   await t.throwsAsync(runExperiment({ store, experiment, episdoes: 3 } as never), { instanceOf: BadInputError, message: /^options: unknown option `episdoes`; expected store, experiment/ });
+  await t.throwsAsync(runExperiment(undefined as never), { instanceOf: BadInputError, message: /^options: Expected an object/ });
   t.false(existsSync(store), 'nothing written');
 
   t.is((await runExperiment({ store, experiment, runId: 'mine' })).exitCode, 0);

@@ -34,6 +34,8 @@ export async function executeWorker(args: WorkerArgs, io: Io, signal: AbortSigna
   const queue = args.queue ?? process.env[QUEUE_ENV];
   if (!queue) throw new UsageError(`worker needs --queue postgres://… (or $${QUEUE_ENV})`);
   const { runWorker } = await import('../../queue/worker.js');
+  // Draining can take as long as the slowest episode in flight: said at once, so the silence is not taken for a hang.
+  signal.addEventListener('abort', () => io.err(`worker: ${String(signal.reason)}: claiming no more episodes; finishing the ones in flight and committing them, then exiting`), { once: true });
   const totals = await runWorker({
     queue,
     threads: args.threads,
