@@ -1,8 +1,9 @@
 import test from 'ava';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Store } from '../src/store/store.js';
 import { cli, cliHere, runAndKill } from './cli-helper.js';
-import { tempDir } from './helpers.js';
+import { fixtureFile, tempDir } from './helpers.js';
 
 const DOMAINS = ['hot_pot', 'chem_tile', 'switch_light'];
 
@@ -52,4 +53,24 @@ test('resume after SIGKILL of a multi-process run: every episode exactly once, d
   t.regex(again.stdout, /is complete: .* nothing to do/);
   t.is(await readFile(store.manifestPath(runId), 'utf8'), manifestBytes);
   t.deepEqual(await episodeFiles(store), after);
+});
+
+test('resume keeps the attempts its run made before: each failed episode played again adds to them, in the manifest and the retries line', async (t) => {
+  const dir = await tempDir();
+  const file = join(dir, 'exp.json');
+  await writeFile(file, JSON.stringify({ name: 'failing', seed: 1, domains: ['failing'], episodes: 2, threads: 1, episodeMs: 0, retries: 1, retryDelayMs: 1, modules: [fixtureFile('failing-domain.mjs')] }));
+  const store = join(dir, 'store');
+  const first = await cli(['run', file, '--store', store, '--json']);
+  t.is(first.code, 4, first.stderr);
+  const runId = (JSON.parse(first.stdout) as { runId: string }).runId;
+  const resumed = await cli(['run', '--resume', runId, '--store', store]);
+  t.is(resumed.code, 4, resumed.stderr);
+  // Two attempts each in the run, two more in its resume: none of the paid calls vanishes from the record.
+  t.regex(resumed.stdout, /retries: 6 attempts played again over 2 episodes/);
+  const manifest = JSON.parse(await readFile(join(store, 'runs', `${runId}.json`), 'utf8')) as { episodes: { attempts: number; attempt_errors: string[] }[] };
+  for (const e of manifest.episodes) {
+    t.is(e.attempts, 4);
+    t.is(e.attempt_errors.length, 4);
+    t.true(e.attempt_errors.every((x) => /^E_EPISODE: 502 Bad Gateway$/.test(x)), e.attempt_errors.join('; '));
+  }
 });

@@ -9,7 +9,7 @@ import { SettingError } from '../core/errors.js';
 import { episodeTrace, epochMs } from './episode-clock.js';
 import { runEfficiency } from '../core/efficiency.js';
 import { episodeId } from '../core/episode.js';
-import { attemptFields } from './messages.js';
+import { attemptFields, withEarlierAttempts } from './messages.js';
 import type { Assignment, EpisodeOutcome, MergeTiming } from './messages.js';
 import { rateGate } from './rate-gate.js';
 import { roundRobin, scheduleEpisodes } from './scheduler.js';
@@ -167,6 +167,8 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   options.signal?.addEventListener('abort', onAbort);
   if (options.signal?.aborted) onAbort();
 
+  // A resumed run's episodes that its earlier process recorded failed: their attempts are added to the new ones.
+  const earlier = new Map((resume?.manifest.episodes ?? []).filter((e) => e.status === 'failed').map((e) => [e.episode_id, e]));
   const onOutcome = (outcome: EpisodeOutcome): void => {
     const counts = manifest.domains[outcome.domain]!;
     busyMs += outcome.playMs ?? outcome.ms;
@@ -178,7 +180,7 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
       domain: outcome.domain,
       index: outcome.index,
       status: 'unknown',
-      ...attemptFields(outcome),
+      ...withEarlierAttempts(attemptFields(outcome), earlier.get(outcome.episode_id)),
       ...(trace ? { trace } : {}),
     };
     if (outcome.ok) {

@@ -4,7 +4,7 @@
  */
 import type { EpisodeClock } from './episode-clock.js';
 import type { LockOptions } from '../store/lock.js';
-import type { AnyReliability, AttemptFields, CommitMode, Deltas, EpisodeFile, EpisodeRecord, ExperimentConfig, MergeTiming, WriteMode } from '../core/types.js';
+import type { AnyReliability, AttemptFields, CommitMode, Deltas, EpisodeEntry, EpisodeFile, EpisodeRecord, ExperimentConfig, MergeTiming, WriteMode } from '../core/types.js';
 
 export type { MergeTiming };
 
@@ -61,6 +61,16 @@ export function attemptFields(outcome: EpisodeOutcome): AttemptFields {
     ...(outcome.attempts ? { attempts: outcome.attempts } : {}),
     ...(outcome.attemptErrors ? { attempt_errors: outcome.attemptErrors } : {}),
   };
+}
+
+/**
+ * An episode's attempt fields with those of the run it resumes, where that run recorded it failed: a resume plays it
+ * again, and the attempts (each a paid model call, perhaps) made before still happened.
+ */
+export function withEarlierAttempts(now: AttemptFields, earlier: Pick<EpisodeEntry, 'status' | 'error' | 'attempts' | 'attempt_errors'> | undefined): AttemptFields {
+  if (earlier?.status !== 'failed') return now;
+  const before = earlier.attempt_errors ?? (earlier.error ? [earlier.error] : []);
+  return { ...now, attempts: (earlier.attempts ?? 1) + (now.attempts ?? 1), attempt_errors: [...before, ...(now.attempt_errors ?? [])] };
 }
 
 /** The timing fields of a merge's result, as they cross the thread or process boundary (nothing else of it does). */
