@@ -7,8 +7,7 @@ import { BadInputError, CapRefusedError } from '../src/core/errors.js';
 import { audit, repair, runExperiment } from '../src/library.js';
 import { registerDomain } from '../src/domains/index.js';
 import { hotPot } from '../src/domains/hot_pot.js';
-import { pathToFileURL } from 'node:url';
-import { fixtureFile, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
 import { freshUrl, pgTest } from './pg-test.js';
 
 test('a misspelt experiment key, a bad mode or commit, a missing store or a cap of 0 is refused before anything is written', async (t) => {
@@ -128,22 +127,4 @@ test('runExperiment refuses, before anything is written, a bad onEvent or signal
 
   const err = await t.throwsAsync(runExperiment({ store, experiment: { domains: ['hot_pot'], episodes: 20, threads: 2 }, onEvent: async (e) => { if (e.type === 'episode') throw new Error('async handler bug'); } }));
   t.regex(err!.message, /^options\.onEvent threw: async handler bug; the run stopped/);
-});
-
-test('two versions of an agent under one domain name: in one experiment refused, in two runs of one process each plays its own', async (t) => {
-  const a = pathToFileURL(fixtureFile('twin-a.mjs')).href;
-  const b = pathToFileURL(fixtureFile('twin-b.mjs')).href;
-  const experiment = { domains: ['twin'], episodes: 2, threads: 1, episodeMs: 0 };
-  await t.throwsAsync(runExperiment({ store: join(await tempDir(), 'both'), experiment: { ...experiment, modules: [a, b] } }), {
-    instanceOf: BadInputError,
-    message: /twin-b\.mjs: exports domain `twin`, as \S+twin-a\.mjs does; give one of them another name/,
-  });
-  for (const [module, version] of [[a, 'a'], [b, 'b'], [a, 'a']] as const) {
-    const store = join(await tempDir(), version);
-    const r = await runExperiment({ store, experiment: { ...experiment, modules: [module] } });
-    t.true(r.report.zeroLoss);
-    const playbook = JSON.parse(await readFile(join(store, 'domains', 'twin', 'playbook.json'), 'utf8')) as { observations: { context: { version: string }; reason: string }[] };
-    t.deepEqual(playbook.observations.map((o) => o.context.version), [version, version], `the run with twin-${version}.mjs played it`);
-    t.true(playbook.observations.every((o) => o.reason === `version ${version}`), 'and reflected with it');
-  }
 });

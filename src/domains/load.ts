@@ -9,7 +9,7 @@ import { BadInputError } from '../core/errors.js';
 import type { Domain } from './domain.js';
 import { domainNames, findDomain, registerDomain } from './index.js';
 
-const loaded = new Map<string, Promise<Domain>>();
+const loaded = new Map<string, Promise<void>>();
 /**
  * The domains each loaded module registered, by module URL: what a worker thread that imports it will know (its
  * export, and any it registers itself as it is imported).
@@ -31,45 +31,34 @@ export function resolveModules(paths: readonly string[], baseDir: string): strin
   return paths.map((p) => pathToFileURL(isAbsolute(p) ? p : resolve(baseDir, p)).href);
 }
 
-/** One module's Domain, imported once per thread and registered on its first import. */
-function importDomain(url: string): Promise<Domain> {
-  let p = loaded.get(url);
-  if (!p) {
-    const before = new Set(domainNames());
-    p = import(url).then(
-      (mod: Record<string, unknown>) => {
-        const domain = mod['default'] ?? mod['domain'];
-        if (!isDomain(domain)) throw new BadInputError(`${url}: a domain module must export a Domain (name, play, reflect) as default or \`domain\``);
-        try {
-          registerDomain(domain);
-        } catch (err) {
-          if (err instanceof BadInputError) throw new BadInputError(`${url}: ${err.message}`);
-          throw err;
-        }
-        registeredBy.set(url, [...new Set([domain.name, ...domainNames().filter((n) => !before.has(n))])]);
-        return domain;
-      },
-      (err: Error) => {
-        throw new BadInputError(`domain module ${url} cannot be loaded: ${err.message}`);
-      },
-    );
-    loaded.set(url, p);
-  }
-  return p;
-}
-
-/**
- * Loads an experiment's domain modules and registers their domains. Two of its modules exporting different domains
- * under one name are refused: one would play the other's episodes. A module of an earlier experiment in this process
- * (a script comparing two versions of an agent) gives way: this experiment's domain is the one registered under it.
- */
-export async function loadDomainModules(urls: readonly string[]): Promise<void> {
-  const domains = await Promise.all(urls.map(importDomain));
-  const first = new Map<string, { url: string; domain: Domain }>();
-  domains.forEach((domain, i) => {
-    const other = first.get(domain.name);
-    if (other && other.domain !== domain) throw new BadInputError(`${urls[i]}: exports domain \`${domain.name}\`, as ${other.url} does; give one of them another name`);
-    first.set(domain.name, { url: urls[i]!, domain });
-  });
-  for (const domain of domains) if (findDomain(domain.name) !== domain) registerDomain(domain);
+export function loadDomainModules(urls: readonly string[]): Promise<void> {
+  return Promise.all(
+    urls.map((url) => {
+      let p = loaded.get(url);
+      if (!p) {
+        const before = new Set(domainNames());
+        p = import(url).then(
+          (mod: Record<string, unknown>) => {
+            const domain = mod['default'] ?? mod['domain'];
+            if (!isDomain(domain)) throw new BadInputError(`${url}: a domain module must export a Domain (name, play, reflect) as default or \`domain\``);
+            // Another module's domain of the same name would be replaced silently, and its episodes played by this one.
+            const other = [...registeredBy].find(([u, names]) => u !== url && names.includes(domain.name))?.[0];
+            if (other && findDomain(domain.name) !== domain) throw new BadInputError(`${url}: exports domain \`${domain.name}\`, as ${other} does; give one of them another name`);
+            try {
+              registerDomain(domain);
+            } catch (err) {
+              if (err instanceof BadInputError) throw new BadInputError(`${url}: ${err.message}`);
+              throw err;
+            }
+            registeredBy.set(url, [...new Set([domain.name, ...domainNames().filter((n) => !before.has(n))])]);
+          },
+          (err: Error) => {
+            throw new BadInputError(`domain module ${url} cannot be loaded: ${err.message}`);
+          },
+        );
+        loaded.set(url, p);
+      }
+      return p;
+    }),
+  ).then(() => undefined);
 }
