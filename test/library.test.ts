@@ -7,7 +7,8 @@ import { BadInputError, CapRefusedError } from '../src/core/errors.js';
 import { audit, repair, runExperiment } from '../src/library.js';
 import { registerDomain } from '../src/domains/index.js';
 import { hotPot } from '../src/domains/hot_pot.js';
-import { tempDir } from './helpers.js';
+import { pathToFileURL } from 'node:url';
+import { fixtureFile, tempDir } from './helpers.js';
 import { freshUrl, pgTest } from './pg-test.js';
 
 test('a misspelt experiment key, a bad mode or commit, a missing store or a cap of 0 is refused before anything is written', async (t) => {
@@ -127,4 +128,14 @@ test('runExperiment refuses, before anything is written, a bad onEvent or signal
 
   const err = await t.throwsAsync(runExperiment({ store, experiment: { domains: ['hot_pot'], episodes: 20, threads: 2 }, onEvent: async (e) => { if (e.type === 'episode') throw new Error('async handler bug'); } }));
   t.regex(err!.message, /^options\.onEvent threw: async handler bug; the run stopped/);
+});
+
+test('two modules of one experiment exporting one domain name are refused, naming both', async (t) => {
+  const a = pathToFileURL(fixtureFile('twin-a.mjs')).href;
+  const b = pathToFileURL(fixtureFile('twin-b.mjs')).href;
+  await t.throwsAsync(runExperiment({ store: join(await tempDir(), 'both'), experiment: { domains: ['twin'], episodes: 2, threads: 1, episodeMs: 0, modules: [a, b] } }), {
+    instanceOf: BadInputError,
+    // Imported at once: whichever loads second is the one named first.
+    message: /twin-[ab]\.mjs: exports domain `twin`, as \S+twin-[ab]\.mjs does; give one of them another name/,
+  });
 });
