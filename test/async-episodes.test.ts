@@ -138,7 +138,8 @@ test('--max-failures stops scheduling once more episodes failed, and the run exi
 });
 
 test('stopping the run fires ctx.signal in every in-flight episode, across threads', async (t) => {
-  const { experiment, store } = await setup({ domains: ['until_stop'], episodes: 20, threads: 2, concurrency: 6, retries: 3, retryDelayMs: 10, modules: [fixture('stop-domain.mjs')] });
+  // --max-failures 1: the six that fail because the run stopped are no failures of the agent's to stop it for.
+  const { experiment, store } = await setup({ domains: ['until_stop'], episodes: 20, threads: 2, concurrency: 6, retries: 3, retryDelayMs: 10, maxFailures: 1, modules: [fixture('stop-domain.mjs')] });
   const controller = new AbortController();
   let started = 0;
   const { manifest, report } = await runExperiment({

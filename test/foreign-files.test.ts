@@ -330,6 +330,25 @@ test('repair --domains repairs the domains it names and leaves out one no write 
   t.deepEqual(out.domains[0].recovered, [lost]);
   t.is(await readFile(chem, 'utf8'), chemText, 'chem_tile left as it was');
   assertOneLineError(t, await cli(['repair', '--store', store, '--domains', 'nope']), 'no domain `nope` to repair');
+
+  // Nor does a domain left out refuse the repair for being past the cap, or a link.
+  const dropFirst = async (file: string): Promise<void> => {
+    const p = JSON.parse(await readFile(file, 'utf8'));
+    p.observations = p.observations.slice(1);
+    await writeFile(file, JSON.stringify(p));
+  };
+  chemPlaybook.observations = [...chemPlaybook.observations.slice(0, -1), ...Array.from({ length: 12 }, (_, i) => ({ ...chemPlaybook.observations[0], episode_id: `ref_${i}` }))];
+  await writeFile(chem, JSON.stringify(chemPlaybook));
+  await dropFirst(hot);
+  const overCap = await cli(['repair', '--store', store, '--domains', 'hot_pot', '--json']);
+  t.is(overCap.code, 0, overCap.stderr);
+  t.is(JSON.parse(overCap.stdout).domains[0].recovered.length, 1);
+  await rename(chem, `${chem}.real`);
+  await symlink(`${chem}.real`, chem);
+  await dropFirst(hot);
+  const linked = await cli(['repair', '--store', store, '--domains', 'hot_pot', '--json']);
+  t.is(linked.code, 0, linked.stderr);
+  t.is(JSON.parse(linked.stdout).domains[0].recovered.length, 1);
 });
 
 test('links to nothing and a playbook that is a directory: the audit says so (exit 1), run refuses (exit 2) and keeps the link', async (t) => {

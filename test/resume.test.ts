@@ -63,8 +63,10 @@ test('resume keeps the attempts its run made before: each failed episode played 
   const first = await cli(['run', file, '--store', store, '--json']);
   t.is(first.code, 4, first.stderr);
   const runId = (JSON.parse(first.stdout) as { runId: string }).runId;
-  const resumed = await cli(['run', '--resume', runId, '--store', store]);
+  // --threads alone: one episode in flight per thread, as for a new run, not the run's recorded concurrency of 1.
+  const resumed = await cli(['run', '--resume', runId, '--store', store, '--threads', '2']);
   t.is(resumed.code, 4, resumed.stderr);
+  t.regex(resumed.stdout, /concurrency 2/);
   // Two attempts each in the run, two more in its resume: none of the paid calls vanishes from the record.
   t.regex(resumed.stdout, /retries: 6 attempts played again over 2 episodes/);
   const manifest = JSON.parse(await readFile(join(store, 'runs', `${runId}.json`), 'utf8')) as { episodes: { attempts: number; attempt_errors: string[] }[] };

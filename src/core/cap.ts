@@ -77,7 +77,7 @@ export interface CapDecision {
  * before anything is written. `requested` is `--cap` (or the experiment
  * file's `cap`); undefined when the user asked for none.
  */
-export function decideWriteCap(recorded: RecordedCap | null, requested: number | undefined, sizes: readonly PlaybookSize[]): CapDecision {
+export function decideWriteCap(recorded: RecordedCap | null, requested: number | undefined, sizes: readonly PlaybookSize[], only?: readonly string[]): CapDecision {
   let decision: CapDecision;
   if (recorded === null && requested === undefined && sizes.length > 0) {
     // Playbooks and no record: another tool's store (the reference keeps up to REFERENCE_CAP). Its cap, as the audit
@@ -91,7 +91,8 @@ export function decideWriteCap(recorded: RecordedCap | null, requested: number |
   } else {
     throw new CapRefusedError(requested, recorded.cap, recorded.source);
   }
-  const over = sizes.filter((s) => s.observations > decision.cap).sort((a, b) => b.observations - a.observations);
+  // Every playbook counts for the cap a store without one takes; only those the command writes can refuse it.
+  const over = sizes.filter((s) => s.observations > decision.cap && (!only || only.includes(s.domain))).sort((a, b) => b.observations - a.observations);
   if (over.length) {
     const worst = over[0]!;
     const list = over.map((s) => `${s.file} holds ${s.observations}`).join(', ');

@@ -189,7 +189,8 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
       entries.push({ ...base, status: 'ok', score: outcome.score, reliability: outcome.reliability });
     } else {
       counts.failed++;
-      failures++;
+      // An episode that failed because the run was interrupted is no failure of the agent's for --max-failures to count.
+      if (outcome.error.code !== 'E_STOPPED') failures++;
       entries.push({ ...base, status: 'failed', error: `${outcome.error.code}: ${outcome.error.message}` });
     }
     emit({ type: 'episode', outcome, done: entries.length - (resume?.keep.length ?? 0), total: assignments.length });

@@ -253,7 +253,7 @@ export async function repairStore(store: Store, options: RepairOptions = {}): Pr
 async function repairFileStore(store: Store, options: RepairOptions): Promise<RepairReport> {
   const manifests = await store.readManifests();
   // Before anything is written: the store's cap, never below what a playbook holds (src/core/cap.ts).
-  const decision = await settleWriteCap(store, options.cap);
+  const decision = await settleWriteCap(store, options.cap, options.domains);
   const cap = decision.cap;
   let capRecorded = !decision.record;
   const remerger = fileRemerger(store, cap, options.rules);

@@ -108,13 +108,13 @@ export function fileForDirectoryError(path: string): BadInputError {
  * Refuses a file where a write would make a directory (`runs`, `metadata`, `domains`, a domain's `episodes` or
  * `metadata`): named, before anything is written, not a mkdir error (or an empty `runs/`) halfway through.
  */
-async function refuseFilesForDirectories(store: Store): Promise<void> {
+async function refuseFilesForDirectories(store: Store, only?: readonly string[]): Promise<void> {
   const isFile = async (path: string): Promise<boolean> => (await stat(path).catch(() => null))?.isDirectory() === false;
   const check = async (paths: string[]): Promise<void> => {
     for (const path of paths) if (await isFile(path)) throw fileForDirectoryError(path);
   };
   await check(['runs', 'metadata', 'domains'].map((name) => join(store.root, name)));
-  const domains = await store.listDomains();
+  const domains = (await store.listDomains()).filter((d) => !only || only.includes(d));
   await check(domains.flatMap((d) => [store.episodesDir(d), join(store.domainDir(d), 'metadata')]));
   // A write renames a new playbook into place, which would replace a link with a file, and the file it named would stop
   // receiving merges. (A link to nothing is refused where the playbook is read.)
@@ -127,12 +127,13 @@ async function refuseFilesForDirectories(store: Store): Promise<void> {
 }
 
 /** The cap a writing command uses; throws BadInputError (exit 2) before anything is written. */
-export async function settleWriteCap(store: Store, requested: number | undefined): Promise<CapDecision> {
+/** `only`: the domains the command writes (`repair --domains`); the others are left as they are, and refuse nothing. */
+export async function settleWriteCap(store: Store, requested: number | undefined, only?: readonly string[]): Promise<CapDecision> {
   let recorded: RecordedCap | null;
   let sizes: PlaybookSize[];
   try {
     await refuseDomainsDirectory(store);
-    await refuseFilesForDirectories(store);
+    await refuseFilesForDirectories(store, only);
     recorded = await readRecordedCap(store);
     sizes = await playbookSizes(store);
   } catch (err) {
@@ -141,7 +142,7 @@ export async function settleWriteCap(store: Store, requested: number | undefined
     if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new BadInputError(`store ${store.root} is not a directory`, store.root);
     throw new BadInputError(`store ${store.root} cannot be read: ${(err as Error).message}`, store.root);
   }
-  return decideWriteCap(recorded, requested, sizes);
+  return decideWriteCap(recorded, requested, sizes, only);
 }
 
 /** Writes `metadata/store.json` with this cap, keeping the earlier ones. */

@@ -90,8 +90,10 @@ async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; e
     }
     io.err(`resuming run ${manifest.run_id}: ${plan.keep.length} episodes done (${recovered.length} merged from their ${record}s now), ${plan.assignments.length} to play`);
     const pace = { threads: args.threads, concurrency: args.concurrency, rate: args.rate };
+    // --threads alone means what it means for a new run, one episode in flight per thread: not the recorded concurrency.
+    const { concurrency: _recorded, ...config } = manifest.config;
     const experiment = resolveExperiment([
-      { input: manifest.config, source: `run ${manifest.run_id}` },
+      { input: args.threads !== undefined && args.concurrency === undefined ? config : manifest.config, source: `run ${manifest.run_id}` },
       { input: pace, source: '--flags' },
     ]);
     return { plan, experiment };
