@@ -78,7 +78,8 @@ export async function scheduleEpisodes(options: ScheduleOptions): Promise<void> 
     // the store. Granted while threads still booted and imported a model client, the first second's episodes began
     // their model calls late, in the same second as the next second's: twice the rate, seen by the model API.
     if (options.gate && options.assignments.length) {
-      await pool.ready();
+      // A thread that cannot start fails its episodes (E_WORKER), as without --rate; it does not end the run here.
+      await pool.ready().catch(() => {});
       const first = { ...taskOf(options.assignments[0]!), attempt: 0 };
       await Promise.all(pool.threads.map(() => pool.run(first, { name: 'warmup' }).catch(() => {})));
     }
