@@ -255,7 +255,11 @@ async function withFileLock<T>(
         },
       });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+      const e = err as NodeJS.ErrnoException;
+      // ENOENT after the mkdir (its mtime probe, a stale check): another writer reclaiming a stale lock removed the
+      // directory in between, as proper-lockfile's reclaim can. The lock is not ours: look again, as for a busy one.
+      // (ENOENT from the mkdir itself is a missing parent directory, and thrown.)
+      if (e.code !== 'ELOCKED' && !(e.code === 'ENOENT' && e.syscall !== 'mkdir')) throw err;
       retries++;
       return null;
     }
