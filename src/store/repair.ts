@@ -167,21 +167,19 @@ export async function remergeLostWith(state: DomainState, cap: number, runId: st
   const records = candidates.length ? await io.records(candidates) : [];
   // Python's NaN (read as null) and integers JavaScript cannot keep digit for digit would reach the playbook changed.
   const changes = (r: EpisodeRecord | undefined): boolean => r !== undefined && (pythonConstantsIn(r) > 0 || roundedIntegersIn(r) > 0);
-  const held = new Set(candidates.filter((_, i) => changes(records[i])).map((e) => e.key.episode_id));
-  const lost = candidates.filter((e) => !held.has(e.key.episode_id));
+  const read = candidates.map((e, i) => ({ e, record: records[i] }));
+  const held = read.filter((c) => changes(c.record)).map((c) => c.e);
+  const lost = read.filter((c) => !changes(c.record));
   if (lost.length) {
     await io.beforeWrite?.();
-    const deltas = candidates.flatMap((e, i) => {
-      const record = records[i];
-      if (held.has(e.key.episode_id)) return [];
-      return [record ? repairDeltas(record, state.domain, lostObs.has(e.key.episode_id), lostSections, io.rules) : emptyDeltas()];
-    });
-    await io.merge(combineDeltas(deltas));
+    await io.merge(combineDeltas(lost.map(({ e, record }) => (record ? repairDeltas(record, state.domain, lostObs.has(e.key.episode_id), lostSections, io.rules) : emptyDeltas()))));
   }
-  const restored = [...lostSections].filter((key) => !held.has((JSON.parse(key) as string[])[1]!)).length;
-  const notRecovered = candidates.filter((e) => held.has(e.key.episode_id)).map((e) => e.episode_id).sort();
+  // The section entries a held episode stands for stay lost with it.
+  const heldIds = new Set(held.map((e) => e.key.episode_id));
+  const restored = [...lostSections].filter((key) => !heldIds.has((JSON.parse(key) as [string, string, string])[1])).length;
+  const notRecovered = held.map((e) => e.episode_id).sort();
   return {
-    recovered: lost.filter((e) => lostObs.has(e.key.episode_id)).map((e) => e.episode_id).sort(),
+    recovered: lost.filter(({ e }) => lostObs.has(e.key.episode_id)).map(({ e }) => e.episode_id).sort(),
     sectionEntriesRestored: restored,
     ...(notRecovered.length ? { notRecovered } : {}),
   };

@@ -56,9 +56,9 @@ export async function readRecordedCap(store: Store, manifests?: readonly RunMani
  * store holds playbooks (another tool's, when no cap is recorded), so the cap a write takes is the one the
  * audit infers rather than a new store's 10; reporting it is left to whoever reads it next.
  */
-async function playbookSizes(store: Store): Promise<PlaybookSize[]> {
+async function playbookSizes(store: Store, domains: readonly string[]): Promise<PlaybookSize[]> {
   const sizes: PlaybookSize[] = [];
-  for (const domain of await store.listDomains()) {
+  for (const domain of domains) {
     const file = store.playbookPath(domain);
     let text: string;
     try {
@@ -106,15 +106,17 @@ export function fileForDirectoryError(path: string): BadInputError {
 
 /**
  * Refuses a file where a write would make a directory (`runs`, `metadata`, `domains`, a domain's `episodes` or
- * `metadata`): named, before anything is written, not a mkdir error (or an empty `runs/`) halfway through.
+ * `metadata`): named, before anything is written, not a mkdir error (or an empty `runs/`) halfway through. Returns the
+ * store's domains, listed once the store's own directories are known to be directories.
  */
-async function refuseFilesForDirectories(store: Store, only?: readonly string[]): Promise<void> {
+async function refuseFilesForDirectories(store: Store, only?: readonly string[]): Promise<string[]> {
   const isFile = async (path: string): Promise<boolean> => (await stat(path).catch(() => null))?.isDirectory() === false;
   const check = async (paths: string[]): Promise<void> => {
     for (const path of paths) if (await isFile(path)) throw fileForDirectoryError(path);
   };
   await check(['runs', 'metadata', 'domains'].map((name) => join(store.root, name)));
-  const domains = (await store.listDomains()).filter((d) => !only || only.includes(d));
+  const all = await store.listDomains();
+  const domains = all.filter((d) => !only || only.includes(d));
   await check(domains.flatMap((d) => [store.episodesDir(d), join(store.domainDir(d), 'metadata')]));
   // A write renames a new playbook into place, which would replace a link with a file, and the file it named would stop
   // receiving merges. (A link to nothing is refused where the playbook is read.)
@@ -124,18 +126,21 @@ async function refuseFilesForDirectories(store: Store, only?: readonly string[])
       throw new BadInputError(`${file} is a symbolic link to ${await readlink(file)}; a write renames a new file into its place, which would replace the link; replace the link with the file, or run on the store the file belongs to; nothing was written`, file);
     }
   }
+  return all;
 }
 
-/** The cap a writing command uses; throws BadInputError (exit 2) before anything is written. */
-/** `only`: the domains the command writes (`repair --domains`); the others are left as they are, and refuse nothing. */
+/**
+ * The cap a writing command uses; throws BadInputError (exit 2) before anything is written. `only`: the domains the
+ * command writes (`repair --domains`); the others are left as they are, and refuse nothing.
+ */
 export async function settleWriteCap(store: Store, requested: number | undefined, only?: readonly string[]): Promise<CapDecision> {
   let recorded: RecordedCap | null;
   let sizes: PlaybookSize[];
   try {
     await refuseDomainsDirectory(store);
-    await refuseFilesForDirectories(store, only);
+    const domains = await refuseFilesForDirectories(store, only);
     recorded = await readRecordedCap(store);
-    sizes = await playbookSizes(store);
+    sizes = await playbookSizes(store, domains);
   } catch (err) {
     if (err instanceof BadInputError) throw err;
     // A store path that names a file (or runs through one): said as the audit says it.
