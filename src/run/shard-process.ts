@@ -5,6 +5,7 @@
  */
 import { describeError } from '../core/errors.js';
 import type { FromShard, ToShard } from './messages.js';
+import { sendToParent } from './parent-ipc.js';
 import { remoteGate } from './rate-gate.js';
 import { scheduleEpisodes } from './scheduler.js';
 
@@ -45,6 +46,11 @@ process.on('message', (msg: ToShard) => {
     onOutcome: (outcome) => send({ type: 'outcome', outcome }),
   }).then(
     () => send({ type: 'done' }),
-    (err: unknown) => send({ type: 'error', code: (err as { code?: string }).code ?? 'E_SHARD', message: describeError(err) }),
+    // The coordinator then disconnects, as after `done`; this side lets go too, once the report is through,
+    // since the open channel alone would keep this process, and the run waiting for it, alive.
+    async (err: unknown) => {
+      await sendToParent({ type: 'error', code: (err as { code?: string }).code ?? 'E_SHARD', message: describeError(err) } satisfies FromShard).catch(() => {});
+      process.disconnect?.();
+    },
   );
 });

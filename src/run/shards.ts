@@ -72,8 +72,10 @@ export async function runShards(options: ShardRunOptions): Promise<void> {
             else if (msg.type === 'outcome') {
               inFlight.delete(key(msg.outcome));
               options.onOutcome(msg.outcome);
-            } else if (msg.type === 'error') failure = `shard ${shard} failed: ${msg.message}`;
-            else if (msg.type === 'done') child.disconnect();
+            } else if (msg.type === 'error') {
+              failure = `shard ${shard} failed: ${msg.message}`;
+              if (child.connected) child.disconnect();
+            } else if (msg.type === 'done') child.disconnect();
           });
           child.on('exit', (code, signal) => {
             options.signal?.removeEventListener('abort', stop);
