@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Store } from '../src/store/store.js';
 import { cli, cliHere, runAndKill } from './cli-helper.js';
 import { fixtureFile, tempDir } from './helpers.js';
+import { runExperiment } from '../src/run/coordinator.js';
+import { planResume, readRunToResume } from '../src/run/resume.js';
 
 const DOMAINS = ['hot_pot', 'chem_tile', 'switch_light'];
 
@@ -75,4 +77,77 @@ test('resume keeps the attempts its run made before: each failed episode played 
     t.is(e.attempt_errors.length, 4);
     t.true(e.attempt_errors.every((x) => /^E_EPISODE: 502 Bad Gateway$/.test(x)), e.attempt_errors.join('; '));
   }
+});
+
+test('a resume stopped before it played a failed episode again keeps that episode failed with its attempts; the next resume adds to them', async (t) => {
+  const dir = await tempDir();
+  const file = join(dir, 'exp.json');
+  await writeFile(file, JSON.stringify({ name: 'failing', seed: 1, domains: ['failing'], episodes: 2, threads: 1, episodeMs: 0, retries: 1, retryDelayMs: 1, modules: [fixtureFile('failing-domain.mjs')] }));
+  const storeDir = join(dir, 'store');
+  const first = await cli(['run', file, '--store', storeDir, '--json']);
+  t.is(first.code, 4, first.stderr);
+  const runId = (JSON.parse(first.stdout) as { runId: string }).runId;
+
+  // A resume interrupted before its first episode: it plays nothing.
+  const store = new Store(storeDir);
+  const manifest = await readRunToResume(store, runId);
+  const { plan } = await planResume(store, manifest);
+  t.is(plan.assignments.length, 2);
+  const stopped = await runExperiment({ store, experiment: manifest.config, mode: manifest.mode, commit: manifest.commit!, resume: plan, signal: AbortSignal.abort('stopped by the test') });
+  t.is(stopped.manifest.status, 'interrupted');
+  type Entry = { status: string; attempts: number; attempt_errors: string[] };
+  const entries = (): Promise<Entry[]> => readFile(store.manifestPath(runId), 'utf8').then((text) => (JSON.parse(text) as { episodes: Entry[] }).episodes);
+  t.deepEqual(
+    (await entries()).map((e) => [e.status, e.attempts, e.attempt_errors.length]),
+    [
+      ['failed', 2, 2],
+      ['failed', 2, 2],
+    ],
+  );
+  t.is(stopped.report.domains[0]!.failed, 2);
+
+  const resumed = await cli(['run', '--resume', runId, '--store', storeDir]);
+  t.is(resumed.code, 4, resumed.stderr);
+  t.deepEqual(
+    (await entries()).map((e) => [e.status, e.attempts, e.attempt_errors.length]),
+    [
+      ['failed', 4, 4],
+      ['failed', 4, 4],
+    ],
+  );
+});
+
+test('an episode its run recorded failed but whose file is there is done on resume, and keeps the attempts it took', async (t) => {
+  const dir = await tempDir();
+  const storeDir = join(dir, 'store');
+  const r = await cli(['run', '--store', storeDir, '--domains', 'hot_pot', '--episodes', '2', '--episode-ms', '0', '--json']);
+  t.is(r.code, 0, r.stderr);
+  const runId = (JSON.parse(r.stdout) as { runId: string }).runId;
+  const store = new Store(storeDir);
+  const file = store.manifestPath(runId);
+  // As a run whose merge failed after the episode's file was durable records it (an E_COMMIT after three attempts).
+  const written = JSON.parse(await readFile(file, 'utf8')) as { status: string; episodes: Record<string, unknown>[] };
+  const [failed, ok] = written.episodes as [Record<string, unknown>, Record<string, unknown>];
+  const attempt_errors = ['E_EPISODE: 429 Too Many Requests', 'E_EPISODE: 500 Internal Server Error'];
+  const { score: _s, reliability: _r, ...rest } = failed;
+  await writeFile(file, JSON.stringify({ ...written, status: 'stopped', episodes: [{ ...rest, status: 'failed', error: 'E_COMMIT: disk full', attempts: 3, attempt_errors }, ok] }));
+
+  const resumed = await cli(['run', '--resume', runId, '--store', storeDir, '--json']);
+  t.is(resumed.code, 0, resumed.stderr);
+  const after = JSON.parse(await readFile(file, 'utf8')) as { status: string; episodes: Record<string, unknown>[] };
+  t.is(after.status, 'complete');
+  t.like(after.episodes.find((e) => e['episode_id'] === failed['episode_id']), { status: 'ok', attempts: 3, attempt_errors, ms: failed['ms'] });
+  t.falsy(after.episodes.find((e) => e['episode_id'] === failed['episode_id'])!['error']);
+});
+
+test('a run that stopped with failed episodes names the resume that plays them again, also when every episode was played', async (t) => {
+  const dir = await tempDir();
+  const file = join(dir, 'exp.json');
+  // Both in flight at once: the first failure stops the run, and the other, already playing, fails too.
+  await writeFile(file, JSON.stringify({ name: 'failing', seed: 1, domains: ['failing'], episodes: 2, threads: 1, concurrency: 2, episodeMs: 0, maxFailures: 1, modules: [fixtureFile('failing-domain.mjs')] }));
+  const storeDir = join(dir, 'store');
+  const r = await cli(['run', file, '--store', storeDir]);
+  t.is(r.code, 4, r.stderr);
+  t.regex(r.stdout, /: stopped, 2 episodes \(2 failed\)/);
+  t.regex(r.stderr, /to finish run \S+: ace-orch run --resume \S+ --store /);
 });

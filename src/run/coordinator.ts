@@ -240,6 +240,17 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   const efficiency = runEfficiency({ playMs: busyMs, wallMs: seconds * 1000, startupMs, concurrency: inFlight, episodes: assignments.length });
   options.signal?.removeEventListener('abort', onAbort);
 
+  // Episodes the resumed run recorded failed that this invocation did not get to (it stopped first) keep their entry,
+  // and with it their attempts: the next resume adds to them.
+  const playedHere = entries.length - (resume?.keep.length ?? 0);
+  if (resume) {
+    const recorded = new Set(entries.map((e) => e.episode_id));
+    for (const e of earlier.values()) {
+      if (recorded.has(e.episode_id)) continue;
+      entries.push(e);
+      manifest.domains[e.domain]!.failed++;
+    }
+  }
   entries.sort((a, b) => (a.episode_id < b.episode_id ? -1 : 1));
   const contention: Record<string, LockStats> = Object.fromEntries([...merges].map(([d, m]) => [d, summarizeMerges(m)]));
   Object.assign(manifest, {
@@ -248,7 +259,7 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
     episodes: entries,
     timings: {
       seconds: Math.round(seconds * 1000) / 1000,
-      episodesPerSec: Math.round(((entries.length - (resume?.keep.length ?? 0)) / seconds) * 10) / 10,
+      episodesPerSec: Math.round((playedHere / seconds) * 10) / 10,
       concurrency: inFlight,
       lanes: efficiency.lanes,
       efficiency: efficiency.efficiency,

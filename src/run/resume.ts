@@ -92,6 +92,17 @@ async function remergeRun(store: StoreBackend, domains: readonly string[], cap: 
   return { states, recovered };
 }
 
+/**
+ * What an entry recorded of its attempts and where it ran: an episode the run recorded failed (its merge failed, or
+ * its process died after its file) is done once its file is merged, and the attempts it took (paid model calls,
+ * perhaps) stay in the record.
+ */
+function attemptsOf(entry: EpisodeEntry | undefined): Partial<EpisodeEntry> {
+  if (!entry) return {};
+  const { ms, started_at, attempts, attempt_errors, trace, host, worker } = entry;
+  return { ...(ms !== undefined ? { ms } : {}), ...(started_at ? { started_at } : {}), ...(attempts ? { attempts } : {}), ...(attempt_errors ? { attempt_errors } : {}), ...(trace ? { trace } : {}), ...(host ? { host } : {}), ...(worker ? { worker } : {}) };
+}
+
 export async function planResume(store: StoreBackend, manifest: RunManifest): Promise<ResumeResult> {
   const { config } = manifest;
   await loadDomainModules(config.modules ?? []);
@@ -101,7 +112,7 @@ export async function planResume(store: StoreBackend, manifest: RunManifest): Pr
   for (const state of states) {
     for (const e of state.episodes.filter((f) => f.run_id === manifest.run_id)) {
       const before = previous.get(e.episode_id);
-      withRecord.set(e.episode_id, before?.status === 'ok' ? before : { episode_id: e.episode_id, domain: state.domain, index: e.index ?? -1, status: 'ok', score: e.key.score, reliability: e.key.reliability });
+      withRecord.set(e.episode_id, before?.status === 'ok' ? before : { ...attemptsOf(before), episode_id: e.episode_id, domain: state.domain, index: e.index ?? -1, status: 'ok', score: e.key.score, reliability: e.key.reliability });
     }
   }
   const assignments = roundRobin(config.domains, config.episodes).filter((a) => !withRecord.has(episodeId(manifest.run_id, a.domain, a.index)));

@@ -237,8 +237,9 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     if (retryLine) io.out(retryLine);
   }
   if (reportFile) await reportRun(reportFile, manifest, store, io);
-  // Stopped or interrupted before every episode ran: the one command that finishes it (a queued run's workers do).
-  if (!manifest.queue && manifest.status !== 'complete' && done < planned) {
+  // Stopped or interrupted before every episode ran (or before its failed ones were played again, which a resume
+  // that stopped early keeps as failed): the one command that finishes it (a queued run's workers do).
+  if (!manifest.queue && manifest.status !== 'complete' && (done < planned || manifest.episodes?.some((e) => e.status === 'failed'))) {
     io.err(`to finish run ${manifest.run_id}: ace-orch run --resume ${manifest.run_id} --store ${storeArg(store.location)}`);
   }
   if (result.fatal) {
