@@ -33,6 +33,9 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
   // Warm up (module loading, first file handles, JIT) on a scratch domain, so the clock measures merges.
   await backend.merge(`warmup-${task.writer}`, benchDeltas(task.writer, -1));
 
+  // The observations are made before the clock starts: it measures merging them, not playing episodes.
+  const all = Array.from({ length: task.merges }, (_, i) => benchDeltas(task.writer, i));
+
   // Start together: block until every writer of this process has arrived and the process says go.
   const b = new Int32Array(task.barrier);
   Atomics.add(b, 0, 1);
@@ -62,7 +65,7 @@ export default async function benchWriter(task: WriterTask): Promise<WriterTimin
     burst = [];
   };
   for (let i = 0; i < task.merges; i++) {
-    const deltas = benchDeltas(task.writer, i);
+    const deltas = all[i]!;
     const o = deltas.observations[0]!;
     out.keys.push({ episode_id: o.episode_id, reliability: o.reliability, score: o.score });
     const t0 = performance.now();
