@@ -113,13 +113,18 @@ test('observations a playbook holds without an episode file keep their places in
   t.like(audit({ store: '/s', cap: 4, domains: [domain([a, x, y])], manifests: [] }).domains[0]!, { expected: 2, lost: 1 });
 });
 
-test('a run with no final manifest counts the episodes it scheduled as run, as the audit\'s note says', (t) => {
+test('a run with no final manifest counts as run the episodes it has written so far, not the 30 it scheduled, as the audit\'s note says', (t) => {
   const files = [obs('a'), obs('b')];
   const running: RunManifest = { ...manifest('r1', []), status: 'running', domains: { hot_pot: { scheduled: 30, completed: 0, failed: 0 } } };
   delete running.episodes;
   const d = audit({ store: '/s', runId: 'r1', domains: [state('hot_pot', files.map((o) => ({ ...o })), ['a', 'b'], 'r1')], manifests: [running] }).domains[0]!;
-  t.is(d.episodesRun, 30);
+  t.is(d.episodesRun, 2);
   t.is(d.episodeFiles, 2);
+  t.is(d.missingFiles, 0);
+  // A resumed run lists the episodes it kept when it starts: those count too, with the files written since.
+  const resumed: RunManifest = { ...running, episodes: [{ episode_id: 'k', domain: 'hot_pot', index: 9, status: 'ok' }] };
+  const r = audit({ store: '/s', runId: 'r1', domains: [state('hot_pot', files.map((o) => ({ ...o })), ['a', 'b'], 'r1')], manifests: [resumed] }).domains[0]!;
+  t.like(r, { episodesRun: 3, missingFiles: 1, missingIds: ['k'] });
 });
 
 test('a file-less observation the playbook holds twice takes one place in the ranking, as a merge keeps one: a loss behind it still counts', (t) => {

@@ -81,18 +81,22 @@ export function episodeFact(record: EpisodeRecord, domain: string, rules: Reflec
 }
 
 /**
- * Episode ids a manifest says ran in a domain, or a count when it holds no list (a run that died: the
- * episodes it scheduled, since it counted none).
+ * Episode ids a manifest says ran in a domain, with their count.
  * `failed` ones raised, timed out or were refused: they owe no episode file.
+ * A run with no final manifest (still running, or its process died) has counted nothing yet: what ran of it is
+ * what its manifest listed when it started (a resume's kept episodes) and every episode of it with a file so far.
  */
-function ranInDomain(m: RunManifest, domain: string): { ids: string[]; failed: string[]; count: number } {
-  if (m.episodes) {
-    const mine = m.episodes.filter((e) => e.domain === domain);
-    return { ids: mine.filter((e) => e.status !== 'failed').map((e) => e.episode_id), failed: mine.filter((e) => e.status === 'failed').map((e) => e.episode_id), count: mine.length };
+function ranInDomain(m: RunManifest, domain: string, filesOf: (runId: string) => string[]): { ids: string[]; failed: string[]; count: number } {
+  const mine = (m.episodes ?? []).filter((e) => e.domain === domain);
+  if (m.status === 'running') {
+    const ids = new Set([...mine.filter((e) => e.status !== 'failed').map((e) => e.episode_id), ...filesOf(m.run_id)]);
+    const failed = mine.filter((e) => e.status === 'failed' && !ids.has(e.episode_id)).map((e) => e.episode_id);
+    return { ids: [...ids], failed, count: ids.size + failed.length };
   }
+  if (m.episodes) return { ids: mine.filter((e) => e.status !== 'failed').map((e) => e.episode_id), failed: mine.filter((e) => e.status === 'failed').map((e) => e.episode_id), count: mine.length };
+  // A finished manifest without the list (written before manifests held one): its counts.
   const d = m.domains?.[domain];
-  // A run with no final manifest (still running, or its process died) has counted nothing yet: what it scheduled.
-  return { ids: [], failed: [], count: d ? (m.status === 'running' ? d.scheduled : d.completed + d.failed) : 0 };
+  return { ids: [], failed: [], count: d ? d.completed + d.failed : 0 };
 }
 
 export function auditDomain(state: DomainState, manifests: RunManifest[], cap: number, runId: string | null): DomainAudit {
@@ -106,8 +110,9 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
   let ranCount = 0;
   const ranIds = new Set<string>();
   const failedIds = new Set<string>();
+  const filesOf = (run: string): string[] => state.episodes.filter((e) => e.run_id === run).map((e) => e.episode_id);
   for (const m of manifests) {
-    const ran = ranInDomain(m, state.domain);
+    const ran = ranInDomain(m, state.domain, filesOf);
     ranCount += ran.count;
     for (const id of ran.ids) ranIds.add(id);
     for (const id of ran.failed) failedIds.add(id);

@@ -31,7 +31,7 @@ export async function executeAudit(args: AuditArgs, io: Io): Promise<number> {
     io.out(JSON.stringify(auditJson(report)));
   } else {
     io.out(formatAudit(report, unfinished.length > 0));
-    for (const m of unfinished) io.err(`note: run ${m.run_id} has no final manifest (still running, or its process died); its episode count is from scheduling`);
+    for (const m of unfinished) io.err(`note: run ${m.run_id} has no final manifest (still running, or its process died); its Episodes Run are the episodes it has written so far`);
   }
   return report.zeroLoss ? EXIT.ok : EXIT.loss;
 }
