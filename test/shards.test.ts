@@ -2,7 +2,8 @@
  * The coordinator's side of a multi-process run (src/run/shards.ts) on real shard processes.
  */
 import test from 'ava';
-import { runShards } from '../src/run/shards.js';
+import { dealByDomain, runShards } from '../src/run/shards.js';
+import { roundRobin } from '../src/run/scheduler.js';
 import { DEFAULT_LOCK_OPTIONS } from '../src/store/lock-options.js';
 import type { Assignment } from '../src/run/messages.js';
 import { tempDir } from './helpers.js';
@@ -37,4 +38,14 @@ test('a shard whose scheduling fails reports why and exits: the run does not wai
     t.deepEqual(f.unknown, [], 'nothing was in flight');
   }
   t.deepEqual(outcomes, []);
+});
+
+test('every shard gets every domain, also when the number of processes divides the number of domains', (t) => {
+  for (const [domains, processes] of [[['a', 'b'], 2], [['a', 'b', 'c'], 3], [['a', 'b', 'c', 'd'], 2], [['a', 'b', 'c'], 2]] as const) {
+    const shares = dealByDomain(roundRobin(domains, 6), processes);
+    for (const share of shares) t.deepEqual([...new Set(share.map((a) => a.domain))].sort(), [...domains], `${domains.length} domains over ${processes} processes`);
+    // Each domain's episodes spread evenly, every episode dealt once.
+    for (const d of domains) t.deepEqual(shares.map((s) => s.filter((a) => a.domain === d).length), Array(processes).fill(6 / processes));
+    t.is(shares.flat().length, domains.length * 6);
+  }
 });

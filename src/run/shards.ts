@@ -31,15 +31,34 @@ function shardFile(): string {
   return fileURLToPath(siblingModule(import.meta.url, './shard-process'));
 }
 
-/** Deals assignments out like cards, so each shard gets every domain. */
+/** Deals items out like cards: hand i gets items i, i + hands, ... */
 export function deal<T>(items: readonly T[], hands: number): T[][] {
   const out = Array.from({ length: hands }, () => [] as T[]);
   items.forEach((item, i) => out[i % hands]!.push(item));
   return out;
 }
 
+/**
+ * Deals each domain's episodes out like cards, each domain starting one hand further on, so that every
+ * shard gets every domain (with as many episodes as processes) and every playbook has writers in several
+ * processes: dealing the round-robin list itself gave each domain to one shard whenever the number of
+ * domains was a multiple of the number of processes. A shard keeps the order it was given.
+ */
+export function dealByDomain(assignments: readonly Assignment[], hands: number): Assignment[][] {
+  const out = Array.from({ length: hands }, () => [] as Assignment[]);
+  const domainAt = new Map<string, number>();
+  const dealt = new Map<string, number>();
+  for (const a of assignments) {
+    if (!domainAt.has(a.domain)) domainAt.set(a.domain, domainAt.size);
+    const n = dealt.get(a.domain) ?? 0;
+    dealt.set(a.domain, n + 1);
+    out[(n + domainAt.get(a.domain)!) % hands]!.push(a);
+  }
+  return out;
+}
+
 export async function runShards(options: ShardRunOptions): Promise<void> {
-  const shares = deal(options.assignments, options.processes).filter((s) => s.length > 0);
+  const shares = dealByDomain(options.assignments, options.processes).filter((s) => s.length > 0);
   await Promise.all(
     shares.map(
       (assignments, shard) =>
