@@ -1,6 +1,9 @@
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Store } from '../src/store/store.js';
 import { cli, cliHere, runAndKill } from './cli-helper.js';
 import { fixtureFile, tempDir } from './helpers.js';
@@ -57,14 +60,22 @@ test('resume after SIGKILL of a multi-process run: every episode exactly once, d
   t.deepEqual(await episodeFiles(store), after);
 });
 
-test('resume keeps the attempts its run made before: each failed episode played again adds to them, in the manifest and the retries line', async (t) => {
+/**
+ * A run of the `failing` agent (every attempt a 502) with `config` over its defaults (2 episodes, 1 retry): exit 4.
+ * Its store directory and run id.
+ */
+async function failedRun(t: ExecutionContext, config: Record<string, unknown> = {}): Promise<{ dir: string; storeDir: string; runId: string }> {
   const dir = await tempDir();
   const file = join(dir, 'exp.json');
-  await writeFile(file, JSON.stringify({ name: 'failing', seed: 1, domains: ['failing'], episodes: 2, threads: 1, episodeMs: 0, retries: 1, retryDelayMs: 1, modules: [fixtureFile('failing-domain.mjs')] }));
-  const store = join(dir, 'store');
-  const first = await cli(['run', file, '--store', store, '--json']);
+  await writeFile(file, JSON.stringify({ name: 'failing', seed: 1, domains: ['failing'], episodes: 2, threads: 1, episodeMs: 0, retries: 1, retryDelayMs: 1, modules: [fixtureFile('failing-domain.mjs')], ...config }));
+  const storeDir = join(dir, 'store');
+  const first = await cli(['run', file, '--store', storeDir, '--json']);
   t.is(first.code, 4, first.stderr);
-  const runId = (JSON.parse(first.stdout) as { runId: string }).runId;
+  return { dir, storeDir, runId: (JSON.parse(first.stdout) as { runId: string }).runId };
+}
+
+test('resume keeps the attempts its run made before: each failed episode played again adds to them, in the manifest and the retries line', async (t) => {
+  const { storeDir: store, runId } = await failedRun(t);
   // --threads alone: one episode in flight per thread, as for a new run, not the run's recorded concurrency of 1.
   const resumed = await cli(['run', '--resume', runId, '--store', store, '--threads', '2']);
   t.is(resumed.code, 4, resumed.stderr);
@@ -80,23 +91,32 @@ test('resume keeps the attempts its run made before: each failed episode played 
 });
 
 test('a resume stopped before it played a failed episode again keeps that episode failed with its attempts; the next resume adds to them', async (t) => {
-  const dir = await tempDir();
-  const file = join(dir, 'exp.json');
-  await writeFile(file, JSON.stringify({ name: 'failing', seed: 1, domains: ['failing'], episodes: 2, threads: 1, episodeMs: 0, retries: 1, retryDelayMs: 1, modules: [fixtureFile('failing-domain.mjs')] }));
-  const storeDir = join(dir, 'store');
-  const first = await cli(['run', file, '--store', storeDir, '--json']);
-  t.is(first.code, 4, first.stderr);
-  const runId = (JSON.parse(first.stdout) as { runId: string }).runId;
+  const { storeDir, runId } = await failedRun(t);
 
   // A resume interrupted before its first episode: it plays nothing.
   const store = new Store(storeDir);
   const manifest = await readRunToResume(store, runId);
   const { plan } = await planResume(store, manifest);
   t.is(plan.assignments.length, 2);
-  const stopped = await runExperiment({ store, experiment: manifest.config, mode: manifest.mode, commit: manifest.commit!, resume: plan, signal: AbortSignal.abort('stopped by the test') });
-  t.is(stopped.manifest.status, 'interrupted');
   type Entry = { status: string; attempts: number; attempt_errors: string[] };
   const entries = (): Promise<Entry[]> => readFile(store.manifestPath(runId), 'utf8').then((text) => (JSON.parse(text) as { episodes: Entry[] }).episodes);
+  // Also while it runs (a resume killed with -9 leaves this manifest): the episodes it will play again are listed, with their attempts.
+  let whileRunning: Entry[] = [];
+  const stopped = await runExperiment({
+    store,
+    experiment: manifest.config,
+    mode: manifest.mode,
+    commit: manifest.commit!,
+    resume: plan,
+    signal: AbortSignal.abort('stopped by the test'),
+    onEvent: (e) => {
+      // Read at once, before the run goes on: its last manifest lists them too.
+      if (e.type === 'started') whileRunning = (JSON.parse(readFileSync(store.manifestPath(runId), 'utf8')) as { episodes: Entry[] }).episodes;
+    },
+  });
+  t.is(stopped.manifest.status, 'interrupted');
+  t.is(stopped.played, 0);
+  t.deepEqual(whileRunning.map((e) => [e.status, e.attempts]), [['failed', 2], ['failed', 2]]);
   t.deepEqual(
     (await entries()).map((e) => [e.status, e.attempts, e.attempt_errors.length]),
     [
@@ -143,11 +163,61 @@ test('an episode its run recorded failed but whose file is there is done on resu
 test('a run that stopped with failed episodes names the resume that plays them again, also when every episode was played', async (t) => {
   const dir = await tempDir();
   const file = join(dir, 'exp.json');
-  // Both in flight at once: the first failure stops the run, and the other, already playing, fails too.
+  // Both in flight at once: the second failure is more than the limit of 1, and stops the run with both played.
   await writeFile(file, JSON.stringify({ name: 'failing', seed: 1, domains: ['failing'], episodes: 2, threads: 1, concurrency: 2, episodeMs: 0, maxFailures: 1, modules: [fixtureFile('failing-domain.mjs')] }));
   const storeDir = join(dir, 'store');
   const r = await cli(['run', file, '--store', storeDir]);
   t.is(r.code, 4, r.stderr);
   t.regex(r.stdout, /: stopped, 2 episodes \(2 failed\)/);
   t.regex(r.stderr, /to finish run \S+: ace-orch run --resume \S+ --store /);
+});
+
+test('repair of a resume that was killed keeps the failed episodes it had not played again, with their attempts', async (t) => {
+  const { storeDir, runId } = await failedRun(t);
+  const path = join(storeDir, 'runs', `${runId}.json`);
+  // As a resume killed with -9 right after it started leaves its manifest: running, its process gone.
+  const gone = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, ['-e', '']);
+    child.once('exit', () => resolve(child.pid!));
+  });
+  const written = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  await writeFile(path, JSON.stringify({ ...written, status: 'running', pid: gone }));
+  const repair = await cli(['repair', '--store', storeDir]);
+  t.is(repair.code, 0, repair.stderr);
+  type Entry = { status: string; attempts: number };
+  const after = JSON.parse(await readFile(path, 'utf8')) as { status: string; episodes: Entry[] };
+  t.is(after.status, 'crashed');
+  t.deepEqual(after.episodes.map((e) => [e.status, e.attempts]), [['failed', 2], ['failed', 2]]);
+});
+
+test('a failed episode played again in a shard process that dies keeps its earlier attempts', async (t) => {
+  const module = join(await tempDir(), 'agent.mjs');
+  const failing = await readFile(fixtureFile('failing-domain.mjs'), 'utf8');
+  await writeFile(module, failing);
+  const { storeDir, runId } = await failedRun(t, { processes: 2, modules: [module] });
+  // The same agent, now killing the process that plays it: each shard dies in its first episode.
+  await writeFile(module, failing.replace("throw new Error('502 Bad Gateway');", "process.kill(process.pid, 'SIGKILL');"));
+  const resumed = await cli(['run', '--resume', runId, '--store', storeDir]);
+  t.is(resumed.code, 4, resumed.stderr);
+  type Entry = { status: string; error: string; attempts: number; attempt_errors: string[] };
+  const after = JSON.parse(await readFile(join(storeDir, 'runs', `${runId}.json`), 'utf8')) as { episodes: Entry[] };
+  for (const e of after.episodes) {
+    t.regex(e.error, /^E_SHARD: /);
+    t.is(e.attempts, 3, 'two in the run, one cut short with its shard');
+    t.deepEqual(e.attempt_errors, ['E_EPISODE: 502 Bad Gateway', 'E_EPISODE: 502 Bad Gateway']);
+  }
+});
+
+test('a failed entry of a domain the run does not play is not carried into the resumed run', async (t) => {
+  const { storeDir, runId } = await failedRun(t, { episodes: 1, retries: 0 });
+  const path = join(storeDir, 'runs', `${runId}.json`);
+  const written = JSON.parse(await readFile(path, 'utf8')) as { episodes: Record<string, unknown>[] };
+  // A hand-edited (or another tool's) entry: neither this domain nor this index is planned.
+  const foreign = { episode_id: `${runId}-hot_pot-0099`, domain: 'hot_pot', index: 99, status: 'failed', error: 'E_EPISODE: elsewhere' };
+  await writeFile(path, JSON.stringify({ ...written, episodes: [...written.episodes, foreign] }));
+  const resumed = await cli(['run', '--resume', runId, '--store', storeDir, '--json']);
+  t.is(resumed.code, 4, resumed.stderr);
+  const after = JSON.parse(await readFile(path, 'utf8')) as { episodes: { domain: string }[]; domains: Record<string, { failed: number }> };
+  t.deepEqual(after.episodes.map((e) => e.domain), ['failing']);
+  t.is(after.domains['failing']!.failed, 1);
 });

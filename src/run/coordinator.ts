@@ -75,6 +75,8 @@ export type RunEvent =
 export interface RunResult {
   manifest: RunManifest;
   report: AuditReport;
+  /** Episodes this invocation played (a resume's kept and carried-over episodes are not). */
+  played?: number;
   /** Set when the run stopped on bad input or a lock timeout: the CLI exits 2 with this message. */
   fatal?: { code: string; message: string };
 }
@@ -142,7 +144,11 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   delete manifest.finished_at;
   delete manifest.stop_reason;
   delete manifest.audit;
-  if (resume) manifest.episodes = resume.keep;
+  // The episodes it recorded failed, which it plays again, stay in the record until they are played: a resume that
+  // is killed, or stops first, keeps their attempts for the next (the carry-over at the end does the same).
+  const plannedIds = new Set(assignments.map((a) => episodeId(runId, a.domain, a.index)));
+  const carried = (resume?.manifest.episodes ?? []).filter((e) => e.status === 'failed' && plannedIds.has(e.episode_id));
+  if (resume) manifest.episodes = [...resume.keep, ...carried];
   // A queued run resumed here is played here: what is left of it has no queue (its episodes keep their workers).
   delete manifest.queue;
   await store.writeManifest(manifest);
@@ -168,7 +174,7 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   if (options.signal?.aborted) onAbort();
 
   // A resumed run's episodes that its earlier process recorded failed: their attempts are added to the new ones.
-  const earlier = new Map((resume?.manifest.episodes ?? []).filter((e) => e.status === 'failed').map((e) => [e.episode_id, e]));
+  const earlier = new Map(carried.map((e) => [e.episode_id, e]));
   const onOutcome = (outcome: EpisodeOutcome): void => {
     const counts = manifest.domains[outcome.domain]!;
     busyMs += outcome.playMs ?? outcome.ms;
@@ -213,7 +219,8 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
     emit({ type: 'shard-error', message });
     shardFailure ??= message;
     for (const a of inFlightThere) {
-      entries.push({ episode_id: episodeId(runId, a.domain, a.index), domain: a.domain, index: a.index, status: 'failed', error: `E_SHARD: in flight when ${message}` });
+      const id = episodeId(runId, a.domain, a.index);
+      entries.push({ episode_id: id, domain: a.domain, index: a.index, status: 'failed', ...withEarlierAttempts({}, earlier.get(id)), error: `E_SHARD: in flight when ${message}` });
       manifest.domains[a.domain]!.failed++;
     }
   };
@@ -271,5 +278,5 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   } satisfies Partial<RunManifest>);
 
   const report = await closeRun(store, manifest, (d) => counts(d).completed, (message) => emit({ type: 'warning', message }));
-  return { manifest, report, ...(fatal ? { fatal } : {}) };
+  return { manifest, report, played: playedHere, ...(fatal ? { fatal } : {}) };
 }

@@ -50,7 +50,8 @@ process.on('message', (msg: ToShard) => {
     // since the open channel alone would keep this process, and the run waiting for it, alive.
     async (err: unknown) => {
       await sendToParent({ type: 'error', code: (err as { code?: string }).code ?? 'E_SHARD', message: describeError(err) } satisfies FromShard).catch(() => {});
-      process.disconnect?.();
+      // The coordinator may have disconnected first (it does on `error`): disconnecting twice throws.
+      if (process.connected) process.disconnect();
     },
   );
 });

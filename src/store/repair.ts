@@ -359,6 +359,13 @@ export function takenOut(before: Playbook, after: Playbook): NonNullable<DomainR
   return observations.length || entries.length ? { observations: [...new Set(observations)].sort(), sectionEntries: entries.length, entries } : null;
 }
 
+/** An entry without its failure: the episode it describes has its record, so it is done. */
+function withoutFailure(entry: EpisodeEntry | undefined): Partial<EpisodeEntry> {
+  if (!entry) return {};
+  const { error: _error, status: _status, ...rest } = entry;
+  return rest;
+}
+
 /**
  * Marks runs whose process died `crashed`: every episode with a record is now merged (or ranked out). Returns their
  * ids. `entriesOf`, when the backend keeps them (PostgreSQL: who committed each episode, its attempts), gives a run's
@@ -372,9 +379,18 @@ export async function closeAbandonedRuns(
 ): Promise<string[]> {
   const closed: string[] = [];
   for (const m of abandonedRuns(manifests)) {
-    const episodes: EpisodeEntry[] = entriesOf
+    const listed = new Map((m.episodes ?? []).map((e) => [e.episode_id, e]));
+    const recorded: EpisodeEntry[] = entriesOf
       ? await entriesOf(m.run_id)
-      : states.flatMap((st) => st.episodes.filter((e) => e.run_id === m.run_id).map((e) => ({ episode_id: e.episode_id, domain: st.domain, index: e.index ?? -1, status: 'ok' as const })));
+      : states.flatMap((st) =>
+          st.episodes
+            .filter((e) => e.run_id === m.run_id)
+            // What the manifest listed of an episode with a file (a resume's kept entry, its attempts) stays; it is done now.
+            .map((e) => ({ ...withoutFailure(listed.get(e.episode_id)), episode_id: e.episode_id, domain: st.domain, index: e.index ?? -1, status: 'ok' as const })),
+        );
+    // Failed episodes its manifest listed (a resume's, still to be played again) keep their entries and attempts.
+    const have = new Set(recorded.map((e) => e.episode_id));
+    const episodes = [...recorded, ...[...listed.values()].filter((e) => e.status === 'failed' && !have.has(e.episode_id))];
     await store.writeManifest({ ...m, status: 'crashed', repaired_at: new Date().toISOString(), episodes });
     closed.push(m.run_id);
   }

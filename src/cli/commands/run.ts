@@ -218,7 +218,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     const commit = manifest.mode === 'locked' ? `, commit ${manifest.commit}` : '';
     // A resumed run's episodes include those its first invocation played; its time, efficiency and lock line are this invocation's.
     const failed = report.domains.reduce((n, d) => n + (d.failed ?? 0), 0);
-    const counted = `${count(done, 'episode')}${manifest.status !== 'complete' && done < planned ? ` of ${planned}` : ''}${failed ? ` (${failed} failed)` : ''}${resume ? ` (${resume.assignments.length} played by this resume)` : ''}`;
+    const counted = `${count(done, 'episode')}${manifest.status !== 'complete' && done < planned ? ` of ${planned}` : ''}${failed ? ` (${failed} failed)` : ''}${resume ? ` (${result.played ?? resume.assignments.length} played by this resume)` : ''}`;
     io.out(`Run ${manifest.run_id} (${experiment.name})${unlocked}: ${manifest.status}, ${counted} in ${manifest.timings?.seconds} s on ${where}${commit}; store ${store.location}`);
     // A queued run's episodes are played by workers it does not know the number of.
     // A resume with nothing left to play has no lane to be efficient in.
