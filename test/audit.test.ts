@@ -4,6 +4,7 @@ import type { DomainState } from '../src/core/audit.js';
 import { applyDeltas, emptyPlaybook } from '../src/core/merge.js';
 import type { RunManifest } from '../src/core/types.js';
 import { deltasOf, episodeRecord, obs } from './helpers.js';
+import { readEpisodeText } from '../src/core/episode-read.js';
 
 function manifest(run_id: string, ids: [string, string][]): RunManifest {
   return {
@@ -156,4 +157,34 @@ test('an observation without a score holds its place as the merge ranks it (0), 
   });
   t.like(report.domains[0], { lost: 0, expected: 1 });
   t.true(report.zeroLoss);
+});
+
+test('an observation whose episode file cannot be used keeps its place in the ranking: the file it outranks is ranked out, not lost', (t) => {
+  // x tops the playbook, but its file is unreadable (a directory in its place, no permission, or not JSON).
+  const x = obs('x', 'HIGH', 0.9);
+  const a = obs('a', 'HIGH', 0.8);
+  const b = obs('b', 'HIGH', 0.7);
+  const base = state('hot_pot', [a, b], ['a']);
+  const unreadable: DomainState = {
+    ...base,
+    playbook: { ...base.playbook!, observations: [x, a] },
+    findings: [{ file: '/s/domains/hot_pot/episodes/x.json', episode_id: 'x', used: false, problem: 'EISDIR: illegal operation on a directory, read' }],
+  };
+  const d = audit({ store: '/s', cap: 2, domains: [unreadable], manifests: [manifest('r1', [['x', 'hot_pot'], ['a', 'hot_pot'], ['b', 'hot_pot']])] }).domains[0]!;
+  t.like(d, { expected: 1, lost: 0, missingFiles: 0, unexpected: 0, unreadableFiles: 1 });
+  t.deepEqual(d.lostIds, []);
+});
+
+test('episode files that could not be listed are neither missing nor unexpected', (t) => {
+  const a = obs('a');
+  const listed: DomainState = { ...state('hot_pot', [], ['a']), episodesError: 'EACCES: permission denied, scandir' };
+  const d = audit({ store: '/s', domains: [listed], manifests: [manifest('r1', [[a.episode_id, 'hot_pot']])] }).domains[0]!;
+  t.like(d, { missingFiles: 0, unexpected: 0 });
+  t.deepEqual(d.missingIds, []);
+});
+
+test('an episode file that is not JSON is the file of the episode it is named after', (t) => {
+  const read = readEpisodeText('{"episode_id": "e1", "trunc', '/s/domains/hot_pot/episodes/run-hot_pot-0001.json');
+  t.false(read.ok);
+  if (!read.ok) t.is(read.finding.episode_id, 'run-hot_pot-0001');
 });

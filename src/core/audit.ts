@@ -122,9 +122,11 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
   // The playbook's observations with no episode file (another tool's, or a pre-fix store's) hold places in the
   // ranking as any merge keeps them: a file's observation they outrank was ranked out, not lost.
   // One place per id, as a merge keeps one (its best-ranked copy): the merge's own rule decides.
+  // So do those whose file is there but cannot be used (unreadable, not a file): the audit cannot rank them from
+  // their file, and leaving them out would make a file they outrank look lost.
   const withoutFile = mergeObservations(
     // One without a score ranks as 0, as the merge ranks it.
-    observations.filter((o) => !hasFile.has(o.episode_id)),
+    observations.filter((o) => !files.has(o.episode_id)),
     [],
     Infinity,
   ).map(({ episode_id, reliability, score }) => ({ episode_id, reliability, score }));
@@ -141,7 +143,8 @@ export function auditDomain(state: DomainState, manifests: RunManifest[], cap: n
   );
   const byReference = lostIds.length && replay.some((e) => !e.aceOrch) ? droppedByReferenceAlone(replay, cap) : new Set<string>();
   const lostByReferenceAlone = lostIds.filter((id) => byReference.has(id)).length;
-  const missingIds = [...ranIds].filter((id) => !hasFile.has(id));
+  // Episode files that could not be listed are not missing either.
+  const missingIds = state.episodesError ? [] : [...ranIds].filter((id) => !hasFile.has(id));
   // Episode files that could not be listed are not missing: none of the playbook's observations is unexpected then.
   const unexpectedIds = state.episodesError ? [] : [...inPlaybook].filter((id) => !hasFile.has(id));
   const sections = auditSections(state.playbook, [...files.values()].flatMap((f) => f.sections ?? []), inScope);

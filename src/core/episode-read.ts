@@ -35,16 +35,19 @@ function isScore(v: unknown): v is number {
 
 export function readEpisodeText(text: string, file: string): EpisodeRead {
   const skip = (problem: string, episode_id?: string): EpisodeRead => ({ ok: false, finding: { file, ...(episode_id ? { episode_id } : {}), used: false, problem } });
+  // A file that names no episode is still the file of the episode it is named after (`<episode_id>.json`): its
+  // observation in the playbook is not one without a file, and no run's episode is missing its file.
+  const named = /([^/\\]+)\.json$/.exec(file)?.[1];
   let v: unknown;
   try {
     // Python's json.dump writes NaN and Infinity (read as null here): the reference tool's files may hold them.
     v = parsePythonJson(text);
   } catch (err) {
-    return skip(notJsonReason(text, err));
+    return skip(notJsonReason(text, err), named);
   }
-  if (!isObject(v)) return skip('not a JSON object');
+  if (!isObject(v)) return skip('not a JSON object', named);
   const id = typeof v['episode_id'] === 'string' && v['episode_id'] !== '' ? v['episode_id'] : undefined;
-  if (!id) return skip('no `episode_id` string');
+  if (!id) return skip('no `episode_id` string', named);
   const unknown = Object.keys(v).filter((k) => !KNOWN_KEYS.has(k));
   const extra = unknown.length ? `; unknown fields ${unknown.slice(0, 4).join(', ')}${unknown.length > 4 ? ', …' : ''}` : '';
   const outcome = v['outcome'];
