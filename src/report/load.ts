@@ -12,7 +12,7 @@ import type { ModeComparison } from '../core/compare.js';
 import { BadInputError } from '../core/errors.js';
 import { isPostgresUrl } from '../store/backend.js';
 import type { StoreBackend } from '../store/backend.js';
-import { openStore } from '../store/open.js';
+import { assertNotMistypedUrl, openStore } from '../store/open.js';
 import type { PgStore } from '../store/pg/pg-store.js';
 import { maskUrl, openableStoreUrl } from '../store/pg/url.js';
 import { Store } from '../store/store.js';
@@ -141,6 +141,7 @@ async function fromPgUrl(url: string): Promise<SourceView[]> {
 /** One source path: a file, a store, or a directory of stores (what `compare` leaves), each store side by side. */
 async function loadSource(path: string): Promise<SourceView[]> {
   if (isPostgresUrl(path)) return fromPgUrl(path);
+  assertNotMistypedUrl(path, 'report source');
   const s = await stat(path).catch(() => null);
   if (!s) throw new BadInputError(`${path}: no such file or directory`, path);
   if (!s.isDirectory()) return fromFile(path);
