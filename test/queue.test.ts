@@ -59,6 +59,8 @@ pgTest('--queue without a reachable PostgreSQL store, or on another database, is
   assertOneLineError(t, await cliHere(['run', '--queue', 'postgres://root:hunter2@127.0.0.1:1/test', '--store', 'postgres://root:hunter2@127.0.0.1:1/test', '--episodes', '1']), 'cannot be reached', ':***@');
   assertOneLineError(t, await cliHere(['worker', '--queue', 'postgres://root:hunter2@127.0.0.1:1/test']), 'queue postgres://root:***@127.0.0.1:1/test cannot be reached');
   assertOneLineError(t, await cliHere(['run', '--workers', '2', '--episodes', '1', '--store', r.store]), '--workers');
+  // Workers on other hosts share no rate limiter yet: a --rate recorded but never applied is refused.
+  assertOneLineError(t, await cliHere(['run', '--queue', r.queue, '--store', r.store, '--episodes', '1', '--rate', '2']), '--rate limits the starts of a local run');
   t.deepEqual(await sql(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [r.queueSchema]), [], 'no queue schema was created');
 });
 
