@@ -2,7 +2,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, readFile, readdir, rename, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, rename, rm as rmPath, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
 import { tempDir } from './helpers.js';
@@ -371,4 +371,22 @@ test('links to nothing and a playbook that is a directory: the audit says so (ex
   await rename(asDir, `${asDir}.moved`);
   await mkdir(asDir);
   assertOneLineError(t, await cliHere(['run', '--domains', 'switch_light', '--episodes', '1', '--store', other]), `${asDir} cannot be read (EISDIR`);
+});
+
+test('a run manifest that cannot be read (a directory of its name, a dangling link) is one line naming it, exit 2; run writes nothing', async (t) => {
+  const store = join(await tempDir(), 'store');
+  const first = await cli(['run', '--store', store, '--domains', 'hot_pot', '--episodes', '1', '--episode-ms', '0']);
+  t.is(first.code, 0, first.stderr);
+  const before = await readdir(join(store, 'runs'));
+  for (const [name, make] of [
+    ['dir.json', (p: string) => mkdir(p)],
+    ['dangling.json', (p: string) => symlink(join(store, 'nowhere'), p)],
+  ] as const) {
+    const path = join(store, 'runs', name);
+    await make(path);
+    assertOneLineError(t, await cliHere(['audit', '--store', store]), `${path}: run manifest cannot be read`);
+    assertOneLineError(t, await cliHere(['run', '--store', store, '--domains', 'hot_pot', '--episodes', '1']), `${path}: run manifest cannot be read`);
+    t.deepEqual((await readdir(join(store, 'runs'))).filter((n) => n !== name), before, 'no run was started');
+    await rmPath(path, { recursive: true });
+  }
 });

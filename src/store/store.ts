@@ -535,12 +535,17 @@ export class Store implements StoreBackend {
   async readManifests(): Promise<RunManifest[]> {
     const names = await readdir(this.runsDir()).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOTDIR' && existsSync(this.runsDir())) throw fileForDirectoryError(this.runsDir());
-      return isMissing(err) ? [] : Promise.reject(err);
+      if (isMissing(err)) return [];
+      throw new UnreadableFileError(`store ${this.root}: ${this.runsDir()} cannot be listed (${err.message})`, this.runsDir());
     });
     const manifests: RunManifest[] = [];
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
       const file = join(this.runsDir(), name);
-      manifests.push(parseManifest(await readFile(file, 'utf8'), file));
+      // A manifest that cannot be read (a directory of that name, no permission, a dangling link) is named, as a torn one is.
+      const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new UnreadableFileError(`${file}: run manifest cannot be read (${err.code ?? err.message})`, file);
+      });
+      manifests.push(parseManifest(text, file));
     }
     return manifests;
   }
