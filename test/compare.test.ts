@@ -113,3 +113,20 @@ test('compare shows failed episodes beside the files they did not write, in the 
   t.is(json.code, 0, json.stderr);
   t.like(JSON.parse(json.stdout).modes.locked.runs[0].domains[0], { domain: 'flaky', episodeFiles: 3, lost: 0, failed: 1 });
 });
+
+test('a mode the compare never ran (interrupted before it) has blank cells and says so, not 0 lost', (t) => {
+  const run = { zeroLoss: false, domains: [{ domain: 'hot_pot', episodesRun: 8, episodeFiles: 8, playbookObservations: 4, lost: 4, missingFiles: 0, unexpected: 0, failed: 0 }] };
+  const out = formatModeComparison({ modes: { unlocked: { runs: [run] }, locked: { runs: [] } } }, ['hot_pot']);
+  t.regex(out, /\| hot_pot +\| +8 \| +8 \| +4 \| +4 \| +\| +\| +\|/);
+  t.regex(out, /^unlocked: 0 of 1 runs with zero loss; lost per run 4$/m);
+  t.regex(out, /^locked: not run \(the compare stopped before it\)$/m);
+});
+
+test('compare --modes naming a mode twice is refused before any store is made', async (t) => {
+  const dir = await tempDir();
+  const store = join(dir, 'stores');
+  const r = await cli(['compare', '--modes', 'locked,locked', '--domains', 'hot_pot', '--episodes', '2', '--store', store]);
+  t.is(r.code, 2, r.stderr);
+  t.is(r.stderr, 'ace-orch: --modes: `locked` is given twice in `locked,locked`; use --repeat N to run a mode N times\n');
+  t.deepEqual(await readdir(dir), []);
+});

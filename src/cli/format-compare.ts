@@ -19,6 +19,11 @@ export function formatModeComparison(c: ModeComparison, domains: readonly string
     const row: (string | number)[] = [domain, first?.episodesRun ?? ''];
     for (const m of modes) {
       const runs = c.modes[m]!.runs;
+      // A mode that never ran (the compare was interrupted before it) has no figures: blank, not 0 lost.
+      if (runs.length === 0) {
+        row.push('', '', '', ...(failures ? [''] : []));
+        continue;
+      }
       row.push(cell(domainSpread(runs, domain, 'episodeFiles'), repeats), cell(domainSpread(runs, domain, 'playbookObservations'), repeats), cell(domainSpread(runs, domain, 'lost'), repeats));
       if (failures) row.push(cell(domainSpread(runs, domain, 'failed'), repeats));
     }
@@ -31,7 +36,7 @@ export function formatModeComparison(c: ModeComparison, domains: readonly string
     const runs = c.modes[m]!.runs;
     const lost = runs.map((r) => r.domains.reduce((n, d) => n + d.lost + d.missingFiles, 0));
     const clean = runs.filter((r) => r.zeroLoss).length;
-    lines.push(`${m}: ${clean} of ${runs.length} runs with zero loss; lost per run ${lost.join(', ')}`);
+    lines.push(runs.length ? `${m}: ${clean} of ${runs.length} runs with zero loss; lost per run ${lost.join(', ')}` : `${m}: not run (the compare stopped before it)`);
   }
   // What the numbers are for: the pre-fix path is run to show the loss; the command's verdict is the locked mode's.
   if (modes.includes('unlocked')) lines.push('unlocked is the pre-fix read-modify-write without a lock: it is expected to lose observations.');

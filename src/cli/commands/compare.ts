@@ -92,6 +92,9 @@ export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSi
   const modes = splitList(modeList) ?? [];
   const bad = modes.filter((m) => !MODES.includes(m as WriteMode));
   if (!modes.length || bad.length) throw new BadInputError(`--modes: Expected a list of ${MODES.join(', ')}, got \`${modeList}\``);
+  // Each mode's stores are named after it: a mode given twice would run once, then find its store taken.
+  const twice = modes.filter((m, i) => modes.indexOf(m) !== i);
+  if (twice.length) throw new BadInputError(`--modes: \`${twice[0]}\` is given twice in \`${modeList}\`; use --repeat N to run a mode N times`);
   // Before any store is created: --commit shared needs a file store.
   if (args.commit === 'shared') checkWritePath('locked', args.commit, pg ? 'postgres' : 'file', pg ? maskUrl(args.store!) : '');
   const experiment = await experimentFromArgs(files[0], args);
