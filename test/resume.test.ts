@@ -221,3 +221,14 @@ test('a failed entry of a domain the run does not play is not carried into the r
   t.deepEqual(after.episodes.map((e) => e.domain), ['failing']);
   t.is(after.domains['failing']!.failed, 1);
 });
+
+test('--resume refuses --no-lock and --commit: the write path is the run\'s own, not silently swapped or ignored', async (t) => {
+  const { storeDir, runId } = await failedRun(t, { episodes: 1, retries: 0 });
+  for (const [flags, named] of [[['--no-lock'], '--no-lock'], [['--commit', 'each'], '--commit'], [['--lock'], '--lock']] as const) {
+    const r = await cli(['run', '--resume', runId, '--store', storeDir, ...flags]);
+    t.is(r.code, 2, r.stderr);
+    t.is(r.stderr, `ace-orch: --resume runs the run's own config; drop ${named}\n`);
+  }
+  const manifest = JSON.parse(await readFile(join(storeDir, 'runs', `${runId}.json`), 'utf8')) as { resumed_at?: string[] };
+  t.is(manifest.resumed_at, undefined, 'no resume began');
+});

@@ -1,6 +1,6 @@
 /** `ace-orch run`: run an experiment on a store, then audit the run. */
 import type { Argv } from 'yargs';
-import { checkWritePath, runExperiment } from '../../run/coordinator.js';
+import { checkWritePath, DEFAULT_COMMIT, runExperiment } from '../../run/coordinator.js';
 import { poolThreads } from '../../run/episode-pool.js';
 import type { ResumePlan, RunEvent } from '../../run/coordinator.js';
 import { planResume, readRunToResume } from '../../run/resume.js';
@@ -32,9 +32,11 @@ import type { QueueRunArgs } from './run-queue.js';
 export interface RunArgs extends ExperimentArgs, QueueRunArgs {
   experiment?: string;
   store: string;
-  lock: boolean;
+  /** Undefined when not given (locked): a resume can then tell that it was, and refuse it. */
+  lock?: boolean;
   lockTimeout: number;
-  commit: CommitMode;
+  /** Undefined when not given (DEFAULT_COMMIT), for the same reason. */
+  commit?: CommitMode;
   json: boolean;
   progress: 'auto' | 'lines' | 'none';
   resume?: string;
@@ -46,10 +48,9 @@ export function runBuilder<T>(y: Argv<T>) {
     .option('store', { type: 'string', default: './memory', describe: 'Store: a directory (created if missing, never wiped) or postgres://user@host:5432/db[?schema=NAME]' })
     .option('lock', {
       type: 'boolean',
-      default: true,
-      describe: 'Write through the locked merge store; --no-lock uses the pre-fix unlocked read-modify-write, to reproduce the loss',
+      describe: 'Write through the locked merge store (the default); --no-lock uses the pre-fix unlocked read-modify-write, to reproduce the loss',
     })
-    .option('commit', commitOption)
+    .option('commit', { choices: commitOption.choices, describe: `${commitOption.describe} (default ${DEFAULT_COMMIT})` })
     .option('lock-timeout', { type: 'number', default: 30_000, coerce: intFlag('lock-timeout', { unit: 'ms' }), describe: 'Give up (exit 2) when a playbook lock cannot be had within this many ms' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
     .option('progress', {
@@ -57,7 +58,7 @@ export function runBuilder<T>(y: Argv<T>) {
       default: 'auto' as const,
       describe: 'auto: one updating line on an interactive terminal, nothing otherwise; lines: a line per 10% (for logs); none',
     })
-    .option('resume', { type: 'string', describe: 'Finish run RUN_ID of --store: merge what it left unmerged, play only its episodes without a file, same ids and config' })
+    .option('resume', { type: 'string', describe: 'Finish run RUN_ID of --store: merge what it left unmerged, play only its episodes without a file, same ids, config and write path; only how fast may change (threads, concurrency, rate)' })
     .option('report', reportOption));
 }
 
@@ -69,7 +70,13 @@ export function runBuilder<T>(y: Argv<T>) {
 const EXPERIMENT_FLAGS = ['domains', 'episodes', 'processes', 'episodeMs', 'cap', 'seed', 'episodeTimeout', 'retries', 'retryDelay', 'maxFailures'] as const;
 
 async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; experiment: ExperimentConfig; done?: number }> {
-  const extra = [args.experiment && 'an experiment file', ...EXPERIMENT_FLAGS.filter((k) => args[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)].filter(Boolean);
+  const extra = [
+    args.experiment && 'an experiment file',
+    ...EXPERIMENT_FLAGS.filter((k) => args[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
+    // The write path is the run's too: its manifest's mode and commit.
+    args.lock !== undefined && (args.lock ? '--lock' : '--no-lock'),
+    args.commit !== undefined && '--commit',
+  ].filter(Boolean);
   if (extra.length) throw new UsageError(`--resume runs the run's own config; drop ${extra.join(', ')}`);
   if (args.queue !== undefined) throw new UsageError('--resume plays the run here; a distributed run (--queue) resumes by starting workers again');
   const store = await openStore(args.store);
@@ -114,7 +121,7 @@ export async function executeRun(args: RunArgs, io: Io, signal?: AbortSignal): P
     experiment = r.experiment;
   } else {
     // Before the store is opened: opening a PostgreSQL store may create its tables.
-    checkWritePath(args.lock ? 'locked' : 'unlocked', args.commit, isPostgresUrl(args.store) ? 'postgres' : 'file', maskUrl(args.store));
+    checkWritePath(args.lock === false ? 'unlocked' : 'locked', args.commit ?? DEFAULT_COMMIT, isPostgresUrl(args.store) ? 'postgres' : 'file', maskUrl(args.store));
     ({ experiment, capRequested } = await experimentAndCapFromArgs(args.experiment, args));
   }
   const store = await openStore(args.store, { cap: experiment.cap, lock: { ...DEFAULT_LOCK_OPTIONS, timeoutMs: args.lockTimeout } });
@@ -195,8 +202,8 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
   const result = args.queue !== undefined ? await queuedRun(store, experiment, !capRequested, { ...args, queue: args.queue }, io, onEvent, signal) : await runExperiment({
     experiment,
     store,
-    mode: resume ? resume.manifest.mode : args.lock ? 'locked' : 'unlocked',
-    commit: resume?.manifest.commit ?? args.commit,
+    mode: resume ? resume.manifest.mode : args.lock === false ? 'unlocked' : 'locked',
+    commit: resume?.manifest.commit ?? args.commit ?? DEFAULT_COMMIT,
     // A resumed run keeps the cap its manifest recorded; a new one takes the store's unless --cap was given.
     capFromStore: resume ? false : !capRequested,
     signal,
