@@ -168,3 +168,23 @@ pgTest('a queued run records its workers\' playbook-row lock timings: the summar
     t.true(stats.holdMs.max >= stats.holdMs.p50 && stats.holdMs.p50 >= 0);
   }
 });
+
+pgTest('repair leaves a queued run whose coordinator died running while its queue still holds episodes', async (t) => {
+  const r = await freshRun(t);
+  // No worker: every episode stays queued. The coordinator is killed once it has queued them.
+  const killed = await cli(['run', '--queue', r.queue, '--store', r.store, '--domains', 'hot_pot', '--episodes', '3'], (child) => {
+    let said = '';
+    child.stderr!.on('data', (d) => {
+      said += d;
+      if (said.includes('queued; start')) child.kill('SIGKILL');
+    });
+  });
+  t.is(killed.code, null, killed.stderr);
+  const runId = /run (\S+): 3 episodes queued/.exec(killed.stderr)![1]!;
+  const repair = await cliHere(['repair', '--store', r.store]);
+  t.is(repair.code, 0, repair.stderr);
+  t.regex(repair.stdout, new RegExp(`Left run ${runId} running: its coordinator is gone, but 3 episodes of it are still in queue postgres://\\S+, its workers' to finish`));
+  t.notRegex(repair.stdout, /Closed run/);
+  const [row] = await sql<{ status: string }>(`SELECT body->>'status' AS status FROM "${r.storeSchema}".manifests WHERE run_id = $1`, [runId]);
+  t.is(row?.status, 'running');
+});

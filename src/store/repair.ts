@@ -92,6 +92,8 @@ export interface RepairReport {
   domains: DomainRepair[];
   /** Runs whose process died mid-run, now marked `crashed`. */
   runsClosed: string[];
+  /** Queued runs whose coordinator died while their queue still holds episodes: left `running` for their workers. */
+  runsStillQueued?: { runId: string; queue: string; episodes: number }[];
 }
 
 /**

@@ -10,6 +10,8 @@ import { openStore } from '../../store/open.js';
 import type { PgStore } from '../../store/pg/pg-store.js';
 import type { Store } from '../../store/store.js';
 import type { RepairReport } from '../../store/repair.js';
+import type { RunManifest } from '../../core/types.js';
+import { maskUrl } from '../../store/pg/url.js';
 import { intFlag } from './flags.js';
 import { storeArg } from '../../core/store-arg.js';
 import type { Io } from './io.js';
@@ -50,7 +52,9 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
     if (store.kind === 'postgres') {
       if (args.rebuild) throw new BadInputError(`--rebuild moves a torn playbook file aside; a PostgreSQL playbook row (${store.location}) cannot be torn`);
       const { repairPgStore } = await import('../../store/pg/repair.js');
-      repair = await repairPgStore(store as PgStore, { cap: args.cap, ...(args.domains ? { domains: args.domains } : {}) });
+      const { queuedEpisodesLeft } = await import('../../queue/left.js');
+      const queuedLeft = (m: RunManifest): Promise<number> => queuedEpisodesLeft(store as PgStore, m.run_id, m.queue!);
+      repair = await repairPgStore(store as PgStore, { cap: args.cap, queuedLeft, ...(args.domains ? { domains: args.domains } : {}) });
     } else {
       await assertStoreExists(store as Store);
       repair = await repairStore(store as Store, { rebuild: args.rebuild, cap: args.cap, ...(args.domains ? { domains: args.domains } : {}) });
@@ -88,6 +92,9 @@ export async function executeRepair(args: RepairArgs, io: Io): Promise<number> {
       // A file store keeps a copy of the playbook as it was; on PostgreSQL the report holds what was taken out.
       const kept = d.keptBefore ? `the playbook as it was is kept at ${d.keptBefore}` : '`--json` lists them whole (`rankedOut`)';
       io.out(`${d.domain}: the recovered entries ranked ${what} out of the playbook (its cap is ${report.cap}, sections keep 10); ${kept}`);
+    }
+    for (const r of repair.runsStillQueued ?? []) {
+      io.out(`Left run ${r.runId} running: its coordinator is gone, but ${count(r.episodes, 'episode')} of it ${r.episodes === 1 ? 'is' : 'are'} still in queue ${maskUrl(r.queue)}, its workers' to finish; then \`ace-orch run --resume ${r.runId} --store ${storeArg(store.location)}\` closes it.`);
     }
     for (const id of repair.runsClosed) io.out(`Closed run ${id}: its process died; marked crashed. \`ace-orch run --resume ${id} --store ${storeArg(store.location)}\` plays the episodes it never finished.`);
     io.out('');

@@ -86,6 +86,8 @@ async function resumePlan(args: RunArgs, io: Io): Promise<{ plan?: ResumePlan; e
     if (manifest.queue) {
       // Episodes still queued or claimed are its workers' to play: playing them here too would play (and pay for) them
       // twice. A run that stopped withdrew its unclaimed ones, so what is left of it is played here.
+      // Loaded here only: the queue's module brings pg-boss, which a run on a file store never needs.
+      const { queuedEpisodesLeft } = await import('../../queue/left.js');
       const left = await queuedEpisodesLeft(store as PgStore, manifest.run_id, manifest.queue);
       if (left > 0) throw new BadInputError(`--resume: run ${manifest.run_id} still has ${count(left, 'episode')} in queue ${manifest.queue}; start \`ace-orch worker --queue ...\` to finish ${left === 1 ? 'it' : 'them'}`);
     }
@@ -254,18 +256,4 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     return EXIT.usage;
   }
   return runExitCode(report.zeroLoss, manifest);
-}
-
-/** Jobs of a queued run still waiting in its queue or claimed by a worker; 0 when the queue's tables are gone. */
-async function queuedEpisodesLeft(store: PgStore, runId: string, queue: string): Promise<number> {
-  // Loaded here only: the queue's module brings pg-boss, which a run on a file store never needs.
-  const { EPISODE_QUEUE, parseQueueUrl } = await import('../../queue/jobs.js');
-  const schema = parseQueueUrl(queue).schema;
-  try {
-    const r = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".job WHERE name = $1 AND data->>'runId' = $2 AND state IN ('created', 'retry', 'active')`, [EPISODE_QUEUE, runId]);
-    return r.rows[0]!.n;
-  } catch (err) {
-    if ((err as { code?: string }).code === '42P01' || (err as { code?: string }).code === '3F000') return 0;
-    throw err;
-  }
 }

@@ -10,7 +10,7 @@ import type { DomainState, EpisodeFact } from '../../core/audit.js';
 import { closeAbandonedRuns, domainsToRepair, remergeLostWith, takenOut } from '../repair.js';
 import type { DomainRepair, Remerger, RepairOptions, RepairReport } from '../repair.js';
 import type { ReflectionRules } from '../../core/reference.js';
-import type { EpisodeRecord, Playbook } from '../../core/types.js';
+import type { EpisodeRecord, Playbook, RunManifest } from '../../core/types.js';
 import { PgStore, runEpisodeEntries } from './pg-store.js';
 import { pgDomainState } from './snapshot.js';
 
@@ -29,7 +29,15 @@ export function pgRemerger(store: PgStore, cap: number, rules?: ReflectionRules)
   };
 }
 
-export async function repairPgStore(store: PgStore, options: Omit<RepairOptions, 'rebuild'> = {}): Promise<RepairReport> {
+export interface PgRepairOptions extends Omit<RepairOptions, 'rebuild'> {
+  /**
+   * Episodes of a queued run still waiting in its queue or claimed by a worker. A queued run whose coordinator died
+   * is its workers' to finish while any are: closing it `crashed` would freeze its manifest mid-run. @default none
+   */
+  queuedLeft?: (run: RunManifest) => Promise<number>;
+}
+
+export async function repairPgStore(store: PgStore, options: PgRepairOptions = {}): Promise<RepairReport> {
   const manifests = await store.readManifests();
   const decision = await store.settleCap(options.cap);
   const cap = decision.cap;
@@ -57,6 +65,14 @@ export async function repairPgStore(store: PgStore, options: Omit<RepairOptions,
     await remerger.close();
   }
   // A run's episodes span domains: only a repair of all of them knows every one a dead run left.
-  const runsClosed = options.domains ? [] : await closeAbandonedRuns(store, manifests, states, (runId) => runEpisodeEntries(store, runId));
-  return { store: store.location, domains, runsClosed };
+  const runsStillQueued: NonNullable<RepairReport['runsStillQueued']> = [];
+  if (!options.domains && options.queuedLeft) {
+    for (const m of manifests.filter((r) => r.queue && r.status === 'running')) {
+      const episodes = await options.queuedLeft(m);
+      if (episodes > 0) runsStillQueued.push({ runId: m.run_id, queue: m.queue!, episodes });
+    }
+  }
+  const open = new Set(runsStillQueued.map((r) => r.runId));
+  const runsClosed = options.domains ? [] : await closeAbandonedRuns(store, manifests.filter((m) => !open.has(m.run_id)), states, (runId) => runEpisodeEntries(store, runId));
+  return { store: store.location, domains, runsClosed, ...(runsStillQueued.length ? { runsStillQueued } : {}) };
 }
