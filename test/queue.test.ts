@@ -188,3 +188,21 @@ pgTest('repair leaves a queued run whose coordinator died running while its queu
   const [row] = await sql<{ status: string }>(`SELECT body->>'status' AS status FROM "${r.storeSchema}".manifests WHERE run_id = $1`, [runId]);
   t.is(row?.status, 'running');
 });
+
+pgTest('a worker on a queue schema no run has used says so, once: it created the schema and waits there', async (t) => {
+  const r = await freshRun(t);
+  // Each worker stops (SIGTERM) once it claims: what it said before that is all there is to see.
+  const worker = () =>
+    cli(['worker', '--queue', r.queue, '--threads', '1'], (child) => {
+      let said = '';
+      child.stderr!.on('data', (d) => {
+        said += d;
+        if (said.includes('claiming episodes')) child.kill('SIGTERM');
+      });
+    });
+  const first = await worker();
+  t.true(first.stderr.includes(`schema=${r.queueSchema}: its schema ${r.queueSchema} did not exist, so no run has queued episodes there yet; created it and waiting (a run's --queue must name the same ?schema=)`), first.stderr);
+  t.regex(first.stderr, /^warning: queue postgres:\/\//m);
+  const second = await worker();
+  t.false(second.stderr.includes('did not exist'), second.stderr);
+});

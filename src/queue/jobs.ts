@@ -43,7 +43,7 @@ export function parseQueueUrl(value: string): PgTarget {
 }
 
 /** Starts pg-boss on the queue's database (creating its schema on first use); one line naming the URL and exit 2 if it cannot. */
-export async function openQueue(value: string, options: QueueOptions = {}, onError: (err: Error) => void = () => {}): Promise<{ boss: PgBoss; target: PgTarget }> {
+export async function openQueue(value: string, options: QueueOptions = {}, onError: (err: Error) => void = () => {}): Promise<{ boss: PgBoss; target: PgTarget; created: boolean }> {
   const target = parseQueueUrl(value);
   const boss = new PgBoss({
     connectionString: target.connectionString,
@@ -58,10 +58,13 @@ export async function openQueue(value: string, options: QueueOptions = {}, onErr
   // concurrently and deadlock in PostgreSQL. One session-level advisory lock per queue schema makes
   // the starts take turns (it is released when its connection closes, whatever happens).
   const gate = createPool(target.connectionString, 1);
+  let created = false;
   try {
     const client = await gate.connect();
     try {
       await client.query('SELECT pg_advisory_lock(hashtext($1))', [`ace-orch:pg-boss-start:${target.schema}`]);
+      // Under the lock: whether this start is the one that creates the queue (a worker's ?schema= no run used yet).
+      created = (await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [target.schema])).rowCount === 0;
       await boss.start();
       await boss.createQueue(EPISODE_QUEUE);
     } finally {
@@ -73,5 +76,5 @@ export async function openQueue(value: string, options: QueueOptions = {}, onErr
   } finally {
     await gate.end().catch(() => {});
   }
-  return { boss, target };
+  return { boss, target, created };
 }

@@ -52,7 +52,9 @@ export interface WorkerTotals {
 
 export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
   const emit = options.onEvent ?? (() => {});
-  const { boss, target } = await openQueue(options.queue, {}, (err) => emit({ type: 'warning', message: `queue: ${describeError(err)}` }));
+  const { boss, target, created } = await openQueue(options.queue, {}, (err) => emit({ type: 'warning', message: `queue: ${describeError(err)}` }));
+  // A --queue whose ?schema= no run has used: this worker would wait there for ever, beside the run's queue.
+  if (created) emit({ type: 'warning', message: `queue ${target.masked}: its schema ${target.schema} did not exist, so no run has queued episodes there yet; created it and waiting (a run's --queue must name the same ?schema=)` });
   const writer: WriterId = { host: options.id?.host ?? hostname(), worker: options.id?.worker ?? `${hostname()}:${process.pid}` };
   // The local runs' pool and attempt path: the threads play a claimed episode and write nothing (batched
   // commit hands back its record and deltas), so only this thread's claim check decides what commits.
