@@ -43,7 +43,14 @@ pgTest('a worker killed mid-episode loses its claims; the others play them; ever
   const by = new Map(episodes.map((e) => [e.episode_id, e.worker]));
   t.true(jobs.every((j) => j.output.worker === by.get(j.episode)), 'the claim that completed each job is the one that committed its episode');
 
-  const [manifest] = await sql<{ body: { episodes: { worker?: string; host?: string }[] } }>(`SELECT body FROM "${r.storeSchema}".manifests`);
+  const [manifest] = await sql<{ body: { episodes: { episode_id: string; worker?: string; host?: string; handed_out?: number }[] } }>(`SELECT body FROM "${r.storeSchema}".manifests`);
+  // Each play started again is on the record: per episode in the manifest, in all in the result.
+  const again = jobs.filter((j) => j.retry_count > 0);
+  t.deepEqual(
+    manifest!.body.episodes.filter((e) => e.handed_out).map((e) => [e.episode_id, e.handed_out]).sort(),
+    again.map((j) => [j.episode, j.retry_count]).sort(),
+  );
+  t.deepEqual(JSON.parse(result.stdout).handedOut, { episodes: again.length, plays: again.reduce((n, j) => n + j.retry_count, 0) });
   const workers = new Set(manifest!.body.episodes.map((e) => e.worker));
   t.deepEqual([...workers].sort(), ['A', 'B'], 'the manifest records which worker ran each episode');
   t.true(manifest!.body.episodes.every((e) => typeof e.host === 'string'));

@@ -113,6 +113,11 @@ export interface EpisodeEntry {
   attempts?: number;
   /** `CODE: message` of each failed attempt, in order. */
   attempt_errors?: string[];
+  /**
+   * Queued runs: how many times the queue handed this episode out again (a claim that expired, a worker that died, a
+   * commit that failed), each a play started again; `attempts` counts those of the claim that ended it.
+   */
+  handed_out?: number;
   /** ISO 8601 start of the episode's first attempt. */
   started_at?: string;
   /** Where and when the episode ran; absent in manifests written before it was recorded. */

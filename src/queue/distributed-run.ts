@@ -166,6 +166,13 @@ export async function runDistributed(o: DistributedRunOptions): Promise<RunResul
     const error = output?.code ? `${output.code}: ${output.message}` : (output?.message ?? 'its job failed (see the workers\' logs)');
     entries.push({ episode_id: id, domain, index, status: 'failed', error, ...output?.entry, ...(output?.host ? { host: output.host } : {}), ...(output?.worker ? { worker: output.worker } : {}) });
   }
+  // Every hand-out after the first started the episode's play again, on a model perhaps: counted per episode.
+  const handedOut = await store.query<{ domain: string; index: number; n: number }>(
+    `SELECT data->>'domain' AS domain, (data->>'index')::int AS index, retry_count AS n FROM "${queueTarget.schema}".job WHERE name = $1 AND data->>'runId' = $2 AND retry_count > 0`,
+    [EPISODE_QUEUE, runId],
+  );
+  const again = new Map(handedOut.rows.map((j) => [episodeId(runId, j.domain, j.index), j.n]));
+  for (const e of entries) if (again.has(e.episode_id)) e.handed_out = again.get(e.episode_id)!;
   for (const e of entries) manifest.domains[e.domain]![e.status === 'ok' ? 'completed' : 'failed']++;
   const contention = await queueContention(store, queueTarget.schema, runId);
   Object.assign(manifest, {

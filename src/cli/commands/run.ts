@@ -20,7 +20,7 @@ import type { PgStore } from '../../store/pg/pg-store.js';
 import { maskUrl } from '../../store/pg/url.js';
 import { openStore } from '../../store/open.js';
 import { commitOption, experimentAndCapFromArgs, experimentOptions } from './experiment-args.js';
-import type { CommitMode, ExperimentConfig } from '../../core/types.js';
+import type { CommitMode, EpisodeEntry, ExperimentConfig } from '../../core/types.js';
 import { emptyProgress, nextLineAt, progressLine } from '../progress.js';
 import type { ExperimentArgs } from './experiment-args.js';
 import type { Io } from './io.js';
@@ -217,8 +217,10 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
   const done = manifest.episodes?.length ?? 0;
   const planned = Object.values(manifest.domains).reduce((n, d) => n + d.scheduled, 0);
   const retries = summarizeRetries(manifest.episodes ?? []);
+  // A queued run's episodes the queue handed out again: each a play started again, not in any attempt count.
+  const handedOut = manifest.queue ? handedOutAgain(manifest.episodes ?? []) : undefined;
   if (args.json) {
-    io.out(JSON.stringify({ ...auditJson(report), mode: manifest.mode, status: manifest.status, timings: manifest.timings, contention: manifest.contention, retries }));
+    io.out(JSON.stringify({ ...auditJson(report), mode: manifest.mode, status: manifest.status, timings: manifest.timings, contention: manifest.contention, retries, ...(handedOut ? { handedOut } : {}) }));
   } else {
     // The threads its pool started: never more than it had episodes to play.
     const played = resume ? resume.assignments.length : experiment.domains.length * experiment.episodes;
@@ -244,6 +246,7 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     );
     const retryLine = formatRetries(retries, experiment.rate);
     if (retryLine) io.out(retryLine);
+    if (handedOut?.episodes) io.out(`queue: ${count(handedOut.episodes, 'episode')} handed out again, ${count(handedOut.plays, 'play')} started again (claims that expired, workers that died, commits that failed)`);
   }
   if (reportFile) await reportRun(reportFile, manifest, store, io);
   // Stopped or interrupted before every episode ran (or before its failed ones were played again, which a resume
@@ -256,4 +259,10 @@ async function runOn(store: StoreBackend, { experiment, capRequested, reportFile
     return EXIT.usage;
   }
   return runExitCode(report.zeroLoss, manifest);
+}
+
+/** Episodes a queue handed out more than once, and the plays that started again because of it. */
+function handedOutAgain(entries: readonly EpisodeEntry[]): { episodes: number; plays: number } {
+  const again = entries.filter((e) => (e.handed_out ?? 0) > 0);
+  return { episodes: again.length, plays: again.reduce((n, e) => n + e.handed_out!, 0) };
 }
