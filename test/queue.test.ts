@@ -213,3 +213,26 @@ pgTest('a worker on a queue schema no run has used says so, once: it created the
   const second = await worker();
   t.false(second.stderr.includes('did not exist'), second.stderr);
 });
+
+pgTest('a queued run whose coordinator died, finished by its workers, keeps on resume what the workers recorded of each episode', async (t) => {
+  const r = await freshRun(t);
+  const killed = await cli(['run', '--queue', r.queue, '--store', r.store, '--domains', 'hot_pot', '--episodes', '3'], (child) => {
+    let said = '';
+    child.stderr!.on('data', (d) => {
+      said += d;
+      if (said.includes('queued; start')) child.kill('SIGKILL');
+    });
+  });
+  const runId = /run (\S+): 3 episodes queued/.exec(killed.stderr)![1]!;
+  const w = startWorker(r.queue, 'W');
+  await w.log.until((lines) => count(lines, 'committed') >= 3);
+  w.child.kill('SIGTERM');
+  t.is(await w.exited, 0, w.stderr());
+  const resumed = await cliHere(['run', '--resume', runId, '--store', r.store, '--json']);
+  t.is(resumed.code, 0, resumed.stderr);
+  const [row] = await sql<{ body: { status: string; episodes: { worker?: string; host?: string; attempts?: number; ms?: number }[] } }>(`SELECT body FROM "${r.storeSchema}".manifests WHERE run_id = $1`, [runId]);
+  t.is(row!.body.status, 'complete');
+  t.is(row!.body.episodes.length, 3);
+  for (const e of row!.body.episodes) t.like(e, { worker: 'W', attempts: 1 }, JSON.stringify(e));
+  t.true(row!.body.episodes.every((e) => typeof e.host === 'string' && typeof e.ms === 'number'));
+});

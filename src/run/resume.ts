@@ -103,16 +103,30 @@ function attemptsOf(entry: EpisodeEntry | undefined): Partial<EpisodeEntry> {
   return { ...(ms !== undefined ? { ms } : {}), ...(started_at ? { started_at } : {}), ...(attempts ? { attempts } : {}), ...(attempt_errors ? { attempt_errors } : {}), ...(trace ? { trace } : {}), ...(host ? { host } : {}), ...(worker ? { worker } : {}) };
 }
 
+async function committedEntries(store: StoreBackend, runId: string): Promise<Map<string, EpisodeEntry>> {
+  // Loaded only for a PostgreSQL store, as the client is.
+  const { PgStore, runEpisodeEntries } = await import('../store/pg/pg-store.js');
+  if (!(store instanceof PgStore)) return new Map();
+  return new Map((await runEpisodeEntries(store, runId)).map((e) => [e.episode_id, e]));
+}
+
 export async function planResume(store: StoreBackend, manifest: RunManifest): Promise<ResumeResult> {
   const { config } = manifest;
   await loadDomainModules(config.modules ?? []);
   const previous = new Map((manifest.episodes ?? []).map((e) => [e.episode_id, e]));
   const withRecord = new Map<string, EpisodeEntry>();
   const { states, recovered } = await remergeRun(store, config.domains, config.cap, manifest.run_id);
+  // A PostgreSQL store keeps, with each episode's record, what the process or worker that committed it recorded
+  // (its attempts, host and worker): a queued run's workers committed episodes its dead coordinator never listed.
+  const committed = store instanceof Store ? new Map<string, EpisodeEntry>() : await committedEntries(store, manifest.run_id);
   for (const state of states) {
     for (const e of state.episodes.filter((f) => f.run_id === manifest.run_id)) {
       const before = previous.get(e.episode_id);
-      withRecord.set(e.episode_id, before?.status === 'ok' ? before : { ...attemptsOf(before), episode_id: e.episode_id, domain: state.domain, index: e.index ?? -1, status: 'ok', score: e.key.score, reliability: e.key.reliability });
+      const entry = committed.get(e.episode_id);
+      withRecord.set(
+        e.episode_id,
+        before?.status === 'ok' ? before : { ...attemptsOf(before), ...entry, episode_id: e.episode_id, domain: state.domain, index: e.index ?? -1, status: 'ok', score: e.key.score, reliability: e.key.reliability },
+      );
     }
   }
   const assignments = roundRobin(config.domains, config.episodes).filter((a) => !withRecord.has(episodeId(manifest.run_id, a.domain, a.index)));
