@@ -4,6 +4,7 @@
  * the survivors play those episodes; afterwards every episode is committed
  * exactly once, by the claim that completed its job, with zero loss.
  */
+import type { ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import type { EpisodeEntry, RunManifest } from '../src/core/types.js';
 import { assertOneLineError, cli, cliHere } from './cli-helper.js';
@@ -176,9 +177,8 @@ pgTest('a queued run records its workers\' playbook-row lock timings: the summar
   }
 });
 
-pgTest('repair leaves a queued run whose coordinator died running while its queue still holds episodes', async (t) => {
-  const r = await freshRun(t);
-  // No worker: every episode stays queued. The coordinator is killed once it has queued them.
+/** Queues 3 hot_pot episodes and SIGKILLs the run's coordinator once it has queued them; the run's id. */
+async function queuedThenKilled(t: ExecutionContext, r: { queue: string; store: string }): Promise<string> {
   const killed = await cli(['run', '--queue', r.queue, '--store', r.store, '--domains', 'hot_pot', '--episodes', '3'], (child) => {
     let said = '';
     child.stderr!.on('data', (d) => {
@@ -187,7 +187,13 @@ pgTest('repair leaves a queued run whose coordinator died running while its queu
     });
   });
   t.is(killed.code, null, killed.stderr);
-  const runId = /run (\S+): 3 episodes queued/.exec(killed.stderr)![1]!;
+  return /run (\S+): 3 episodes queued/.exec(killed.stderr)![1]!;
+}
+
+pgTest('repair leaves a queued run whose coordinator died running while its queue still holds episodes', async (t) => {
+  const r = await freshRun(t);
+  // No worker: every episode stays queued.
+  const runId = await queuedThenKilled(t, r);
   const repair = await cliHere(['repair', '--store', r.store]);
   t.is(repair.code, 0, repair.stderr);
   t.regex(repair.stdout, new RegExp(`Left run ${runId} running: its coordinator is gone, but 3 episodes of it are still in queue postgres://\\S+, its workers' to finish`));
@@ -216,14 +222,7 @@ pgTest('a worker on a queue schema no run has used says so, once: it created the
 
 pgTest('a queued run whose coordinator died, finished by its workers, keeps on resume what the workers recorded of each episode', async (t) => {
   const r = await freshRun(t);
-  const killed = await cli(['run', '--queue', r.queue, '--store', r.store, '--domains', 'hot_pot', '--episodes', '3'], (child) => {
-    let said = '';
-    child.stderr!.on('data', (d) => {
-      said += d;
-      if (said.includes('queued; start')) child.kill('SIGKILL');
-    });
-  });
-  const runId = /run (\S+): 3 episodes queued/.exec(killed.stderr)![1]!;
+  const runId = await queuedThenKilled(t, r);
   const w = startWorker(r.queue, 'W');
   await w.log.until((lines) => count(lines, 'committed') >= 3);
   w.child.kill('SIGTERM');
