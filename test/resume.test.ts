@@ -232,3 +232,16 @@ test('--resume refuses --no-lock and --commit: the write path is the run\'s own,
   const manifest = JSON.parse(await readFile(join(storeDir, 'runs', `${runId}.json`), 'utf8')) as { resumed_at?: string[] };
   t.is(manifest.resumed_at, undefined, 'no resume began');
 });
+
+test('a resume draws its episodes on the run\'s one timeline: its traces count from the run\'s first origin, after the episodes before it', async (t) => {
+  const { storeDir, runId } = await failedRun(t);
+  type Traced = { trace_origin: string; episodes: { trace?: { start_ms: number; acked_ms: number } }[] };
+  const read = async (): Promise<Traced> => JSON.parse(await readFile(join(storeDir, 'runs', `${runId}.json`), 'utf8')) as Traced;
+  const first = await read();
+  const endedAt = Math.max(...first.episodes.map((e) => e.trace!.acked_ms));
+  const resumed = await cli(['run', '--resume', runId, '--store', storeDir]);
+  t.is(resumed.code, 4, resumed.stderr);
+  const after = await read();
+  t.is(after.trace_origin, first.trace_origin);
+  for (const e of after.episodes) t.true(e.trace!.start_ms > endedAt, `played again at ${e.trace!.start_ms} ms, after the first invocation's last at ${endedAt} ms`);
+});

@@ -226,7 +226,11 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   };
 
   const started = performance.now();
-  const traceOrigin = epochMs();
+  const scheduled = epochMs();
+  // A resume's episodes go on the run's one timeline: their traces count from the run's first origin, as the
+  // episodes it keeps do (a new origin would draw both from 0, one over the other, in the report).
+  const earlierOrigin = resume?.manifest.trace_origin ? Date.parse(resume.manifest.trace_origin) : NaN;
+  const traceOrigin = Number.isFinite(earlierOrigin) ? earlierOrigin : scheduled;
   manifest.trace_origin = new Date(traceOrigin).toISOString();
   const job = { store: store.root, runId, experiment, mode, commit, lock: store.options.lock, signal: stopper.signal };
   const hooks = {
@@ -243,7 +247,7 @@ async function runOpened(options: RunOptions, experiment: ExperimentConfig, pool
   }
   const seconds = (performance.now() - started) / 1000;
   const inFlight = (experiment.concurrency ?? experiment.threads) * experiment.processes;
-  const startupMs = Number.isFinite(firstStart) ? firstStart - traceOrigin : 0;
+  const startupMs = Number.isFinite(firstStart) ? firstStart - scheduled : 0;
   const efficiency = runEfficiency({ playMs: busyMs, wallMs: seconds * 1000, startupMs, concurrency: inFlight, episodes: assignments.length });
   options.signal?.removeEventListener('abort', onAbort);
 
