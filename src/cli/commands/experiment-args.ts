@@ -35,7 +35,7 @@ export function experimentOptions<T>(y: Argv<T>) {
     .option('episodes', { type: 'number', describe: 'Episodes per domain (default 10)' })
     .option('threads', { type: 'number', describe: 'Worker threads per process (CPU parallelism; default: the CPU count, at least 2; never more than the episodes to play)' })
     .option('concurrency', { type: 'number', describe: 'Episodes in flight per process, spread over its threads (default --threads); raise it for agents that wait on model calls' })
-    .option('episode-timeout', { type: 'number', describe: 'Abandon an episode attempt after this many ms: it fails with E_TIMEOUT and nothing of it is written (default: none)' })
+    .option('episode-timeout', { type: 'number', describe: 'Abandon an episode attempt after this many ms: it fails with E_TIMEOUT and nothing of it is written (default, or 0: none)' })
     .option('retries', { type: 'number', describe: 'Re-play a failed attempt up to this many times, exponential backoff with jitter; errors with `retryable: false` are not retried (default 0)' })
     .option('retry-delay', { type: 'number', describe: 'First retry backoff in ms, doubling after (default 1000)' })
     .option('rate', { type: 'number', describe: 'Episode attempts started per second (a whole number), across all processes of the run (default: unlimited)' })
