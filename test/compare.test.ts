@@ -130,3 +130,12 @@ test('compare --modes naming a mode twice is refused before any store is made', 
   t.is(r.stderr, 'ace-orch: --modes: `locked` is given twice in `locked,locked`; use --repeat N to run a mode N times\n');
   t.deepEqual(await readdir(dir), []);
 });
+
+test('compare given one saved result, where it takes an experiment or two results, says which it got', async (t) => {
+  const dir = await tempDir();
+  await writeJson(`${dir}/a.json`, { runId: 'a', store: '/s', zeroLoss: true, domains: [d('hot_pot', 0)] });
+  const r = await cli(['compare', `${dir}/a.json`, '--store', join(dir, 'stores')]);
+  t.is(r.code, 2, r.stderr);
+  t.is(r.stderr, `ace-orch: ${dir}/a.json: a saved result (the --json of run, audit or compare), not an experiment; to compare two results: ace-orch compare A.json B.json\n`);
+  t.deepEqual(await readdir(dir), ['a.json']);
+});

@@ -59,6 +59,10 @@ export async function readExperimentFile(file: string): Promise<ExperimentInput>
  */
 export function assertKnownKeys(input: Record<string, unknown>, where: string, file?: string): void {
   const known = new Set(Object.keys(RULES));
+  // A saved `--json` result where an experiment was expected (`compare A.json` given one report of two): say what it is.
+  if ('zeroLoss' in input && Array.isArray(input['domains'])) {
+    throw new BadInputError(`${where}: a saved result (the --json of run, audit or compare), not an experiment; to compare two results: ace-orch compare A.json B.json`, file);
+  }
   const unknown = Object.keys(input).filter((k) => !known.has(k) && !k.startsWith('$') && k !== 'description');
   if (unknown.length) throw new BadInputError(`${where}: unknown experiment key${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${[...known, 'description'].join(', ')}`, file);
 }
