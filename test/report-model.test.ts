@@ -86,6 +86,7 @@ test('failures split their error code from the message; episodes that needed ret
       entry('f', { status: 'failed', error: 'E_LOCK_TIMEOUT: could not lock x: y' }),
       entry('u', { status: 'unknown', error: 'shard process 0 exited with SIGKILL' }),
       { ...entry('retried'), attempts: 3 } as EpisodeEntry,
+      { ...entry('said'), attempts: 3, attempt_errors: ['E_EPISODE: 429 Too Many Requests', 'E_TIMEOUT: no answer within 60000 ms'] } as EpisodeEntry,
     ]),
   );
   t.deepEqual(
@@ -94,6 +95,7 @@ test('failures split their error code from the message; episodes that needed ret
       ['f', 'failed', 'E_LOCK_TIMEOUT', 'could not lock x: y', null],
       ['u', 'unknown', '', 'shard process 0 exited with SIGKILL', null],
       ['retried', 'ok', '', '', 3],
+      ['said', 'ok', 'E_TIMEOUT', 'no answer within 60000 ms (its last failed attempt)', 3],
     ],
   );
 });

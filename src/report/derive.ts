@@ -78,8 +78,13 @@ export function failureRows(run: RunView): FailureRow[] {
     .map((e) => ({ e, attempts: typeof (e as { attempts?: unknown }).attempts === 'number' ? ((e as { attempts?: number }).attempts as number) : null }))
     .filter(({ e, attempts }) => e.status !== 'ok' || (attempts ?? 1) > 1)
     .map(({ e, attempts }) => {
+      // An episode done after retries has no error of its own: its last failed attempt's says why it was retried.
+      const tried = (e as { attempt_errors?: unknown }).attempt_errors;
+      const lastTry = Array.isArray(tried) && typeof tried.at(-1) === 'string' ? (tried.at(-1) as string) : undefined;
+      const error = e.error ?? lastTry ?? '';
       // Errors are recorded as `E_CODE: message`.
-      const m = /^([A-Z][A-Z0-9_]+): (.*)$/s.exec(e.error ?? '');
-      return { episode: e.episode_id, domain: e.domain, index: e.index, status: e.status, code: m ? m[1]! : '', message: m ? m[2]! : (e.error ?? ''), attempts };
+      const m = /^([A-Z][A-Z0-9_]+): (.*)$/s.exec(error);
+      const message = m ? m[2]! : error;
+      return { episode: e.episode_id, domain: e.domain, index: e.index, status: e.status, code: m ? m[1]! : '', message: e.error === undefined && lastTry ? `${message} (its last failed attempt)` : message, attempts };
     });
 }
