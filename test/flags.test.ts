@@ -106,16 +106,29 @@ test('an unknown command and a missing required argument are said as such in one
 
 test('a --store meant as a URL that is not a PostgreSQL one is refused with its password masked, and no directory is made of it', async (t) => {
   const cwd = await tempDir();
-  for (const store of ['postgres//root:s3cret@127.0.0.1:5432/db', 'postgres:/root:s3cret@127.0.0.1/db', 'postgress://root:s3cret@h/db', 'mysql://u:s3cret@h/db']) {
-    for (const args of [['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store], ['audit', '--store', store], ['report', store, '--out', join(cwd, 'r.html')]]) {
+  for (const store of ['postgres//root:s3cret@127.0.0.1:5432/db', 'postgres:/root:s3cret@127.0.0.1/db', 'postgress://root:s3cret@h/db', 'mysql://u:s3/cret@h/db']) {
+    for (const args of [
+      ['run', '--domains', 'hot_pot', '--episodes', '1', '--store', store],
+      ['audit', '--store', store],
+      ['report', store, '--out', join(cwd, 'r.html')],
+      ['compare', '--domains', 'hot_pot', '--episodes', '1', '--store', store],
+      ['chaos', '--kills', '1', '--store', store],
+    ]) {
       const r = await cli(args, undefined, { cwd });
       t.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       t.regex(r.stderr, /^ace-orch: (--store|report source) \S+: neither a PostgreSQL URL \(postgres:\/\/USER@HOST:PORT\/DATABASE\) nor a directory to use as a store\n$/);
-      t.false(r.stderr.includes('s3cret'), r.stderr);
+      t.false(r.stderr.includes('s3cret') || r.stderr.includes('s3/cret'), r.stderr);
     }
   }
   t.deepEqual(await readdir(cwd), [], 'nothing written');
-  // A directory called postgres is still a store.
+  // A directory called postgres is still a store, and so is one whose name only looks like a URL, once it exists.
   const r = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--episode-ms', '0', '--store', 'postgres'], undefined, { cwd });
   t.is(r.code, 0, r.stderr);
+  const odd = join(cwd, 'postgres-old@2024:v1');
+  const made = await cli(['run', '--domains', 'hot_pot', '--episodes', '1', '--episode-ms', '0', '--store', odd]);
+  t.is(made.code, 0, made.stderr);
+  for (const name of [odd, 'postgres-old@2024:v1']) {
+    const audit = await cli(['audit', '--store', name], undefined, { cwd });
+    t.is(audit.code, 0, audit.stderr);
+  }
 });

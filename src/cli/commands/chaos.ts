@@ -3,6 +3,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { isPostgresUrl } from '../../store/backend.js';
+import { assertNotMistypedUrl } from '../../store/open.js';
 import { maskUrl } from '../../store/pg/url.js';
 import { runChaos } from '../../chaos/run-chaos.js';
 import type { ChaosReport } from '../../chaos/verdict.js';
@@ -82,6 +83,7 @@ async function freshPgSchema(url: string): Promise<string> {
 
 export async function executeChaos(args: ChaosArgs, io: Io): Promise<number> {
   const pg = args.store !== undefined && isPostgresUrl(args.store);
+  if (args.store !== undefined && !pg) assertNotMistypedUrl(args.store);
   // Before anything is created: a PostgreSQL store commits each batch in one transaction and has no pending batch files to fold.
   if (pg && args.commit === 'shared') throw new BadInputError(`--commit shared folds the file store's pending batch files; ${maskUrl(args.store!)} is a PostgreSQL store (use --commit each or batched)`);
   const store = pg ? await freshPgSchema(args.store!) : await freshDir(args.store);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { isPostgresUrl } from '../../store/backend.js';
+import { assertNotMistypedUrl } from '../../store/open.js';
 import { maskUrl } from '../../store/pg/url.js';
 import { diffReports, lockedRunsClean, parseSavedReport, regressed } from '../../core/compare.js';
 import { compareModes } from '../../run/compare-run.js';
@@ -88,6 +89,8 @@ export async function executeCompare(args: CompareArgs, io: Io, signal?: AbortSi
   if (files.length === 2) return compareReports(files[0]!, files[1]!, args, io);
 
   const pg = args.store !== undefined && isPostgresUrl(args.store);
+  // Before the value becomes a directory path under which stores are made.
+  if (args.store !== undefined && !pg) assertNotMistypedUrl(args.store);
   const modeList = args.modes ?? (pg ? 'locked' : 'unlocked,locked');
   const modes = splitList(modeList) ?? [];
   const bad = modes.filter((m) => !MODES.includes(m as WriteMode));
