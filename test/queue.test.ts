@@ -68,7 +68,8 @@ pgTest('--queue without a reachable PostgreSQL store, or on another database, is
   assertOneLineError(t, await cliHere(['worker', '--queue', 'postgres://root:hunter2@127.0.0.1:1/test']), 'queue postgres://root:***@127.0.0.1:1/test cannot be reached');
   assertOneLineError(t, await cliHere(['run', '--workers', '2', '--episodes', '1', '--store', r.store]), '--workers');
   // Workers on other hosts share no rate limiter yet: a --rate recorded but never applied is refused.
-  assertOneLineError(t, await cliHere(['run', '--queue', r.queue, '--store', r.store, '--episodes', '1', '--rate', '2']), '--rate limits the starts of a local run');
+  assertOneLineError(t, await cliHere(['run', '--queue', r.queue, '--store', r.store, '--episodes', '1', '--rate', '2']), 'limits the starts of a local run');
+  assertOneLineError(t, await cliHere(['run', '--queue', r.queue, '--store', r.store, '--episodes', '1', '--commit', 'each']), '--commit each: a queued run\'s workers commit');
   t.deepEqual(await sql(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [r.queueSchema]), [], 'no queue schema was created');
 });
 
@@ -234,4 +235,25 @@ pgTest('a queued run whose coordinator died, finished by its workers, keeps on r
   t.is(row!.body.episodes.length, 3);
   for (const e of row!.body.episodes) t.like(e, { worker: 'W', attempts: 1 }, JSON.stringify(e));
   t.true(row!.body.episodes.every((e) => typeof e.host === 'string' && typeof e.ms === 'number'));
+});
+
+pgTest('repair says nothing of a queued run whose coordinator is alive', async (t) => {
+  const r = await freshRun(t);
+  let repair: Awaited<ReturnType<typeof cliHere>> | undefined;
+  // Repaired while its coordinator waits for workers, then the coordinator is killed.
+  await cli(['run', '--queue', r.queue, '--store', r.store, '--domains', 'hot_pot', '--episodes', '3'], (child) => {
+    let said = '';
+    child.stderr!.on('data', (d) => {
+      said += d;
+      if (said.includes('queued; start') && !repair) {
+        repair = { code: -1, stdout: '', stderr: '' };
+        void cliHere(['repair', '--store', r.store]).then((done) => {
+          repair = done;
+          child.kill('SIGKILL');
+        });
+      }
+    });
+  });
+  t.is(repair!.code, 0, repair!.stderr);
+  t.notRegex(repair!.stdout, /Left run|Closed run/);
 });

@@ -27,13 +27,15 @@ export function queueOptions<T>(y: Argv<T>) {
 const DEFAULT_CLAIM_SECONDS = 60;
 
 /** Checks the queue flags whether or not --queue is given, so a stray --workers or --claim-seconds is not silently ignored. */
-export function checkQueueArgs(args: QueueRunArgs, processes: number, rate?: number): void {
+export function checkQueueArgs(args: QueueRunArgs, processes: number, rate?: number, commit?: string): void {
   if (args.queue === undefined && args.workers > 0) throw new BadInputError('--workers starts queue workers; give --queue postgres://… too');
   if (args.queue === undefined && args.claimSeconds !== undefined) throw new BadInputError('--claim-seconds is how long a queue worker may hold an episode; give --queue postgres://… too');
   if (args.queue !== undefined && processes > 1) throw new BadInputError('--processes and --queue both spread episodes; use --workers with --queue');
   // Workers on other hosts start episodes as they claim them: no limiter is shared with them yet, and a rate the
   // run records but never applies would overrun the model API it was meant to protect.
-  if (args.queue !== undefined && rate) throw new BadInputError('--rate limits the starts of a local run; a queued run\'s workers claim episodes as fast as their --concurrency allows (drop --rate, or lower the workers\' --concurrency)');
+  if (args.queue !== undefined && rate) throw new BadInputError('--rate (or the experiment\'s `rate`) limits the starts of a local run; a queued run\'s workers claim episodes as fast as their --concurrency allows (drop it, or lower the workers\' --concurrency)');
+  // Workers commit each claim's episodes in their own batches: the one write path a queued run has.
+  if (args.queue !== undefined && commit !== undefined && commit !== 'batched') throw new BadInputError(`--commit ${commit}: a queued run's workers commit their claimed episodes in batches, each in one transaction (drop --commit)`);
 }
 
 /**

@@ -152,7 +152,7 @@ interface RunPlan {
 }
 
 async function runOn(store: StoreBackend, { experiment, capRequested, reportFile, resume }: RunPlan, args: RunArgs, io: Io, signal?: AbortSignal): Promise<number> {
-  checkQueueArgs(args, experiment.processes, experiment.rate);
+  checkQueueArgs(args, experiment.processes, experiment.rate, args.commit);
   const progress = { ...emptyProgress(0), ...(args.queue !== undefined ? { retriedAs: 'handed out again' as const } : {}) };
   const t0 = performance.now();
   let nextLine = 0;

@@ -12,6 +12,7 @@ import type { DomainRepair, Remerger, RepairOptions, RepairReport } from '../rep
 import type { ReflectionRules } from '../../core/reference.js';
 import type { EpisodeRecord, Playbook, RunManifest } from '../../core/types.js';
 import { PgStore, runEpisodeEntries } from './pg-store.js';
+import { abandonedRuns } from '../liveness.js';
 import { pgDomainState } from './snapshot.js';
 
 /** Re-merging on a PostgreSQL store: records are the episode rows, merged in one transaction by a writer of one connection. */
@@ -67,7 +68,8 @@ export async function repairPgStore(store: PgStore, options: PgRepairOptions = {
   // A run's episodes span domains: only a repair of all of them knows every one a dead run left.
   const runsStillQueued: NonNullable<RepairReport['runsStillQueued']> = [];
   if (!options.domains && options.queuedLeft) {
-    for (const m of manifests.filter((r) => r.queue && r.status === 'running')) {
+    // Only runs repair would close: a coordinator still alive (or on another host) is no concern of repair's.
+    for (const m of abandonedRuns(manifests).filter((r) => r.queue)) {
       const episodes = await options.queuedLeft(m);
       if (episodes > 0) runsStillQueued.push({ runId: m.run_id, queue: m.queue!, episodes });
     }
