@@ -3,7 +3,8 @@ import test from 'ava';
 import { BadInputError } from '../src/core/errors.js';
 import { classify } from '../src/report/classify.js';
 import { failureRows, modeBars, sourceBars } from '../src/report/derive.js';
-import { lossSection } from '../src/report/loss-sections.js';
+import { lossSection, modesSection } from '../src/report/loss-sections.js';
+import { runSection } from '../src/report/run-section.js';
 import type { RunView, SourceView } from '../src/report/model.js';
 import { timelineOf, unionLength } from '../src/report/timeline.js';
 import type { DomainAudit, EpisodeEntry } from '../src/core/types.js';
@@ -137,4 +138,19 @@ test('sources are recognised by shape, and anything else is bad input naming the
     const err = t.throws(() => classify(...text(bad)), { instanceOf: BadInputError });
     t.true(err!.message.startsWith('f.json: '), err!.message);
   }
+});
+
+test('the report\'s compare table leaves a mode that never ran blank and says so, not 0 lost', (t) => {
+  const done = { zeroLoss: false, domains: [{ domain: 'hot_pot', episodesRun: 8, episodeFiles: 8, playbookObservations: 4, lost: 4, missingFiles: 0, unexpected: 0, failed: 0 }] };
+  const html = modesSection({ comparison: { modes: { unlocked: { runs: [done] }, locked: { runs: [] } } }, domains: ['hot_pot'] });
+  t.regex(html, /<td data-mode="locked" data-field="lost"><\/td>/);
+  t.regex(html, /<li>locked: not run \(the compare stopped before it\)<\/li>/);
+  t.regex(html, /<td data-mode="unlocked" data-field="lost" class="bad">4<\/td>/);
+});
+
+test('a resumed run\'s timeline says it spans the invocations and the time between them', async (t) => {
+  const traced = (id: string, pid: number, start: number): EpisodeEntry => entry(id, { trace: { pid, thread: 1, start_ms: start, played_ms: start + 5, acked_ms: start + 10 } });
+  const resumed = { ...run([traced('a', 1, 0), traced('b', 2, 5000)]), resumedAt: ['2026-11-28T15:00:00.000Z'] };
+  t.regex(await runSection(resumed, 'r1'), /This run was resumed once: the timeline spans its invocations and the time between them/);
+  t.notRegex(await runSection(run([traced('a', 1, 0)]), 'r1'), /was resumed/);
 });

@@ -23,6 +23,7 @@ function runView(m: RunManifest): RunView {
     timings: m.timings,
     config: m.config,
     stopReason: m.stop_reason,
+    ...(m.resumed_at?.length ? { resumedAt: m.resumed_at } : {}),
     contention: m.contention ?? {},
     episodes: m.episodes ?? [],
   };

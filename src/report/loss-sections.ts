@@ -63,13 +63,16 @@ export function modesSection(modes: NonNullable<SourceView['modes']>): string {
     return `<td data-mode="${esc(mode)}" data-field="${field}"${field === 'lost' && s.max > 0 ? ' class="bad"' : ''}>${text}</td>`;
   };
   const rows = modes.domains.map((domain) => {
-    const cells = names.flatMap((m) => (['episodeFiles', 'playbookObservations', 'lost'] as const).map((f) => cell(modes.comparison.modes[m]!.runs, domain, f, m)));
+    // A mode that never ran (the compare stopped before it) has no figures: blank, not 0 lost.
+    const cells = names.flatMap((m) =>
+      (['episodeFiles', 'playbookObservations', 'lost'] as const).map((f) => (modes.comparison.modes[m]!.runs.length ? cell(modes.comparison.modes[m]!.runs, domain, f, m) : `<td data-mode="${esc(m)}" data-field="${f}"></td>`)),
+    );
     return `<tr data-domain="${esc(domain)}"><td class="text">${esc(domain)}</td>${cells.join('')}</tr>`;
   });
   const headers = ['Domain', ...names.flatMap((m) => [`${m} Episode Files`, `${m} Playbook Observations`, `${m} Lost`])];
   const verdicts = names.map((m) => {
     const runs = modes.comparison.modes[m]!.runs;
-    return `<li>${esc(m)}: ${runs.filter((r) => r.zeroLoss).length} of ${runs.length} runs with zero loss</li>`;
+    return runs.length ? `<li>${esc(m)}: ${runs.filter((r) => r.zeroLoss).length} of ${runs.length} runs with zero loss</li>` : `<li>${esc(m)}: not run (the compare stopped before it)</li>`;
   });
   return `${table(headers, rows, 'modes')}${repeats > 1 ? `<p class="note">Cells are min/median/max over ${repeats} repeats; the chart shows the median.</p>` : ''}<ul class="entries">${verdicts.join('')}</ul>`;
 }

@@ -29,6 +29,8 @@ export interface RunView {
   timings?: RunManifest['timings'];
   config?: ExperimentConfig;
   stopReason?: string;
+  /** When each `run --resume` of it began: its timing, lock and thread figures are the last invocation's. */
+  resumedAt?: string[];
   contention: Record<string, LockStats>;
   /** Empty when the source carried no per-episode records. */
   episodes: EpisodeEntry[];

@@ -42,8 +42,13 @@ async function timelineFigure(run: RunView): Promise<string> {
       : `Efficiency ${pct(t.efficiency)}: from the first start to the last acknowledgement (${fmtMs(t.spanMs - t.startupMs)}), the ${t.capacity} lanes spent ${fmtMs(t.playMs)} playing episodes; ` +
         `they held an episode between its start and its acknowledgement ${pct(t.occupancy)} of that time (the rest is idle). ` +
         `The first episode started ${fmtMs(t.startupMs)} after scheduling began (worker start-up); counting that, ${pct(t.overallEfficiency)}. `;
+  // A resumed run's timeline spans its invocations and the time between them, each invocation on its own lanes.
+  const resumed = run.resumedAt?.length
+    ? `This run was resumed ${run.resumedAt.length === 1 ? 'once' : `${run.resumedAt.length} times`}: the timeline spans its invocations and the time between them, each on its own process's lanes, so its idle share counts that time too; the run's own figures above are its last invocation's. `
+    : '';
   const caption =
     efficiency +
+    resumed +
     'Coloured bar: play and think time; dark bar: episode file, lock wait and merge up to acknowledgement; red cross: failed.' +
     (t.untraced ? ` ${t.untraced} episodes carry no trace and are not drawn.` : '');
   return `<figure class="timeline" data-episodes="${t.bars.length}" data-efficiency="${measured ? r.efficiencyAfterStartup : t.efficiency}" data-lanes="${t.lanes.length}">${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
