@@ -6,7 +6,7 @@ import { isPostgresUrl } from './backend.js';
 import { Store } from './store.js';
 import type { StoreOptions } from './store.js';
 
-/** A value that is no URL at all, with whatever stands between a `user:` and the last `@` masked. */
+/** A value that is no URL at all, with whatever stands between a `user:` and the `@` after it masked. */
 const maskLoose = (value: string): string => value.replace(/([^:/@]+:)[^@]*@/, '$1***@');
 
 /**
