@@ -94,7 +94,9 @@ export function assertOneLineError(t: ExecutionContext, r: CliResult, ...needles
 /** Starts a multi-process run in its own process group and SIGKILLs the whole group once `acknowledged` episodes are done. */
 export function runAndKill(store: string, domains: readonly string[], acknowledged: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const args = ['run', '--domains', domains.join(','), '--episodes', '10', '--processes', '2', '--threads', '1', '--episode-ms', '150', '--progress', 'lines', '--store', store];
+    // Episodes long enough that the run cannot end between the progress line that triggers the kill and the kill,
+    // even when this process reads that line late on a loaded machine (30 episodes on 2 lanes: 6 s).
+    const args = ['run', '--domains', domains.join(','), '--episodes', '10', '--processes', '2', '--threads', '1', '--episode-ms', '400', '--progress', 'lines', '--store', store];
     const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     let killed = false;
