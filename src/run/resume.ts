@@ -13,7 +13,7 @@ import { registeredReflection } from '../domains/index.js';
 import { loadDomainModules } from '../domains/load.js';
 import { episodeId } from '../core/episode.js';
 import { BadInputError } from '../core/errors.js';
-import { openRemerger } from '../store/repair.js';
+import { openRemerger, withoutFailure } from '../store/repair.js';
 import { processAlive } from '../store/liveness.js';
 import { roundRobin } from './scheduler.js';
 import type { DomainState } from '../core/audit.js';
@@ -92,17 +92,6 @@ async function remergeRun(store: StoreBackend, domains: readonly string[], cap: 
   return { states, recovered };
 }
 
-/**
- * What an entry recorded of its attempts and where it ran: an episode the run recorded failed (its merge failed, or
- * its process died after its file) is done once its file is merged, and the attempts it took (paid model calls,
- * perhaps) stay in the record.
- */
-function attemptsOf(entry: EpisodeEntry | undefined): Partial<EpisodeEntry> {
-  if (!entry) return {};
-  const { ms, started_at, attempts, attempt_errors, trace, host, worker } = entry;
-  return { ...(ms !== undefined ? { ms } : {}), ...(started_at ? { started_at } : {}), ...(attempts ? { attempts } : {}), ...(attempt_errors ? { attempt_errors } : {}), ...(trace ? { trace } : {}), ...(host ? { host } : {}), ...(worker ? { worker } : {}) };
-}
-
 async function committedEntries(store: StoreBackend, runId: string): Promise<Map<string, EpisodeEntry>> {
   // Loaded only for a PostgreSQL store, as the client is.
   const { PgStore, runEpisodeEntries } = await import('../store/pg/pg-store.js');
@@ -125,7 +114,7 @@ export async function planResume(store: StoreBackend, manifest: RunManifest): Pr
       const entry = committed.get(e.episode_id);
       withRecord.set(
         e.episode_id,
-        before?.status === 'ok' ? before : { ...attemptsOf(before), ...entry, episode_id: e.episode_id, domain: state.domain, index: e.index ?? -1, status: 'ok', score: e.key.score, reliability: e.key.reliability },
+        before?.status === 'ok' ? before : { ...withoutFailure(before), ...entry, episode_id: e.episode_id, domain: state.domain, index: e.index ?? -1, status: 'ok', score: e.key.score, reliability: e.key.reliability },
       );
     }
   }

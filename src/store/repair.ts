@@ -361,8 +361,11 @@ export function takenOut(before: Playbook, after: Playbook): NonNullable<DomainR
   return observations.length || entries.length ? { observations: [...new Set(observations)].sort(), sectionEntries: entries.length, entries } : null;
 }
 
-/** An entry without its failure: the episode it describes has its record, so it is done. */
-function withoutFailure(entry: EpisodeEntry | undefined): Partial<EpisodeEntry> {
+/**
+ * An entry without its failure: the episode it describes has its record, so it is done; what it recorded of its
+ * attempts (paid model calls, perhaps) and where it ran stays. Used by repair and by `run --resume`.
+ */
+export function withoutFailure(entry: EpisodeEntry | undefined): Partial<EpisodeEntry> {
   if (!entry) return {};
   const { error: _error, status: _status, ...rest } = entry;
   return rest;
